@@ -1,0 +1,146 @@
+"""Typed, frozen configuration for the world: car, track, sensors, camera and the env.
+
+Every number carries its unit in its name. Nothing here imports pygame or torch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+OBSERVATIONS = ("both", "camera", "sensors")
+ACTIONS = ("steer", "steer+throttle")
+CAMERA_MODES = ("dashcam", "topdown")
+OFFROAD_MODES = ("terminate", "recover")
+
+# Procedural track seeds: a training range and a disjoint test range.
+TRAIN_SEEDS = range(0, 1_000_000)
+TEST_SEEDS = range(1_000_000, 2_000_000)
+SPLITS = {"train": TRAIN_SEEDS, "test": TEST_SEEDS}
+
+
+@dataclass(frozen=True)
+class CarParams:
+    """Kinematic bicycle referenced at the car's centre, plus a cruise controller."""
+
+    wheelbase_m: float = 2.6
+    max_steer_rad: float = math.radians(30.0)
+    max_steer_rate_radps: float = math.radians(180.0)  # the wheel cannot jump
+    max_accel_mps2: float = 4.0
+    max_brake_mps2: float = 8.0
+    drag_per_m: float = 0.0015  # deceleration = drag_per_m * v**2 [1/m]
+    max_speed_mps: float = 30.0
+    cruise_speed_mps: float = 12.0  # target speed when the action is steering only
+    cruise_gain_per_s: float = 1.5  # proportional gain of the cruise controller
+
+    @property
+    def min_turn_radius_m(self) -> float:
+        return self.wheelbase_m / math.tan(self.max_steer_rad)
+
+
+@dataclass(frozen=True)
+class TrackParams:
+    """How procedural tracks are generated and how any track is resampled."""
+
+    width_m: float = 10.0
+    min_length_m: float = 300.0
+    max_length_m: float = 900.0
+    min_radius_m: float = 15.0  # tightest centreline curve; the car turns down to ~4.5 m
+    min_gap_m: float = 6.0  # grass between road edges of parts of the track that are far apart
+    spacing_m: float = 1.0  # centreline resampling step
+
+
+@dataclass(frozen=True)
+class SensorParams:
+    """Distance rays to the road edge, fanned symmetrically about the heading."""
+
+    n_rays: int = 9
+    fov_rad: float = math.pi  # 9 rays over +-90 degrees
+    max_range_m: float = 50.0
+    step_m: float = 1.0  # ray-marching step before the exact refinement
+
+
+@dataclass(frozen=True)
+class CameraParams:
+    """Ego camera sampled from a numpy raster of the track.
+
+    `dashcam` is a pinhole camera looking forward and slightly down; `topdown` is an
+    ego-centred map, heading up, with the car near the bottom.
+    """
+
+    mode: str = "dashcam"
+    width_px: int = 64
+    height_px: int = 64
+    grayscale: bool = False
+    # dashcam
+    fov_deg: float = 100.0  # horizontal field of view
+    height_m: float = 2.2  # above the ground
+    pitch_deg: float = 20.0  # down from horizontal
+    forward_m: float = 0.5  # ahead of the car's centre
+    max_distance_m: float = 40.0  # ground further than this is drawn as if at this distance
+    # topdown
+    view_m: float = 40.0  # side of the square seen
+    behind_m: float = 8.0  # how much of the view lies behind the car
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.grayscale else 3
+
+
+@dataclass(frozen=True)
+class RasterParams:
+    """The track texture the camera samples."""
+
+    m_per_px: float = 0.5
+    margin_m: float = 44.0  # grass around the road, beyond what the camera sees
+    levels: int = 4  # mipmap levels, each half the resolution of the one before
+    edge_line_m: float = 0.5
+    centre_line_m: float = 0.5
+    dash_m: float = 3.0  # dashed centre line: dash length = gap length
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Everything that defines what an agent sees and does; stored with datasets and models."""
+
+    observation: str = "both"
+    action: str = "steer"
+    camera: CameraParams = field(default_factory=CameraParams)
+    sensors: SensorParams = field(default_factory=SensorParams)
+    car: CarParams = field(default_factory=CarParams)
+    track: TrackParams = field(default_factory=TrackParams)
+    raster: RasterParams = field(default_factory=RasterParams)
+    dt_s: float = 1.0 / 30.0
+    offroad: str = "terminate"
+    max_steps: int = 6000
+    max_laps: int | None = None
+    offroad_penalty: float = 10.0
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("observation", self.observation, OBSERVATIONS),
+            ("action", self.action, ACTIONS),
+            ("camera", self.camera.mode, CAMERA_MODES),
+            ("offroad", self.offroad, OFFROAD_MODES),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+        if self.camera.width_px < 8 or self.camera.height_px < 8:
+            raise ValueError("camera size must be at least 8x8 pixels")
+        if self.sensors.n_rays < 1:
+            raise ValueError("sensors.n_rays must be at least 1")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "EnvConfig":
+        nested = {
+            "camera": CameraParams,
+            "sensors": SensorParams,
+            "car": CarParams,
+            "track": TrackParams,
+            "raster": RasterParams,
+        }
+        kwargs = {k: (nested[k](**v) if k in nested else v) for k, v in data.items()}
+        return cls(**kwargs)

@@ -1,0 +1,174 @@
+"""The track as pictures in memory: a colour texture (with mipmaps) and a road-info grid.
+
+The camera samples the texture; the sensors march over the info grid. Both are plain
+numpy arrays built once per track, so observations never need pygame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from sim.config import RasterParams
+from sim.track import Track
+
+GRASS = np.array([62, 128, 48], dtype=np.float32)
+ASPHALT = np.array([92, 92, 98], dtype=np.float32)
+LINE = np.array([240, 240, 235], dtype=np.float32)
+CENTRE = np.array([250, 205, 40], dtype=np.float32)
+INFO_MARGIN_M = 2.5  # the info grid knows the nearest vertex this far beyond the edge
+
+
+RGB = np.dtype("V3")  # one texel: 3 bytes R, G, B, gathered as a single item
+
+
+def to_rgb8(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) colours in 0..255 (any dtype) -> (..., 3) uint8, rounded and clipped."""
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+
+
+@lru_cache(maxsize=4)
+def _grass_tile(size: int = 256) -> np.ndarray:
+    """A fixed, seamless grass texture (size, size, 3) uint8: blotches plus fine grain.
+
+    The texture is part of the world's look, not of any episode, so it uses a fixed seed.
+    """
+    rng = np.random.default_rng(20261125)
+    blotch = rng.normal(size=(size // 16, size // 16))
+    blotch = np.kron(blotch, np.ones((16, 16)))
+    for axis in (0, 1):  # box-blur the blotches (wrapping, so the tile is seamless)
+        blotch = sum(np.roll(blotch, k, axis) for k in range(-8, 8)) / 16
+    grain = rng.normal(size=(size, size))
+    shade = 1.0 + 0.16 * blotch / blotch.std() + 0.07 * grain
+    stripes = 1.0 + 0.05 * np.sign(np.sin(np.arange(size) * (2 * np.pi / 64)))[:, None]  # mown lanes
+    return to_rgb8(GRASS[None, None, :] * (shade * stripes)[..., None])
+
+
+@dataclass(frozen=True, eq=False)
+class Raster:
+    """A track drawn into arrays.
+
+    Attributes:
+        origin: world position [m] of pixel (0, 0)'s corner (x, y); rows grow with y.
+        m_per_px: size of a level-0 pixel [m].
+        texture: all mip levels of the colour texture, flattened and concatenated, one
+            3-byte RGB texel per item (dtype RGB), so a camera pixel is one gather.
+        level_shape: (levels, 2) rows and columns of each level.
+        level_offset: (levels,) start of each level in `texture`.
+        info: (rows, cols) int32 at level 0: -1 far from the road, else 2 * nearest vertex
+            + 1 if the pixel centre is on the road.
+    """
+
+    origin: tuple[float, float]
+    m_per_px: float
+    texture: np.ndarray
+    level_shape: np.ndarray
+    level_offset: np.ndarray
+    info: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.texture.nbytes + self.info.nbytes
+
+    def level(self, k: int) -> np.ndarray:
+        """Level k of the texture as (rows, cols, 3) uint8 RGB (a view)."""
+        rows, cols = self.level_shape[k]
+        flat = self.texture[self.level_offset[k] : self.level_offset[k] + rows * cols]
+        return flat.view(np.uint8).reshape(rows, cols, 3)
+
+
+def _paint_table(w2: float, half: float, res: float, params: RasterParams):
+    """Road coverage (q,) and paint colour (2, q, 3) per 1/64 m of |lateral offset|.
+
+    Row 0 of the paint has no centre dash, row 1 has one. Coverage is the fraction of a
+    pixel as wide as `res` that lies inside [a, b], which anti-aliases every line.
+    """
+    ad = (np.arange(int(half * 64) + 2) + 0.5) / 64
+
+    def coverage(a, b):
+        return np.clip((np.minimum(b, ad + res / 2) - np.maximum(a, ad - res / 2)) / res, 0.0, 1.0)[:, None]
+
+    road = coverage(-1.0, w2)[:, 0]
+    edge = coverage(w2 - 0.25 - params.edge_line_m, w2 - 0.25)
+    centre = coverage(-1.0, params.centre_line_m / 2)
+    plain = ASPHALT + (LINE - ASPHALT) * edge
+    return road.astype(np.float32), np.stack([plain, plain + (CENTRE - ASPHALT) * centre]).astype(np.float32)
+
+
+def build(track: Track, params: RasterParams = RasterParams()) -> Raster:
+    """Draw `track`: grass, asphalt, white edge lines, a dashed yellow centre line."""
+    res = params.m_per_px
+    align = 2 ** (params.levels - 1)
+    lo = np.minimum(track.left_edge.min(0), track.right_edge.min(0)) - params.margin_m
+    hi = np.maximum(track.left_edge.max(0), track.right_edge.max(0)) + params.margin_m
+    rows, cols = (np.ceil((hi - lo)[::-1] / res / align).astype(int) * align).tolist()
+
+    shapes = np.array([(rows >> k, cols >> k) for k in range(params.levels)], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(shapes.prod(1))[:-1]])
+    texture = np.empty(int(shapes.prod(1).sum()), dtype=RGB)  # every level, one array
+    texels = texture.view(np.uint8).reshape(-1, 3)
+    levels = [texels[o : o + r * c].reshape(r, c, 3) for o, (r, c) in zip(offsets, shapes)]
+    base = levels[0]
+    tile = _grass_tile()
+    for y in range(0, rows, tile.shape[0]):
+        for x in range(0, cols, tile.shape[1]):
+            block = base[y : y + tile.shape[0], x : x + tile.shape[1]]
+            block[...] = tile[: block.shape[0], : block.shape[1]]
+    base_flat = base.reshape(-1, 3)
+    info = np.full((rows, cols), -1, dtype=np.int32)
+
+    # Splat the road band: samples spaced under half a pixel along the centreline (the
+    # outside of a curve stretches them) and across it mark the pixels the road covers.
+    # One sample per pixel survives, and the pixel's colour is computed exactly at its
+    # centre, so lines are anti-aliased whatever the resolution.
+    half = track.width_m / 2 + INFO_MARGIN_M
+    u = np.arange(0.0, track.length_m, 0.4 * res, dtype=np.float64) / track.ds  # vertex units
+    i = np.floor(u).astype(np.int64)
+    f = (u - i)[:, None]
+    i %= track.n
+    j = (i + 1) % track.n
+    c = (track.centerline[i] * (1 - f) + track.centerline[j] * f - lo) / res  # (a, 2) pixels
+    nrm = (track.normal[i] * (1 - f) + track.normal[j] * f).astype(np.float32)
+    across = (np.arange(-half, half + 1e-9, 0.65 * res) / res).astype(np.float32)  # (b,) pixels
+    ix = (c[:, None, 0].astype(np.float32) + across * nrm[:, None, 0]).astype(np.int32).ravel()
+    iy = (c[:, None, 1].astype(np.float32) + across * nrm[:, None, 1]).astype(np.int32).ravel()
+    flat = iy * cols + ix
+    info.ravel()[flat] = np.arange(len(flat), dtype=np.int32)  # last writer wins ...
+    keep = np.flatnonzero(info.ravel()[flat] == np.arange(len(flat), dtype=np.int32))
+    flat = flat[keep]  # ... one sample per covered pixel
+    vertex = np.rint(u).astype(np.int64)[keep // len(across)] % track.n
+    rel_x = ((ix[keep] + 0.5) * res + lo[0] - track.centerline[vertex, 0]).astype(np.float32)
+    rel_y = ((iy[keep] + 0.5) * res + lo[1] - track.centerline[vertex, 1]).astype(np.float32)
+    nv, tv = track.normal[vertex].astype(np.float32), track.tangent[vertex].astype(np.float32)
+    ad = np.abs(rel_x * nv[:, 0] + rel_y * nv[:, 1])  # |lateral| [m]
+    along = vertex * track.ds + rel_x * tv[:, 0] + rel_y * tv[:, 1]  # [m]
+    w2 = track.width_m / 2
+    info.fill(-1)
+    info.ravel()[flat] = 2 * vertex.astype(np.int32) + (ad <= w2)
+
+    # Colours depend only on |lateral| and on whether a dash is painted there: look them
+    # up in a table over |lateral| (1/64 m steps), then blend the few border pixels.
+    q = np.minimum((ad * 64).astype(np.int32), int(half * 64) + 1)
+    dash = (np.floor(along / params.dash_m) % 2 == 0).astype(np.int32)
+    road_lut, paint_lut = _paint_table(w2, half, res, params)
+    border = np.flatnonzero(road_lut[q] < 1.0)
+    colour = to_rgb8(paint_lut)[dash, q]  # (m, 3)
+    grass = base_flat[flat[border]]
+    mix = road_lut[q[border], None]
+    colour[border] = to_rgb8(grass + (paint_lut[dash[border], q[border]] - grass) * mix)
+    base_flat[flat] = colour
+
+    for k in range(1, params.levels):  # each mip level averages 2x2 pixels of the one before
+        prev = levels[k - 1].reshape(shapes[k][0], 2, shapes[k][1], 2, 3)
+        avg = prev[:, 0, :, 0].astype(np.uint16)
+        avg += prev[:, 1, :, 0]
+        avg += prev[:, 0, :, 1]
+        avg += prev[:, 1, :, 1]
+        avg += 2
+        avg >>= 2
+        levels[k][...] = avg
+    texture.setflags(write=False)
+    info.setflags(write=False)
+    return Raster((float(lo[0]), float(lo[1])), res, texture, shapes, offsets, info)

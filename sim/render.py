@@ -1,0 +1,165 @@
+"""Drawing the world and a HUD with pygame; the only module of `sim` that imports pygame.
+
+Rendering is for people: it never produces the observation (the camera is numpy).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame  # noqa: E402
+
+MAP_PX = 640  # side of the world view
+PANEL_W = 300  # the panel on the right: camera and HUD
+BG = (24, 26, 30)
+TEXT = (230, 232, 236)
+DIM = (150, 155, 165)
+CAR = (220, 40, 40)
+TRAIL = (255, 140, 0)
+RAY = (80, 200, 255)
+
+
+class Renderer:
+    """Draws an env: the whole track, the car, its trail, its sensor rays, the camera frame
+    as an inset and a HUD. `human` shows a window; `rgb_array` returns the same picture.
+
+    Extra panels (a network's view, its votes) can be added by callers through `extra`,
+    a function `(surface, rect)` drawn under the HUD.
+    """
+
+    def __init__(self, mode: str, fps: int = 30, size: tuple[int, int] = (MAP_PX + PANEL_W, MAP_PX)):
+        self.mode = mode
+        self.fps = fps
+        self.size = size
+        pygame.display.init()  # not pygame.init(): no audio device is needed (or present headless)
+        pygame.font.init()
+        if mode == "human":
+            pygame.display.set_caption("DriveLab")
+            self.screen = pygame.display.set_mode(size)
+        else:
+            self.screen = pygame.Surface(size)
+        self.clock = pygame.time.Clock()
+        self.font = pygame.font.Font(None, 22)
+        self.big = pygame.font.Font(None, 30)
+        self._map_for = None
+        self._map = None
+        self.extra = None
+        self.lines: list[str] = []  # extra HUD lines set by callers
+
+    # --------------------------------------------------------------- the world
+    def _world_surface(self, env):
+        """The track raster scaled to fit the view, cached per track."""
+        if self._map_for is env.track:
+            return self._map
+        raster = env.raster
+        k = 0
+        while k + 1 < len(raster.level_shape) and max(raster.level_shape[k]) > 2 * MAP_PX:
+            k += 1
+        img = raster.level(k)[::-1]  # rows grow with y in the world, downward on screen
+        surf = pygame.surfarray.make_surface(np.ascontiguousarray(img.transpose(1, 0, 2)))
+        rows, cols = raster.level_shape[0]
+        self._scale = MAP_PX / (max(rows, cols) * raster.m_per_px)  # screen px per metre
+        w, h = int(cols * raster.m_per_px * self._scale), int(rows * raster.m_per_px * self._scale)
+        self._map = pygame.transform.smoothscale(surf, (w, h))
+        self._map_for = env.track
+        self._origin = raster.origin
+        self._map_h = h
+        return self._map
+
+    def to_screen(self, x: float, y: float) -> tuple[int, int]:
+        return (
+            int((x - self._origin[0]) * self._scale),
+            int(self._map_h - (y - self._origin[1]) * self._scale),
+        )
+
+    def draw(self, env):
+        """Draw `env` (a DrivingEnv); returns an (H, W, 3) uint8 array in rgb_array mode."""
+        if self.mode == "human":
+            for event in pygame.event.get(pygame.QUIT):
+                if event.type == pygame.QUIT:
+                    pygame.quit()
+                    raise SystemExit(0)
+        screen = self.screen
+        screen.fill(BG)
+        screen.blit(self._world_surface(env), (0, 0))
+        car = env.car
+        if len(env._trail) > 1:
+            pts = [self.to_screen(px, py) for px, py in env._trail[-3000:]]
+            pygame.draw.lines(screen, TRAIL, False, pts, 2)
+        from sim.sensors import read_rays  # numpy only
+
+        rays = read_rays(env._rays, env.track, env.raster, car.x, car.y, car.heading)
+        start = self.to_screen(car.x, car.y)
+        for ang, d in zip(env._rays.angles, rays):
+            end = self.to_screen(car.x + d * math.cos(car.heading + ang), car.y + d * math.sin(car.heading + ang))
+            pygame.draw.line(screen, RAY, start, end, 1)
+        self._draw_car(car, env.config.car.wheelbase_m)
+        self._draw_panel(env)
+        if self.mode == "human":
+            pygame.display.flip()
+            self.clock.tick(self.fps)
+            return None
+        return np.ascontiguousarray(pygame.surfarray.pixels3d(screen).transpose(1, 0, 2))
+
+    def _draw_car(self, car, wheelbase_m: float) -> None:
+        length, width = wheelbase_m + 1.6, 1.9  # [m]
+        c, s = math.cos(car.heading), math.sin(car.heading)
+        scale = max(self._scale, 7.0 / width)  # keep the car visible on big tracks
+        corners = []
+        for fx, fy in ((length / 2, 0), (length / 4, width / 2), (-length / 2, width / 2), (-length / 2, -width / 2), (length / 4, -width / 2)):
+            wx = fx * c - fy * s
+            wy = fx * s + fy * c
+            sx, sy = self.to_screen(car.x, car.y)
+            corners.append((sx + wx * scale, sy - wy * scale))
+        pygame.draw.polygon(self.screen, CAR, corners)
+        pygame.draw.polygon(self.screen, (255, 255, 255), corners, 1)
+
+    # ----------------------------------------------------------------- the HUD
+    def _draw_panel(self, env) -> None:
+        x0 = MAP_PX + 20
+        screen = self.screen
+        screen.blit(self.big.render("Camera view", True, TEXT), (x0 - 8, 12))
+        frame = env._observe().get("camera") if env._use_camera else None
+        y = 42
+        if frame is not None:
+            if frame.shape[2] == 1:
+                frame = np.repeat(frame, 3, axis=2)
+            img = pygame.surfarray.make_surface(np.ascontiguousarray(frame.transpose(1, 0, 2)))
+            side = PANEL_W - 40
+            h = int(side * frame.shape[0] / frame.shape[1])
+            screen.blit(pygame.transform.scale(img, (side, h)), (x0, y))
+            pygame.draw.rect(screen, DIM, (x0, y, side, h), 1)
+            y += h + 12
+        info = env._info()
+        steer = info["steer"]
+        lines = [
+            f"speed  {info['speed_mps'] * 3.6:5.1f} km/h",
+            f"lap    {info['lap']}   progress {info['progress_m']:.0f} m",
+            f"lap time {(env._steps - env._lap_start_step) * env.config.dt_s:5.1f} s",
+            f"offset {info['lateral_offset_m']:+.2f} m",
+            f"interventions {info['interventions']}",
+            f"track  {info['track']}",
+            *self.lines,
+        ]
+        for line in lines:
+            screen.blit(self.font.render(line, True, TEXT), (x0, y))
+            y += 20
+        # steering bar: centre tick, filled to the wheel's angle
+        bar_w = PANEL_W - 40
+        pygame.draw.rect(screen, DIM, (x0, y + 6, bar_w, 14), 1)
+        mid = x0 + bar_w // 2
+        fill = int(-steer * bar_w / 2)  # steering left (+) fills to the left
+        pygame.draw.rect(screen, TRAIL, (min(mid, mid + fill), y + 7, abs(fill), 12))
+        pygame.draw.line(screen, TEXT, (mid, y + 3), (mid, y + 22), 1)
+        screen.blit(self.font.render("steering  L        R", True, DIM), (x0, y + 24))
+        y += 48
+        if self.extra is not None:
+            self.extra(screen, pygame.Rect(x0, y, bar_w, self.size[1] - y - 10))
+
+    def close(self) -> None:
+        if self.mode == "human":
+            pygame.display.quit()

@@ -1,0 +1,360 @@
+"""Tracks: a closed centreline with a width, procedural generation from a seed, JSON files.
+
+A Track is resampled to uniform spacing, so vertex i sits at arc length i * ds. Queries
+(progress along the centreline, signed lateral offset, track heading) are vectorised.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.config import SPLITS, TrackParams
+from sim.geometry import closed_catmull_rom, resample_closed, wrap_angle
+
+
+class TrackError(ValueError):
+    """A track that cannot be driven; the message is one line naming the source."""
+
+
+@dataclass(frozen=True, eq=False)
+class Track:
+    """A closed road. Arrays are float64 and indexed by centreline vertex.
+
+    Attributes:
+        name: seed as text ("seed 17") or the file's name.
+        width_m: road width [m].
+        centerline: (n, 2) vertex positions [m], uniform spacing, last not repeated.
+        tangent: (n, 2) unit direction of travel.
+        normal: (n, 2) unit normal pointing to the left of the direction of travel.
+        heading: (n,) direction of travel [rad].
+        curvature: (n,) signed curvature [1/m], positive turning left.
+        ds: spacing between vertices [m]; length = n * ds.
+    """
+
+    name: str
+    width_m: float
+    centerline: np.ndarray
+    tangent: np.ndarray
+    normal: np.ndarray
+    heading: np.ndarray
+    curvature: np.ndarray
+    ds: float
+
+    @property
+    def n(self) -> int:
+        return len(self.centerline)
+
+    @property
+    def length_m(self) -> float:
+        return self.n * self.ds
+
+    @property
+    def centerline_c(self) -> np.ndarray:
+        """Centreline as complex numbers x + 1j*y (cached)."""
+        return self._complex("centerline")
+
+    @property
+    def normal_c(self) -> np.ndarray:
+        return self._complex("normal")
+
+    def _complex(self, name: str) -> np.ndarray:
+        cache = self.__dict__.setdefault("_cache", {})
+        if name not in cache:
+            a = getattr(self, name)
+            cache[name] = a[:, 0] + 1j * a[:, 1]
+        return cache[name]
+
+    @property
+    def left_edge(self) -> np.ndarray:
+        return self.centerline + self.normal * (self.width_m / 2)
+
+    @property
+    def right_edge(self) -> np.ndarray:
+        return self.centerline - self.normal * (self.width_m / 2)
+
+    @classmethod
+    def from_polyline(cls, name: str, width_m: float, points: np.ndarray, spacing_m: float = 1.0) -> "Track":
+        """Build a track from a dense closed polyline (resampled to `spacing_m`)."""
+        c = resample_closed(points, spacing_m)
+        n = len(c)
+        length = float(np.sum(np.linalg.norm(np.roll(c, -1, 0) - c, axis=1)))
+        ds = length / n
+        d = (np.roll(c, -1, 0) - np.roll(c, 1, 0)) / (2 * ds)
+        tangent = d / np.linalg.norm(d, axis=1, keepdims=True)
+        normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+        heading = np.arctan2(tangent[:, 1], tangent[:, 0])
+        curvature = wrap_angle(np.roll(heading, -1) - np.roll(heading, 1)) / (2 * ds)
+        for a in (c, tangent, normal, heading, curvature):
+            a.setflags(write=False)
+        return cls(name, float(width_m), c, tangent, normal, heading, curvature, ds)
+
+    # ------------------------------------------------------------------ queries
+    def point_at(self, s_m):
+        """Centreline position (..., 2) at arc length `s_m` (wraps around the loop)."""
+        u = np.asarray(s_m, dtype=np.float64) / self.ds % self.n
+        i = np.floor(u).astype(np.int64)
+        f = (u - i)[..., None]
+        return self.centerline[i] * (1 - f) + self.centerline[(i + 1) % self.n] * f
+
+    def heading_at(self, s_m):
+        u = np.asarray(s_m, dtype=np.float64) / self.ds % self.n
+        i = np.floor(u).astype(np.int64)
+        f = u - i
+        return self.heading[i] + wrap_angle(self.heading[(i + 1) % self.n] - self.heading[i]) * f
+
+    def nearest_vertex(self, xy: np.ndarray, hint: np.ndarray | None = None, window: int = 8) -> np.ndarray:
+        """Index of the nearest centreline vertex for each position (m, 2).
+
+        With `hint` (previous indices), only vertices within `window` of it are searched,
+        which is what a moving car needs; without it, the whole loop is searched.
+        """
+        xy = np.atleast_2d(xy)
+        if hint is None:
+            d2 = ((xy[:, None, :] - self.centerline[None, :, :]) ** 2).sum(-1)  # (m, n)
+            return d2.argmin(axis=1)
+        idx = (np.asarray(hint)[:, None] + np.arange(-window, window + 1)[None, :]) % self.n  # (m, w)
+        d2 = ((xy[:, None, :] - self.centerline[idx]) ** 2).sum(-1)
+        return idx[np.arange(len(xy)), d2.argmin(axis=1)]
+
+    def project(self, xy: np.ndarray, vertex: np.ndarray):
+        """Arc length [m] in [0, length) and signed lateral offset [m] (left positive).
+
+        Args:
+            xy: (m, 2) positions.
+            vertex: (m,) nearest vertex indices from `nearest_vertex`.
+        """
+        rel = np.atleast_2d(xy) - self.centerline[vertex]
+        along = (rel * self.tangent[vertex]).sum(-1)
+        lateral = (rel * self.normal[vertex]).sum(-1)
+        return (vertex * self.ds + along) % self.length_m, lateral
+
+    def locate(self, x: float, y: float, hint: int, window: int = 6) -> tuple[int, float, float]:
+        """One car: (nearest vertex, arc length [m], lateral offset [m]) near vertex `hint`."""
+        idx = (hint + np.arange(-window, window + 1)) % self.n
+        v = int(idx[np.abs(self.centerline_c[idx] - complex(x, y)).argmin()])
+        cx, cy = self.centerline[v]
+        tx, ty = self.tangent[v]
+        rx, ry = x - cx, y - cy
+        return v, (v * self.ds + rx * tx + ry * ty) % self.length_m, ry * tx - rx * ty
+
+    # ---------------------------------------------------------------- validity
+    def problems(self, min_radius_m: float, min_gap_m: float) -> list[str]:
+        """What makes this track undrivable (empty when it is fine)."""
+        found = []
+        if not self.width_m > 0:
+            found.append(f"width_m must be > 0, got {self.width_m}")
+            return found
+        radius = 1.0 / max(float(np.abs(self.curvature).max()), 1e-9)
+        if radius < min_radius_m:
+            at = int(np.abs(self.curvature).argmax()) * self.ds
+            found.append(f"curve of radius {radius:.1f} m at {at:.0f} m is tighter than {min_radius_m:.1f} m")
+        gap = self.closest_approach_m()
+        if gap < self.width_m + min_gap_m:
+            found.append(
+                f"the road comes within {gap - self.width_m:.1f} m of itself (edges must stay "
+                f"{min_gap_m:.1f} m apart)"
+            )
+        return found
+
+    def closest_approach_m(self) -> float:
+        """Smallest centreline distance between parts of the loop that are far apart along it.
+
+        Sampled every ~4 m: the closest pair's along-track offset changes the distance only
+        to second order (0.1 m at the gaps that matter).
+        """
+        step = max(1, int(round(4.0 / self.ds)))
+        p = self.centerline[::step]
+        s = np.arange(len(p)) * (step * self.ds)
+        d2 = np.subtract.outer(p[:, 0], p[:, 0]) ** 2 + np.subtract.outer(p[:, 1], p[:, 1]) ** 2
+        sep = np.abs(np.subtract.outer(s, s))
+        sep = np.minimum(sep, self.length_m - sep)
+        # Nearby points along the loop are close by construction; ignore them. A curve of
+        # radius R keeps chord >= 0.63 * arc for arcs up to pi*R, hence the 0.6 factor.
+        far = 0.6 * sep > self.width_m * 1.5
+        return float(np.sqrt(d2[far].min())) if far.any() else math.inf
+
+
+# ---------------------------------------------------------------------- generation
+def _draw_layout(rng: np.random.Generator, params: TrackParams) -> list[tuple[float, float]]:
+    """A shuffled list of arcs (signed angle [rad], radius [m]) whose angles sum to 2*pi.
+
+    Features: hairpins, sweepers, S-bends and corners; balancing arcs close the turning.
+    """
+    r_min = params.min_radius_m
+    features = []
+    for _ in range(int(rng.integers(3, 8))):
+        kind = rng.choice(4, p=[0.2, 0.3, 0.25, 0.25])
+        sign = 1.0 if rng.random() < 0.6 else -1.0
+        if kind == 0:  # hairpin
+            features.append([(sign * math.radians(rng.uniform(150, 185)), rng.uniform(r_min, r_min + 10))])
+        elif kind == 1:  # sweeper
+            features.append([(sign * math.radians(rng.uniform(25, 80)), rng.uniform(50, 130))])
+        elif kind == 2:  # S-bend: two opposite arcs back to back
+            a, r = math.radians(rng.uniform(35, 75)), rng.uniform(r_min + 5, 45)
+            features.append([(sign * a, r), (-sign * a * rng.uniform(0.8, 1.2), r * rng.uniform(0.8, 1.25))])
+        else:  # corner
+            features.append([(sign * math.radians(rng.uniform(60, 110)), rng.uniform(r_min, 35))])
+    deficit = 2 * math.pi - sum(a for f in features for a, _ in f)
+    while abs(deficit) > 1e-9:
+        a = math.copysign(min(abs(deficit), math.radians(rng.uniform(60, 120))), deficit)
+        features.append([(a, rng.uniform(25, 70))])
+        deficit -= a
+    return [features[i] for i in rng.permutation(len(features))]
+
+
+def _close_loop(layout, straights: np.ndarray, min_straight_m: float = 3.0) -> np.ndarray | None:
+    """Adjust the straight after each feature so the path ends where it began.
+
+    The arcs fix every straight's direction; the end point is linear in the straights'
+    lengths, so a least-norm correction (with lengths clamped at the minimum, active set)
+    closes the loop. Returns the lengths, or None when no such correction exists.
+    """
+    heading, arc_end, dirs = 0.0, np.zeros(2), []
+    for feature in layout:
+        for a, r in feature:  # chord of an arc of angle a and radius r
+            chord = 2 * r * math.sin(abs(a) / 2)
+            arc_end += chord * np.array([math.cos(heading + a / 2), math.sin(heading + a / 2)])
+            heading += a
+        dirs.append((math.cos(heading), math.sin(heading)))
+    u = np.array(dirs)  # (m, 2) direction of each straight
+    lengths = straights.astype(np.float64).copy()
+    free = np.ones(len(lengths), dtype=bool)
+    for _ in range(len(lengths) + 1):
+        err = arc_end + u.T @ lengths
+        if np.linalg.norm(err) < 1e-6:
+            return lengths
+        a = u[free].T  # (2, free)
+        if a.shape[1] < 2 or abs(np.linalg.det(a @ a.T)) < 1e-9:
+            return None
+        lengths[free] -= a.T @ np.linalg.solve(a @ a.T, err)
+        low = lengths < min_straight_m
+        lengths[low] = min_straight_m
+        free &= ~low
+    return None
+
+
+def _sample_layout(layout, lengths: np.ndarray, step_m: float) -> np.ndarray:
+    """Points along arcs and straights, about `step_m` apart; (n, 2), last not repeated."""
+    heading, pos, pts = 0.0, np.zeros(2), []
+    for feature, straight in zip(layout, lengths):
+        for a, r in feature:
+            m = max(2, int(abs(a) * r / step_m))
+            hs = heading + np.arange(1, m + 1) * (a / m)
+            side = math.copysign(r, a)
+            centre = pos + side * np.array([-math.sin(heading), math.cos(heading)])
+            arc = centre + side * np.stack([np.sin(hs), -np.cos(hs)], axis=1)
+            pts.append(arc)
+            pos, heading = arc[-1], heading + a
+        m = max(1, int(straight / step_m))
+        line = pos + np.outer(np.arange(1, m + 1) * (straight / m), [math.cos(heading), math.sin(heading)])
+        pts.append(line)
+        pos = line[-1]
+    return np.concatenate(pts)
+
+
+def generate(rng: np.random.Generator, params: TrackParams = TrackParams(), name: str = "procedural") -> Track:
+    """A random closed track: hairpins, S-bends, sweepers, corners and straights.
+
+    The layout is drawn as a turtle path of arcs (radius >= params.min_radius_m) and
+    straights, closed exactly by adjusting the straights, scaled into the length range,
+    and rejected if the road would come near itself. Both turning directions occur. The
+    car starts in the middle of the longest straight. All randomness comes from `rng`.
+    """
+    for _ in range(500):
+        layout = _draw_layout(rng, params)
+        lengths = _close_loop(layout, rng.uniform(5, 45, len(layout)))
+        if lengths is None:
+            continue
+        total = sum(abs(a) * r for f in layout for a, r in f) + lengths.sum()
+        scale = rng.uniform(1.0, 1.3) * params.min_length_m / total if total < params.min_length_m else 1.0
+        if total > params.max_length_m:  # shrink, if the tightest curve allows it
+            scale = rng.uniform(0.85, 1.0) * params.max_length_m / total
+            if scale * min(r for f in layout for _, r in f) < params.min_radius_m:
+                continue
+        longest = int(lengths.argmax())  # rotate so the longest straight comes last
+        layout = layout[longest + 1 :] + layout[: longest + 1]
+        lengths = np.roll(lengths, -(longest + 1))
+        pts = _sample_layout(layout, lengths, 0.5) * scale
+        half = int(round(lengths[-1] * scale / 2 / 0.5))  # start halfway along it
+        pts = np.roll(pts, half, axis=0)
+        if rng.random() < 0.5:
+            pts = pts[::-1]
+        track = Track.from_polyline(name, params.width_m, pts, params.spacing_m)
+        if not track.problems(params.min_radius_m * 0.95, params.min_gap_m):
+            return track
+    raise RuntimeError("could not generate a valid track in 500 attempts; relax TrackParams")
+
+
+def from_seed(seed: int, params: TrackParams = TrackParams()) -> Track:
+    """The procedural track of a seed; the same seed always gives the same track."""
+    split = next((k for k, r in SPLITS.items() if seed in r), "custom")
+    return generate(np.random.default_rng(seed), params, name=f"seed {seed} ({split})")
+
+
+# -------------------------------------------------------------------------- files
+def load(path: str | Path, params: TrackParams = TrackParams()) -> Track:
+    """Load `{"name": str, "width_m": float, "centerline": [[x, y], ...]}` (metres, closed loop).
+
+    The points may have any spacing; they are joined by a smooth curve through them.
+    Raises TrackError with a one-line message naming the file and the problem.
+    """
+    path = Path(path)
+    where = str(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise TrackError(f"{where}: no such track file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise TrackError(f"{where}: not valid JSON ({e})") from None
+    if not isinstance(data, dict) or "centerline" not in data or "width_m" not in data:
+        raise TrackError(f'{where}: expected {{"name": str, "width_m": float, "centerline": [[x, y], ...]}}')
+    width = data["width_m"]
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not math.isfinite(width):
+        raise TrackError(f"{where}: width_m must be a number, got {width!r}")
+    if width <= 0:
+        raise TrackError(f"{where}: width_m must be > 0, got {width}")
+    pts = data["centerline"]
+    if not isinstance(pts, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)
+        for p in pts
+    ):
+        raise TrackError(f"{where}: centerline must be a list of [x, y] number pairs in metres")
+    pts = np.asarray(pts, dtype=np.float64)
+    if not np.isfinite(pts).all():
+        raise TrackError(f"{where}: centerline has non-finite coordinates")
+    if len(pts) < 4:
+        raise TrackError(f"{where}: centerline needs at least 4 points, got {len(pts)}")
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    if (seg < 1e-6).any():
+        raise TrackError(f"{where}: centerline repeats a point (index {int(np.argmax(seg < 1e-6)) + 1})")
+    closing = float(np.linalg.norm(pts[-1] - pts[0]))
+    if closing < 1e-6:
+        raise TrackError(f"{where}: the last point repeats the first; leave it out (the loop closes itself)")
+    if closing > 3 * float(np.median(seg)) and closing > width:
+        raise TrackError(
+            f"{where}: not a closed loop (last point is {closing:.1f} m from the first, "
+            f"points are {np.median(seg):.1f} m apart)"
+        )
+    name = str(data.get("name") or path.stem)
+    dense = closed_catmull_rom(pts, samples_per_span=max(2, int(np.ceil(np.median(seg) / 0.25))))
+    track = Track.from_polyline(name, float(width), dense, params.spacing_m)
+    # files may be tighter than procedural tracks, but never tighter than the car can turn
+    problems = track.problems(min_radius_m=max(float(width) / 2 + 1.0, 6.0), min_gap_m=2.0)
+    if problems:
+        raise TrackError(f"{where}: {problems[0]}")
+    return track
+
+
+def save(track: Track, path: str | Path, every: int = 4) -> None:
+    """Write a track in the JSON format `load` reads (every `every`-th vertex)."""
+    data = {
+        "name": track.name,
+        "width_m": track.width_m,
+        "centerline": [[round(float(x), 3), round(float(y), 3)] for x, y in track.centerline[::every]],
+    }
+    Path(path).write_text(json.dumps(data, indent=None))

@@ -1,0 +1,36 @@
+import subprocess
+import sys
+
+import imageio.v3 as iio
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "run_sim.py", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_help_lists_commands():
+    r = run("--help")
+    assert r.returncode == 0 and "watch" in r.stdout and "snapshot" in r.stdout
+
+
+def test_snapshot_writes_pictures(tmp_path):
+    out = tmp_path / "world.png"
+    r = run("snapshot", "--out", str(out), "--track", "3")
+    assert r.returncode == 0, r.stderr
+    img = iio.imread(out)
+    cams = iio.imread(tmp_path / "world_camera.png")
+    assert img.shape[0] >= 480 and img.std() > 20 and cams.std() > 20
+
+
+def test_watch_headless_runs_frames():
+    r = run("watch", "--driver", "expert", "--max-frames", "60", "--track", "assets/tracks/oval.json")
+    assert r.returncode == 0, r.stderr
+    assert "60 steps" in r.stdout
+
+
+def test_bad_track_file_is_one_line_error(tmp_path):
+    bad = tmp_path / "t.json"
+    bad.write_text('{"name": "x", "width_m": -1, "centerline": [[0,0],[1,0],[1,1],[0,1]]}')
+    r = run("snapshot", "--out", str(tmp_path / "a.png"), "--track", str(bad))
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and str(bad) in r.stderr and "width_m" in r.stderr
