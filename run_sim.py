@@ -42,10 +42,10 @@ def cmd_watch(args) -> int:
     import sim  # noqa: F401  (registers DriveLab-v0)
     from agent.expert import ExpertDriver
 
-    headless = args.max_frames is not None and not os.environ.get("DISPLAY")
-    if headless:
-        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    mode = "rgb_array" if (args.video or headless) else "human"
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("SDL_VIDEODRIVER")) or sys.platform in ("win32", "darwin")
+    if not has_display and args.max_frames is None:
+        raise RuntimeError("no display found; run headless with --max-frames N (and --video FILE.gif to see it)")
+    mode = "rgb_array" if (args.video or not has_display) else "human"
     env = gym.make("DriveLab-v0", render_mode=mode, offroad="recover", **_env_kwargs(args))
     driver = ExpertDriver(env)
     obs, info = env.reset(seed=args.seed)
@@ -73,7 +73,6 @@ def cmd_watch(args) -> int:
 
 
 def cmd_snapshot(args) -> int:
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import gymnasium as gym
     import imageio.v3 as iio
     import numpy as np
@@ -138,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (ValueError, OSError) as e:  # bad input: one line, no traceback
+    except (ValueError, OSError, RuntimeError) as e:  # bad input: one line, no traceback
         print(f"run_sim.py {args.command}: {e}", file=sys.stderr)
         return 2
 

@@ -35,12 +35,18 @@ class Renderer:
         self.mode = mode
         self.fps = fps
         self.size = size
-        pygame.display.init()  # not pygame.init(): no audio device is needed (or present headless)
-        pygame.font.init()
+        pygame.font.init()  # not pygame.init(): no audio device is needed (or present headless)
         if mode == "human":
-            pygame.display.set_caption("DriveLab")
-            self.screen = pygame.display.set_mode(size)
-        else:
+            try:
+                pygame.display.init()
+                pygame.display.set_caption("DriveLab")
+                self.screen = pygame.display.set_mode(size)
+            except pygame.error as e:
+                raise RuntimeError(
+                    f"cannot open a window ({e}); without a display, run headless with --max-frames N "
+                    "(and --video FILE to see it)"
+                ) from None
+        else:  # an off-screen surface: needs no display at all
             self.screen = pygame.Surface(size)
         self.clock = pygame.time.Clock()
         self.font = pygame.font.Font(None, 22)
