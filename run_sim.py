@@ -1,5 +1,8 @@
 """DriveLab command line: a thin layer over `sim` and `agent`.
 
+    python run_sim.py drive --record data/mine   drive yourself and record
+    python run_sim.py record --driver expert     record expert demonstrations, headless
+    python run_sim.py data info data/mine        what a dataset holds, with pictures
     python run_sim.py watch --driver expert      the expert drives in a window
     python run_sim.py snapshot --out world.png   a rendered frame and camera views, headless
 """
@@ -24,7 +27,97 @@ def _env_kwargs(args) -> dict:
     kw = dict(camera=args.camera, camera_size=args.camera_size, split=args.split)
     if args.track is not None:
         kw["track"] = args.track
+    for name in ("observation", "action", "grayscale"):
+        if getattr(args, name, None) is not None:
+            kw[name] = getattr(args, name)
     return kw
+
+
+def _env_config(args):
+    """The EnvConfig the flags describe (what datasets store)."""
+    from sim.env import DrivingEnv
+
+    kw = _env_kwargs(args)
+    kw.pop("track", None)
+    return DrivingEnv(**kw).config
+
+
+def _add_layout_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--observation", choices=("both", "camera", "sensors"), default="both", help="what is recorded (default: both)")
+    p.add_argument("--action", choices=("steer", "steer+throttle"), default="steer", help="steering only (cruise control) or steering and throttle (default: steer)")
+    p.add_argument("--grayscale", action="store_true", default=None, help="grayscale camera frames")
+
+
+def cmd_drive(args) -> int:
+    import gymnasium as gym
+
+    import sim  # noqa: F401
+    from agent.drive import drive
+    from agent.human import HumanControls
+
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("SDL_VIDEODRIVER")) and sys.platform not in ("win32", "darwin"):
+        raise RuntimeError("drive needs a window and no display was found (set DISPLAY, or run under Xvfb)")
+    env = gym.make("DriveLab-v0", render_mode="human", **_env_kwargs(args))
+    controls = HumanControls(mode=args.controls)
+    stats = drive(env, controls, record_dir=args.record, max_frames=args.max_frames, record_from_start=not args.no_autostart)
+    env.close()
+    msg = f"drove {stats.steps} steps"
+    if args.record:
+        msg += f"; {stats.episodes_saved} episode(s) saved, {stats.episodes_discarded} discarded; {args.record} now holds {stats.recorded} frames"
+    print(msg)
+    return 0
+
+
+def cmd_record(args) -> int:
+    from tqdm import tqdm
+
+    from agent.dataset import Dataset
+    from agent.record import RecordSettings, record_expert
+
+    config = _env_config(args)
+    settings = RecordSettings(
+        episodes=args.episodes,
+        steps=args.steps,
+        split=args.split,
+        seed=args.seed,
+        dart_sigma=args.dart,
+        side_cameras=args.side_cameras,
+        workers=args.workers,
+    )
+    from agent.dataset import DatasetWriter
+
+    DatasetWriter(args.out, config)  # refuses a mismatched dataset before any work starts
+    before = Dataset(args.out).frames
+    with tqdm(total=args.episodes * args.steps, unit="step", desc="recording", disable=args.quiet) as bar:
+        record_expert(args.out, config, settings, bar)
+    after = Dataset(args.out).frames
+    print(f"wrote {after - before} frames in {args.episodes} episodes to {args.out} ({after} frames in all)")
+    return 0
+
+
+def cmd_data_info(args) -> int:
+    import json
+
+    from agent.datainfo import label_warnings, save_pictures, summarize
+    from agent.dataset import Dataset
+
+    ds = Dataset(args.dir)
+    fields = ("action", "source") + (("camera",) if ds.env_config.observation != "sensors" else ())
+    data = ds.load(fields, skip_bad=args.skip_bad, warn=lambda m: print(f"warning: {m}", file=sys.stderr))
+    summary = summarize(ds, data["action"][:, 0], data["source"])
+    width = max(len(k) for k in summary)
+    for k, v in summary.items():
+        print(f"{k:<{width}}  {v}")
+    cam = ds.env_config.camera
+    print(f"{'camera':<{width}}  {cam.mode} {cam.width_px}x{cam.height_px}{' gray' if cam.grayscale else ''}; observation {ds.env_config.observation}; action {ds.env_config.action}")
+    for w in label_warnings(data["action"][:, 0]):
+        print(f"warning: {w}")
+    out = Path(args.out) if args.out else ds.root / "info"
+    for path in save_pictures(ds, data, out):
+        print(f"wrote {path}")
+    if args.json:
+        print(json.dumps(summary))
+    return 0
 
 
 def _add_world_flags(p: argparse.ArgumentParser) -> None:
@@ -59,7 +152,10 @@ def cmd_watch(args) -> int:
                 frames.append(env.render())
             if terminated or truncated:
                 obs, info = env.reset()
-    except (KeyboardInterrupt, SystemExit):
+            renderer = env.unwrapped._renderer
+            if renderer is not None and renderer.quit_requested:
+                break
+    except KeyboardInterrupt:
         pass
     finally:
         env.close()
@@ -114,6 +210,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    p = sub.add_parser("drive", help="drive yourself in a window, and record", description="Drive the car yourself. Keys: arrows/WASD steer (up/down throttle and brake with --action steer+throttle), R toggles recording, P pauses, Backspace discards the current episode, Esc or closing the window quits and saves. Holding a steering key ramps the wheel smoothly; release returns it to centre.")
+    _add_world_flags(p)
+    _add_layout_flags(p)
+    p.add_argument("--controls", choices=("keyboard", "mouse", "gamepad"), default="keyboard", help="keyboard (default), mouse (horizontal position over the map steers) or gamepad (axis 0)")
+    p.add_argument("--record", default=None, metavar="DIR", help="dataset folder to record into (appends when it exists)")
+    p.add_argument("--no-autostart", action="store_true", help="do not record until R is pressed")
+    p.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N steps")
+    p.set_defaults(func=cmd_drive)
+
+    p = sub.add_parser("record", help="record expert demonstrations headless", description="Record demonstrations by the scripted expert, with DART noise injection (the car executes noisy steering, the label is the expert's clean steering) and optional side cameras.")
+    _add_world_flags(p)
+    _add_layout_flags(p)
+    p.add_argument("--driver", choices=("expert",), default="expert", help="who drives (default: expert)")
+    p.add_argument("--episodes", type=int, default=20, help="episodes, each on its own track of --split (default: 20)")
+    p.add_argument("--steps", type=int, default=1500, help="steps per episode (default: 1500 = 50 s)")
+    p.add_argument("--out", default="data/expert", metavar="DIR", help="dataset folder (appends when it exists; default: data/expert)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
+    p.add_argument("--dart", type=float, default=0.15, metavar="SIGMA", help="std of the steering noise injected (0: none; default: 0.15)")
+    p.add_argument("--side-cameras", action="store_true", help="add left/right shifted camera frames labelled with the recovering steering")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser("data", help="inspect datasets: data info DIR", description="Inspect recorded datasets.")
+    dsub = p.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
+    q = dsub.add_parser("info", help="episodes, frames, drivers, tracks; a steering histogram and a contact sheet as PNGs; label warnings")
+    q.add_argument("dir", help="dataset folder")
+    q.add_argument("--out", default=None, help="folder for the PNGs (default: DIR/info)")
+    q.add_argument("--skip-bad", action="store_true", help="report truncated or corrupt chunks and read the rest")
+    q.add_argument("--json", action="store_true", help="also print the summary as one JSON line")
+    q.set_defaults(func=cmd_data_info)
+
     p = sub.add_parser("watch", help="watch a driver in a pygame window", description="Watch a driver on a track in a pygame window. Esc or closing the window quits.")
     _add_world_flags(p)
     p.add_argument("--driver", choices=("expert",), default="expert", help="who drives (default: expert)")
@@ -140,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError) as e:  # bad input: one line, no traceback
         print(f"run_sim.py {args.command}: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # recordings are saved chunk by chunk; nothing more to do
+        print(f"run_sim.py {args.command}: interrupted; what was recorded is saved", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

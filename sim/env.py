@@ -243,13 +243,18 @@ class DrivingEnv(gym.Env):
 
     # -------------------------------------------------------------- observations
     def _observe(self) -> dict:
-        obs = {}
         car = self.car
+        return self.observe_pose(car.x, car.y, car.heading, car.speed)
+
+    def observe_pose(self, x: float, y: float, heading: float, speed: float) -> dict:
+        """The observation a car at this pose would get on the current track (for side
+        cameras and labelling); does not move the car."""
+        obs = {}
         if self._use_camera:
-            obs["camera"] = render_frames(self._lens, np.array([car.x]), np.array([car.y]), np.array([car.heading]))[0]
+            obs["camera"] = render_frames(self._lens, np.array([x]), np.array([y]), np.array([heading]))[0]
         if self._use_sensors:
-            rays = read_rays(self._rays, self.track, self.raster, car.x, car.y, car.heading)
-            obs["sensors"] = np.append(rays, car.speed).astype(np.float32)
+            rays = read_rays(self._rays, self.track, self.raster, x, y, heading)
+            obs["sensors"] = np.append(rays, speed).astype(np.float32)
         return obs
 
     def _info(self) -> dict:

@@ -55,6 +55,7 @@ class Renderer:
         self._map = None
         self.extra = None
         self.lines: list[str] = []  # extra HUD lines set by callers
+        self.quit_requested = False  # the window's close button was pressed
 
     # --------------------------------------------------------------- the world
     def _world_surface(self, env):
@@ -85,10 +86,8 @@ class Renderer:
     def draw(self, env):
         """Draw `env` (a DrivingEnv); returns an (H, W, 3) uint8 array in rgb_array mode."""
         if self.mode == "human":
-            for event in pygame.event.get(pygame.QUIT):
-                if event.type == pygame.QUIT:
-                    pygame.quit()
-                    raise SystemExit(0)
+            pygame.event.pump()  # keep the window responsive; events stay queued for the app
+            self.quit_requested = self.quit_requested or pygame.event.peek(pygame.QUIT)
         screen = self.screen
         screen.fill(BG)
         screen.blit(self._world_surface(env), (0, 0))

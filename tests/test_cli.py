@@ -34,3 +34,22 @@ def test_bad_track_file_is_one_line_error(tmp_path):
     r = run("snapshot", "--out", str(tmp_path / "a.png"), "--track", str(bad))
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and str(bad) in r.stderr and "width_m" in r.stderr
+
+
+def test_record_then_data_info(tmp_path):
+    out = tmp_path / "d"
+    r = run("record", "--episodes", "2", "--steps", "100", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "wrote 200 frames" in r.stdout
+    r = run("data", "info", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "episodes" in r.stdout and (out / "info" / "steering_hist.png").exists() and (out / "info" / "contact_sheet.png").exists()
+    sheet = iio.imread(out / "info" / "contact_sheet.png")
+    assert sheet.std() > 20
+    r = run("record", "--episodes", "1", "--steps", "10", "--out", str(out), "--camera-size", "96", "--quiet")
+    assert r.returncode == 2 and "camera.width_px" in r.stderr and r.stderr.strip().count("\n") == 0
+
+
+def test_data_info_missing_folder_is_one_line(tmp_path):
+    r = run("data", "info", str(tmp_path / "nope"))
+    assert r.returncode == 2 and "no such dataset folder" in r.stderr and r.stderr.strip().count("\n") == 0

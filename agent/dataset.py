@@ -1,0 +1,331 @@
+"""Recording episodes to disk and reading them back.
+
+A dataset is a folder:
+
+    dataset.json                 manifest: schema, env config, one entry per episode
+    ep000000/chunk0000.npz       up to CHUNK_STEPS steps of one episode, uncompressed
+    ep000000/chunk0001.npz
+    ...
+
+Each chunk holds per-step arrays with a shared first dimension: `camera` uint8 (n, H, W,
+C) and/or `sensors` float32 (n, k), `action` float32 (n, A) (the label to learn),
+`executed` float32 (n, A) (what the car did), `progress_m`, `lateral_offset_m`,
+`heading_error_rad`, `speed_mps` float32 (n,), `off_road` bool (n,), `source` uint8 (n,)
+(see SOURCES), `camera_shift_m` float32 (n,) (non-zero for side-camera frames) and
+`round` int16 (n,) (DAgger round, 0 otherwise).
+
+Crash safety: a chunk is written to a temporary name and renamed; the manifest is
+rewritten the same way after every chunk, so a process killed at any moment leaves a
+readable dataset that lacks at most the chunk being written.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sim.config import EnvConfig
+
+SCHEMA = 1
+MANIFEST = "dataset.json"
+CHUNK_STEPS = 300  # 10 s at 30 steps/s
+SOURCES = ("human", "expert", "takeover", "dagger")
+STEP_FIELDS = ("progress_m", "lateral_offset_m", "heading_error_rad", "speed_mps")
+# EnvConfig fields that do not change what a recorded step means
+_IGNORED_ENV_FIELDS = {"max_steps", "max_laps", "offroad", "offroad_penalty"}
+
+
+class DatasetError(ValueError):
+    """A dataset problem; the message is one line naming the file."""
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def config_differences(a: dict, b: dict) -> list[str]:
+    """Fields (dotted names) where two env configs differ in what a step means."""
+    fa, fb = _flatten(a), _flatten(b)
+    return [
+        f"{k} ({fa.get(k)!r} vs {fb.get(k)!r})"
+        for k in sorted(set(fa) | set(fb))
+        if k.split(".")[0] not in _IGNORED_ENV_FIELDS and fa.get(k) != fb.get(k)
+    ]
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class DatasetWriter:
+    """Appends episodes to a dataset folder (created if missing).
+
+    Raises DatasetError if the folder holds a dataset recorded with a different env
+    configuration (no silent mixing of camera sizes or observation layouts).
+    """
+
+    def __init__(self, root: str | Path, env_config: EnvConfig):
+        self.root = Path(root)
+        self.env = env_config.to_dict()
+        path = self.root / MANIFEST
+        if path.exists():
+            self.manifest = read_manifest(self.root)
+            diff = config_differences(self.manifest["env"], self.env)
+            if diff:
+                raise DatasetError(f"{path}: this recording's env differs from the dataset's in {', '.join(diff)}; record to another folder")
+        else:
+            if self.root.exists() and not self.root.is_dir():
+                raise DatasetError(f"{self.root}: exists and is not a folder")
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.manifest = {"schema": SCHEMA, "env": self.env, "episodes": []}
+            self._save_manifest()
+
+    def _save_manifest(self) -> None:
+        _atomic_write_bytes(self.root / MANIFEST, json.dumps(self.manifest, indent=1).encode())
+
+    def _next_id(self) -> str:
+        used = {e["id"] for e in self.manifest["episodes"]}
+        used |= {p.name for p in self.root.glob("ep*") if p.is_dir()}  # leftovers of a crash too
+        n = 0
+        while f"ep{n:06d}" in used:
+            n += 1
+        return f"ep{n:06d}"
+
+    def new_episode(self, track: str, driver: str, **meta) -> dict:
+        """Add an (empty) episode to the manifest and make its folder; returns its entry."""
+        entry = {
+            "id": self._next_id(),
+            "track": track,
+            "driver": driver,
+            "frames": 0,
+            "duration_s": 0.0,
+            "created": _now(),
+            "complete": False,
+            "chunks": [],
+            **meta,
+        }
+        (self.root / entry["id"]).mkdir()
+        self.manifest["episodes"].append(entry)
+        self._save_manifest()
+        return entry
+
+    def episode(self, track: str, driver: str, **meta) -> "RecordedEpisode":
+        """Start an episode; `add` steps to it, then `close()` (or `discard()`) it."""
+        entry = self.new_episode(track, driver, **meta)
+        return RecordedEpisode(self, entry, EpisodeWriter(self.root, entry["id"], lambda *chunk: self.add_chunk(entry, *chunk)))
+
+    def add_chunk(self, entry: dict, name: str, frames: int, steps: int) -> None:
+        """Record in the manifest a chunk file that is already on disk.
+
+        `frames` counts every row (side-camera frames too); `steps` only the driven ones.
+        """
+        entry["chunks"].append(name)
+        entry["frames"] += frames
+        entry["steps"] = entry.get("steps", 0) + steps
+        entry["duration_s"] = round(entry["steps"] * self.env["dt_s"], 3)
+        self._save_manifest()
+
+    def finish(self, entry: dict) -> None:
+        entry["complete"] = True
+        if entry["frames"] == 0:  # nothing recorded: leave no trace
+            self.manifest["episodes"].remove(entry)
+            d = self.root / entry["id"]
+            if d.exists() and not any(d.iterdir()):
+                d.rmdir()
+        self._save_manifest()
+
+    def discard(self, entry: dict) -> None:
+        """Remove an episode and its chunks (the Backspace key while driving)."""
+        self.manifest["episodes"].remove(entry)
+        self._save_manifest()
+        d = self.root / entry["id"]
+        for f in d.glob("*"):
+            f.unlink()
+        d.rmdir()
+
+
+@dataclass
+class RecordedEpisode:
+    """An episode being recorded in this process: steps go to the writer, chunks to the manifest."""
+
+    owner: DatasetWriter
+    entry: dict
+    writer: "EpisodeWriter"
+
+    @property
+    def frames(self) -> int:
+        return self.writer.frames
+
+    def add(self, *args, **kwargs) -> None:
+        self.writer.add(*args, **kwargs)
+
+    def close(self) -> None:
+        self.writer.flush()
+        self.owner.finish(self.entry)
+
+    def discard(self) -> None:
+        self.writer.buffer = {}
+        self.owner.discard(self.entry)
+
+
+def write_chunk(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write one chunk atomically (temporary name, then rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass
+class EpisodeWriter:
+    """Buffers steps of one episode and writes a chunk every CHUNK_STEPS steps.
+
+    `on_chunk(name, frames, steps)` is called after each chunk is safely on disk; the dataset
+    writer uses it to update the manifest (a recording worker forwards it to the parent).
+    """
+
+    root: Path
+    episode_id: str
+    on_chunk: object
+    chunks: int = 0
+    written: int = 0
+    buffer: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> int:
+        return self.written + len(self.buffer.get("action", []))
+
+    def add(self, obs: dict, action, executed, info: dict, source: str, camera_shift_m: float = 0.0, round: int = 0) -> None:
+        """Append one step: the observation, the label action, the executed action, the info."""
+        row = {
+            "action": np.asarray(action, np.float32),
+            "executed": np.asarray(executed, np.float32),
+            "off_road": bool(info["off_road"]),
+            "source": SOURCES.index(source),
+            "camera_shift_m": float(camera_shift_m),
+            "round": int(round),
+            **{k: float(info[k]) for k in STEP_FIELDS},
+        }
+        for k in ("camera", "sensors"):
+            if k in obs:
+                row[k] = obs[k]
+        for k, v in row.items():
+            self.buffer.setdefault(k, []).append(v)
+        if len(self.buffer["action"]) >= CHUNK_STEPS:
+            self.flush()
+
+    def flush(self) -> None:
+        n = len(self.buffer.get("action", []))
+        if n == 0:
+            return
+        dtypes = {"off_road": np.bool_, "source": np.uint8, "round": np.int16, "camera": np.uint8, "sensors": np.float32}
+        arrays = {k: np.asarray(v, dtype=dtypes.get(k, np.float32)) for k, v in self.buffer.items()}
+        name = f"{self.episode_id}/chunk{self.chunks:04d}.npz"
+        write_chunk(self.root / name, arrays)
+        steps = int((arrays["camera_shift_m"] == 0).sum())  # side-camera frames take no time
+        self.buffer = {}
+        self.chunks += 1
+        self.written += n
+        self.on_chunk(name, n, steps)
+
+
+# ------------------------------------------------------------------------ reading
+def read_manifest(root: str | Path) -> dict:
+    path = Path(root) / MANIFEST
+    if not Path(root).exists():
+        raise DatasetError(f"{root}: no such dataset folder")
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: missing; is {root} a DriveLab dataset?") from None
+    except (OSError, json.JSONDecodeError) as e:
+        raise DatasetError(f"{path}: unreadable manifest ({e})") from None
+    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA or "episodes" not in manifest:
+        raise DatasetError(f"{path}: not a schema-{SCHEMA} DriveLab manifest")
+    return manifest
+
+
+def _read_chunk(path: Path, fields) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path) as z:
+            return {k: z[k] for k in fields if k in z.files}
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: chunk listed in the manifest is missing") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise DatasetError(f"{path}: truncated or corrupt chunk ({type(e).__name__}: {e})") from None
+
+
+class Dataset:
+    """A recorded dataset, read-only.
+
+    Attributes:
+        root: the folder.
+        env_config: the EnvConfig it was recorded with.
+        episodes: manifest entries, one per episode.
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.manifest = read_manifest(self.root)
+        self.env_config = EnvConfig.from_dict(self.manifest["env"])
+        self.episodes = self.manifest["episodes"]
+
+    @property
+    def frames(self) -> int:
+        return sum(e["frames"] for e in self.episodes)
+
+    def load(self, fields=("camera", "sensors", "action"), episodes=None, skip_bad: bool = False, warn=print) -> dict[str, np.ndarray]:
+        """Load the chosen fields of the chosen episodes into single arrays.
+
+        Memory: each field is allocated once at its final size and filled chunk by chunk,
+        so the peak is the data plus one chunk. Adds `episode` (int32 index into
+        `self.episodes`). A bad chunk raises DatasetError naming it; with `skip_bad` it is
+        reported through `warn` and left out.
+        """
+        chosen = range(len(self.episodes)) if episodes is None else episodes
+        plan = [(i, self.root / name) for i in chosen for name in self.episodes[i]["chunks"]]
+        total = sum(self.episodes[i]["frames"] for i in chosen)
+        out: dict[str, np.ndarray] = {}
+        episode = np.empty(total, dtype=np.int32)
+        n = 0
+        for i, path in plan:
+            try:
+                chunk = _read_chunk(path, fields)
+            except DatasetError as e:
+                if not skip_bad:
+                    raise
+                warn(f"skipping {e}")
+                continue
+            m = len(next(iter(chunk.values()))) if chunk else 0
+            for k, v in chunk.items():
+                if k not in out:
+                    out[k] = np.empty((total,) + v.shape[1:], dtype=v.dtype)
+                out[k][n : n + m] = v
+            episode[n : n + m] = i
+            n += m
+        result = {k: v[:n] for k, v in out.items()}
+        result["episode"] = episode[:n]
+        return result

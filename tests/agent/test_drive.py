@@ -1,0 +1,80 @@
+import numpy as np
+import pygame
+import pytest
+
+from agent.dataset import Dataset
+from agent.drive import drive
+from agent.human import HumanControls
+from sim.env import DrivingEnv
+
+
+def key_script(schedule):
+    """Post KEYDOWN/KEYUP events at given frames; held keys are faked via get_pressed."""
+    held = set()
+
+    def before_frame(n):
+        for frame, kind, key in schedule:
+            if frame == n:
+                pygame.event.post(pygame.event.Event(kind, key=key))
+                (held.add if kind == pygame.KEYDOWN else held.discard)(key)
+
+    return before_frame, held
+
+
+class FakeKeys:
+    def __init__(self, held):
+        self.held = held
+
+    def __getitem__(self, key):
+        return key in self.held
+
+
+@pytest.fixture
+def env():
+    e = DrivingEnv(render_mode="human", track="assets/tracks/oval.json")
+    yield e
+    e.close()
+
+
+def test_scripted_keyboard_drive_records_smooth_steering(tmp_path, env, monkeypatch):
+    schedule = [(10, pygame.KEYDOWN, pygame.K_LEFT), (40, pygame.KEYUP, pygame.K_LEFT), (60, pygame.KEYDOWN, pygame.K_d), (75, pygame.KEYUP, pygame.K_d)]
+    before_frame, held = key_script(schedule)
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys(held))
+    controls = HumanControls()
+    stats = drive(env, controls, record_dir=tmp_path / "d", max_frames=120, before_frame=before_frame)
+    assert stats.steps == 120 and stats.recorded == 120
+    data = Dataset(tmp_path / "d").load(("action",))
+    steer = data["action"][:, 0]
+    same_episode = np.diff(data["episode"]) == 0  # the wheel re-centres when an episode restarts
+    steps = np.abs(np.diff(steer))[same_episode]
+    assert steps.max() <= controls.max_step(env.config.dt_s) + 1e-6  # never jumps
+    assert steer.max() > 0.95 and steer.min() < -0.5  # yet reaches full left and goes right
+    labels = np.unique(np.round(steer, 3))
+    assert len(labels) > 15  # analog, not -1/0/+1
+
+
+def test_r_toggles_recording_backspace_discards_esc_saves(tmp_path, env, monkeypatch):
+    schedule = [(20, pygame.KEYDOWN, pygame.K_r), (30, pygame.KEYDOWN, pygame.K_r), (50, pygame.KEYDOWN, pygame.K_BACKSPACE), (70, pygame.KEYDOWN, pygame.K_ESCAPE)]
+    before_frame, held = key_script(schedule)
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys(held))
+    stats = drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=1000, before_frame=before_frame)
+    # frames 0-19 recorded and saved by R; 30-49 recorded then discarded; 50-69 recorded and saved by Esc
+    ds = Dataset(tmp_path / "d")
+    assert stats.steps == 70 and stats.episodes_discarded == 1
+    assert [e["frames"] for e in ds.episodes] == [20, 20]
+    assert all(e["driver"] == "human" for e in ds.episodes)
+
+
+def test_mouse_steers_analog(monkeypatch):
+    monkeypatch.setattr(pygame.mouse, "get_pos", lambda: (160, 300))
+    c = HumanControls(mode="mouse", mouse_span=(0, 640))
+    for _ in range(30):
+        steer, _ = c.update(1 / 30, keys=FakeKeys(set()))
+    assert steer == pytest.approx(0.5)
+
+
+def test_gamepad_missing_is_a_clear_error():
+    pygame.joystick.init()
+    if pygame.joystick.get_count() == 0:
+        with pytest.raises(ValueError, match="no gamepad found"):
+            HumanControls(mode="gamepad")
