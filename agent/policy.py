@@ -1,0 +1,57 @@
+"""NeuralPolicy: a checkpoint that drives.
+
+It checks the checkpoint against the env it is asked to drive, applies the model's own
+preprocessing, and outputs the action. Networks predict steering; with
+action="steer+throttle" a simple speed controller supplies the throttle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from models import checkpoint
+from models.preprocess import InputSpec, preprocess
+
+
+class NeuralPolicy:
+    """Drives from observations with a trained network.
+
+    Args:
+        path: checkpoint file.
+        env_config: the EnvConfig of the env it will drive; a mismatch raises
+            CheckpointError with a one-line message naming it.
+    """
+
+    name = "model"
+
+    def __init__(self, path, env_config=None, device: str = "cpu"):
+        self.path = str(path)
+        self.model, self.meta = checkpoint.load(path, device=device)
+        self.spec = InputSpec.from_dict(self.meta["input"])
+        self.device = device
+        self.env_config = env_config
+        if env_config is not None:
+            problems = checkpoint.env_mismatches(self.meta, env_config.to_dict())
+            if problems:
+                raise checkpoint.CheckpointError(f"{path}: does not fit this env: {'; '.join(problems)}")
+        self.last_output = None  # the head's raw output for the HUD (logits for classification)
+
+    def reset(self) -> None:
+        pass
+
+    @torch.no_grad()
+    def steer_batch(self, obs: dict) -> np.ndarray:
+        """(B,) steering for a batch of observations (dict of (B, ...) arrays)."""
+        x = preprocess(obs, self.spec, self.device)
+        out = self.model(**x)
+        self.last_output = out
+        return self.model.steering(out).cpu().numpy()
+
+    def act(self, obs: dict) -> np.ndarray:
+        steer = float(self.steer_batch(obs)[0])
+        if self.env_config is None or self.env_config.action == "steer":
+            return np.array([steer], dtype=np.float32)
+        speed = float(obs["sensors"][-1]) if "sensors" in obs else self.env_config.car.cruise_speed_mps
+        throttle = float(np.clip(0.5 * (self.env_config.car.cruise_speed_mps - speed), -1, 1))
+        return np.array([steer, throttle], dtype=np.float32)

@@ -1,0 +1,343 @@
+"""Behavioural cloning by gradient descent: fit a network to recorded steering.
+
+Read top to bottom: arguments, seeding, data (split by episode), model, the loop
+(forward, loss, backward, step), validation, checkpoints and a loss curve.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from agent.dataset import Dataset, DatasetError, config_differences
+from models import checkpoint
+from models.nets import DEFAULT_CAMERA_ARCH, DEFAULT_SENSOR_ARCH, DrivingNet, parse
+from models.preprocess import input_spec_for, preprocess
+
+
+@dataclass
+class TrainArgs:
+    datasets: list[str] = field(default_factory=list)
+    """dataset folders recorded with the same env layout"""
+    model: str = "camera"
+    """what the network reads: camera | sensors | both"""
+    arch: str | None = None
+    """a preset (pilotnet, tiny, alvinn, mlp) or a layer spec such as 'conv(8,5,2) relu pool(2) fc(32) relu'; default pilotnet (camera) or mlp (sensors)"""
+    sensor_arch: str = DEFAULT_SENSOR_ARCH
+    """the sensor branch of a --model both network"""
+    head: str = "regression"
+    """regression (tanh output, squared error) or classification (softmax over steering bins, log-loss)"""
+    bins: int = 21
+    """steering bins of the classification head"""
+    loss: str = "mse"
+    """regression loss: mse or huber"""
+    epochs: int = 20
+    batch_size: int = 256
+    lr: float = 1e-3
+    """learning rate: the size of each step down the mountain"""
+    optimizer: str = "adam"
+    """sgd (plain gradient descent: w -= lr * gradient) or adam"""
+    momentum: float = 0.0
+    """sgd only: momentum (0 is plain gradient descent)"""
+    weight_decay: float = 0.0
+    seed: int = 0
+    val_frac: float = 0.15
+    """fraction of episodes held out for validation (never single frames)"""
+    patience: int = 5
+    """stop after this many epochs without a better validation loss"""
+    flip: bool = True
+    """augment: mirror frames left-right and negate the steering"""
+    jitter: float = 0.2
+    """augment: brightness/contrast jitter strength (0: none)"""
+    balance: bool = True
+    """down-weight straight driving when sampling batches"""
+    crop_top: int | None = None
+    """camera rows to crop from the top; default: the dashcam's sky rows"""
+    takeover_weight: float = 1.0
+    """weight of frames where a person took over (HG-DAgger); other frames weigh 1"""
+    resume: str | None = None
+    """start from this checkpoint's weights (same architecture)"""
+    out: str = "runs/model.pt"
+    """the best checkpoint; the loss curve and a JSON summary go beside it"""
+    device: str = "auto"
+    """auto (CUDA when present), cpu or cuda"""
+    threads: int | None = None
+    """CPU threads; default: the cores there are"""
+    max_frames: int | None = None
+    """use at most this many training frames (seeded choice), for quick experiments"""
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device here; use --device auto or cpu")
+    return torch.device(name)
+
+
+def load_datasets(paths: list[str], fields: tuple[str, ...], warn=print):
+    """Load several datasets that share one env layout; episode ids are made unique."""
+    if not paths:
+        raise ValueError("give at least one dataset folder")
+    sets = [Dataset(p) for p in paths]
+    for other in sets[1:]:
+        diff = config_differences(sets[0].manifest["env"], other.manifest["env"])
+        if diff:
+            raise DatasetError(f"{other.root}: recorded with a different env than {sets[0].root}: {', '.join(diff[:3])}")
+    parts = [d.load(fields, warn=warn) for d in sets]
+    offset = 0
+    for part, d in zip(parts, sets):
+        part["episode"] = part["episode"] + offset
+        offset += len(d.episodes)
+    data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    identity = [{"path": str(d.root), "frames": d.frames, "episodes": len(d.episodes)} for d in sets]
+    return data, sets[0].env_config, identity
+
+
+def split_by_episode(episode: np.ndarray, val_frac: float, rng: np.random.Generator):
+    """Boolean masks (train, val): whole episodes go to one side, neighbours never leak."""
+    ids = np.unique(episode)
+    if len(ids) < 2:
+        raise ValueError(f"validation needs whole episodes, and the data has {len(ids)}; record at least 2")
+    n_val = min(len(ids) - 1, max(1, int(round(val_frac * len(ids)))))
+    val_ids = rng.choice(ids, n_val, replace=False)
+    val = np.isin(episode, val_ids)
+    return ~val, val
+
+
+def soft_bin_targets(steer: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
+    """(B,) steering -> (B, K) probabilities on the two nearest bins (their mean is the steering)."""
+    k = len(bins)
+    pos = (steer.clamp(-1, 1) + 1) / 2 * (k - 1)  # fractional bin index
+    lo = pos.floor().long().clamp(max=k - 2)
+    frac = pos - lo
+    target = torch.zeros(len(steer), k, device=steer.device)
+    target.scatter_(1, lo[:, None], (1 - frac)[:, None])
+    target.scatter_add_(1, (lo + 1)[:, None], frac[:, None])
+    return target
+
+
+def loss_fn(model: DrivingNet, output: torch.Tensor, steer: torch.Tensor, args: TrainArgs) -> torch.Tensor:
+    """Per-sample loss (B,): squared/Huber error, or log-loss (cross-entropy) over bins."""
+    if model.head_kind == "classification":
+        return F.cross_entropy(output, soft_bin_targets(steer, model.bins), reduction="none")
+    if args.loss == "huber":
+        return F.smooth_l1_loss(output, steer, beta=0.1, reduction="none")
+    return (output - steer) ** 2
+
+
+def augment(x: dict, steer: torch.Tensor, args: TrainArgs, gen: torch.Generator):
+    """Random left-right mirror (steering negated, rays reversed) and brightness/contrast."""
+    b = len(steer)
+    if args.flip:
+        flip = torch.rand(b, generator=gen) < 0.5
+        if "camera" in x:
+            x["camera"] = torch.where(flip[:, None, None, None], x["camera"].flip(3), x["camera"])
+        if "sensors" in x:
+            s = x["sensors"]
+            mirrored = torch.cat([s[:, :-1].flip(1), s[:, -1:]], dim=1)  # rays reversed, speed stays
+            x["sensors"] = torch.where(flip[:, None], mirrored, s)
+        steer = torch.where(flip, -steer, steer)
+    if args.jitter > 0 and "camera" in x:
+        contrast = 1 + args.jitter * (2 * torch.rand(b, 1, 1, 1, generator=gen) - 1)
+        bright = 0.5 * args.jitter * (2 * torch.rand(b, 1, 1, 1, generator=gen) - 1)
+        x["camera"] = x["camera"] * contrast + bright
+    return x, steer
+
+
+def sample_weights(steer: np.ndarray, source: np.ndarray, args: TrainArgs) -> np.ndarray:
+    """Sampling weight per training frame: rarer steering angles weigh more (balance)."""
+    w = np.ones(len(steer))
+    if args.balance:
+        hist, edges = np.histogram(np.abs(steer), bins=10, range=(0, 1))
+        idx = np.clip(np.digitize(np.abs(steer), edges[1:-1]), 0, 9)
+        w = 1.0 / np.sqrt(np.maximum(hist[idx], 1))
+    w[source == 2] *= args.takeover_weight
+    return w / w.sum()
+
+
+@torch.no_grad()
+def evaluate(model, frames: dict, steer: torch.Tensor, spec, args, device, batch: int = 1024) -> dict:
+    model.eval()
+    losses, errors = [], []
+    for i in range(0, len(steer), batch):
+        x = preprocess({k: v[i : i + batch] for k, v in frames.items()}, spec, device)
+        y = steer[i : i + batch].to(device)
+        out = model(**x)
+        losses.append(loss_fn(model, out, y, args).sum().item())
+        errors.append((model.steering(out) - y).abs().sum().item())
+    model.train()
+    n = max(len(steer), 1)
+    return {"loss": sum(losses) / n, "steer_mae": sum(errors) / n}
+
+
+def train(args: TrainArgs, progress=True, log=print) -> dict:
+    """Train, write the best checkpoint to args.out, return the summary."""
+    # ---- seeding: every random choice below comes from these generators
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    device = resolve_device(args.device)
+    if args.model not in ("camera", "sensors", "both"):
+        raise ValueError(f"--model {args.model!r}: expected camera, sensors or both")
+    if args.optimizer not in ("sgd", "adam"):
+        raise ValueError(f"--optimizer {args.optimizer!r}: expected sgd or adam")
+
+    # ---- data: one uint8 tensor of frames, batches by indexing
+    keys = ("camera", "sensors") if args.model == "both" else (args.model,)
+    data, env_config, identity = load_datasets(args.datasets, keys + ("action", "source", "off_road"), warn=log)
+    for k in keys:
+        if k not in data:
+            raise DatasetError(f"{args.datasets[0]}: has no {k} frames (recorded with observation={env_config.observation}); use --model {'sensors' if k == 'camera' else 'camera'}")
+    keep = ~data["off_road"]  # frames already off the road teach nothing good
+    if args.max_frames is not None and keep.sum() > args.max_frames:
+        idx = np.flatnonzero(keep)
+        keep[:] = False
+        keep[np.sort(rng.choice(idx, args.max_frames, replace=False))] = True
+    spec = input_spec_for(env_config, keys, args.crop_top)
+    train_mask, val_mask = split_by_episode(data["episode"], args.val_frac, rng)
+    train_mask &= keep
+    val_mask &= keep
+    frames = {k: torch.from_numpy(data[k]) for k in keys}  # (N, H, W, C) uint8 / (N, n) float32
+    steer_all = torch.from_numpy(data["action"][:, 0].astype(np.float32))
+    tr_idx = torch.from_numpy(np.flatnonzero(train_mask))
+    va_idx = torch.from_numpy(np.flatnonzero(val_mask))
+    val_frames = {k: v[va_idx] for k, v in frames.items()}
+    val_steer = steer_all[va_idx]
+    weights = torch.from_numpy(sample_weights(data["action"][train_mask, 0], data["source"][train_mask], args))
+    log(f"data: {len(tr_idx):,} training frames, {len(va_idx):,} validation frames from {len(np.unique(data['episode']))} episodes; input {spec.network_inputs()}")
+
+    # ---- model
+    camera_arch = (args.arch or DEFAULT_CAMERA_ARCH) if "camera" in keys else None
+    sensor_arch = (args.arch or args.sensor_arch) if args.model == "sensors" else (args.sensor_arch if "sensors" in keys else None)
+    for spec_text in (camera_arch, sensor_arch):
+        if spec_text:
+            parse(spec_text)
+    model = DrivingNet(spec.network_inputs(), camera_arch, sensor_arch, args.head, args.bins).to(device)
+    if args.resume:
+        start, start_meta = checkpoint.load(args.resume, device=str(device))
+        try:
+            model.load_state_dict(start.state_dict())
+        except RuntimeError:
+            raise ValueError(f"--resume {args.resume}: its architecture ({start_meta.get('camera_arch') or start_meta.get('sensor_arch')}) differs from this run's") from None
+    if args.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    mean_steer = steer_all[tr_idx].mean()
+    baseline_mae = (val_steer - mean_steer).abs().mean().item()
+
+    meta = {
+        "camera_arch": camera_arch,
+        "sensor_arch": sensor_arch,
+        "head": args.head,
+        "bins": args.bins,
+        "input": spec.to_dict(),
+        "env": env_config.to_dict(),
+        "train_args": asdict(args),
+        "datasets": identity,
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    history = []
+    best = math.inf
+    stale = 0
+    steps_per_epoch = max(1, len(tr_idx) // args.batch_size)
+    t_start = time.perf_counter()
+
+    # ---- the loop: forward, loss, backward, step
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        order = tr_idx[torch.multinomial(weights, steps_per_epoch * args.batch_size, replacement=True, generator=gen)]
+        running, seen = 0.0, 0
+        bar = _bar(steps_per_epoch, f"epoch {epoch}/{args.epochs}", progress)
+        t_epoch = time.perf_counter()
+        for b in range(steps_per_epoch):
+            idx = order[b * args.batch_size : (b + 1) * args.batch_size]
+            x = preprocess({k: v[idx] for k, v in frames.items()}, spec, device)  # camera: (B, C, H', W)
+            y = steer_all[idx].to(device)  # (B,)
+            x, y = augment(x, y, args, gen)
+            loss = loss_fn(model, model(**x), y, args).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            running += loss.item() * len(idx)
+            seen += len(idx)
+            bar.update(1)
+            bar.set_postfix(loss=f"{running / seen:.4f}")
+        bar.close()
+        epoch_s = time.perf_counter() - t_epoch
+        val = evaluate(model, val_frames, val_steer, spec, args, device)
+        history.append({"epoch": epoch, "train_loss": running / seen, "val_loss": val["loss"], "val_steer_mae": val["steer_mae"], "samples_per_s": seen / epoch_s})
+        improved = val["loss"] < best
+        log(f"epoch {epoch:3d}  train loss {running / seen:.4f}  val loss {val['loss']:.4f}  val steering error {val['steer_mae']:.4f} (mean-steering baseline {baseline_mae:.4f})  {seen / epoch_s:,.0f} samples/s{'  *' if improved else ''}")
+        if improved:
+            best, stale = val["loss"], 0
+            meta["metrics"] = {"epoch": epoch, **val, "baseline_steer_mae": baseline_mae}
+            checkpoint.save(out, model, meta)
+        else:
+            stale += 1
+        summary = _write_summary(out, meta, history, baseline_mae, time.perf_counter() - t_start)
+        if stale >= args.patience:
+            log(f"early stop: no better validation loss for {args.patience} epochs")
+            break
+    return summary
+
+
+def _bar(total: int, desc: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False, disable=not enabled, unit="batch")
+
+
+def _write_summary(out: Path, meta: dict, history: list, baseline_mae: float, seconds: float) -> dict:
+    """The JSON summary and the loss-curve PNG beside the checkpoint (rewritten every epoch)."""
+    summary = {
+        "checkpoint": str(out),
+        "best": meta.get("metrics"),
+        "baseline_steer_mae": baseline_mae,
+        "parameters": meta["parameters"],
+        "seconds": round(seconds, 2),
+        "history": history,
+        "train_args": meta["train_args"],
+    }
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(summary, indent=1))
+    os.replace(tmp, out.with_suffix(".json"))
+    plot_losses(history, out.with_suffix(".png"), title=f"{meta.get('camera_arch') or meta.get('sensor_arch')} ({meta['head']})")
+    return summary
+
+
+def plot_losses(history: list, path: Path, title: str = "") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ep = [h["epoch"] for h in history]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    a.plot(ep, [h["train_loss"] for h in history], "o-", label="train")
+    a.plot(ep, [h["val_loss"] for h in history], "o-", label="validation")
+    a.set_xlabel("epoch")
+    a.set_ylabel("loss")
+    a.set_yscale("log")
+    a.legend()
+    a.set_title("loss (descending the mountain)")
+    b.plot(ep, [h["val_steer_mae"] for h in history], "o-", color="C2")
+    b.set_xlabel("epoch")
+    b.set_ylabel("mean |steering error|")
+    b.set_title("validation steering error")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
