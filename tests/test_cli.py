@@ -53,3 +53,16 @@ def test_record_then_data_info(tmp_path):
 def test_data_info_missing_folder_is_one_line(tmp_path):
     r = run("data", "info", str(tmp_path / "nope"))
     assert r.returncode == 2 and "no such dataset folder" in r.stderr and r.stderr.strip().count("\n") == 0
+
+
+def test_train_summary_and_a_short_training_run(tmp_path):
+    r = run("train", "--summary", "--arch", "conv(4,5,2) relu pool(2) fc(8) relu")
+    assert r.returncode == 0 and "pool(2)" in r.stdout and "total" in r.stdout
+    data = tmp_path / "d"
+    assert run("record", "--episodes", "3", "--steps", "150", "--out", str(data), "--quiet").returncode == 0
+    out = tmp_path / "m.pt"
+    r = run("train", str(data), "--arch", "tiny", "--epochs", "2", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert out.exists() and out.with_suffix(".png").exists() and "validation steering error" in r.stdout
+    r = run("train", str(data), "--arch", "conv(8,99) relu", "--epochs", "1", "--out", str(out), "--quiet")
+    assert r.returncode == 2 and "do not fit" in r.stderr and r.stderr.strip().count("\n") == 0
