@@ -6,4 +6,4 @@ Importing `sim` registers the Gymnasium id `DriveLab-v0`.
 import gymnasium as gym
 
 if "DriveLab-v0" not in gym.registry:
-    gym.register(id="DriveLab-v0", entry_point="sim.env:DrivingEnv")
+    gym.register(id="DriveLab-v0", entry_point="sim.env:DrivingEnv", vector_entry_point="sim.vector:DrivingVectorEnv")

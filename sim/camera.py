@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import CameraParams
-from sim.raster import RGB, Raster, to_rgb8
+from sim.raster import RGB, Raster, RasterSet, to_rgb8
 
 SKY_TOP = np.array([96, 150, 220], dtype=np.float32)
 SKY_HORIZON = np.array([200, 222, 240], dtype=np.float32)
@@ -101,59 +101,68 @@ def make_camera(params: CameraParams) -> CameraModel:
 
 @dataclass(frozen=True, eq=False)
 class Lens:
-    """A camera bound to one raster: per-pixel constants that make a frame cheap.
+    """A camera bound to N rasters: per-pixel constants that make frames cheap.
 
-    For pixel p at mip level k (scale 1 / (m_per_px * 2**k)), its texel column is
-    `(x - x0) * scale[p] + fwd_s[p] * cos(h) - left_s[p] * sin(h)` and likewise the row.
+    For pixel p at mip level k (scale 1 / (m_per_px * 2**k)), car i's texel column is
+    `(x_i - x0_i) * scale[p] + fwd_s[p] * cos(h_i) - left_s[p] * sin(h_i)`, clamped to
+    its level's grid, and likewise the row.
     """
 
     camera: CameraModel
-    raster: Raster
-    scale: np.ndarray
-    fwd_s: np.ndarray
-    left_s: np.ndarray
-    row_stride: np.ndarray
-    offset: np.ndarray
+    rasters: RasterSet
+    scale: np.ndarray  # (g,)
+    fwd_s: np.ndarray  # (g,)
+    left_s: np.ndarray  # (g,)
+    row_stride: np.ndarray  # (N, g) columns of the pixel's level
+    offset: np.ndarray  # (N, g) start of the pixel's level in the texture
+    max_col: np.ndarray  # (N, g) float32: last column of the pixel's level
+    max_row: np.ndarray  # (N, g)
 
 
-def bind(camera: CameraModel, raster: Raster) -> Lens:
-    """Precompute the per-pixel constants of `camera` on `raster`."""
-    levels = len(raster.level_shape)
-    ratio = np.maximum(camera.footprint_m / raster.m_per_px, 1.0)
+def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
+    """Precompute the per-pixel constants of `camera` on every raster of `rasters` (or one)."""
+    if isinstance(rasters, Raster):
+        rasters = RasterSet.of([rasters])
+    levels = rasters.level_shape.shape[1]
+    ratio = np.maximum(camera.footprint_m / rasters.m_per_px, 1.0)
     level = np.clip(np.floor(np.log2(ratio) + 0.25), 0, levels - 1).astype(np.int64)
-    scale = 1.0 / (raster.m_per_px * 2.0**level)
+    scale = 1.0 / (rasters.m_per_px * 2.0**level)
+    shape = rasters.level_shape[:, level]  # (N, g, 2)
     return Lens(
         camera=camera,
-        raster=raster,
+        rasters=rasters,
         scale=scale.astype(np.float32),
         fwd_s=(camera.forward_m * scale).astype(np.float32),
         left_s=(camera.left_m * scale).astype(np.float32),
-        row_stride=raster.level_shape[level, 1].astype(np.int32),
-        offset=raster.level_offset[level].astype(np.int32),
+        row_stride=shape[..., 1].astype(np.int32),
+        offset=rasters.level_offset[:, level].astype(np.int32 if len(rasters.texture) < 2**31 else np.int64),
+        max_col=(shape[..., 1] - 1).astype(np.float32),
+        max_row=(shape[..., 0] - 1).astype(np.float32),
     )
 
 
 def render_frames(lens: Lens, x, y, heading) -> np.ndarray:
-    """Camera frames for cars at (x, y) [m] with `heading` [rad] on the lens's track.
+    """Camera frames of N cars, car i at (x[i], y[i]) [m] with heading[i] [rad] on raster i.
 
-    Args:
-        x, y, heading: (n,) arrays.
     Returns:
-        (n, H, W, C) uint8, C = 3 (RGB) or 1 (grayscale).
+        (N, H, W, C) uint8, C = 3 (RGB) or 1 (grayscale).
     """
     p = lens.camera.params
-    x0, y0 = lens.raster.origin
     c = np.cos(heading).astype(np.float32)[:, None]
     s = np.sin(heading).astype(np.float32)[:, None]
-    px = (np.asarray(x, dtype=np.float64) - x0).astype(np.float32)[:, None]
-    py = (np.asarray(y, dtype=np.float64) - y0).astype(np.float32)[:, None]
-    col = px * lens.scale + lens.fwd_s * c - lens.left_s * s  # (n, g) texel column
+    px = (np.asarray(x, dtype=np.float64) - lens.rasters.origin[:, 0]).astype(np.float32)[:, None]
+    py = (np.asarray(y, dtype=np.float64) - lens.rasters.origin[:, 1]).astype(np.float32)[:, None]
+    col = px * lens.scale + lens.fwd_s * c - lens.left_s * s  # (N, g) texel column
     row = py * lens.scale + lens.fwd_s * s + lens.left_s * c
+    # ground beyond the raster's grass margin shows the margin's edge (far away, blurred)
+    np.minimum(np.maximum(col, 0, out=col), lens.max_col, out=col)
+    np.minimum(np.maximum(row, 0, out=row), lens.max_row, out=row)
     idx = row.astype(np.int32) * lens.row_stride + col.astype(np.int32) + lens.offset
-    texels = np.empty((len(col), p.height_px * p.width_px), dtype=RGB)
+    n = len(col)
+    texels = np.empty((n, p.height_px * p.width_px), dtype=RGB)
     texels[:, : lens.camera.first_ground] = lens.camera.sky
-    texels[:, lens.camera.first_ground :] = np.take(lens.raster.texture, idx, mode="clip")
-    rgb = texels.view(np.uint8).reshape(len(col), p.height_px, p.width_px, 3)
+    texels[:, lens.camera.first_ground :] = np.take(lens.rasters.texture, idx)
+    rgb = texels.view(np.uint8).reshape(n, p.height_px, p.width_px, 3)
     if p.grayscale:
         return (rgb @ GRAY_WEIGHTS + 0.5).astype(np.uint8)[..., None]
     return rgb

@@ -16,8 +16,9 @@ from sim.camera import Lens, bind, make_camera, render_frames
 from sim.car import CarState, step as car_step
 from sim.config import SPLITS, CameraParams, EnvConfig, RasterParams, TrackParams
 from sim.geometry import wrap_angle
-from sim.raster import Raster, build as build_raster
-from sim.sensors import make_rays, read_rays
+from sim.raster import Raster, RasterSet
+from sim.sensors import make_rays, read_rays_one
+from sim.world import raster_for
 
 TrackSpec = "int | str | Path | tracks.Track | None"
 
@@ -30,11 +31,6 @@ def _track_from_seed(seed: int, params: TrackParams) -> tracks.Track:
 @lru_cache(maxsize=16)
 def _track_from_file(path: str, mtime: float, params: TrackParams) -> tracks.Track:
     return tracks.load(path, params)
-
-
-@lru_cache(maxsize=16)
-def _raster(track: tracks.Track, params: RasterParams) -> Raster:
-    return build_raster(track, params)
 
 
 def resolve_track(spec, params: TrackParams = TrackParams()) -> tracks.Track:
@@ -164,8 +160,8 @@ class DrivingEnv(gym.Env):
         track = self._pick_track(options)
         if track is not self.track:
             self.track = track
-            self.raster = _raster(track, self.config.raster)
-            self._lens = bind(self._camera, self.raster) if self._use_camera else None
+            self.raster = raster_for(track, self.config.raster)
+            self._lens = bind(self._camera, RasterSet.of([self.raster])) if self._use_camera else None
         start = 0
         speed = self.config.car.cruise_speed_mps if self.config.action == "steer" else 0.0
         self.car = CarState(
@@ -186,19 +182,18 @@ class DrivingEnv(gym.Env):
         self._interventions = 0
         self._off_road = False
         self._trail = [(self.car.x, self.car.y)]
-        self._last_action = np.zeros(self.action_space.shape, np.float32)
         if self.render_mode == "human":
             self.render()
         return self._observe(), self._info()
 
     def step(self, action):
         a = np.asarray(action, dtype=np.float64).reshape(-1)
-        if a.shape != self.action_space.shape or not np.all(np.isfinite(a)):
+        values = a.tolist()
+        if len(values) != self.action_space.shape[0] or not all(map(math.isfinite, values)):
             raise ValueError(f"action must be {self.action_space.shape[0]} finite numbers, got {action!r}")
         cfg = self.config
-        self._last_action = a.astype(np.float32)
-        throttle = float(a[1]) if len(a) == 2 else None
-        self.car = car_step(self.car, float(a[0]), throttle, cfg.dt_s, cfg.car)
+        throttle = values[1] if len(values) == 2 else None
+        self.car = car_step(self.car, values[0], throttle, cfg.dt_s, cfg.car)
         car, track = self.car, self.track
 
         self._vertex, s, lateral = track.locate(car.x, car.y, self._vertex)
@@ -253,8 +248,10 @@ class DrivingEnv(gym.Env):
         if self._use_camera:
             obs["camera"] = render_frames(self._lens, np.array([x]), np.array([y]), np.array([heading]))[0]
         if self._use_sensors:
-            rays = read_rays(self._rays, self.track, self.raster, x, y, heading)
-            obs["sensors"] = np.append(rays, speed).astype(np.float32)
+            sensors = np.empty(len(self._rays.angles) + 1, dtype=np.float32)
+            sensors[:-1] = read_rays_one(self._rays, self.track, self.raster, x, y, heading)
+            sensors[-1] = speed
+            obs["sensors"] = sensors
         return obs
 
     def _info(self) -> dict:

@@ -7,7 +7,7 @@ numpy arrays built once per track, so observations never need pygame.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -57,8 +57,8 @@ class Raster:
             3-byte RGB texel per item (dtype RGB), so a camera pixel is one gather.
         level_shape: (levels, 2) rows and columns of each level.
         level_offset: (levels,) start of each level in `texture`.
-        info: (rows, cols) int32 at level 0: -1 far from the road, else 2 * nearest vertex
-            + 1 if the pixel centre is on the road.
+        info: (rows, cols) int16 (int32 for tracks over ~16 km) at level 0: -1 far from
+            the road, else 2 * nearest vertex + 1 if the pixel centre is on the road.
     """
 
     origin: tuple[float, float]
@@ -71,6 +71,19 @@ class Raster:
     @property
     def nbytes(self) -> int:
         return self.texture.nbytes + self.info.nbytes
+
+    @cached_property
+    def info_limits(self) -> np.ndarray:
+        """(N, 1, 1) complex: last column + 1j * last row of each info grid."""
+        return ((self.info_shape[:, 1] - 1) + 1j * (self.info_shape[:, 0] - 1))[:, None, None]
+
+    @cached_property
+    def info_stride(self) -> np.ndarray:
+        return self.info_shape[:, 1, None, None]
+
+    @cached_property
+    def info_start(self) -> np.ndarray:
+        return self.info_base[:, None, None]
 
     def level(self, k: int) -> np.ndarray:
         """Level k of the texture as (rows, cols, 3) uint8 RGB (a view)."""
@@ -117,7 +130,7 @@ def build(track: Track, params: RasterParams = RasterParams()) -> Raster:
             block = base[y : y + tile.shape[0], x : x + tile.shape[1]]
             block[...] = tile[: block.shape[0], : block.shape[1]]
     base_flat = base.reshape(-1, 3)
-    info = np.full((rows, cols), -1, dtype=np.int32)
+    info = np.full((rows, cols), -1, dtype=np.int32 if 2 * track.n + 1 > np.iinfo(np.int16).max else np.int16)
 
     # Splat the road band: samples spaced under half a pixel along the centreline (the
     # outside of a curve stretches them) and across it mark the pixels the road covers.
@@ -135,8 +148,9 @@ def build(track: Track, params: RasterParams = RasterParams()) -> Raster:
     ix = (c[:, None, 0].astype(np.float32) + across * nrm[:, None, 0]).astype(np.int32).ravel()
     iy = (c[:, None, 1].astype(np.float32) + across * nrm[:, None, 1]).astype(np.int32).ravel()
     flat = iy * cols + ix
-    info.ravel()[flat] = np.arange(len(flat), dtype=np.int32)  # last writer wins ...
-    keep = np.flatnonzero(info.ravel()[flat] == np.arange(len(flat), dtype=np.int32))
+    scratch = np.empty(rows * cols, dtype=np.int32)
+    scratch[flat] = np.arange(len(flat), dtype=np.int32)  # last writer wins ...
+    keep = np.flatnonzero(scratch[flat] == np.arange(len(flat), dtype=np.int32))
     flat = flat[keep]  # ... one sample per covered pixel
     vertex = np.rint(u).astype(np.int64)[keep // len(across)] % track.n
     rel_x = ((ix[keep] + 0.5) * res + lo[0] - track.centerline[vertex, 0]).astype(np.float32)
@@ -146,7 +160,7 @@ def build(track: Track, params: RasterParams = RasterParams()) -> Raster:
     along = vertex * track.ds + rel_x * tv[:, 0] + rel_y * tv[:, 1]  # [m]
     w2 = track.width_m / 2
     info.fill(-1)
-    info.ravel()[flat] = 2 * vertex.astype(np.int32) + (ad <= w2)
+    info.ravel()[flat] = 2 * vertex + (ad <= w2)
 
     # Colours depend only on |lateral| and on whether a dash is painted there: look them
     # up in a table over |lateral| (1/64 m steps), then blend the few border pixels.
@@ -172,3 +186,61 @@ def build(track: Track, params: RasterParams = RasterParams()) -> Raster:
     texture.setflags(write=False)
     info.setflags(write=False)
     return Raster((float(lo[0]), float(lo[1])), res, texture, shapes, offsets, info)
+
+
+@dataclass(eq=False)
+class RasterSet:
+    """Several rasters in single arrays, so one gather serves N cars on N tracks.
+
+    Texel k of car i's level l lives at `texture[level_offset[i, l] + row * cols + col]`
+    and its info at `info[info_base[i] + row * info_shape[i, 1] + col]`.
+    """
+
+    rasters: tuple
+    m_per_px: float
+    origin: np.ndarray  # (N, 2) [m]
+    texture: np.ndarray  # (T,) RGB texels of every level of every raster
+    level_shape: np.ndarray  # (N, L, 2)
+    level_offset: np.ndarray  # (N, L) start of each level in `texture`
+    info: np.ndarray  # (I,) every info grid, flattened
+    info_base: np.ndarray  # (N,)
+    info_shape: np.ndarray  # (N, 2)
+
+    @classmethod
+    def of(cls, rasters) -> "RasterSet":
+        rasters = tuple(rasters)
+        if len({r.m_per_px for r in rasters}) != 1:
+            raise ValueError("rasters of one set must share m_per_px")
+        tex_sizes = np.array([len(r.texture) for r in rasters])
+        tex_base = np.concatenate([[0], np.cumsum(tex_sizes)[:-1]])
+        info_sizes = np.array([r.info.size for r in rasters])
+        dtype = np.result_type(*[r.info.dtype for r in rasters])
+        single = len(rasters) == 1  # no copy for one raster
+        return cls(
+            rasters=rasters,
+            m_per_px=rasters[0].m_per_px,
+            origin=np.array([r.origin for r in rasters]),
+            texture=rasters[0].texture if single else np.concatenate([r.texture for r in rasters]),
+            level_shape=np.stack([r.level_shape for r in rasters]),
+            level_offset=np.stack([r.level_offset for r in rasters]) + tex_base[:, None],
+            info=rasters[0].info.ravel() if single else np.concatenate([r.info.ravel().astype(dtype) for r in rasters]),
+            info_base=np.concatenate([[0], np.cumsum(info_sizes)[:-1]]),
+            info_shape=np.array([r.info.shape for r in rasters]),
+        )
+
+    @property
+    def nbytes(self) -> int:
+        return self.texture.nbytes + self.info.nbytes
+
+    @cached_property
+    def info_limits(self) -> np.ndarray:
+        """(N, 1, 1) complex: last column + 1j * last row of each info grid."""
+        return ((self.info_shape[:, 1] - 1) + 1j * (self.info_shape[:, 0] - 1))[:, None, None]
+
+    @cached_property
+    def info_stride(self) -> np.ndarray:
+        return self.info_shape[:, 1, None, None]
+
+    @cached_property
+    def info_start(self) -> np.ndarray:
+        return self.info_base[:, None, None]

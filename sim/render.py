@@ -95,9 +95,9 @@ class Renderer:
         if len(env._trail) > 1:
             pts = [self.to_screen(px, py) for px, py in env._trail[-3000:]]
             pygame.draw.lines(screen, TRAIL, False, pts, 2)
-        from sim.sensors import read_rays  # numpy only
+        from sim.sensors import read_rays_one  # numpy only
 
-        rays = read_rays(env._rays, env.track, env.raster, car.x, car.y, car.heading)
+        rays = read_rays_one(env._rays, env.track, env.raster, car.x, car.y, car.heading)
         start = self.to_screen(car.x, car.y)
         for ang, d in zip(env._rays.angles, rays):
             end = self.to_screen(car.x + d * math.cos(car.heading + ang), car.y + d * math.sin(car.heading + ang))

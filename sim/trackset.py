@@ -23,6 +23,8 @@ class TrackSet:
     centre: np.ndarray  # (sum n,) complex positions
     tangent: np.ndarray  # (sum n,) complex unit tangents
     heading: np.ndarray  # (sum n,) [rad]
+    normal_conj: np.ndarray  # (sum n,) complex conjugate of the unit left normal
+    window: np.ndarray = None  # offsets searched around the previous vertex
 
     @classmethod
     def of(cls, tracks) -> "TrackSet":
@@ -38,15 +40,18 @@ class TrackSet:
             centre=np.concatenate([t.centerline_c for t in tracks]),
             tangent=np.concatenate([t.tangent[:, 0] + 1j * t.tangent[:, 1] for t in tracks]),
             heading=np.concatenate([t.heading for t in tracks]),
+            normal_conj=np.concatenate([(1j * (t.tangent[:, 0] + 1j * t.tangent[:, 1])).conj() for t in tracks]),
+            window=np.arange(-6, 7),
         )
 
-    def locate(self, x, y, hint, window: int = 6):
+    def locate(self, x, y, hint):
         """Per car: nearest vertex (local index), arc length [m], lateral offset [m, left +].
 
         Args:
-            x, y: (N,) positions; hint: (N,) previous nearest vertices (local indices).
+            x, y: (N,) positions; hint: (N,) previous nearest vertices (local indices),
+                searched +-6 vertices around.
         """
-        local = (hint[:, None] + np.arange(-window, window + 1)) % self.n[:, None]  # (N, w)
+        local = (hint[:, None] + self.window) % self.n[:, None]  # (N, w)
         rows = self.start[:, None] + local
         p = x + 1j * y
         best = np.abs(self.centre[rows] - p[:, None]).argmin(axis=1)

@@ -5,7 +5,10 @@ import pytest
 
 from sim.config import RasterParams, SensorParams
 from sim.raster import build
-from sim.sensors import make_rays, read_rays
+from sim.raster import RasterSet
+from sim.sensors import make_rays, read_rays, read_rays_one
+from sim.track import from_seed
+from sim.trackset import TrackSet
 from tests.helpers import stadium
 
 TRACK = stadium()
@@ -15,13 +18,13 @@ FAN = make_rays(SensorParams())  # 9 rays: -90, -67.5, ..., +90 degrees
 
 @pytest.mark.parametrize("x", [-100.0, -3.7, 0.0, 42.25, 99.0])
 def test_perpendicular_rays_read_half_width_from_centre(x):
-    d = read_rays(FAN, TRACK, RASTER, x, -60.0, 0.0)  # lower straight, heading +x
+    d = read_rays_one(FAN, TRACK, RASTER, x, -60.0, 0.0)  # lower straight, heading +x
     assert d[0] == pytest.approx(5.0, abs=1e-6)  # right
     assert d[-1] == pytest.approx(5.0, abs=1e-6)  # left
 
 
 def test_offset_and_diagonal_rays_match_geometry():
-    d = read_rays(FAN, TRACK, RASTER, 0.0, -60.0 + 2.0, 0.0)  # 2 m left of centre
+    d = read_rays_one(FAN, TRACK, RASTER, 0.0, -60.0 + 2.0, 0.0)  # 2 m left of centre
     assert d[-1] == pytest.approx(3.0, abs=1e-6)
     assert d[0] == pytest.approx(7.0, abs=1e-6)
     diag = FAN.angles[-2]  # +67.5 degrees
@@ -30,5 +33,19 @@ def test_offset_and_diagonal_rays_match_geometry():
 
 
 def test_off_road_reads_zero():
-    d = read_rays(FAN, TRACK, RASTER, 0.0, -60.0 - 7.0, 0.0)
+    d = read_rays_one(FAN, TRACK, RASTER, 0.0, -60.0 - 7.0, 0.0)
     assert np.all(d == 0.0)
+
+
+def test_batched_rays_equal_single_car_rays():
+    tracks = [TRACK, from_seed(5), from_seed(1_000_007)]
+    rasters = [RASTER, build(tracks[1]), build(tracks[2])]
+    rng = np.random.default_rng(0)
+    idx = [int(rng.integers(t.n)) for t in tracks]
+    x = np.array([t.centerline[i, 0] + rng.uniform(-3, 3) for t, i in zip(tracks, idx)])
+    y = np.array([t.centerline[i, 1] + rng.uniform(-3, 3) for t, i in zip(tracks, idx)])
+    h = np.array([t.heading[i] + rng.uniform(-0.3, 0.3) for t, i in zip(tracks, idx)])
+    batch = read_rays(FAN, TrackSet.of(tracks), RasterSet.of(rasters), x, y, h)
+    for k in range(3):
+        one = read_rays_one(FAN, tracks[k], rasters[k], x[k], y[k], h[k])
+        assert np.allclose(batch[k], one, atol=1e-9)
