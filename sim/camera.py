@@ -141,23 +141,26 @@ def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
     )
 
 
-def render_frames(lens: Lens, x, y, heading) -> np.ndarray:
+def render_frames(lens: Lens, x, y, heading, cars=None) -> np.ndarray:
     """Camera frames of N cars, car i at (x[i], y[i]) [m] with heading[i] [rad] on raster i.
 
+    With `cars` (indices into the lens's rasters), x, y and heading are for those cars only.
     Returns:
         (N, H, W, C) uint8, C = 3 (RGB) or 1 (grayscale).
     """
     p = lens.camera.params
+    sel = slice(None) if cars is None else cars
+    origin = lens.rasters.origin[sel]
     c = np.cos(heading).astype(np.float32)[:, None]
     s = np.sin(heading).astype(np.float32)[:, None]
-    px = (np.asarray(x, dtype=np.float64) - lens.rasters.origin[:, 0]).astype(np.float32)[:, None]
-    py = (np.asarray(y, dtype=np.float64) - lens.rasters.origin[:, 1]).astype(np.float32)[:, None]
+    px = (np.asarray(x, dtype=np.float64) - origin[:, 0]).astype(np.float32)[:, None]
+    py = (np.asarray(y, dtype=np.float64) - origin[:, 1]).astype(np.float32)[:, None]
     col = px * lens.scale + lens.fwd_s * c - lens.left_s * s  # (N, g) texel column
     row = py * lens.scale + lens.fwd_s * s + lens.left_s * c
     # ground beyond the raster's grass margin shows the margin's edge (far away, blurred)
-    np.minimum(np.maximum(col, 0, out=col), lens.max_col, out=col)
-    np.minimum(np.maximum(row, 0, out=row), lens.max_row, out=row)
-    idx = row.astype(np.int32) * lens.row_stride + col.astype(np.int32) + lens.offset
+    np.minimum(np.maximum(col, 0, out=col), lens.max_col[sel], out=col)
+    np.minimum(np.maximum(row, 0, out=row), lens.max_row[sel], out=row)
+    idx = row.astype(np.int32) * lens.row_stride[sel] + col.astype(np.int32) + lens.offset[sel]
     n = len(col)
     texels = np.empty((n, p.height_px * p.width_px), dtype=RGB)
     texels[:, : lens.camera.first_ground] = lens.camera.sky

@@ -154,8 +154,12 @@ class World:
         self.interventions[idx] += 1
 
     # ------------------------------------------------------------ observation
-    def observe(self, x=None, y=None, heading=None, speed=None) -> dict:
-        """Observations (N, ...) of the cars, or of cars at other poses (side cameras)."""
+    def observe(self, x=None, y=None, heading=None, speed=None, cars=None) -> dict:
+        """Observations (N, ...) of the cars, or of cars at other poses (side cameras).
+
+        With `cars` (indices), only those cars' camera frames are rendered (sensors need
+        every car).
+        """
         c = self.car
         x = c.x if x is None else x
         y = c.y if y is None else y
@@ -163,7 +167,10 @@ class World:
         speed = c.speed if speed is None else speed
         obs = {}
         if self.use_camera:
-            obs["camera"] = render_frames(self.lens, x, y, heading)
+            if cars is None:
+                obs["camera"] = render_frames(self.lens, x, y, heading)
+            else:
+                obs["camera"] = render_frames(self.lens, x[cars], y[cars], heading[cars], cars)
         if self.use_sensors:
             rays = read_rays(self.rays, self.trackset, self.rasters, x, y, heading, self.grid_centre)
             obs["sensors"] = np.concatenate([rays, np.asarray(speed, dtype=np.float64)[:, None]], axis=1).astype(np.float32)
