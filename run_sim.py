@@ -128,43 +128,108 @@ def _add_world_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for the env's random choices (default: 0)")
 
 
-def cmd_watch(args) -> int:
-    import gymnasium as gym
+BUNDLED_CAMERA_MODEL = Path(__file__).resolve().parent / "assets" / "models" / "camera.pt"
+
+
+def _model_arg(args):
+    """The checkpoint to drive with: --model, else the bundled camera model; None: the expert."""
+    if getattr(args, "driver", None) == "expert" and args.model is None:
+        return None
+    return args.model or str(BUNDLED_CAMERA_MODEL)
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("SDL_VIDEODRIVER")) or sys.platform in ("win32", "darwin")
+
+
+def _save_video(path: str, frames: list, fps: float, width: int = 800) -> None:
+    """GIF (scaled to at most `width` px wide, to stay small) or MP4 (full size, needs imageio-ffmpeg)."""
+    import imageio.v3 as iio
     import numpy as np
 
-    import sim  # noqa: F401  (registers DriveLab-v0)
-    from agent.expert import ExpertDriver
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if str(path).lower().endswith(".gif"):
+        from PIL import Image
 
-    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("SDL_VIDEODRIVER")) or sys.platform in ("win32", "darwin")
-    if not has_display and args.max_frames is None:
+        h, w = frames[0].shape[:2]
+        if w > width:
+            size = (width, int(h * width / w))
+            frames = [np.asarray(Image.fromarray(f).resize(size, Image.LANCZOS)) for f in frames]
+        iio.imwrite(path, np.stack(frames), duration=1000 / fps, loop=0)
+    else:
+        iio.imwrite(path, np.stack(frames), fps=fps)
+
+
+def cmd_watch(args) -> int:
+    import gymnasium as gym
+
+    import sim  # noqa: F401  (registers DriveLab-v0)
+    from agent.watch import watch
+
+    if not _has_display() and args.max_frames is None:
         raise RuntimeError("no display found; run headless with --max-frames N (and --video FILE.gif to see it)")
-    mode = "rgb_array" if (args.video or not has_display) else "human"
+    mode = "rgb_array" if (args.video or not _has_display()) else "human"
     env = gym.make("DriveLab-v0", render_mode=mode, offroad="recover", **_env_kwargs(args))
-    driver = ExpertDriver(env)
-    obs, info = env.reset(seed=args.seed)
-    frames = []
-    n = 0
+    policy = None
+    model = _model_arg(args)
+    if model is not None:
+        from agent.policy import NeuralPolicy
+
+        policy = NeuralPolicy(model, env.unwrapped.config)
+    env.reset(seed=args.seed)
     try:
-        while args.max_frames is None or n < args.max_frames:
-            obs, reward, terminated, truncated, info = env.step(driver.act(obs))
-            n += 1
-            if mode == "rgb_array" and args.video and n % args.video_every == 0:
-                frames.append(env.render())
-            if terminated or truncated:
-                obs, info = env.reset()
-            renderer = env.unwrapped._renderer
-            if renderer is not None and renderer.quit_requested:
-                break
+        stats, frames = watch(env, policy, max_frames=args.max_frames, record_dir=args.record, frame_every=args.video_every if args.video else 0)
     except KeyboardInterrupt:
-        pass
+        stats, frames = None, []
     finally:
         env.close()
-    print(f"{n} steps, lap {info['lap']}, {info['progress_m']:.0f} m, {info['interventions']} interventions on {info['track']}")
+    if stats is not None:
+        who = "the expert" if policy is None else model
+        print(f"{stats.steps} steps by {who}: {stats.laps} laps, {stats.recoveries} off-road recoveries, {stats.takeovers} takeovers, autonomy {stats.autonomy_pct(env.unwrapped.config.dt_s):.1f}%")
+        if args.record:
+            print(f"recorded {stats.recorded} takeover frames to {args.record}")
     if args.video and frames:
-        import imageio.v3 as iio
-
-        iio.imwrite(args.video, np.stack(frames), duration=1000 * args.video_every / 30, loop=0)
+        _save_video(args.video, frames, 30 / args.video_every, args.video_width)
         print(f"wrote {args.video} ({len(frames)} frames)")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    import json
+
+    from tqdm import tqdm
+
+    from agent.evaluate import eval_tracks, evaluate_parallel, format_table, plot_trajectories
+
+    config = _env_config(args)
+    model = _model_arg(args)
+    tracks = eval_tracks(args.tracks, args.split, args.track_file or ())
+    who = "the expert" if model is None else model
+    print(f"evaluating {who} on {len(tracks)} {'track files' if args.track_file else args.split + ' tracks'}, {args.laps} laps each")
+    with tqdm(total=len(tracks), unit="episode", desc="eval", disable=args.quiet) as bar:
+        result = evaluate_parallel(model, config, tracks, args.laps, args.workers, bar)
+    print(format_table(result))
+    if args.report:
+        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.report).write_text(json.dumps(result.to_json(), indent=1))
+        print(f"wrote {args.report}")
+    if args.plot:
+        plot_trajectories(result, args.plot)
+        print(f"wrote {args.plot}")
+    if args.video:
+        import gymnasium as gym
+
+        import sim  # noqa: F401
+        from agent.policy import NeuralPolicy
+        from agent.watch import watch
+
+        env = gym.make("DriveLab-v0", render_mode="rgb_array", offroad="recover", max_laps=args.laps, track=tracks[0], **{k: v for k, v in _env_kwargs(args).items() if k != "track"})
+        policy = NeuralPolicy(model, env.unwrapped.config) if model else None
+        steps = int(result.episodes[0]["seconds"] / env.unwrapped.config.dt_s)
+        _, frames = watch(env, policy, max_frames=min(steps, args.video_frames * args.video_every), frame_every=args.video_every)
+        env.close()
+        _save_video(args.video, frames, 30 / args.video_every, args.video_width)
+        print(f"wrote {args.video} ({len(frames)} frames of the first episode)")
     return 0
 
 
@@ -304,13 +369,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("watch", help="watch a driver in a pygame window", description="Watch a driver on a track in a pygame window. Esc or closing the window quits.")
+    p = sub.add_parser("watch", help="watch a network (or the expert) drive, with a HUD; take over with the arrows", description="Watch a trained network drive (the bundled camera model by default) or the expert (--driver expert). The HUD shows the network's input, its steering beside the expert's, the votes of a classification head; F shows the first layer's feature maps, S a saliency map. Hold the arrow keys to take over; each takeover counts as an intervention and, with --record, is recorded. Esc or closing the window quits.")
     _add_world_flags(p)
-    p.add_argument("--driver", choices=("expert",), default="expert", help="who drives (default: expert)")
-    p.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N steps (default: run until closed); headless when there is no display")
-    p.add_argument("--video", default=None, metavar="FILE", help="save a GIF of the run (needs --max-frames)")
+    p.add_argument("--model", default=None, metavar="PATH", help="checkpoint to drive with (default: assets/models/camera.pt)")
+    p.add_argument("--driver", choices=("model", "expert"), default="model", help="model (default) or expert")
+    p.add_argument("--record", default=None, metavar="DIR", help="record takeover frames to this dataset folder")
+    p.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N steps (default: until closed); headless when there is no display")
+    p.add_argument("--video", default=None, metavar="FILE", help="save a GIF or MP4 of the run (needs --max-frames)")
     p.add_argument("--video-every", type=int, default=2, metavar="K", help="keep every K-th frame in the video (default: 2)")
+    p.add_argument("--video-width", type=int, default=800, metavar="PX", help="GIF width in pixels (default: 800)")
     p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser("eval", help="evaluate a network (or the expert) headless on unseen tracks", description="Drive --tracks tracks of --split (default: test, never trained on) or --track-file files, --laps laps each, all at once. Leaving the road puts the car back and counts an intervention. Prints per-episode metrics and a summary: lap completion rate (all laps, no intervention), autonomy %% (PilotNet: 1 - interventions x 6 s / time), interventions per km, lateral offset, speed.")
+    _add_world_flags(p)
+    p.set_defaults(split="test")
+    p.add_argument("--model", default=None, metavar="PATH", help="checkpoint to evaluate (default: assets/models/camera.pt)")
+    p.add_argument("--driver", choices=("model", "expert"), default="model", help="model (default) or expert")
+    p.add_argument("--tracks", type=int, default=20, metavar="N", help="number of tracks (default: 20; the README's table uses 100)")
+    p.add_argument("--track-file", action="append", default=None, metavar="PATH", help="evaluate on this JSON track instead (repeatable)")
+    p.add_argument("--laps", type=int, default=2, help="laps per track (default: 2)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
+    p.add_argument("--report", default=None, metavar="FILE.json", help='write {"summary": ..., "episodes": [...]}')
+    p.add_argument("--plot", default=None, metavar="FILE.png", help="trajectories coloured by lateral offset over the track outlines, worst first")
+    p.add_argument("--video", default=None, metavar="FILE", help="GIF or MP4 of the first episode with the HUD")
+    p.add_argument("--video-every", type=int, default=3, metavar="K", help="keep every K-th frame (default: 3)")
+    p.add_argument("--video-frames", type=int, default=300, metavar="N", help="at most N frames in the video (default: 300)")
+    p.add_argument("--video-width", type=int, default=800, metavar="PX", help="GIF width in pixels (default: 800)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("snapshot", help="save a rendered frame and the camera views as PNG (headless)", description="Drive the expert for --steps steps, then save the window picture and the dashcam/top-down camera views.")
     _add_world_flags(p)
@@ -322,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "video", None) and args.max_frames is None:
+    if args.command == "watch" and args.video and args.max_frames is None:
         print("run_sim.py watch: --video needs --max-frames N", file=sys.stderr)
         return 2
     try:

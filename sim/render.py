@@ -32,6 +32,7 @@ class Renderer:
     """
 
     def __init__(self, mode: str, fps: int = 30, size: tuple[int, int] = (MAP_PX + PANEL_W, MAP_PX)):
+        """`size` wider than the map plus one panel adds a second column for `extra`."""
         self.mode = mode
         self.fps = fps
         self.size = size
@@ -53,8 +54,9 @@ class Renderer:
         self.big = pygame.font.Font(None, 30)
         self._map_for = None
         self._map = None
-        self.extra = None
+        self.extra = None  # callable(surface, rect): more widgets (second column if there is one)
         self.lines: list[str] = []  # extra HUD lines set by callers
+        self.view = None  # (H, W, 3) uint8 image and caption shown instead of the camera frame
         self.quit_requested = False  # the window's close button was pressed
 
     # --------------------------------------------------------------- the world
@@ -127,8 +129,11 @@ class Renderer:
     def _draw_panel(self, env) -> None:
         x0 = MAP_PX + 20
         screen = self.screen
-        screen.blit(self.big.render("Camera view", True, TEXT), (x0 - 8, 12))
+        caption = "Camera view"
         frame = env._observe().get("camera") if env._use_camera else None
+        if self.view is not None:
+            frame, caption = self.view
+        screen.blit(self.big.render(caption, True, TEXT), (x0 - 8, 12))
         y = 42
         if frame is not None:
             if frame.shape[2] == 1:
@@ -163,7 +168,42 @@ class Renderer:
         screen.blit(self.font.render("steering  L        R", True, DIM), (x0, y + 24))
         y += 48
         if self.extra is not None:
-            self.extra(screen, pygame.Rect(x0, y, bar_w, self.size[1] - y - 10))
+            if self.size[0] > MAP_PX + PANEL_W:  # a second column
+                self.extra(screen, pygame.Rect(MAP_PX + PANEL_W + 10, 12, self.size[0] - MAP_PX - PANEL_W - 20, self.size[1] - 24))
+            else:
+                self.extra(screen, pygame.Rect(x0, y, bar_w, self.size[1] - y - 10))
+
+    def image(self, img: np.ndarray, rect, smooth: bool = False) -> None:
+        """Blit an (H, W, 3) uint8 image scaled into rect (x, y, w, h)."""
+        surf = pygame.surfarray.make_surface(np.ascontiguousarray(img.transpose(1, 0, 2)))
+        scale = pygame.transform.smoothscale if smooth else pygame.transform.scale
+        self.screen.blit(scale(surf, (rect[2], rect[3])), (rect[0], rect[1]))
+        pygame.draw.rect(self.screen, DIM, rect, 1)
+
+    def text(self, text: str, pos, color=TEXT, big: bool = False) -> None:
+        self.screen.blit((self.big if big else self.font).render(text, True, color), pos)
+
+    def bar(self, rect, value: float, color=TRAIL, label: str = "") -> None:
+        """A centred bar for a value in [-1, 1] (+ fills to the left, as steering does)."""
+        x, y, w, h = rect
+        pygame.draw.rect(self.screen, DIM, rect, 1)
+        mid = x + w // 2
+        fill = int(-max(-1.0, min(1.0, value)) * w / 2)
+        pygame.draw.rect(self.screen, color, (min(mid, mid + fill), y + 1, abs(fill), h - 2))
+        pygame.draw.line(self.screen, TEXT, (mid, y - 2), (mid, y + h + 1), 1)
+        if label:
+            self.text(label, (x, y + h + 2), DIM)
+
+    def columns(self, rect, values, color=TRAIL, highlight: int | None = None) -> None:
+        """A bar chart of values in [0, 1] across rect (the classification head's votes)."""
+        x, y, w, h = rect
+        pygame.draw.rect(self.screen, DIM, rect, 1)
+        n = len(values)
+        bw = w / n
+        for i, v in enumerate(values):
+            bh = int(max(0.0, min(1.0, float(v))) * (h - 2))
+            col = (255, 220, 80) if i == highlight else color
+            pygame.draw.rect(self.screen, col, (int(x + i * bw) + 1, y + h - 1 - bh, max(1, int(bw) - 2), bh))
 
     def close(self) -> None:
         if self.mode == "human":

@@ -66,3 +66,18 @@ def test_train_summary_and_a_short_training_run(tmp_path):
     assert out.exists() and out.with_suffix(".png").exists() and "validation steering error" in r.stdout
     r = run("train", str(data), "--arch", "conv(8,99) relu", "--epochs", "1", "--out", str(out), "--quiet")
     assert r.returncode == 2 and "do not fit" in r.stderr and r.stderr.strip().count("\n") == 0
+
+
+def test_eval_expert_writes_report_and_plot(tmp_path):
+    import json
+
+    r = run("eval", "--driver", "expert", "--tracks", "3", "--laps", "1", "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png"), "--quiet")
+    assert r.returncode == 0, r.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["summary"]["episodes"] == 3 and report["summary"]["lap_completion_rate"] == 1.0 and len(report["episodes"]) == 3
+    assert "lap completion 100.0%" in r.stdout
+
+
+def test_eval_missing_model_is_one_line(tmp_path):
+    r = run("eval", "--model", str(tmp_path / "none.pt"), "--tracks", "1", "--quiet")
+    assert r.returncode == 2 and "no such checkpoint" in r.stderr and r.stderr.strip().count("\n") == 0

@@ -1,0 +1,74 @@
+import numpy as np
+import pygame
+import pytest
+
+from agent.dataset import Dataset
+from agent.policy import NeuralPolicy
+from agent.watch import watch
+from models import checkpoint
+from models.preprocess import input_spec_for
+from sim.config import EnvConfig
+from sim.env import DrivingEnv
+
+
+@pytest.fixture
+def classifier(tmp_path):
+    env = EnvConfig()
+    meta = {"camera_arch": "tiny", "sensor_arch": None, "head": "classification", "bins": 15, "input": input_spec_for(env, ("camera",)).to_dict(), "env": env.to_dict()}
+    path = tmp_path / "cls.pt"
+    checkpoint.save(path, checkpoint.build_model(meta), meta)  # untrained is fine for the HUD
+    return path
+
+
+class Keys:
+    def __init__(self, held):
+        self.held = held
+
+    def __getitem__(self, k):
+        return k in self.held
+
+
+def test_watch_runs_frames_with_every_hud_toggle(tmp_path, classifier, monkeypatch):
+    pygame.display.init()  # the dummy video driver (tests set SDL_VIDEODRIVER=dummy)
+    env = DrivingEnv(render_mode="rgb_array", offroad="recover", track=2)
+    policy = NeuralPolicy(classifier, env.config)
+    views = []
+
+    def before_frame(n):
+        if n in (5, 15, 25):
+            key = {5: pygame.K_f, 15: pygame.K_s, 25: pygame.K_s}[n]
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key))
+        views.append(env._renderer.view[1] if env._renderer and env._renderer.view else None)
+
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(set()))
+    stats, frames = watch(env, policy, max_frames=30, frame_every=10, before_frame=before_frame)
+    assert stats.steps == 30 and len(frames) == 3 and frames[0].shape[1] > 900
+    assert any(v and "feature maps" in v for v in views) and any(v and "Saliency" in v for v in views)
+    assert views[-1] is None  # S pressed twice: back to the camera view
+    env.close()
+
+
+def test_takeover_is_counted_and_recorded(tmp_path, monkeypatch):
+    pygame.display.init()
+    env = DrivingEnv(render_mode="rgb_array", offroad="recover", track=4)
+    held = set()
+
+    def before_frame(n):
+        if n == 10:
+            held.add(pygame.K_LEFT)
+        if n == 25:
+            held.discard(pygame.K_LEFT)
+        if n == 40:
+            held.add(pygame.K_d)
+        if n == 50:
+            held.discard(pygame.K_d)
+
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(held))
+    stats, _ = watch(env, None, max_frames=60, record_dir=tmp_path / "takeovers", before_frame=before_frame)
+    assert stats.takeovers == 2 and stats.takeover_steps == 25
+    ds = Dataset(tmp_path / "takeovers")
+    data = ds.load(("action", "source", "camera"))
+    assert len(data["action"]) == 25 and (data["source"] == 2).all()
+    assert data["action"][:15, 0].max() > 0.5 and data["action"][15:, 0].min() < -0.3  # left, then right
+    assert stats.autonomy_pct(env.config.dt_s) < 100
+    env.close()
