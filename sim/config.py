@@ -92,7 +92,7 @@ class RasterParams:
     """The track texture the camera samples."""
 
     m_per_px: float = 0.5
-    margin_m: float = 12.0  # grass around the road; the camera clamps to it beyond
+    margin_m: float = 8.0  # grass around the road; the camera clamps to it beyond
     levels: int = 4  # mipmap levels, each half the resolution of the one before
     edge_line_m: float = 0.5
     centre_line_m: float = 0.5

@@ -116,6 +116,9 @@ class DrivingEnv(gym.Env):
         cfg = replace(cfg, camera=cam, **{k: v for k, v in overrides.items() if v is not None})
         if max_laps is not None:
             cfg = replace(cfg, max_laps=max_laps)
+        view = cfg.camera.view_m - cfg.camera.behind_m  # how far the top-down camera sees
+        if cfg.camera.mode == "topdown" and cfg.raster.margin_m < view:
+            cfg = replace(cfg, raster=replace(cfg.raster, margin_m=view))  # no clamped edge in view
         if split not in SPLITS:
             raise ValueError(f"split={split!r}: expected one of {', '.join(SPLITS)}")
         if render_mode not in (None, *self.metadata["render_modes"]):

@@ -68,6 +68,61 @@ class Raster:
     level_offset: np.ndarray
     info: np.ndarray
 
+    @classmethod
+    def pooled(cls, tracks, params: RasterParams, reuse: dict | None = None, slack: float = 1.0) -> "RasterSet":
+        """Draw every track straight into one pool (no second copy of the textures).
+
+        Each car gets a slot `slack` times the size its track needs, so a later track that
+        fits can be drawn in place (`redraw`). `reuse` maps id(track) -> an existing Raster
+        to copy instead of drawing again.
+        """
+        lays = [layout(t, params) for t in tracks]
+        tex_cap = np.array([int(l.texels * slack) for l in lays], dtype=np.int64)
+        info_cap = np.array([int(l.rows * l.cols * slack) for l in lays], dtype=np.int64)
+        dtype = np.int32 if any(l.info_dtype == np.int32 for l in lays) else np.int16
+        texture = np.empty(int(tex_cap.sum()), dtype=RGB)
+        info = np.empty(int(info_cap.sum()), dtype=dtype)
+        tex_base = np.concatenate([[0], np.cumsum(tex_cap)[:-1]])
+        info_base = np.concatenate([[0], np.cumsum(info_cap)[:-1]])
+        rasters = []
+        for i, (t, lay) in enumerate(zip(tracks, lays)):
+            slot = (texture[tex_base[i] : tex_base[i] + tex_cap[i]], info[info_base[i] : info_base[i] + info_cap[i]])
+            old = (reuse or {}).get(id(t))
+            if old is not None and old.texture.shape[0] == lay.texels:
+                slot[0][: lay.texels] = old.texture
+                slot[1][: lay.rows * lay.cols] = old.info.ravel()
+                rasters.append(Raster(old.origin, old.m_per_px, slot[0][: lay.texels], old.level_shape, old.level_offset, slot[1][: lay.rows * lay.cols].reshape(lay.rows, lay.cols)))
+            else:
+                rasters.append(build(t, params, out=slot))
+        return cls._tables(rasters, texture, info, tex_base, info_base, tex_cap, info_cap)
+
+    @classmethod
+    def _tables(cls, rasters, texture, info, tex_base, info_base, tex_cap, info_cap) -> "RasterSet":
+        rs = cls(
+            rasters=tuple(rasters),
+            m_per_px=rasters[0].m_per_px,
+            origin=np.array([r.origin for r in rasters]),
+            texture=texture,
+            level_shape=np.stack([r.level_shape for r in rasters]),
+            level_offset=np.stack([r.level_offset for r in rasters]) + tex_base[:, None],
+            info=info,
+            info_base=info_base,
+            info_shape=np.array([r.info.shape for r in rasters]),
+        )
+        rs.slots = (tex_base, info_base, tex_cap, info_cap)
+        return rs
+
+    def redraw(self, i: int, track: Track, params: RasterParams) -> "RasterSet | None":
+        """Draw `track` into car i's slot if it fits; returns the updated set, else None."""
+        tex_base, info_base, tex_cap, info_cap = self.slots
+        lay = layout(track, params)
+        if lay.texels > tex_cap[i] or lay.rows * lay.cols > info_cap[i] or np.dtype(lay.info_dtype).itemsize > self.info.itemsize:
+            return None
+        slot = (self.texture[tex_base[i] : tex_base[i] + tex_cap[i]], self.info[info_base[i] : info_base[i] + info_cap[i]])
+        rasters = list(self.rasters)
+        rasters[i] = build(track, params, out=slot)
+        return RasterSet._tables(rasters, self.texture, self.info, tex_base, info_base, tex_cap, info_cap)
+
     @property
     def nbytes(self) -> int:
         return self.texture.nbytes + self.info.nbytes
@@ -110,17 +165,51 @@ def _paint_table(w2: float, half: float, res: float, params: RasterParams):
     return road.astype(np.float32), np.stack([plain, plain + (CENTRE - ASPHALT) * centre]).astype(np.float32)
 
 
-def build(track: Track, params: RasterParams = RasterParams()) -> Raster:
-    """Draw `track`: grass, asphalt, white edge lines, a dashed yellow centre line."""
+@dataclass(frozen=True)
+class Layout:
+    """Where a track's raster lies and how big it is, known before drawing it."""
+
+    origin: tuple[float, float]
+    rows: int
+    cols: int
+    level_shape: np.ndarray  # (L, 2)
+    level_offset: np.ndarray  # (L,)
+    info_dtype: type
+
+    @property
+    def texels(self) -> int:
+        return int(self.level_shape.prod(1).sum())
+
+
+def layout(track: Track, params: RasterParams = RasterParams()) -> Layout:
     res = params.m_per_px
     align = 2 ** (params.levels - 1)
     lo = np.minimum(track.left_edge.min(0), track.right_edge.min(0)) - params.margin_m
     hi = np.maximum(track.left_edge.max(0), track.right_edge.max(0)) + params.margin_m
     rows, cols = (np.ceil((hi - lo)[::-1] / res / align).astype(int) * align).tolist()
-
     shapes = np.array([(rows >> k, cols >> k) for k in range(params.levels)], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(shapes.prod(1))[:-1]])
-    texture = np.empty(int(shapes.prod(1).sum()), dtype=RGB)  # every level, one array
+    offsets = np.concatenate([[0], np.cumsum(shapes.prod(1))[:-1]]).astype(np.int64)
+    dtype = np.int32 if 2 * track.n + 1 > np.iinfo(np.int16).max else np.int16
+    return Layout((float(lo[0]), float(lo[1])), rows, cols, shapes, offsets, dtype)
+
+
+def build(track: Track, params: RasterParams = RasterParams(), out: tuple[np.ndarray, np.ndarray] | None = None) -> Raster:
+    """Draw `track`: grass, asphalt, white edge lines, a dashed yellow centre line.
+
+    `out` (texture, info) are flat arrays of at least the layout's sizes to draw into (a
+    slot of a RasterSet's pool); by default new arrays are made.
+    """
+    res = params.m_per_px
+    lay = layout(track, params)
+    lo = np.array(lay.origin)
+    rows, cols, shapes, offsets = lay.rows, lay.cols, lay.level_shape, lay.level_offset
+    if out is None:
+        texture = np.empty(lay.texels, dtype=RGB)  # every level, one array
+        info = np.full((rows, cols), -1, dtype=lay.info_dtype)
+    else:
+        texture = out[0][: lay.texels]
+        info = out[1][: rows * cols].reshape(rows, cols)
+        info.fill(-1)
     texels = texture.view(np.uint8).reshape(-1, 3)
     levels = [texels[o : o + r * c].reshape(r, c, 3) for o, (r, c) in zip(offsets, shapes)]
     base = levels[0]
@@ -130,7 +219,6 @@ def build(track: Track, params: RasterParams = RasterParams()) -> Raster:
             block = base[y : y + tile.shape[0], x : x + tile.shape[1]]
             block[...] = tile[: block.shape[0], : block.shape[1]]
     base_flat = base.reshape(-1, 3)
-    info = np.full((rows, cols), -1, dtype=np.int32 if 2 * track.n + 1 > np.iinfo(np.int16).max else np.int16)
 
     # Splat the road band: samples spaced under half a pixel along the centreline (the
     # outside of a curve stretches them) and across it mark the pixels the road covers.
@@ -183,9 +271,10 @@ def build(track: Track, params: RasterParams = RasterParams()) -> Raster:
         avg += 2
         avg >>= 2
         levels[k][...] = avg
-    texture.setflags(write=False)
-    info.setflags(write=False)
-    return Raster((float(lo[0]), float(lo[1])), res, texture, shapes, offsets, info)
+    if out is None:
+        texture.setflags(write=False)
+        info.setflags(write=False)
+    return Raster(lay.origin, res, texture, shapes, offsets, info)
 
 
 @dataclass(eq=False)
@@ -227,6 +316,61 @@ class RasterSet:
             info_base=np.concatenate([[0], np.cumsum(info_sizes)[:-1]]),
             info_shape=np.array([r.info.shape for r in rasters]),
         )
+
+    @classmethod
+    def pooled(cls, tracks, params: RasterParams, reuse: dict | None = None, slack: float = 1.0) -> "RasterSet":
+        """Draw every track straight into one pool (no second copy of the textures).
+
+        Each car gets a slot `slack` times the size its track needs, so a later track that
+        fits can be drawn in place (`redraw`). `reuse` maps id(track) -> an existing Raster
+        to copy instead of drawing again.
+        """
+        lays = [layout(t, params) for t in tracks]
+        tex_cap = np.array([int(l.texels * slack) for l in lays], dtype=np.int64)
+        info_cap = np.array([int(l.rows * l.cols * slack) for l in lays], dtype=np.int64)
+        dtype = np.int32 if any(l.info_dtype == np.int32 for l in lays) else np.int16
+        texture = np.empty(int(tex_cap.sum()), dtype=RGB)
+        info = np.empty(int(info_cap.sum()), dtype=dtype)
+        tex_base = np.concatenate([[0], np.cumsum(tex_cap)[:-1]])
+        info_base = np.concatenate([[0], np.cumsum(info_cap)[:-1]])
+        rasters = []
+        for i, (t, lay) in enumerate(zip(tracks, lays)):
+            slot = (texture[tex_base[i] : tex_base[i] + tex_cap[i]], info[info_base[i] : info_base[i] + info_cap[i]])
+            old = (reuse or {}).get(id(t))
+            if old is not None and old.texture.shape[0] == lay.texels:
+                slot[0][: lay.texels] = old.texture
+                slot[1][: lay.rows * lay.cols] = old.info.ravel()
+                rasters.append(Raster(old.origin, old.m_per_px, slot[0][: lay.texels], old.level_shape, old.level_offset, slot[1][: lay.rows * lay.cols].reshape(lay.rows, lay.cols)))
+            else:
+                rasters.append(build(t, params, out=slot))
+        return cls._tables(rasters, texture, info, tex_base, info_base, tex_cap, info_cap)
+
+    @classmethod
+    def _tables(cls, rasters, texture, info, tex_base, info_base, tex_cap, info_cap) -> "RasterSet":
+        rs = cls(
+            rasters=tuple(rasters),
+            m_per_px=rasters[0].m_per_px,
+            origin=np.array([r.origin for r in rasters]),
+            texture=texture,
+            level_shape=np.stack([r.level_shape for r in rasters]),
+            level_offset=np.stack([r.level_offset for r in rasters]) + tex_base[:, None],
+            info=info,
+            info_base=info_base,
+            info_shape=np.array([r.info.shape for r in rasters]),
+        )
+        rs.slots = (tex_base, info_base, tex_cap, info_cap)
+        return rs
+
+    def redraw(self, i: int, track: Track, params: RasterParams) -> "RasterSet | None":
+        """Draw `track` into car i's slot if it fits; returns the updated set, else None."""
+        tex_base, info_base, tex_cap, info_cap = self.slots
+        lay = layout(track, params)
+        if lay.texels > tex_cap[i] or lay.rows * lay.cols > info_cap[i] or np.dtype(lay.info_dtype).itemsize > self.info.itemsize:
+            return None
+        slot = (self.texture[tex_base[i] : tex_base[i] + tex_cap[i]], self.info[info_base[i] : info_base[i] + info_cap[i]])
+        rasters = list(self.rasters)
+        rasters[i] = build(track, params, out=slot)
+        return RasterSet._tables(rasters, self.texture, self.info, tex_base, info_base, tex_cap, info_cap)
 
     @property
     def nbytes(self) -> int:

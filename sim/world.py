@@ -53,7 +53,9 @@ class World:
         self.use_camera = config.observation in ("both", "camera")
         self.use_sensors = config.observation in ("both", "sensors")
         self.tracks: list[Track | None] = [None] * n
-        self._dirty = True
+        self._changed: set[int] = set()
+        self.rasters: RasterSet | None = None
+        self.pool_rebuilds = 0
         zeros = np.zeros(n)
         self.car = CarState(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy())
         self.vertex = np.zeros(n, dtype=np.int64)
@@ -71,17 +73,33 @@ class World:
     def set_track(self, i: int, track: Track) -> None:
         if self.tracks[i] is not track:
             self.tracks[i] = track
-            self._dirty = True
+            self._changed.add(i)
 
     def _sync(self) -> None:
-        """Rebuild the joint track and raster arrays after tracks changed (once per change)."""
-        if not self._dirty:
+        """Bring the joint track and raster arrays up to date after tracks changed.
+
+        A new track is drawn into its car's slot of the raster pool when it fits; otherwise
+        the pool is rebuilt (copying the unchanged rasters) with 50% slack per slot, so
+        episodes that autoreset onto new tracks rarely rebuild it.
+        """
+        if not self._changed:
             return
+        params = self.config.raster
+        if self.rasters is None:  # first build: exact sizes
+            self.rasters = RasterSet.pooled(self.tracks, params)
+        else:
+            for i in sorted(self._changed):
+                updated = self.rasters.redraw(i, self.tracks[i], params)
+                if updated is None:
+                    reuse = {id(t): r for t, r in zip(self.trackset.tracks, self.rasters.rasters)}
+                    self.rasters = RasterSet.pooled(self.tracks, params, reuse=reuse, slack=1.5)
+                    self.pool_rebuilds += 1
+                    break
+                self.rasters = updated
         self.trackset = TrackSet.of(self.tracks)
-        self.rasters = RasterSet.of([raster_for(t, self.config.raster) for t in self.tracks])
         self.lens = bind(self.camera, self.rasters) if self.use_camera else None
         self.grid_centre = grid_centreline(self.trackset, self.rasters)
-        self._dirty = False
+        self._changed.clear()
 
     # ------------------------------------------------------------------- reset
     def reset_cars(self, idx) -> None:
