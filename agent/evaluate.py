@@ -220,9 +220,10 @@ def make_driver(model: str | None, config: EnvConfig):
 
 def _eval_chunk(args):
     model, config, tracks, laps = args
-    import torch
+    if model is not None:
+        import torch
 
-    torch.set_num_threads(1)  # one core per worker process
+        torch.set_num_threads(1)  # one core per worker process
     return evaluate(make_driver(model, config), config, tracks, laps)
 
 
@@ -241,7 +242,9 @@ def evaluate_parallel(model: str | None, config: EnvConfig, tracks: list, laps: 
 
     n_chunks = min(len(tracks), workers * 4)
     chunks = [tracks[k::n_chunks] for k in range(n_chunks)]  # interleaved: similar lengths per chunk
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    # forkserver: workers start from a clean process, never from one whose torch threads
+    # are running (forking those can deadlock)
+    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
     parts: dict[int, EvalResult] = {}
     with ctx.Pool(workers) as pool:
         for k, part in pool.imap_unordered(_indexed_chunk, [(k, (model, config, c, laps)) for k, c in enumerate(chunks)]):

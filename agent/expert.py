@@ -37,6 +37,13 @@ def pure_pursuit(
     return _steer_towards(target[..., 0] - x, target[..., 1] - y, heading, car)
 
 
+def expert_steer(trackset, x, y, heading, speed, s_m, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()):
+    """`pure_pursuit` for N cars on the N tracks of a TrackSet (arrays (N,))."""
+    lookahead = np.clip(params.min_lookahead_m + params.lookahead_s * speed, params.min_lookahead_m, params.max_lookahead_m)
+    target = trackset.point_at(s_m + lookahead)
+    return _steer_towards(target.real - x, target.imag - y, heading, car)
+
+
 def _steer_towards(dx, dy, heading, car: CarParams):
     """Steering in [-1, 1] that puts the car on the arc through a target (dx, dy) away."""
     local_left = -np.sin(heading) * dx + np.cos(heading) * dy

@@ -6,8 +6,9 @@
 - Side cameras (PilotNet): extra frames from the car shifted sideways and turned, each
   labelled with the steering the expert would use from there.
 
-Episodes run in `workers` processes; each writes its chunks itself and reports them to
-the parent, the only writer of the manifest.
+Episodes run as one batch (a batched World, one car per episode) in each of `workers`
+processes; each writes its chunks itself and reports them to the parent, the only writer
+of the manifest.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from agent.dataset import DatasetWriter, EpisodeWriter
-from agent.expert import ExpertDriver, pure_pursuit
+from agent.expert import ExpertParams, expert_steer
 from sim.config import SPLITS, EnvConfig
+from sim.env import resolve_track
+from sim.world import World
 
 
 @dataclass(frozen=True)
@@ -45,68 +48,81 @@ def episode_plan(settings: RecordSettings) -> list[tuple[int, int]]:
     return [(int(t), int(rng.integers(2**31))) for t in tracks]
 
 
-def record_episode(config: EnvConfig, track_seed: int, noise_seed: int, settings: RecordSettings, writer: EpisodeWriter, progress=None) -> int:
-    """Drive one episode with the noisy expert and write it through `writer`."""
-    from sim.env import DrivingEnv
+def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: RecordSettings, writers: list[EpisodeWriter], progress=None) -> None:
+    """Drive several episodes at once (one car each, a batched World) with the noisy expert.
 
-    env = DrivingEnv(config=replace(config, offroad="recover", max_steps=settings.steps), track=track_seed)
-    expert = ExpertDriver(env)
-    rng = np.random.default_rng(noise_seed)
+    Args:
+        tasks: (track seed, noise seed) per episode.
+        writers: one EpisodeWriter per episode.
+    """
+    n = len(tasks)
+    world = World(replace(config, offroad="recover", max_steps=settings.steps), n)
+    for i, (track_seed, _) in enumerate(tasks):
+        world.set_track(i, resolve_track(track_seed, config.track))
+    world.reset_cars(np.arange(n))
+    rngs = [np.random.default_rng(noise_seed) for _, noise_seed in tasks]
+    expert = ExpertParams()
     rho = math.exp(-config.dt_s / settings.dart_corr_s)
-    noise = 0.0
-    obs, info = env.reset(seed=noise_seed)
+    noise = np.zeros(n)
+    obs, info = world.observe(), world.info()
     for _ in range(settings.steps):
-        label = expert.act(obs)
-        noise = rho * noise + settings.dart_sigma * math.sqrt(1 - rho * rho) * rng.standard_normal()
-        executed = label.copy()
-        executed[0] = np.clip(label[0] + noise, -1.0, 1.0)
-        writer.add(obs, label, executed, info, "expert")
+        c = world.car
+        label = expert_steer(world.trackset, c.x, c.y, c.heading, c.speed, world.s, config.car, expert)
+        # each car's generator draws in a fixed order: the noise, then the side-camera yaws
+        eps = np.array([rng.standard_normal() for rng in rngs])
+        noise = rho * noise + settings.dart_sigma * math.sqrt(1 - rho * rho) * eps
+        executed = np.clip(label + noise, -1.0, 1.0).astype(np.float32)  # as stored, so as driven
+        for i, w in enumerate(writers):
+            w.add({k: v[i] for k, v in obs.items()}, label[i : i + 1], executed[i : i + 1], {k: info[k][i] for k in INFO_FIELDS}, "expert")
         if settings.side_cameras:
-            _add_side_frames(env, info, label, rng, settings, writer)
-        obs, _, terminated, truncated, info = env.step(executed)
+            _add_side_frames(world, info, rngs, settings, expert, writers)
+        world.step(executed.astype(np.float64), None)
+        obs, info = world.observe(), world.info()
         if progress is not None:
-            progress(1)
-        if terminated or truncated:
-            break
-    writer.flush()
-    return writer.frames
+            progress(n)
+    for w in writers:
+        w.flush()
 
 
-def _add_side_frames(env, info, label, rng, settings: RecordSettings, writer: EpisodeWriter) -> None:
-    """Frames from the car moved `side_shift_m` left and right (and turned a little),
+INFO_FIELDS = ("off_road", "progress_m", "lateral_offset_m", "heading_error_rad", "speed_mps")
+
+
+def _add_side_frames(world: World, info: dict, rngs, settings: RecordSettings, expert: ExpertParams, writers) -> None:
+    """Frames from every car moved `side_shift_m` left and right (and turned a little),
     labelled with the expert's steering from those poses."""
-    car, track = env.car, env.track
-    nx, ny = -math.sin(car.heading), math.cos(car.heading)  # the car's left
-    for side in (1.0, -1.0):
+    c, ts = world.car, world.trackset
+    yaw = np.radians([[rng.uniform(-settings.side_max_yaw_deg, settings.side_max_yaw_deg) for rng in rngs] for _ in (0, 1)])
+    for k, side in enumerate((1.0, -1.0)):
         shift = side * settings.side_shift_m
-        yaw = math.radians(rng.uniform(-settings.side_max_yaw_deg, settings.side_max_yaw_deg))
-        x, y, h = car.x + shift * nx, car.y + shift * ny, car.heading + yaw
-        v, s, lateral = track.locate(x, y, env._vertex)
-        if abs(lateral) > track.width_m / 2 - 1.0:
-            continue  # too close to the edge to be a useful view
-        steer = float(pure_pursuit(track, x, y, h, car.speed, s, env.config.car, ExpertDriver(env).params))
-        side_label = label.copy()
-        side_label[0] = steer
-        writer.add(env.observe_pose(x, y, h, car.speed), side_label, side_label, {**info, "lateral_offset_m": lateral}, "expert", camera_shift_m=shift)
+        x = c.x - np.sin(c.heading) * shift  # along the car's left normal
+        y = c.y + np.cos(c.heading) * shift
+        h = c.heading + yaw[k]
+        _, s, lateral = ts.locate(x, y, world.vertex)
+        steer = expert_steer(ts, x, y, h, c.speed, s, world.config.car, expert)
+        obs = world.observe(x, y, h, c.speed)
+        for i in np.flatnonzero(np.abs(lateral) <= ts.half_width - 1.0):  # not too close to the edge
+            label = steer[i : i + 1]
+            row = {**{f: info[f][i] for f in INFO_FIELDS}, "lateral_offset_m": lateral[i]}
+            writers[i].add({key: v[i] for key, v in obs.items()}, label, label, row, "expert", camera_shift_m=shift)
 
 
 # ----------------------------------------------------------------------- workers
 def _worker(args):
-    config, root, episode_id, track_seed, noise_seed, settings, queue = args
+    config, root, tasks, settings, queue = args
     from pathlib import Path
 
-    writer = EpisodeWriter(Path(root), episode_id, lambda *chunk: queue.put(("chunk", episode_id, chunk)))
+    writers = [EpisodeWriter(Path(root), eid, lambda *chunk, eid=eid: queue.put(("chunk", eid, chunk))) for eid, _, _ in tasks]
     steps = [0]
 
     def progress(n: int) -> None:  # report steps in batches: a queue message costs ~100 us
         steps[0] += n
-        if steps[0] >= 100:
-            queue.put(("steps", episode_id, steps[0]))
+        if steps[0] >= 200:
+            queue.put(("steps", None, steps[0]))
             steps[0] = 0
 
-    record_episode(config, track_seed, noise_seed, settings, writer, progress=progress)
-    queue.put(("steps", episode_id, steps[0]))
-    return episode_id
+    record_episodes(config, [(t, s) for _, t, s in tasks], settings, writers, progress)
+    queue.put(("steps", None, steps[0]))
+    return [eid for eid, _, _ in tasks]
 
 
 def record_expert(out, config: EnvConfig, settings: RecordSettings, bar=None) -> DatasetWriter:
@@ -125,16 +141,19 @@ def record_expert(out, config: EnvConfig, settings: RecordSettings, bar=None) ->
         tasks.append((entry["id"], track_seed, noise_seed))
     update = bar.update if bar is not None else (lambda n: None)
     if settings.workers <= 1:
-        for eid, track_seed, noise_seed in tasks:
-            entry = entries[eid]
-            writer = EpisodeWriter(dataset.root, eid, lambda *chunk, entry=entry: dataset.add_chunk(entry, *chunk))
-            record_episode(config, track_seed, noise_seed, settings, writer, progress=update)
-            dataset.finish(entry)
+        writers = [EpisodeWriter(dataset.root, eid, lambda *chunk, entry=entries[eid]: dataset.add_chunk(entry, *chunk)) for eid, _, _ in tasks]
+        record_episodes(config, [(t, s) for _, t, s in tasks], settings, writers, update)
+        for eid, _, _ in tasks:
+            dataset.finish(entries[eid])
         return dataset
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ctx.Manager() as manager, ctx.Pool(settings.workers) as pool:
+    # each worker drives an interleaved share of the episodes as one batch
+    shares = [tasks[k :: settings.workers] for k in range(settings.workers) if tasks[k :: settings.workers]]
+    # forkserver: workers start from a clean process, never from one whose torch threads
+    # are running (forking those can deadlock)
+    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+    with ctx.Manager() as manager, ctx.Pool(len(shares)) as pool:
         queue = manager.Queue()
-        pending = pool.imap_unordered(_worker, [(config, str(dataset.root), eid, t, n, settings, queue) for eid, t, n in tasks])
+        pending = pool.imap_unordered(_worker, [(config, str(dataset.root), share, settings, queue) for share in shares])
         done = 0
 
         def drain(block_s: float) -> None:
@@ -151,14 +170,15 @@ def record_expert(out, config: EnvConfig, settings: RecordSettings, bar=None) ->
             except q.Empty:
                 pass
 
-        while done < len(tasks):
+        while done < len(shares):
             try:
-                eid = pending.next(timeout=0.2)
+                finished = pending.next(timeout=0.2)
             except mp.TimeoutError:
                 drain(0.0)
                 continue
             drain(0.05)
-            dataset.finish(entries[eid])
+            for eid in finished:
+                dataset.finish(entries[eid])
             done += 1
         drain(0.1)
     return dataset

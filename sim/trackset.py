@@ -57,8 +57,10 @@ class TrackSet:
         best = np.abs(self.centre[rows] - p[:, None]).argmin(axis=1)
         v = local[np.arange(len(local)), best]
         row = self.start + v
-        rel = (p - self.centre[row]) * self.tangent[row].conj()  # along + 1j*lateral
-        return v, (v * self.ds + rel.real) % self.length, rel.imag
+        # real arithmetic in Track.locate's order, so one car here equals a single env exactly
+        rx, ry = x - self.centre[row].real, y - self.centre[row].imag
+        tx, ty = self.tangent[row].real, self.tangent[row].imag
+        return v, (v * self.ds + rx * tx + ry * ty) % self.length, ry * tx - rx * ty
 
     def point_at(self, s_m):
         """(N,) complex centreline positions at arc lengths `s_m` [m], one per track."""
@@ -67,4 +69,4 @@ class TrackSet:
         f = u - i
         a = self.centre[self.start + i]
         b = self.centre[self.start + (i + 1) % self.n]
-        return a + (b - a) * f
+        return a * (1 - f) + b * f  # the same rounding as Track.point_at
