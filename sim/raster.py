@@ -68,77 +68,9 @@ class Raster:
     level_offset: np.ndarray
     info: np.ndarray
 
-    @classmethod
-    def pooled(cls, tracks, params: RasterParams, reuse: dict | None = None, slack: float = 1.0) -> "RasterSet":
-        """Draw every track straight into one pool (no second copy of the textures).
-
-        Each car gets a slot `slack` times the size its track needs, so a later track that
-        fits can be drawn in place (`redraw`). `reuse` maps id(track) -> an existing Raster
-        to copy instead of drawing again.
-        """
-        lays = [layout(t, params) for t in tracks]
-        tex_cap = np.array([int(l.texels * slack) for l in lays], dtype=np.int64)
-        info_cap = np.array([int(l.rows * l.cols * slack) for l in lays], dtype=np.int64)
-        dtype = np.int32 if any(l.info_dtype == np.int32 for l in lays) else np.int16
-        texture = np.empty(int(tex_cap.sum()), dtype=RGB)
-        info = np.empty(int(info_cap.sum()), dtype=dtype)
-        tex_base = np.concatenate([[0], np.cumsum(tex_cap)[:-1]])
-        info_base = np.concatenate([[0], np.cumsum(info_cap)[:-1]])
-        rasters = []
-        for i, (t, lay) in enumerate(zip(tracks, lays)):
-            slot = (texture[tex_base[i] : tex_base[i] + tex_cap[i]], info[info_base[i] : info_base[i] + info_cap[i]])
-            old = (reuse or {}).get(id(t))
-            if old is not None and old.texture.shape[0] == lay.texels:
-                slot[0][: lay.texels] = old.texture
-                slot[1][: lay.rows * lay.cols] = old.info.ravel()
-                rasters.append(Raster(old.origin, old.m_per_px, slot[0][: lay.texels], old.level_shape, old.level_offset, slot[1][: lay.rows * lay.cols].reshape(lay.rows, lay.cols)))
-            else:
-                rasters.append(build(t, params, out=slot))
-        return cls._tables(rasters, texture, info, tex_base, info_base, tex_cap, info_cap)
-
-    @classmethod
-    def _tables(cls, rasters, texture, info, tex_base, info_base, tex_cap, info_cap) -> "RasterSet":
-        rs = cls(
-            rasters=tuple(rasters),
-            m_per_px=rasters[0].m_per_px,
-            origin=np.array([r.origin for r in rasters]),
-            texture=texture,
-            level_shape=np.stack([r.level_shape for r in rasters]),
-            level_offset=np.stack([r.level_offset for r in rasters]) + tex_base[:, None],
-            info=info,
-            info_base=info_base,
-            info_shape=np.array([r.info.shape for r in rasters]),
-        )
-        rs.slots = (tex_base, info_base, tex_cap, info_cap)
-        return rs
-
-    def redraw(self, i: int, track: Track, params: RasterParams) -> "RasterSet | None":
-        """Draw `track` into car i's slot if it fits; returns the updated set, else None."""
-        tex_base, info_base, tex_cap, info_cap = self.slots
-        lay = layout(track, params)
-        if lay.texels > tex_cap[i] or lay.rows * lay.cols > info_cap[i] or np.dtype(lay.info_dtype).itemsize > self.info.itemsize:
-            return None
-        slot = (self.texture[tex_base[i] : tex_base[i] + tex_cap[i]], self.info[info_base[i] : info_base[i] + info_cap[i]])
-        rasters = list(self.rasters)
-        rasters[i] = build(track, params, out=slot)
-        return RasterSet._tables(rasters, self.texture, self.info, tex_base, info_base, tex_cap, info_cap)
-
     @property
     def nbytes(self) -> int:
         return self.texture.nbytes + self.info.nbytes
-
-    @cached_property
-    def info_limits(self) -> np.ndarray:
-        """(N, 1, 1) complex: last column + 1j * last row of each info grid."""
-        return ((self.info_shape[:, 1] - 1) + 1j * (self.info_shape[:, 0] - 1))[:, None, None]
-
-    @cached_property
-    def info_stride(self) -> np.ndarray:
-        return self.info_shape[:, 1, None, None]
-
-    @cached_property
-    def info_start(self) -> np.ndarray:
-        return self.info_base[:, None, None]
 
     def level(self, k: int) -> np.ndarray:
         """Level k of the texture as (rows, cols, 3) uint8 RGB (a view)."""
@@ -297,25 +229,18 @@ class RasterSet:
 
     @classmethod
     def of(cls, rasters) -> "RasterSet":
+        """Join existing rasters (one raster is used as it is, without a copy)."""
         rasters = tuple(rasters)
         if len({r.m_per_px for r in rasters}) != 1:
             raise ValueError("rasters of one set must share m_per_px")
-        tex_sizes = np.array([len(r.texture) for r in rasters])
-        tex_base = np.concatenate([[0], np.cumsum(tex_sizes)[:-1]])
-        info_sizes = np.array([r.info.size for r in rasters])
+        tex_sizes = np.array([len(r.texture) for r in rasters], dtype=np.int64)
+        info_sizes = np.array([r.info.size for r in rasters], dtype=np.int64)
         dtype = np.result_type(*[r.info.dtype for r in rasters])
-        single = len(rasters) == 1  # no copy for one raster
-        return cls(
-            rasters=rasters,
-            m_per_px=rasters[0].m_per_px,
-            origin=np.array([r.origin for r in rasters]),
-            texture=rasters[0].texture if single else np.concatenate([r.texture for r in rasters]),
-            level_shape=np.stack([r.level_shape for r in rasters]),
-            level_offset=np.stack([r.level_offset for r in rasters]) + tex_base[:, None],
-            info=rasters[0].info.ravel() if single else np.concatenate([r.info.ravel().astype(dtype) for r in rasters]),
-            info_base=np.concatenate([[0], np.cumsum(info_sizes)[:-1]]),
-            info_shape=np.array([r.info.shape for r in rasters]),
-        )
+        single = len(rasters) == 1
+        texture = rasters[0].texture if single else np.concatenate([r.texture for r in rasters])
+        info = rasters[0].info.ravel() if single else np.concatenate([r.info.ravel().astype(dtype) for r in rasters])
+        starts = [np.concatenate([[0], np.cumsum(sizes)[:-1]]) for sizes in (tex_sizes, info_sizes)]
+        return cls._tables(rasters, texture, info, starts[0], starts[1], tex_sizes, info_sizes)
 
     @classmethod
     def pooled(cls, tracks, params: RasterParams, reuse: dict | None = None, slack: float = 1.0) -> "RasterSet":
