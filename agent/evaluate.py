@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from agent.expert import ExpertParams, _steer_towards
+from agent.expert import ExpertParams, expert_steer
 from sim.config import SPLITS, EnvConfig
 from sim.env import resolve_track
 from sim.world import World
@@ -55,10 +55,8 @@ class ExpertBatch:
         self.params = params
 
     def steer(self, world: World, obs) -> np.ndarray:
-        p, c, ts = self.params, world.car, world.trackset
-        lookahead = np.clip(p.min_lookahead_m + p.lookahead_s * c.speed, p.min_lookahead_m, p.max_lookahead_m)
-        target = ts.point_at(world.s + lookahead)
-        return _steer_towards(target.real - c.x, target.imag - c.y, c.heading, world.config.car)
+        c = world.car
+        return expert_steer(world.trackset, c.x, c.y, c.heading, c.speed, world.s, world.config.car, self.params)
 
 
 class PolicyBatch:

@@ -32,15 +32,18 @@ def pure_pursuit(
         x, y, heading, speed: car state [m, m, rad, m/s] (floats or (N,) arrays).
         s_m: the car's arc length along the centreline [m].
     """
-    lookahead = np.clip(params.min_lookahead_m + params.lookahead_s * np.asarray(speed), params.min_lookahead_m, params.max_lookahead_m)
-    target = track.point_at(np.asarray(s_m) + lookahead)  # (..., 2)
+    target = track.point_at(np.asarray(s_m) + lookahead_m(speed, params))  # (..., 2)
     return _steer_towards(target[..., 0] - x, target[..., 1] - y, heading, car)
+
+
+def lookahead_m(speed, params: ExpertParams):
+    """How far ahead along the centreline the expert aims [m]: grows with speed."""
+    return np.clip(params.min_lookahead_m + params.lookahead_s * np.asarray(speed), params.min_lookahead_m, params.max_lookahead_m)
 
 
 def expert_steer(trackset, x, y, heading, speed, s_m, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()):
     """`pure_pursuit` for N cars on the N tracks of a TrackSet (arrays (N,))."""
-    lookahead = np.clip(params.min_lookahead_m + params.lookahead_s * speed, params.min_lookahead_m, params.max_lookahead_m)
-    target = trackset.point_at(s_m + lookahead)
+    target = trackset.point_at(s_m + lookahead_m(speed, params))
     return _steer_towards(target.real - x, target.imag - y, heading, car)
 
 
@@ -99,9 +102,7 @@ def expert_laps(tracks, laps: int, dt_s: float = 1 / 30, car: CarParams = CarPar
     alive = np.ones(len(ts.n), dtype=bool)
     steps = int(laps * ts.length.max() / car.cruise_speed_mps / dt_s * 1.3) + 100
     for _ in range(steps):
-        lookahead = np.clip(params.min_lookahead_m + params.lookahead_s * state.speed, params.min_lookahead_m, params.max_lookahead_m)
-        target = ts.point_at(s + lookahead)
-        steer = _steer_towards(target.real - state.x, target.imag - state.y, state.heading, car)
+        steer = expert_steer(ts, state.x, state.y, state.heading, state.speed, s, car, params)
         state = step(state, steer, None, dt_s, car)
         v, s_new, lateral = ts.locate(state.x, state.y, v)
         progress += np.where(alive, (s_new - s + ts.length / 2) % ts.length - ts.length / 2, 0.0)

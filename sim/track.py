@@ -121,18 +121,6 @@ class Track:
         d2 = ((xy[:, None, :] - self.centerline[idx]) ** 2).sum(-1)
         return idx[np.arange(len(xy)), d2.argmin(axis=1)]
 
-    def project(self, xy: np.ndarray, vertex: np.ndarray):
-        """Arc length [m] in [0, length) and signed lateral offset [m] (left positive).
-
-        Args:
-            xy: (m, 2) positions.
-            vertex: (m,) nearest vertex indices from `nearest_vertex`.
-        """
-        rel = np.atleast_2d(xy) - self.centerline[vertex]
-        along = (rel * self.tangent[vertex]).sum(-1)
-        lateral = (rel * self.normal[vertex]).sum(-1)
-        return (vertex * self.ds + along) % self.length_m, lateral
-
     def locate(self, x: float, y: float, hint: int, window: int = 6) -> tuple[int, float, float]:
         """One car: (nearest vertex, arc length [m], lateral offset [m]) near vertex `hint`."""
         idx = (hint + np.arange(-window, window + 1)) % self.n

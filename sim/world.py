@@ -6,8 +6,6 @@ cars behaves exactly like as many single envs. Nothing here imports pygame.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from sim.camera import bind, make_camera, render_frames
@@ -208,7 +206,3 @@ class World:
             "interventions": self.interventions.copy(),
             "step": self.steps.copy(),
         }
-
-
-def with_overrides(config: EnvConfig, **kw) -> EnvConfig:
-    return replace(config, **{k: v for k, v in kw.items() if v is not None})
