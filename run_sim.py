@@ -324,6 +324,16 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
             p.add_argument(flag, type=kind, default=default, choices=choices.get(f.name), help=help_text)
 
 
+def cmd_lecture(args) -> int:
+    from agent.lecture import Lecture, markdown_table
+
+    results = Lecture(args.out, quick=args.quick).run()
+    cols = ["name", "parameters", "train_s", "val_steer_error", "lap_completion", "autonomy_pct"]
+    for name, rows in results.items():
+        print(f"\n## {name}\n" + markdown_table(rows, cols))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run_sim.py",
@@ -368,6 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--summary", action="store_true", help="print the network's layers, output shapes and parameter counts, and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("lecture", help="run the lecture's experiments: figures and tables for docs/lecture.md", description="Record expert data, train networks (SGD vs Adam, the two heads, an MLP neuron sweep, a ConvNet knob sweep, recovery data), evaluate them on unseen test tracks, and write CSV/JSON tables and PNG figures. About 10 minutes; --quick takes about a minute.")
+    p.add_argument("--out", default="docs/lecture", help="folder for the tables and figures (default: docs/lecture)")
+    p.add_argument("--quick", action="store_true", help="a small version (tiny datasets, short training, 3 tracks)")
+    p.set_defaults(func=cmd_lecture)
 
     p = sub.add_parser("watch", help="watch a network (or the expert) drive, with a HUD; take over with the arrows", description="Watch a trained network drive (the bundled camera model by default) or the expert (--driver expert). The HUD shows the network's input, its steering beside the expert's, the votes of a classification head; F shows the first layer's feature maps, S a saliency map. Hold the arrow keys to take over; each takeover counts as an intervention and, with --record, is recorded. Esc or closing the window quits.")
     _add_world_flags(p)

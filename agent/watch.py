@@ -104,7 +104,7 @@ class NetworkPanel:
         out = self.policy.last_output if self.policy is not None else None
         if out is not None and self.policy.model.head_kind == "classification":
             probs = torch_softmax(out)
-            r.text(f"votes over {len(probs)} steering bins (left ... right)", (x, y))
+            r.text(f"votes over {len(probs)} bins (L ... R)", (x, y))
             y += 20
             r.columns((x, y, w, 70), probs[::-1] / max(probs.max(), 1e-9), highlight=len(probs) - 1 - int(probs.argmax()))
             y += 80
