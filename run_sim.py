@@ -325,12 +325,18 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_lecture(args) -> int:
-    from agent.lecture import Lecture, markdown_table
+    from agent.lecture import Lecture, markdown_table, render_doc
 
+    import time
+
+    start = time.perf_counter()
     results = Lecture(args.out, quick=args.quick).run()
     cols = ["name", "parameters", "train_s", "val_steer_error", "lap_completion", "autonomy_pct"]
     for name, rows in results.items():
         print(f"\n## {name}\n" + markdown_table(rows, cols))
+    if args.doc:
+        render_doc(Path(__file__).resolve().parent / "docs" / "lecture.tmpl.md", Path(args.out).resolve(), Path(args.doc).resolve(), (time.perf_counter() - start) / 60)
+        print(f"wrote {args.doc}")
     return 0
 
 
@@ -382,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lecture", help="run the lecture's experiments: figures and tables for docs/lecture.md", description="Record expert data, train networks (SGD vs Adam, the two heads, an MLP neuron sweep, a ConvNet knob sweep, recovery data), evaluate them on unseen test tracks, and write CSV/JSON tables and PNG figures. About 10 minutes; --quick takes about a minute.")
     p.add_argument("--out", default="docs/lecture", help="folder for the tables and figures (default: docs/lecture)")
     p.add_argument("--quick", action="store_true", help="a small version (tiny datasets, short training, 3 tracks)")
+    p.add_argument("--doc", default=None, metavar="FILE.md", help="also write the lecture from docs/lecture.tmpl.md with these results (docs/lecture.md)")
     p.set_defaults(func=cmd_lecture)
 
     p = sub.add_parser("watch", help="watch a network (or the expert) drive, with a HUD; take over with the arrows", description="Watch a trained network drive (the bundled camera model by default) or the expert (--driver expert). The HUD shows the network's input, its steering beside the expert's, the votes of a classification head; F shows the first layer's feature maps, S a saliency map. Hold the arrow keys to take over; each takeover counts as an intervention and, with --record, is recorded. Esc or closing the window quits.")

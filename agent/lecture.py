@@ -270,6 +270,41 @@ def _hud_frame(model_path: Path, features: bool, steps: int = 90) -> np.ndarray:
     return frame
 
 
+TABLE_COLUMNS = {
+    "optimizers": ["name", "train_s", "val_steer_error", "lap_completion", "autonomy_pct"],
+    "heads": ["name", "parameters", "val_steer_error", "lap_completion", "autonomy_pct"],
+    "mlp_sweep": ["name", "parameters", "val_steer_error", "lap_completion", "autonomy_pct", "interventions_per_km"],
+    "knobs": ["name", "parameters", "train_s", "val_steer_error", "lap_completion", "autonomy_pct"],
+    "recovery": ["name", "frames", "val_steer_error", "lap_completion", "autonomy_pct", "interventions_per_km"],
+}
+
+
+def render_doc(template: Path, results: Path, out: Path, minutes: float) -> None:
+    """Fill the lecture template's {{table:NAME}} and {{field}} slots from a run's results."""
+    import re
+
+    text = template.read_text()
+    budget = json.loads((results / "budget.json").read_text())
+    xf = json.loads((results / "x_filter.json").read_text())
+    fields = {
+        "minutes": f"{minutes:.0f}",
+        "episodes": budget["episodes"],
+        "steps": budget["steps"],
+        "epochs": budget["epochs"],
+        "tracks": len(budget["eval_tracks"]),
+        "laps": budget["laps"],
+        "small_episodes": budget["small_episodes"],
+        "xfilter": f"On the {xf['frame_shape'][0]}×{xf['frame_shape'][1]} frame the strongest response is {xf['max_response']:.2f} (1.0 would be a perfect X); the mean is {xf['mean_response']:.2f}; pooling leaves {xf['after_pool_shape'][0]}×{xf['after_pool_shape'][1]}.",
+    }
+    for name, cols in TABLE_COLUMNS.items():
+        rows = json.loads((results / f"{name}.json").read_text())
+        fields[f"table:{name}"] = markdown_table(rows, cols).rstrip()
+    rel = results.relative_to(out.parent)
+    text = text.replace("](lecture/", f"]({rel.as_posix()}/")
+    text = re.sub(r"\{\{([^}]+)\}\}", lambda m: str(fields.get(m.group(1), m.group(0))), text)
+    out.write_text(text)
+
+
 def markdown_table(rows: list[dict], columns: list[str]) -> str:
-    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
+    head = "| " + " | ".join(c.replace("_", " ") for c in columns) + " |\n|" + "---|" * len(columns) + "\n"
     return head + "".join("| " + " | ".join(str(r[c]) for c in columns) + " |\n" for r in rows)
