@@ -20,7 +20,7 @@ from agent.evaluate import eval_tracks, evaluate_parallel
 from agent.record import RecordSettings, record_expert
 from agent.train import TrainArgs, train
 from models import checkpoint
-from models.inspect import feature_maps, filters, tile
+from models.inspect import feature_maps, filters, first_conv, tile
 from models.nets import DrivingNet
 from models.preprocess import input_spec_for, preprocess
 from sim.config import EnvConfig
@@ -215,10 +215,19 @@ class Lecture:
         after, _ = checkpoint.load(self.work / "models" / "adam.pt")
         for name, model in (("before", before), ("after", after)):
             f = filters(model)  # (F, k, k, 3)
-            grid = tile(np.moveaxis(f.mean(axis=3), 0, 0).astype(np.float32), cols=8)
+            grid = tile(f.mean(axis=3).astype(np.float32), cols=8)
             iio.imwrite(self.out / f"filters_{name}.png", np.kron(grid, np.ones((12, 12, 1), np.uint8)))
             rgb = np.concatenate([np.kron(fi, np.ones((12, 12, 1), np.uint8)) for fi in f], axis=1)
             iio.imwrite(self.out / f"filters_{name}_rgb.png", rgb)
+        # what backpropagation changed: after - before, one scale for all filters (grey = no change)
+        w0 = first_conv(before).weight.detach().numpy()
+        w1 = first_conv(after).weight.detach().float().numpy()
+        change = (w1 - w0).transpose(0, 2, 3, 1)  # (F, k, k, C)
+        scale = max(float(np.abs(change).max()), 1e-12)
+        img = ((change / scale + 1) * 127.5).clip(0, 255).astype(np.uint8)
+        iio.imwrite(self.out / "filters_change_rgb.png", np.concatenate([np.kron(fi, np.ones((12, 12, 1), np.uint8)) for fi in img], axis=1))
+        rel = float(np.linalg.norm(w1 - w0) / np.linalg.norm(w0))
+        (self.out / "filters_change.json").write_text(json.dumps({"relative_change": rel}))
         frame = self._frame(data)
         x = preprocess({"camera": frame}, spec)["camera"]
         maps = feature_maps(after.to(memory_format=torch.contiguous_format), x)
@@ -286,8 +295,10 @@ def render_doc(template: Path, results: Path, out: Path, minutes: float) -> None
     text = template.read_text()
     budget = json.loads((results / "budget.json").read_text())
     xf = json.loads((results / "x_filter.json").read_text())
+    change = json.loads((results / "filters_change.json").read_text())["relative_change"]
     fields = {
         "minutes": f"{minutes:.0f}",
+        "filter_change": f"{100 * change:.0f}%",
         "episodes": budget["episodes"],
         "steps": budget["steps"],
         "epochs": budget["epochs"],
