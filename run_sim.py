@@ -340,6 +340,17 @@ def cmd_lecture(args) -> int:
     return 0
 
 
+def cmd_dagger(args) -> int:
+    from agent.dagger import COLUMNS, DaggerSettings, run
+    from agent.lecture import markdown_table
+
+    settings = DaggerSettings(rounds=args.rounds, episodes=args.episodes, steps=args.steps, beta=args.beta, beta_decay=args.beta_decay, epochs=args.epochs, eval_tracks=args.tracks, laps=args.laps, seed=args.seed, baseline=not args.no_baseline, workers=args.workers)
+    rows = run(args.model, args.data, args.out, settings, log=lambda m: print(m, flush=True))
+    print(markdown_table(rows, COLUMNS))
+    print(f"wrote {Path(args.out) / 'dagger.csv'}, dagger.json and dagger.png")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run_sim.py",
@@ -384,6 +395,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--summary", action="store_true", help="print the network's layers, output shapes and parameter counts, and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("dagger", help="DAgger: let the network drive, label its states with the expert, retrain", description="DAgger rounds: the network drives new training tracks (the expert takes each step with probability beta, decaying per round), every visited state is labelled with the expert's steering and appended to --data (source 'dagger'), the network is retrained from its previous weights and evaluated on test tracks. Plain behavioural cloning on the same number of frames runs beside it.")
+    p.add_argument("--model", required=True, metavar="START.pt", help="the starting network (trained on --data)")
+    p.add_argument("--data", required=True, metavar="DATASET", help="dataset folder the new frames are appended to")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--episodes", type=int, default=6, help="training tracks driven per round (default: 6)")
+    p.add_argument("--steps", type=int, default=1000, help="steps per episode (default: 1000)")
+    p.add_argument("--beta", type=float, default=0.5, help="chance the expert drives a step in round 1 (default: 0.5)")
+    p.add_argument("--beta-decay", type=float, default=0.5, help="beta multiplier per round (default: 0.5)")
+    p.add_argument("--epochs", type=int, default=6, help="retraining epochs per round (default: 6)")
+    p.add_argument("--tracks", type=int, default=20, help="test tracks per evaluation (default: 20)")
+    p.add_argument("--laps", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--no-baseline", action="store_true", help="skip the plain behavioural cloning comparison")
+    p.add_argument("--out", default="runs/dagger", help="folder for the round models and the table (default: runs/dagger)")
+    p.set_defaults(func=cmd_dagger)
 
     p = sub.add_parser("lecture", help="run the lecture's experiments: figures and tables for docs/lecture.md", description="Record expert data, train networks (SGD vs Adam, the two heads, an MLP neuron sweep, a ConvNet knob sweep, recovery data), evaluate them on unseen test tracks, and write CSV/JSON tables and PNG figures. About 10 minutes; --quick takes about a minute.")
     p.add_argument("--out", default="docs/lecture", help="folder for the tables and figures (default: docs/lecture)")

@@ -48,12 +48,18 @@ def episode_plan(settings: RecordSettings) -> list[tuple[int, int]]:
     return [(int(t), int(rng.integers(2**31))) for t in tracks]
 
 
-def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: RecordSettings, writers: list[EpisodeWriter], progress=None) -> None:
-    """Drive several episodes at once (one car each, a batched World) with the noisy expert.
+def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: RecordSettings, writers: list[EpisodeWriter], progress=None, driver=None, source: str = "expert", round: int = 0, keep=None) -> None:
+    """Drive several episodes at once (one car each, a batched World) and record them.
+
+    Every recorded label is the expert's steering at the visited state. Who drives:
+    by default the expert plus DART noise; with `driver(world, obs, label, rngs) ->
+    steering (N,)`, someone else (DAgger's policy, mixed with the expert).
 
     Args:
         tasks: (track seed, noise seed) per episode.
         writers: one EpisodeWriter per episode.
+        keep: optional `keep() -> (N,) bool`, called after `driver`: record only those
+            cars' frames this step (HG-DAgger records only the takeovers).
     """
     n = len(tasks)
     world = World(replace(config, offroad="recover", max_steps=settings.steps), n)
@@ -68,12 +74,17 @@ def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: R
     for _ in range(settings.steps):
         c = world.car
         label = expert_steer(world.trackset, c.x, c.y, c.heading, c.speed, world.s, config.car, expert)
-        # each car's generator draws in a fixed order: the noise, then the side-camera yaws
-        eps = np.array([rng.standard_normal() for rng in rngs])
-        noise = rho * noise + settings.dart_sigma * math.sqrt(1 - rho * rho) * eps
-        executed = np.clip(label + noise, -1.0, 1.0).astype(np.float32)  # as stored, so as driven
-        for i, w in enumerate(writers):
-            w.add({k: v[i] for k, v in obs.items()}, label[i : i + 1], executed[i : i + 1], {k: info[k][i] for k in INFO_FIELDS}, "expert")
+        if driver is None:
+            # each car's generator draws in a fixed order: the noise, then the side-camera yaws
+            eps = np.array([rng.standard_normal() for rng in rngs])
+            noise = rho * noise + settings.dart_sigma * math.sqrt(1 - rho * rho) * eps
+            steer = label + noise
+        else:
+            steer = driver(world, obs, label, rngs)
+        executed = np.clip(steer, -1.0, 1.0).astype(np.float32)  # as stored, so as driven
+        recorded = range(n) if keep is None else np.flatnonzero(keep())
+        for i in recorded:
+            writers[i].add({k: v[i] for k, v in obs.items()}, label[i : i + 1], executed[i : i + 1], {k: info[k][i] for k in INFO_FIELDS}, source, round=round)
         if settings.side_cameras:
             _add_side_frames(world, info, rngs, settings, expert, writers)
         world.step(executed.astype(np.float64), None)
