@@ -51,23 +51,30 @@ def mixed_driver(policy, beta: float, rng: np.random.Generator):
     return drive
 
 
-def collect(data: str | Path, model: str | Path, beta: float, settings: DaggerSettings, round: int) -> int:
-    """Drive `settings.episodes` new training tracks and append the labelled frames; returns frames added."""
-    from agent.policy import NeuralPolicy
-
-    ds = DatasetWriter(data, Dataset(data).env_config)
-    config = Dataset(data).env_config
-    rng = np.random.default_rng([settings.seed, round])
+def _drive_new_tracks(out: str | Path, config, settings: DaggerSettings, round: int, driver_for, source: str, salt: int = 0, keep=None, **meta) -> int:
+    """Drive `settings.episodes` new training tracks with `driver_for(rng)`, labelling
+    with the expert, and append the recorded frames to the dataset at `out`; returns the
+    frames added."""
+    ds = DatasetWriter(out, config)
+    rng = np.random.default_rng([settings.seed, salt + round])
     seeds = SPLITS["train"]
     tracks = rng.choice(len(seeds), size=settings.episodes, replace=False) + seeds.start
     tasks = [(int(t), int(rng.integers(2**31))) for t in tracks]
-    entries = [ds.new_episode(f"seed {t}", "dagger", round=round, beta=beta) for t, _ in tasks]
+    entries = [ds.new_episode(f"seed {t}", source, round=round, **meta) for t, _ in tasks]
     writers = [EpisodeWriter(ds.root, e["id"], lambda *chunk, e=e: ds.add_chunk(e, *chunk)) for e in entries]
-    policy = NeuralPolicy(model, config)
-    record_episodes(config, tasks, RecordSettings(steps=settings.steps), writers, driver=mixed_driver(policy, beta, rng), source="dagger", round=round)
+    record_episodes(config, tasks, RecordSettings(steps=settings.steps), writers, driver=driver_for(rng), source=source, round=round, keep=keep)
     for e in entries:
         ds.finish(e)
     return sum(w.frames for w in writers)
+
+
+def collect(data: str | Path, model: str | Path, beta: float, settings: DaggerSettings, round: int) -> int:
+    """One DAgger round's driving: appends the labelled frames to `data`; returns frames added."""
+    from agent.policy import NeuralPolicy
+
+    config = Dataset(data).env_config
+    policy = NeuralPolicy(model, config)
+    return _drive_new_tracks(data, config, settings, round, lambda rng: mixed_driver(policy, beta, rng), "dagger", beta=beta)
 
 
 def _model_kind(meta: dict) -> tuple[str, str | None]:
@@ -107,7 +114,7 @@ def run(model: str, data: str, out: str | Path, settings: DaggerSettings, log=pr
     current = model
     for r in range(1, settings.rounds + 1):
         beta = settings.beta * settings.beta_decay ** (r - 1)
-        added = collect(data, current, beta, settings, r)
+        collect(data, current, beta, settings, r)
         args = TrainArgs(datasets=[str(data)], model=kind, arch=arch, resume=str(current), epochs=settings.epochs, seed=settings.seed, out=str(out / f"dagger_round{r}.pt"), patience=settings.epochs)
         summary = train(args, progress=False, log=lambda *a: None)
         current = args.out
@@ -117,7 +124,6 @@ def run(model: str, data: str, out: str | Path, settings: DaggerSettings, log=pr
             bc = TrainArgs(datasets=[str(bc_data)], model=kind, arch=arch, epochs=settings.epochs * 2, seed=settings.seed, out=str(out / f"bc_round{r}.pt"), patience=settings.epochs * 2)
             s = train(bc, progress=False, log=lambda *a: None)
             rows.append(row(r, "bc", 1.0, Dataset(bc_data).frames, s["best"]["steer_mae"], drive(bc.out)))
-        del added
     write_results(rows, out, settings)
     return rows
 
@@ -179,15 +185,6 @@ def collect_takeovers(model: str | Path, out: str | Path, config, settings: Dagg
     "takeover") into the dataset at `out`. Returns (takeovers, frames recorded)."""
     from agent.policy import NeuralPolicy
 
-    ds = DatasetWriter(out, config)
-    rng = np.random.default_rng([settings.seed, 1000 + round])
-    seeds = SPLITS["train"]
-    tracks = rng.choice(len(seeds), size=settings.episodes, replace=False) + seeds.start
-    tasks = [(int(t), int(rng.integers(2**31))) for t in tracks]
-    entries = [ds.new_episode(f"seed {t}", "takeover", round=round) for t, _ in tasks]
-    writers = [EpisodeWriter(ds.root, e["id"], lambda *chunk, e=e: ds.add_chunk(e, *chunk)) for e in entries]
-    gate = GatedTakeover(NeuralPolicy(model, config), len(tasks))
-    record_episodes(config, tasks, RecordSettings(steps=settings.steps), writers, driver=gate, source="takeover", round=round, keep=gate.keep)
-    for e in entries:
-        ds.finish(e)
-    return gate.takeovers, sum(w.frames for w in writers)
+    gate = GatedTakeover(NeuralPolicy(model, config), settings.episodes)
+    frames = _drive_new_tracks(out, config, settings, round, lambda rng: gate, "takeover", salt=1000, keep=gate.keep)
+    return gate.takeovers, frames
