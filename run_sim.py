@@ -55,7 +55,7 @@ def cmd_drive(args) -> int:
     from agent.drive import drive
     from agent.human import HumanControls
 
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("SDL_VIDEODRIVER")) and sys.platform not in ("win32", "darwin"):
+    if not _has_display():
         raise RuntimeError("drive needs a window and no display was found (set DISPLAY, or run under Xvfb)")
     env = gym.make("DriveLab-v0", render_mode="human", **_env_kwargs(args))
     controls = HumanControls(mode=args.controls)

@@ -6,7 +6,6 @@ projection; the lookahead grows with speed. Works on one car (floats) or a batch
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

@@ -9,7 +9,6 @@ Prints the time to record 50,000 frames (target <= 30 s), the time to load
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import subprocess
 import sys

@@ -67,7 +67,6 @@ def parse(spec: str) -> list[Layer]:
     """Parse a spec string (or preset name) into layers; raises SpecError with the position."""
     spec = resolve_arch(spec)
     layers = []
-    pos = 0
     text = spec.strip()
     for m in re.finditer(r"\S+\([^)]*\)|\S+", text):
         tok = m.group(0)
@@ -87,7 +86,6 @@ def parse(spec: str) -> list[Layer]:
         if kind == "dropout" and not 0 <= args[0] < 1:
             raise SpecError(f"layer {len(layers) + 1} {tok!r}: dropout probability must be in [0, 1)")
         layers.append(Layer(kind, args))
-        pos = m.end()
     if not layers:
         raise SpecError("empty spec: give a preset name or layers such as 'conv(8,5,2) relu fc(32) relu'")
     return layers

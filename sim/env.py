@@ -14,7 +14,7 @@ from gymnasium import spaces
 from sim import track as tracks
 from sim.camera import Lens, bind, make_camera, render_frames
 from sim.car import CarState, step as car_step
-from sim.config import SPLITS, CameraParams, EnvConfig, RasterParams, TrackParams
+from sim.config import SPLITS, EnvConfig, TrackParams
 from sim.geometry import wrap_angle
 from sim.raster import Raster, RasterSet
 from sim.sensors import make_rays, read_rays_one
@@ -221,11 +221,10 @@ class DrivingEnv(gym.Env):
             else:
                 self._recover()
         truncated = self._steps >= cfg.max_steps or (cfg.max_laps is not None and self._laps >= cfg.max_laps)
-        if self.render_mode == "human":
+        if self.render_mode is not None:
             self._trail.append((self.car.x, self.car.y))
-            self.render()
-        elif self.render_mode is not None:
-            self._trail.append((self.car.x, self.car.y))
+            if self.render_mode == "human":
+                self.render()
         return self._observe(), reward, terminated, truncated, self._info()
 
     def _recover(self) -> None:
@@ -242,18 +241,13 @@ class DrivingEnv(gym.Env):
     # -------------------------------------------------------------- observations
     def _observe(self) -> dict:
         car = self.car
-        return self.observe_pose(car.x, car.y, car.heading, car.speed)
-
-    def observe_pose(self, x: float, y: float, heading: float, speed: float) -> dict:
-        """The observation a car at this pose would get on the current track (for side
-        cameras and labelling); does not move the car."""
         obs = {}
         if self._use_camera:
-            obs["camera"] = render_frames(self._lens, np.array([x]), np.array([y]), np.array([heading]))[0]
+            obs["camera"] = render_frames(self._lens, np.array([car.x]), np.array([car.y]), np.array([car.heading]))[0]
         if self._use_sensors:
             sensors = np.empty(len(self._rays.angles) + 1, dtype=np.float32)
-            sensors[:-1] = read_rays_one(self._rays, self.track, self.raster, x, y, heading)
-            sensors[-1] = speed
+            sensors[:-1] = read_rays_one(self._rays, self.track, self.raster, car.x, car.y, car.heading)
+            sensors[-1] = car.speed
             obs["sensors"] = sensors
         return obs
 
