@@ -254,11 +254,13 @@ def cmd_snapshot(args) -> int:
     # the camera views, enlarged with nearest-neighbour so pixels stay visible
     u = env.unwrapped
     from sim.camera import bind, make_camera, render_frames
+    from sim.raster import build
     from dataclasses import replace
 
     views = []
+    raster = build(u.track, u.config.raster)
     for mode in ("dashcam", "topdown"):
-        lens = bind(make_camera(replace(u.config.camera, mode=mode)), u.raster)
+        lens = bind(make_camera(replace(u.config.camera, mode=mode)), raster)
         frame = render_frames(lens, np.array([u.car.x]), np.array([u.car.y]), np.array([u.car.heading]))[0]
         views.append(np.kron(frame, np.ones((4, 4, 1), dtype=np.uint8)))
     cams = out.with_name(out.stem + "_camera.png")

@@ -71,13 +71,13 @@ class ExpertDriver:
 
     def act(self, obs=None) -> np.ndarray:
         env = self.env
-        car = env.car
-        steer = float(pure_pursuit(env.track, car.x, car.y, car.heading, car.speed, env._s, env.config.car, self.params))
+        v = env.view()
+        steer = float(pure_pursuit(v.track, v.x, v.y, v.heading, v.speed_mps, v.s_m, env.config.car, self.params))
         if env.config.action == "steer":
             return np.array([steer], dtype=np.float32)
-        # with throttle: hold the cruise speed, slowing for tight curves ahead
+        # with throttle: hold the cruise speed
         target = env.config.car.cruise_speed_mps
-        throttle = float(np.clip(0.5 * (target - car.speed), -1.0, 1.0))
+        throttle = float(np.clip(0.5 * (target - v.speed_mps), -1.0, 1.0))
         return np.array([steer, throttle], dtype=np.float32)
 
 

@@ -272,7 +272,7 @@ def _hud_frame(model_path: Path, features: bool, steps: int = 90) -> np.ndarray:
     panel = env._renderer.extra.__self__
     from agent.expert import ExpertDriver
 
-    obs = env._observe()
+    obs = env.last_obs
     panel.update(obs, float(policy.act(obs)[0]), float(ExpertDriver(env).act(obs)[0]))
     frame = env.render()
     env.close()

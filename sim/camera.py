@@ -3,7 +3,7 @@
 Every camera pixel sees a fixed point of the ground in the car's frame (a pinhole
 projection for `dashcam`, a grid for `topdown`) and a fixed mip level chosen from how much
 ground the pixel covers. A frame is then one rotation, one index computation and one
-packed 32-bit gather per pixel.
+3-byte gather per pixel.
 """
 
 from __future__ import annotations
@@ -99,46 +99,52 @@ def make_camera(params: CameraParams) -> CameraModel:
     )
 
 
-@dataclass(frozen=True, eq=False)
 class Lens:
-    """A camera bound to N rasters: per-pixel constants that make frames cheap.
+    """A camera bound to the N rasters of a RasterSet: per-pixel constants that make frames cheap.
 
     For pixel p at mip level k (scale 1 / (m_per_px * 2**k)), car i's texel column is
     `(x_i - x0_i) * scale[p] + fwd_s[p] * cos(h_i) - left_s[p] * sin(h_i)`, clamped to
-    its level's grid, and likewise the row.
+    its level's grid, and likewise the row. When car i's raster changes, `update(i)`
+    refreshes its row of the (N, g) tables.
+
+    Attributes: camera; rasters; level, scale, fwd_s, left_s: (g,) per ground pixel;
+    row_stride, offset: (N, g) columns of the pixel's level and its start in the texture;
+    max_col, max_row: (N, g) float32 last column and row of the pixel's level.
     """
 
-    camera: CameraModel
-    rasters: RasterSet
-    scale: np.ndarray  # (g,)
-    fwd_s: np.ndarray  # (g,)
-    left_s: np.ndarray  # (g,)
-    row_stride: np.ndarray  # (N, g) columns of the pixel's level
-    offset: np.ndarray  # (N, g) start of the pixel's level in the texture
-    max_col: np.ndarray  # (N, g) float32: last column of the pixel's level
-    max_row: np.ndarray  # (N, g)
+    def __init__(self, camera: CameraModel, rasters: RasterSet):
+        levels = rasters.level_shape.shape[1]
+        ratio = np.maximum(camera.footprint_m / rasters.m_per_px, 1.0)
+        self.camera = camera
+        self.rasters = rasters
+        self.level = np.clip(np.floor(np.log2(ratio) + 0.25), 0, levels - 1).astype(np.int64)
+        scale = 1.0 / (rasters.m_per_px * 2.0**self.level)
+        self.scale = scale.astype(np.float32)
+        self.fwd_s = (camera.forward_m * scale).astype(np.float32)
+        self.left_s = (camera.left_m * scale).astype(np.float32)
+        n, g = len(rasters.origin), len(self.level)
+        self.row_stride = np.zeros((n, g), dtype=np.int32)
+        self.offset = np.zeros((n, g), dtype=np.int32 if len(rasters.texture) < 2**31 else np.int64)
+        self.max_col = np.zeros((n, g), dtype=np.float32)
+        self.max_row = np.zeros((n, g), dtype=np.float32)
+        for i in range(n):
+            self.update(i)
+
+    def update(self, i: int) -> None:
+        """Refresh car i's tables from its raster's layout."""
+        shape = self.rasters.level_shape[i, self.level]  # (g, 2)
+        self.row_stride[i] = shape[:, 1]
+        self.offset[i] = self.rasters.level_offset[i, self.level]
+        self.max_col[i] = shape[:, 1] - 1
+        self.max_row[i] = shape[:, 0] - 1
 
 
 def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
-    """Precompute the per-pixel constants of `camera` on every raster of `rasters` (or one)."""
+    """The per-pixel constants of `camera` on every raster of `rasters` (or one Raster,
+    which must have colour: the lens reads its texture)."""
     if isinstance(rasters, Raster):
-        rasters = RasterSet.of([rasters])
-    levels = rasters.level_shape.shape[1]
-    ratio = np.maximum(camera.footprint_m / rasters.m_per_px, 1.0)
-    level = np.clip(np.floor(np.log2(ratio) + 0.25), 0, levels - 1).astype(np.int64)
-    scale = 1.0 / (rasters.m_per_px * 2.0**level)
-    shape = rasters.level_shape[:, level]  # (N, g, 2)
-    return Lens(
-        camera=camera,
-        rasters=rasters,
-        scale=scale.astype(np.float32),
-        fwd_s=(camera.forward_m * scale).astype(np.float32),
-        left_s=(camera.left_m * scale).astype(np.float32),
-        row_stride=shape[..., 1].astype(np.int32),
-        offset=rasters.level_offset[:, level].astype(np.int32 if len(rasters.texture) < 2**31 else np.int64),
-        max_col=(shape[..., 1] - 1).astype(np.float32),
-        max_row=(shape[..., 0] - 1).astype(np.float32),
-    )
+        rasters = RasterSet.around(rasters)
+    return Lens(camera, rasters)
 
 
 def render_frames(lens: Lens, x, y, heading, cars=None) -> np.ndarray:

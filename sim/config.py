@@ -97,6 +97,7 @@ class RasterParams:
     edge_line_m: float = 0.5
     centre_line_m: float = 0.5
     dash_m: float = 3.0  # dashed centre line: dash length = gap length
+    segment_m: float = 8.0  # the road is drawn lazily in pieces this long, as cars come near
 
 
 @dataclass(frozen=True)

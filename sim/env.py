@@ -1,8 +1,7 @@
-"""DrivingEnv: the Gymnasium environment `DriveLab-v0`."""
+"""DrivingEnv: the Gymnasium environment `DriveLab-v0`, a view of a one-car `World`."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -12,13 +11,9 @@ import numpy as np
 from gymnasium import spaces
 
 from sim import track as tracks
-from sim.camera import Lens, bind, make_camera, render_frames
-from sim.car import CarState, step as car_step
+from sim.car import CarState
 from sim.config import SPLITS, EnvConfig, TrackParams
-from sim.geometry import wrap_angle
-from sim.raster import Raster, RasterSet
-from sim.sensors import make_rays, read_rays_one
-from sim.world import raster_for
+from sim.world import CarView, World
 
 TrackSpec = "int | str | Path | tracks.Track | None"
 
@@ -127,16 +122,13 @@ class DrivingEnv(gym.Env):
         self.split = split
         self.render_mode = render_mode
         self._track_spec = track
-        self._camera = make_camera(cfg.camera)
-        self._rays = make_rays(cfg.sensors)
-        self._use_camera = cfg.observation in ("both", "camera")
-        self._use_sensors = cfg.observation in ("both", "sensors")
+        self.world = World(cfg, 1)
 
         p = cfg.camera
         obs = {}
-        if self._use_camera:
+        if self.world.use_camera:
             obs["camera"] = spaces.Box(0, 255, (p.height_px, p.width_px, p.channels), np.uint8)
-        if self._use_sensors:
+        if self.world.use_sensors:
             high = np.full(cfg.sensors.n_rays + 1, cfg.sensors.max_range_m, dtype=np.float32)
             high[-1] = cfg.car.max_speed_mps
             obs["sensors"] = spaces.Box(np.zeros_like(high), high, dtype=np.float32)
@@ -144,11 +136,24 @@ class DrivingEnv(gym.Env):
         n_act = 1 if cfg.action == "steer" else 2
         self.action_space = spaces.Box(-1.0, 1.0, (n_act,), np.float32)
 
-        self.track: tracks.Track | None = None
-        self.raster: Raster | None = None
-        self._lens: Lens | None = None
+        self.trail: list[tuple[float, float]] = []  # the car's path this episode, kept while rendering
+        self.last_obs: dict | None = None
         self._renderer = None
-        self.car: CarState | None = None
+
+    @property
+    def track(self) -> tracks.Track | None:
+        return self.world.tracks[0]
+
+    @property
+    def car(self) -> CarState:
+        """The car's state as Python floats (a copy)."""
+        c = self.world.car
+        return CarState(float(c.x[0]), float(c.y[0]), float(c.heading[0]), float(c.speed[0]), float(c.steer[0]))
+
+    def view(self) -> CarView:
+        """A read-only snapshot of the car for viewers."""
+        rays = self.last_obs["sensors"][:-1] if self.last_obs and "sensors" in self.last_obs else None
+        return self.world.view(0, rays)
 
     # ------------------------------------------------------------------ episode
     def _pick_track(self, options) -> tracks.Track:
@@ -160,112 +165,38 @@ class DrivingEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        track = self._pick_track(options)
-        if track is not self.track:
-            self.track = track
-            self.raster = raster_for(track, self.config.raster)
-            self._lens = bind(self._camera, RasterSet.of([self.raster])) if self._use_camera else None
-        start = 0
-        speed = self.config.car.cruise_speed_mps if self.config.action == "steer" else 0.0
-        self.car = CarState(
-            x=float(track.centerline[start, 0]),
-            y=float(track.centerline[start, 1]),
-            heading=float(track.heading[start]),
-            speed=speed,
-            steer=0.0,
-        )
-        self._vertex = start
-        self._s = 0.0
-        self._progress = 0.0
-        self._lateral = 0.0
-        self._steps = 0
-        self._laps = 0
-        self._lap_start_step = 0
-        self._lap_times: list[float] = []
-        self._interventions = 0
-        self._off_road = False
-        self._trail = [(self.car.x, self.car.y)]
+        self.world.set_track(0, self._pick_track(options))
+        self.world.reset_cars(0)
+        car = self.world.car
+        self.trail = [(float(car.x[0]), float(car.y[0]))]
+        obs = self._observe()
         if self.render_mode == "human":
             self.render()
-        return self._observe(), self._info()
+        return obs, self._info()
 
     def step(self, action):
         a = np.asarray(action, dtype=np.float64).reshape(-1)
-        values = a.tolist()
-        if len(values) != self.action_space.shape[0] or not all(map(math.isfinite, values)):
+        if a.shape[0] != self.action_space.shape[0] or not np.isfinite(a).all():
             raise ValueError(f"action must be {self.action_space.shape[0]} finite numbers, got {action!r}")
-        cfg = self.config
-        throttle = values[1] if len(values) == 2 else None
-        self.car = car_step(self.car, values[0], throttle, cfg.dt_s, cfg.car)
-        car, track = self.car, self.track
-
-        self._vertex, s, lateral = track.locate(car.x, car.y, self._vertex)
-        ds = (s - self._s + track.length_m / 2) % track.length_m - track.length_m / 2
-        self._s, self._lateral = s, lateral
-        self._progress += ds
-        reward = ds
-        self._steps += 1
-
-        laps = int(math.floor(self._progress / track.length_m))
-        if laps > self._laps:  # net progress only: reversing over the line never counts
-            self._lap_times.append((self._steps - self._lap_start_step) * cfg.dt_s)
-            self._lap_start_step = self._steps
-            self._laps = laps
-
-        self._off_road = abs(lateral) > track.width_m / 2
-        terminated = False
-        if self._off_road:
-            reward -= cfg.offroad_penalty
-            if cfg.offroad == "terminate":
-                terminated = True
-            else:
-                self._recover()
-        truncated = self._steps >= cfg.max_steps or (cfg.max_laps is not None and self._laps >= cfg.max_laps)
+        reward, terminated, truncated = self.world.step(a[:1], a[1:] if len(a) == 2 else None)
+        obs = self._observe()
         if self.render_mode is not None:
-            self._trail.append((self.car.x, self.car.y))
+            car = self.world.car
+            self.trail.append((float(car.x[0]), float(car.y[0])))
             if self.render_mode == "human":
                 self.render()
-        return self._observe(), reward, terminated, truncated, self._info()
+        return obs, float(reward[0]), bool(terminated[0]), bool(truncated[0]), self._info()
 
-    def _recover(self) -> None:
-        """Put the car back on the centreline where it left, facing along the track."""
-        i = self._vertex
-        c = self.track.centerline[i]
-        self.car = CarState(float(c[0]), float(c[1]), float(self.track.heading[i]), self.car.speed, 0.0)
-        length = self.track.length_m
-        new_s = i * self.track.ds
-        self._progress += (new_s - self._s + length / 2) % length - length / 2
-        self._s, self._lateral = new_s, 0.0
-        self._interventions += 1
-
-    # -------------------------------------------------------------- observations
     def _observe(self) -> dict:
-        car = self.car
-        obs = {}
-        if self._use_camera:
-            obs["camera"] = render_frames(self._lens, np.array([car.x]), np.array([car.y]), np.array([car.heading]))[0]
-        if self._use_sensors:
-            sensors = np.empty(len(self._rays.angles) + 1, dtype=np.float32)
-            sensors[:-1] = read_rays_one(self._rays, self.track, self.raster, car.x, car.y, car.heading)
-            sensors[-1] = car.speed
-            obs["sensors"] = sensors
-        return obs
+        self.last_obs = {k: v[0] for k, v in self.world.observe().items()}
+        return self.last_obs
 
     def _info(self) -> dict:
-        car = self.car
-        return {
-            "lap": self._laps,
-            "progress_m": self._progress,
-            "lateral_offset_m": self._lateral,
-            "heading_error_rad": float(wrap_angle(car.heading - self.track.heading[self._vertex])),
-            "speed_mps": float(car.speed),
-            "steer": float(car.steer / self.config.car.max_steer_rad),
-            "off_road": self._off_road,
-            "interventions": self._interventions,
-            "track": self.track.name,
-            "step": self._steps,
-            "lap_times_s": list(self._lap_times),
-        }
+        w = self.world
+        info = {k: v[0].item() for k, v in w.info().items()}
+        info["track"] = self.track.name
+        info["lap_times_s"] = list(w.lap_times[0])
+        return info
 
     # ----------------------------------------------------------------- rendering
     def render(self):

@@ -1,13 +1,20 @@
 """The track as pictures in memory: a colour texture (with mipmaps) and a road-info grid.
 
 The camera samples the texture; the sensors march over the info grid. Both are plain
-numpy arrays built once per track, so observations never need pygame.
+numpy arrays, so observations never need pygame.
+
+Drawing is lazy, so a reset onto a new track costs little: a raster starts as grass (a
+copy of a periodic tile, all mip levels precomputed) with an empty info grid, and the
+road is drawn in segments of about `RasterParams.segment_m` as cars come near them
+(`Raster.draw_near`). Where two segments cover one pixel, the later segment along the
+track owns it, whichever was drawn first, so a raster drawn in any order is identical to
+one drawn whole (`Raster.draw_all`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import numpy as np
 
@@ -19,7 +26,9 @@ ASPHALT = np.array([92, 92, 98], dtype=np.float32)
 LINE = np.array([240, 240, 235], dtype=np.float32)
 CENTRE = np.array([250, 205, 40], dtype=np.float32)
 INFO_MARGIN_M = 2.5  # the info grid knows the nearest vertex this far beyond the edge
-
+GRASS_TILE_PX = 256  # period of the grass texture at level 0
+ALONG_STEP_PX = 0.4  # road samples along the centreline, in pixels (the outside of a curve stretches them)
+ACROSS_STEP_PX = 0.65  # and across it: under a pixel, so every covered pixel gets a sample
 
 RGB = np.dtype("V3")  # one texel: 3 bytes R, G, B, gathered as a single item
 
@@ -29,12 +38,28 @@ def to_rgb8(rgb: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
 
 
-@lru_cache(maxsize=4)
-def _grass_tile(size: int = 256) -> np.ndarray:
-    """A fixed, seamless grass texture (size, size, 3) uint8: blotches plus fine grain.
+def _halve(level: np.ndarray) -> np.ndarray:
+    """The next mip level: each pixel the rounded mean of a 2x2 block, (r, c, 3) uint8."""
+    r, c = level.shape[0] // 2, level.shape[1] // 2
+    block = level[: 2 * r, : 2 * c].reshape(r, 2, c, 2, 3)
+    avg = block[:, 0, :, 0].astype(np.uint16)
+    avg += block[:, 1, :, 0]
+    avg += block[:, 0, :, 1]
+    avg += block[:, 1, :, 1]
+    avg += 2
+    avg >>= 2
+    return avg.astype(np.uint8)
 
-    The texture is part of the world's look, not of any episode, so it uses a fixed seed.
+
+@lru_cache(maxsize=4)
+def _grass_tiles(levels: int) -> tuple[np.ndarray, ...]:
+    """A fixed, seamless grass texture and its mip levels: level k is (256 >> k)^2 x 3 uint8.
+
+    Level k of a raster that is all grass is this tile repeated, because each mip level
+    averages aligned 2x2 blocks. The texture is part of the world's look, not of any
+    episode, so it uses a fixed seed.
     """
+    size = GRASS_TILE_PX
     rng = np.random.default_rng(20261125)
     blotch = rng.normal(size=(size // 16, size // 16))
     blotch = np.kron(blotch, np.ones((16, 16)))
@@ -43,44 +68,28 @@ def _grass_tile(size: int = 256) -> np.ndarray:
     grain = rng.normal(size=(size, size))
     shade = 1.0 + 0.16 * blotch / blotch.std() + 0.07 * grain
     stripes = 1.0 + 0.05 * np.sign(np.sin(np.arange(size) * (2 * np.pi / 64)))[:, None]  # mown lanes
-    return to_rgb8(GRASS[None, None, :] * (shade * stripes)[..., None])
+    tiles = [to_rgb8(GRASS[None, None, :] * (shade * stripes)[..., None])]
+    for _ in range(1, levels):
+        tiles.append(_halve(tiles[-1]))
+    for t in tiles:
+        t.setflags(write=False)
+    return tuple(tiles)
 
 
-@dataclass(frozen=True, eq=False)
-class Raster:
-    """A track drawn into arrays.
-
-    Attributes:
-        origin: world position [m] of pixel (0, 0)'s corner (x, y); rows grow with y.
-        m_per_px: size of a level-0 pixel [m].
-        texture: all mip levels of the colour texture, flattened and concatenated, one
-            3-byte RGB texel per item (dtype RGB), so a camera pixel is one gather.
-        level_shape: (levels, 2) rows and columns of each level.
-        level_offset: (levels,) start of each level in `texture`.
-        info: (rows, cols) int16 (int32 for tracks over ~16 km) at level 0: -1 far from
-            the road, else 2 * nearest vertex + 1 if the pixel centre is on the road.
-    """
-
-    origin: tuple[float, float]
-    m_per_px: float
-    texture: np.ndarray
-    level_shape: np.ndarray
-    level_offset: np.ndarray
-    info: np.ndarray
-
-    @property
-    def nbytes(self) -> int:
-        return self.texture.nbytes + self.info.nbytes
-
-    def level(self, k: int) -> np.ndarray:
-        """Level k of the texture as (rows, cols, 3) uint8 RGB (a view)."""
-        rows, cols = self.level_shape[k]
-        flat = self.texture[self.level_offset[k] : self.level_offset[k] + rows * cols]
-        return flat.view(np.uint8).reshape(rows, cols, 3)
+def _fill_periodic(dst: np.ndarray, tile: np.ndarray) -> None:
+    """Cover dst (rows, cols, 3) with `tile` repeated from its corner."""
+    th, tw = tile.shape[:2]
+    rows, cols = dst.shape[:2]
+    for y in range(0, rows, th):
+        for x in range(0, cols, tw):
+            block = dst[y : y + th, x : x + tw]
+            block[...] = tile[: block.shape[0], : block.shape[1]]
 
 
+@lru_cache(maxsize=32)
 def _paint_table(w2: float, half: float, res: float, params: RasterParams):
-    """Road coverage (q,) and paint colour (2, q, 3) per 1/64 m of |lateral offset|.
+    """Road coverage (q,), paint colour (2, q, 3) and the same rounded to uint8, per 1/64 m
+    of |lateral offset| (cached: one table per road width).
 
     Row 0 of the paint has no centre dash, row 1 has one. Coverage is the fraction of a
     pixel as wide as `res` that lies inside [a, b], which anti-aliases every line.
@@ -94,7 +103,8 @@ def _paint_table(w2: float, half: float, res: float, params: RasterParams):
     edge = coverage(w2 - 0.25 - params.edge_line_m, w2 - 0.25)
     centre = coverage(-1.0, params.centre_line_m / 2)
     plain = ASPHALT + (LINE - ASPHALT) * edge
-    return road.astype(np.float32), np.stack([plain, plain + (CENTRE - ASPHALT) * centre]).astype(np.float32)
+    paint = np.stack([plain, plain + (CENTRE - ASPHALT) * centre]).astype(np.float32)
+    return road.astype(np.float32), paint, to_rgb8(paint)
 
 
 @dataclass(frozen=True)
@@ -114,202 +124,373 @@ class Layout:
 
 
 def layout(track: Track, params: RasterParams = RasterParams()) -> Layout:
+    """The raster's placement and size for `track` (cached on the track, per params)."""
+    cache = track.__dict__.setdefault("_cache", {})
+    hit = cache.get(("layout", params))
+    if hit is not None:
+        return hit
     res = params.m_per_px
     align = 2 ** (params.levels - 1)
-    lo = np.minimum(track.left_edge.min(0), track.right_edge.min(0)) - params.margin_m
-    hi = np.maximum(track.left_edge.max(0), track.right_edge.max(0)) + params.margin_m
+    edge = np.abs(track.normal * (track.width_m / 2))  # the lower of the two edges is centre - |offset|
+    lo = (track.centerline - edge).min(0) - params.margin_m
+    hi = (track.centerline + edge).max(0) + params.margin_m
     rows, cols = (np.ceil((hi - lo)[::-1] / res / align).astype(int) * align).tolist()
     shapes = np.array([(rows >> k, cols >> k) for k in range(params.levels)], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(shapes.prod(1))[:-1]]).astype(np.int64)
     dtype = np.int32 if 2 * track.n + 1 > np.iinfo(np.int16).max else np.int16
-    return Layout((float(lo[0]), float(lo[1])), rows, cols, shapes, offsets, dtype)
+    lay = Layout((float(lo[0]), float(lo[1])), rows, cols, shapes, offsets, dtype)
+    cache[("layout", params)] = lay
+    return lay
 
 
-def build(track: Track, params: RasterParams = RasterParams(), out: tuple[np.ndarray, np.ndarray] | None = None) -> Raster:
-    """Draw `track`: grass, asphalt, white edge lines, a dashed yellow centre line.
+@dataclass(frozen=True, eq=False)
+class Segments:
+    """The road cut into pieces of `size` vertices, each with a circle that holds its band.
 
-    `out` (texture, info) are flat arrays of at least the layout's sizes to draw into (a
-    slot of a RasterSet's pool); by default new arrays are made.
-    """
-    res = params.m_per_px
-    lay = layout(track, params)
-    lo = np.array(lay.origin)
-    rows, cols, shapes, offsets = lay.rows, lay.cols, lay.level_shape, lay.level_offset
-    if out is None:
-        texture = np.empty(lay.texels, dtype=RGB)  # every level, one array
-        info = np.full((rows, cols), -1, dtype=lay.info_dtype)
-    else:
-        texture = out[0][: lay.texels]
-        info = out[1][: rows * cols].reshape(rows, cols)
-        info.fill(-1)
-    texels = texture.view(np.uint8).reshape(-1, 3)
-    levels = [texels[o : o + r * c].reshape(r, c, 3) for o, (r, c) in zip(offsets, shapes)]
-    base = levels[0]
-    tile = _grass_tile()
-    for y in range(0, rows, tile.shape[0]):
-        for x in range(0, cols, tile.shape[1]):
-            block = base[y : y + tile.shape[0], x : x + tile.shape[1]]
-            block[...] = tile[: block.shape[0], : block.shape[1]]
-    base_flat = base.reshape(-1, 3)
-
-    # Splat the road band: samples spaced under half a pixel along the centreline (the
-    # outside of a curve stretches them) and across it mark the pixels the road covers.
-    # One sample per pixel survives, and the pixel's colour is computed exactly at its
-    # centre, so lines are anti-aliased whatever the resolution.
-    half = track.width_m / 2 + INFO_MARGIN_M
-    u = np.arange(0.0, track.length_m, 0.4 * res, dtype=np.float64) / track.ds  # vertex units
-    i = np.floor(u).astype(np.int64)
-    f = (u - i)[:, None]
-    i %= track.n
-    j = (i + 1) % track.n
-    c = (track.centerline[i] * (1 - f) + track.centerline[j] * f - lo) / res  # (a, 2) pixels
-    nrm = (track.normal[i] * (1 - f) + track.normal[j] * f).astype(np.float32)
-    across = (np.arange(-half, half + 1e-9, 0.65 * res) / res).astype(np.float32)  # (b,) pixels
-    ix = (c[:, None, 0].astype(np.float32) + across * nrm[:, None, 0]).astype(np.int32).ravel()
-    iy = (c[:, None, 1].astype(np.float32) + across * nrm[:, None, 1]).astype(np.int32).ravel()
-    flat = iy * cols + ix
-    scratch = np.empty(rows * cols, dtype=np.int32)
-    scratch[flat] = np.arange(len(flat), dtype=np.int32)  # last writer wins ...
-    keep = np.flatnonzero(scratch[flat] == np.arange(len(flat), dtype=np.int32))
-    flat = flat[keep]  # ... one sample per covered pixel
-    vertex = np.rint(u).astype(np.int64)[keep // len(across)] % track.n
-    rel_x = ((ix[keep] + 0.5) * res + lo[0] - track.centerline[vertex, 0]).astype(np.float32)
-    rel_y = ((iy[keep] + 0.5) * res + lo[1] - track.centerline[vertex, 1]).astype(np.float32)
-    nv, tv = track.normal[vertex].astype(np.float32), track.tangent[vertex].astype(np.float32)
-    ad = np.abs(rel_x * nv[:, 0] + rel_y * nv[:, 1])  # |lateral| [m]
-    along = vertex * track.ds + rel_x * tv[:, 0] + rel_y * tv[:, 1]  # [m]
-    w2 = track.width_m / 2
-    info.fill(-1)
-    info.ravel()[flat] = 2 * vertex + (ad <= w2)
-
-    # Colours depend only on |lateral| and on whether a dash is painted there: look them
-    # up in a table over |lateral| (1/64 m steps), then blend the few border pixels.
-    q = np.minimum((ad * 64).astype(np.int32), int(half * 64) + 1)
-    dash = (np.floor(along / params.dash_m) % 2 == 0).astype(np.int32)
-    road_lut, paint_lut = _paint_table(w2, half, res, params)
-    border = np.flatnonzero(road_lut[q] < 1.0)
-    colour = to_rgb8(paint_lut)[dash, q]  # (m, 3)
-    grass = base_flat[flat[border]]
-    mix = road_lut[q[border], None]
-    colour[border] = to_rgb8(grass + (paint_lut[dash[border], q[border]] - grass) * mix)
-    base_flat[flat] = colour
-
-    for k in range(1, params.levels):  # each mip level averages 2x2 pixels of the one before
-        prev = levels[k - 1].reshape(shapes[k][0], 2, shapes[k][1], 2, 3)
-        avg = prev[:, 0, :, 0].astype(np.uint16)
-        avg += prev[:, 1, :, 0]
-        avg += prev[:, 0, :, 1]
-        avg += prev[:, 1, :, 1]
-        avg += 2
-        avg >>= 2
-        levels[k][...] = avg
-    if out is None:
-        texture.setflags(write=False)
-        info.setflags(write=False)
-    return Raster(lay.origin, res, texture, shapes, offsets, info)
-
-
-@dataclass(eq=False)
-class RasterSet:
-    """Several rasters in single arrays, so one gather serves N cars on N tracks.
-
-    Texel k of car i's level l lives at `texture[level_offset[i, l] + row * cols + col]`
-    and its info at `info[info_base[i] + row * info_shape[i, 1] + col]`.
+    Segment j covers vertices [j * size, min((j + 1) * size, n)); everything it draws lies
+    within `radius_m[j]` of `centre[j]` (complex, [m]).
     """
 
-    rasters: tuple
-    m_per_px: float
-    origin: np.ndarray  # (N, 2) [m]
-    texture: np.ndarray  # (T,) RGB texels of every level of every raster
-    level_shape: np.ndarray  # (N, L, 2)
-    level_offset: np.ndarray  # (N, L) start of each level in `texture`
-    info: np.ndarray  # (I,) every info grid, flattened
-    info_base: np.ndarray  # (N,)
-    info_shape: np.ndarray  # (N, 2)
+    size: int
+    centre: np.ndarray  # (S,) complex
+    radius_m: np.ndarray  # (S,)
 
     @classmethod
-    def of(cls, rasters) -> "RasterSet":
-        """Join existing rasters (one raster is used as it is, without a copy)."""
-        rasters = tuple(rasters)
-        if len({r.m_per_px for r in rasters}) != 1:
-            raise ValueError("rasters of one set must share m_per_px")
-        tex_sizes = np.array([len(r.texture) for r in rasters], dtype=np.int64)
-        info_sizes = np.array([r.info.size for r in rasters], dtype=np.int64)
-        dtype = np.result_type(*[r.info.dtype for r in rasters])
-        single = len(rasters) == 1
-        texture = rasters[0].texture if single else np.concatenate([r.texture for r in rasters])
-        info = rasters[0].info.ravel() if single else np.concatenate([r.info.ravel().astype(dtype) for r in rasters])
-        starts = [np.concatenate([[0], np.cumsum(sizes)[:-1]]) for sizes in (tex_sizes, info_sizes)]
-        return cls._tables(rasters, texture, info, starts[0], starts[1], tex_sizes, info_sizes)
+    def of(cls, track: Track, params: RasterParams) -> "Segments":
+        size = max(1, int(round(params.segment_m / track.ds)))
+        starts = np.arange(0, track.n, size)
+        c = track.centerline
+        lo = np.minimum.reduceat(c, starts, axis=0)
+        hi = np.maximum.reduceat(c, starts, axis=0)
+        centre = 0.5 * (lo + hi)
+        # every vertex lies within half the box's diagonal; samples reach half a vertex
+        # further along, the band reaches the info margin across, a pixel rounds outward
+        reach = track.width_m / 2 + INFO_MARGIN_M + track.ds / 2 + 2 * params.m_per_px
+        radius = 0.5 * np.hypot(*(hi - lo).T) + reach
+        return cls(size, centre[:, 0] + 1j * centre[:, 1], radius)
+
+    def __len__(self) -> int:
+        return len(self.centre)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far around a car observations look, so the road there is drawn first.
+
+    Every point an observation reads lies within `radius_m` of the car and no more than
+    `behind_m` behind it. Checks are made again once the car has moved `move_m` or turned
+    `turn_rad` since the last, so the region drawn also covers those.
+    """
+
+    radius_m: float
+    behind_m: float
+    move_m: float = 2.0
+    turn_rad: float = 0.1
+
+    def union(self, other: "Reach") -> "Reach":
+        return Reach(max(self.radius_m, other.radius_m), max(self.behind_m, other.behind_m), self.move_m, self.turn_rad)
 
     @classmethod
-    def pooled(cls, tracks, params: RasterParams, reuse: dict | None = None, slack: float = 1.0) -> "RasterSet":
-        """Draw every track straight into one pool (no second copy of the textures).
+    def of_points(cls, forward_m: np.ndarray, left_m: np.ndarray) -> "Reach":
+        """The reach of sample points given in the car's frame [m]."""
+        if len(forward_m) == 0:
+            return cls(0.0, 0.0)
+        return cls(float(np.hypot(forward_m, left_m).max()), max(0.0, float(-np.min(forward_m))))
 
-        Each car gets a slot `slack` times the size its track needs, so a later track that
-        fits can be drawn in place (`redraw`). `reuse` maps id(track) -> an existing Raster
-        to copy instead of drawing again.
+
+_SCRATCH = np.empty(0, dtype=np.int32)  # one-sample-per-pixel bookkeeping, shared (drawing is sequential)
+
+
+def _scratch(size: int) -> np.ndarray:
+    global _SCRATCH
+    if len(_SCRATCH) < size:
+        _SCRATCH = np.empty(size, dtype=np.int32)
+    return _SCRATCH
+
+
+class Raster:
+    """A track drawn into arrays, its road drawn segment by segment on demand.
+
+    Attributes:
+        track: the road drawn.
+        origin: world position [m] of pixel (0, 0)'s corner (x, y); rows grow with y.
+        m_per_px: size of a level-0 pixel [m].
+        texture: all mip levels of the colour texture, flattened and concatenated, one
+            3-byte RGB texel per item (dtype RGB), so a camera pixel is one gather; empty
+            when the raster was made without colour (sensors only).
+        level_shape: (levels, 2) rows and columns of each level.
+        level_offset: (levels,) start of each level in `texture`.
+        info: (rows, cols) int16 (int32 for tracks over ~16 km) at level 0: -1 far from
+            the road (or not drawn yet), else 2 * nearest vertex + 1 if the pixel centre
+            is on the road, 2 * nearest vertex beside it.
+        segments: the pieces the road is drawn in; `drawn` (S,) bool says which are.
+    """
+
+    def __init__(self, track: Track, params: RasterParams = RasterParams(), colour: bool = True, out=None, lay: Layout | None = None):
+        """Lay the raster out and fill it with grass; no road is drawn yet.
+
+        `out` (texture, info) are flat arrays at least the layout's sizes to draw into (a
+        slot of a RasterSet's pool); by default new arrays are made. `lay`: the track's
+        layout, if already known.
         """
-        lays = [layout(t, params) for t in tracks]
-        tex_cap = np.array([int(l.texels * slack) for l in lays], dtype=np.int64)
-        info_cap = np.array([int(l.rows * l.cols * slack) for l in lays], dtype=np.int64)
-        dtype = np.int32 if any(l.info_dtype == np.int32 for l in lays) else np.int16
-        texture = np.empty(int(tex_cap.sum()), dtype=RGB)
-        info = np.empty(int(info_cap.sum()), dtype=dtype)
-        tex_base = np.concatenate([[0], np.cumsum(tex_cap)[:-1]])
-        info_base = np.concatenate([[0], np.cumsum(info_cap)[:-1]])
-        rasters = []
-        for i, (t, lay) in enumerate(zip(tracks, lays)):
-            slot = (texture[tex_base[i] : tex_base[i] + tex_cap[i]], info[info_base[i] : info_base[i] + info_cap[i]])
-            old = (reuse or {}).get(id(t))
-            if old is not None and old.texture.shape[0] == lay.texels:
-                slot[0][: lay.texels] = old.texture
-                slot[1][: lay.rows * lay.cols] = old.info.ravel()
-                rasters.append(Raster(old.origin, old.m_per_px, slot[0][: lay.texels], old.level_shape, old.level_offset, slot[1][: lay.rows * lay.cols].reshape(lay.rows, lay.cols)))
-            else:
-                rasters.append(build(t, params, out=slot))
-        return cls._tables(rasters, texture, info, tex_base, info_base, tex_cap, info_cap)
+        lay = lay or layout(track, params)
+        self.track = track
+        self.params = params
+        self.origin = lay.origin
+        self.m_per_px = params.m_per_px
+        self.level_shape = lay.level_shape
+        self.level_offset = lay.level_offset
+        texels = lay.texels if colour else 0
+        rows, cols = lay.rows, lay.cols
+        if out is None:
+            self.texture = np.empty(texels, dtype=RGB)
+            self.info = np.empty((rows, cols), dtype=lay.info_dtype)
+        else:
+            self.texture = out[0][:texels]
+            self.info = out[1][: rows * cols].reshape(rows, cols)
+        self.info.fill(-1)
+        if colour:
+            for k, tile in enumerate(_grass_tiles(params.levels)):
+                _fill_periodic(self.level(k), tile)
+        self.segments = Segments.of(track, params)
+        self.drawn = np.zeros(len(self.segments), dtype=bool)
+        self._frame32 = None  # (normal, tangent) as float32, made on the first draw
 
-    @classmethod
-    def _tables(cls, rasters, texture, info, tex_base, info_base, tex_cap, info_cap) -> "RasterSet":
-        rs = cls(
-            rasters=tuple(rasters),
-            m_per_px=rasters[0].m_per_px,
-            origin=np.array([r.origin for r in rasters]),
-            texture=texture,
-            level_shape=np.stack([r.level_shape for r in rasters]),
-            level_offset=np.stack([r.level_offset for r in rasters]) + tex_base[:, None],
-            info=info,
-            info_base=info_base,
-            info_shape=np.array([r.info.shape for r in rasters]),
-        )
-        rs.slots = (tex_base, info_base, tex_cap, info_cap)
-        return rs
-
-    def redraw(self, i: int, track: Track, params: RasterParams) -> "RasterSet | None":
-        """Draw `track` into car i's slot if it fits; returns the updated set, else None."""
-        tex_base, info_base, tex_cap, info_cap = self.slots
-        lay = layout(track, params)
-        if lay.texels > tex_cap[i] or lay.rows * lay.cols > info_cap[i] or np.dtype(lay.info_dtype).itemsize > self.info.itemsize:
-            return None
-        slot = (self.texture[tex_base[i] : tex_base[i] + tex_cap[i]], self.info[info_base[i] : info_base[i] + info_cap[i]])
-        rasters = list(self.rasters)
-        rasters[i] = build(track, params, out=slot)
-        return RasterSet._tables(rasters, self.texture, self.info, tex_base, info_base, tex_cap, info_cap)
+    @property
+    def colour(self) -> bool:
+        return len(self.texture) > 0
 
     @property
     def nbytes(self) -> int:
         return self.texture.nbytes + self.info.nbytes
 
-    @cached_property
-    def info_limits(self) -> np.ndarray:
-        """(N, 1, 1) complex: last column + 1j * last row of each info grid."""
-        return ((self.info_shape[:, 1] - 1) + 1j * (self.info_shape[:, 0] - 1))[:, None, None]
+    def level(self, k: int) -> np.ndarray:
+        """Level k of the texture as (rows, cols, 3) uint8 RGB (a view)."""
+        rows, cols = self.level_shape[k]
+        flat = self.texture[self.level_offset[k] : self.level_offset[k] + rows * cols]
+        return flat.view(np.uint8).reshape(rows, cols, 3)
 
-    @cached_property
-    def info_stride(self) -> np.ndarray:
-        return self.info_shape[:, 1, None, None]
+    # ---------------------------------------------------------------- drawing
+    def draw_all(self) -> "Raster":
+        """Draw every segment not drawn yet (a map of the whole track needs this)."""
+        self.draw(np.flatnonzero(~self.drawn))
+        return self
 
-    @cached_property
-    def info_start(self) -> np.ndarray:
-        return self.info_base[:, None, None]
+    def draw_near(self, x: float, y: float, heading: float, reach: Reach) -> int:
+        """Draw the segments that observations from pose (x, y, heading) may see before
+        the car has moved `reach.move_m` or turned `reach.turn_rad`. Returns how many."""
+        seg = self.segments
+        texel = (2 ** (self.params.levels - 1)) * self.m_per_px * 2**0.5  # a far camera pixel reads a coarse texel
+        margin = reach.move_m + texel + seg.radius_m
+        d = seg.centre - complex(x, y)
+        unit = complex(np.cos(heading), np.sin(heading))
+        ahead = (d * unit.conjugate()).real
+        near = (np.abs(d) <= reach.radius_m + margin) & (ahead >= -(reach.behind_m + margin + reach.radius_m * reach.turn_rad))
+        todo = np.flatnonzero(near & ~self.drawn)
+        if len(todo):
+            self.draw(todo)
+        return len(todo)
+
+    def draw(self, segs: np.ndarray) -> None:
+        """Draw the road of segments `segs`: info grid, and the texture if it has colour.
+
+        Samples spaced under a pixel along the centreline and across it mark the pixels
+        the road band covers. One sample per pixel survives (the last; across segments,
+        the later segment's), and its colour is computed exactly at the pixel centre from
+        |lateral offset|, so lines are anti-aliased whatever the resolution.
+        """
+        segs = np.unique(np.asarray(segs, dtype=np.int64))  # in track order: later segments win
+        if len(segs) == 0:
+            return
+        track, params, res = self.track, self.params, self.m_per_px
+        size = self.segments.size
+        rows, cols = self.info.shape
+        lo = np.array(self.origin)
+        # samples: vertex v's span is u in [v - 0.5, v + 0.5), in segment order
+        per_vertex = int(np.ceil(1.0 / (ALONG_STEP_PX * res / track.ds)))
+        first = segs * size
+        count = np.minimum(first + size, track.n) - first
+        vertex = np.concatenate([np.arange(f, f + c) for f, c in zip(first, count)])  # (v,)
+        u = (vertex[:, None] + ((np.arange(per_vertex) + 0.5) / per_vertex - 0.5)).ravel()  # (a,) vertex units
+        i = np.floor(u).astype(np.int64)
+        f = (u - i)[:, None]
+        i %= track.n
+        j = (i + 1) % track.n
+        c = (track.centerline[i] * (1 - f) + track.centerline[j] * f - lo) / res  # (a, 2) pixels
+        nrm = (track.normal[i] * (1 - f) + track.normal[j] * f).astype(np.float32)
+        half = track.width_m / 2 + INFO_MARGIN_M
+        across = (np.arange(-half, half + 1e-9, ACROSS_STEP_PX * res) / res).astype(np.float32)  # (b,) pixels
+        ix = (c[:, None, 0].astype(np.float32) + across * nrm[:, None, 0]).astype(np.int32).ravel()
+        iy = (c[:, None, 1].astype(np.float32) + across * nrm[:, None, 1]).astype(np.int32).ravel()
+        flat = iy * cols + ix
+        order = np.arange(len(flat), dtype=np.int32)
+        scratch = _scratch(rows * cols)
+        scratch[flat] = order  # last writer wins ...
+        keep = np.flatnonzero(scratch[flat] == order)  # ... one sample per covered pixel
+        owner_vertex = np.repeat(vertex, per_vertex * len(across))[keep]
+        flat = flat[keep]
+        # a pixel another segment drew stays that segment's if it comes later along the track
+        old = self.info.ravel()[flat]
+        mine = (old < 0) | ((old >> 1) // size <= owner_vertex // size)
+        keep, flat, owner_vertex = keep[mine], flat[mine], owner_vertex[mine]
+        px, py = ix[keep], iy[keep]
+        rel_x = ((px + 0.5) * res + lo[0] - track.centerline[owner_vertex, 0]).astype(np.float32)
+        rel_y = ((py + 0.5) * res + lo[1] - track.centerline[owner_vertex, 1]).astype(np.float32)
+        if self._frame32 is None:  # 1-D float32 columns: the fastest gathers
+            self._frame32 = [np.ascontiguousarray(a[:, k], dtype=np.float32) for a in (track.normal, track.tangent) for k in (0, 1)]
+        nx, ny, tx, ty = (np.take(a, owner_vertex) for a in self._frame32)
+        ad = np.abs(rel_x * nx + rel_y * ny)  # |lateral| [m]
+        w2 = track.width_m / 2
+        self.info.ravel()[flat] = 2 * owner_vertex + (ad <= w2)
+        self.drawn[segs] = True
+        if not self.colour:
+            return
+        # Colours depend only on |lateral| and on whether a dash is painted there: look them
+        # up in a table over |lateral| (1/64 m steps), then blend the few border pixels
+        # with the grass tile (never with what is there, so the drawing order cannot matter).
+        along = owner_vertex * track.ds + rel_x * tx + rel_y * ty  # [m]
+        q = np.minimum((ad * 64).astype(np.int32), int(half * 64) + 1)
+        dash = (np.floor(along / params.dash_m) % 2 == 0).astype(np.int32)
+        road_lut, paint_lut, paint_rgb8 = _paint_table(w2, half, res, params)
+        lut = dash * paint_lut.shape[1] + q  # row of the flattened tables
+        colour = np.take(paint_rgb8.reshape(-1).view(RGB), lut)  # (m,) texels
+        border = np.flatnonzero(road_lut[q] < 1.0)
+        tile = _grass_tiles(params.levels)[0]
+        grass = np.take(tile.reshape(-1, 3), (py[border] % GRASS_TILE_PX) * GRASS_TILE_PX + px[border] % GRASS_TILE_PX, axis=0).astype(np.float32)
+        mix = road_lut[q[border], None]
+        paint = np.take(paint_lut.reshape(-1, 3), lut[border], axis=0)
+        colour[border] = to_rgb8(grass + (paint - grass) * mix).reshape(-1).view(RGB)
+        self.texture[flat] = colour  # level 0 starts the texture
+        self._update_mips(py, px)
+
+    def _update_mips(self, py: np.ndarray, px: np.ndarray) -> None:
+        """Recompute every mip level over the aligned blocks of level-0 pixels (py, px).
+
+        A block is 2**(levels-1) pixels square, so each level's pixels inside it depend on
+        that block alone: gather the blocks, halve them level by level, scatter back.
+        """
+        levels = self.params.levels
+        b = 2 ** (levels - 1)
+        rows, cols = self.level_shape[0]
+        bcols = cols // b
+        mark = np.zeros((rows // b) * bcols, dtype=bool)
+        mark[(py // b) * bcols + px // b] = True
+        blocks = np.flatnonzero(mark)  # (B,)
+        by, bx = blocks // bcols, blocks % bcols
+        level = None
+        for k in range(levels):
+            h = b >> k  # block side at level k
+            span = np.arange(h)
+            idx = (by * h)[:, None, None] + span[None, :, None]  # (B, h, 1) rows
+            idx = self.level_offset[k] + idx * self.level_shape[k][1] + (bx * h)[:, None, None] + span  # (B, h, h)
+            if level is None:
+                level = np.take(self.texture, idx).view(np.uint8).reshape(len(blocks), h, h, 3)
+                continue
+            q = level.reshape(len(blocks), h, 2, h, 2, 3)
+            avg = q[:, :, 0, :, 0].astype(np.uint16)
+            avg += q[:, :, 1, :, 0]
+            avg += q[:, :, 0, :, 1]
+            avg += q[:, :, 1, :, 1]
+            avg += 2
+            avg >>= 2
+            level = avg.astype(np.uint8)  # (B, h, h, 3)
+            self.texture[idx] = level.reshape(-1).view(RGB).reshape(idx.shape)
+
+
+def build(track: Track, params: RasterParams = RasterParams(), colour: bool = True) -> Raster:
+    """A raster of `track` with its whole road drawn."""
+    return Raster(track, params, colour).draw_all()
+
+
+class RasterSet:
+    """One raster per car in a single pool of arrays, so one gather serves N cars on N tracks.
+
+    Texel k of car i's level l lives at `texture[level_offset[i, l] + row * cols + col]`
+    and its info at `info[info_base[i] + row * info_shape[i, 1] + col]`. Each car has a
+    slot `slack` times the size its first track needed, so a later track that fits is
+    laid out in place (`redraw`, which updates car i's rows of the tables) and the pool is
+    rebuilt only when one does not.
+
+    Attributes (N cars, L levels): rasters: list of N Rasters (views into the pool);
+    origin (N, 2) [m]; texture (T,) RGB texels of every level of every raster (empty
+    without colour); level_shape (N, L, 2); level_offset (N, L); info (I,) every info
+    grid, flattened; info_base (N,); info_shape (N, 2); info_limits (N, 1, 1) complex:
+    last column + 1j * last row; info_stride, info_start (N, 1, 1).
+    """
+
+    def __init__(self, tracks, params: RasterParams = RasterParams(), colour: bool = True, slack: float = 1.0):
+        """A pool with one raster per track, laid out in place (roads not drawn yet)."""
+        lays = [layout(t, params) for t in tracks]
+        n = len(lays)
+        self.params, self.colour, self.m_per_px = params, colour, params.m_per_px
+        self.tex_cap = np.array([int(lay.texels * slack) if colour else 0 for lay in lays], dtype=np.int64)
+        self.info_cap = np.array([int(lay.rows * lay.cols * slack) for lay in lays], dtype=np.int64)
+        dtype = np.int32 if any(lay.info_dtype == np.int32 for lay in lays) else np.int16
+        self.texture = np.empty(int(self.tex_cap.sum()), dtype=RGB)
+        self.info = np.empty(int(self.info_cap.sum()), dtype=dtype)
+        self.tex_base = np.concatenate([[0], np.cumsum(self.tex_cap)[:-1]]).astype(np.int64)
+        self.info_base = np.concatenate([[0], np.cumsum(self.info_cap)[:-1]]).astype(np.int64)
+        self._empty_tables(n)
+        for i, t in enumerate(tracks):
+            self._lay(i, t)
+
+    @classmethod
+    def around(cls, raster: Raster) -> "RasterSet":
+        """A one-car set over an existing raster's own arrays (no copy)."""
+        rs = cls.__new__(cls)
+        rs.params, rs.colour, rs.m_per_px = raster.params, raster.colour, raster.m_per_px
+        rs.texture, rs.info = raster.texture, raster.info.ravel()
+        rs.tex_base = rs.info_base = np.zeros(1, dtype=np.int64)
+        rs.tex_cap, rs.info_cap = np.array([len(raster.texture)]), np.array([raster.info.size])
+        rs._empty_tables(1)
+        rs._set_tables(0, raster)
+        return rs
+
+    def _empty_tables(self, n: int) -> None:
+        self.rasters: list[Raster] = [None] * n
+        self.origin = np.zeros((n, 2))
+        self.level_shape = np.zeros((n, self.params.levels, 2), dtype=np.int64)
+        self.level_offset = np.zeros((n, self.params.levels), dtype=np.int64)
+        self.info_shape = np.zeros((n, 2), dtype=np.int64)
+        self.info_limits = np.zeros((n, 1, 1), dtype=complex)
+        self.info_stride = np.zeros((n, 1, 1), dtype=np.int64)
+        self.info_start = self.info_base[:, None, None]
+
+    def _lay(self, i: int, track: Track, lay: Layout | None = None) -> None:
+        tex = self.texture[self.tex_base[i] : self.tex_base[i] + self.tex_cap[i]]
+        info = self.info[self.info_base[i] : self.info_base[i] + self.info_cap[i]]
+        self._set_tables(i, Raster(track, self.params, self.colour, out=(tex, info), lay=lay))
+
+    def _set_tables(self, i: int, r: Raster) -> None:
+        self.rasters[i] = r
+        self.origin[i] = r.origin
+        self.level_shape[i] = r.level_shape
+        self.level_offset[i] = r.level_offset + self.tex_base[i]
+        rows, cols = r.info.shape
+        self.info_shape[i] = rows, cols
+        self.info_limits[i] = (cols - 1) + 1j * (rows - 1)
+        self.info_stride[i] = cols
+
+    def redraw(self, i: int, track: Track) -> bool:
+        """Lay `track` out in car i's slot if it fits (True), else change nothing (False)."""
+        lay = layout(track, self.params)
+        if (self.colour and lay.texels > self.tex_cap[i]) or lay.rows * lay.cols > self.info_cap[i]:
+            return False
+        if np.dtype(lay.info_dtype).itemsize > self.info.itemsize:
+            return False
+        self._lay(i, track, lay)
+        return True
+
+    def rebuilt(self, tracks, slack: float = 1.5) -> "RasterSet":
+        """A new pool for `tracks` (with room to grow), keeping what was drawn of unchanged ones."""
+        new = RasterSet(tracks, self.params, self.colour, slack)
+        for old, fresh in zip(self.rasters, new.rasters):
+            if old.track is fresh.track and old.drawn.any():
+                fresh.info[...] = old.info
+                fresh.texture[...] = old.texture
+                fresh.drawn[...] = old.drawn
+        return new
+
+    @property
+    def nbytes(self) -> int:
+        return self.texture.nbytes + self.info.nbytes

@@ -60,11 +60,13 @@ class Renderer:
         self.quit_requested = False  # the window's close button was pressed
 
     # --------------------------------------------------------------- the world
-    def _world_surface(self, env):
-        """The track raster scaled to fit the view, cached per track."""
-        if self._map_for is env.track:
+    def _world_surface(self, track, params):
+        """The whole track, drawn and scaled to fit the view, cached per track."""
+        if self._map_for is track:
             return self._map
-        raster = env.raster
+        from sim.raster import build  # numpy only
+
+        raster = build(track, params)
         k = 0
         while k + 1 < len(raster.level_shape) and max(raster.level_shape[k]) > 2 * MAP_PX:
             k += 1
@@ -74,7 +76,7 @@ class Renderer:
         self._scale = MAP_PX / (max(rows, cols) * raster.m_per_px)  # screen px per metre
         w, h = int(cols * raster.m_per_px * self._scale), int(rows * raster.m_per_px * self._scale)
         self._map = pygame.transform.smoothscale(surf, (w, h))
-        self._map_for = env.track
+        self._map_for = track
         self._origin = raster.origin
         self._map_h = h
         return self._map
@@ -86,26 +88,25 @@ class Renderer:
         )
 
     def draw(self, env):
-        """Draw `env` (a DrivingEnv); returns an (H, W, 3) uint8 array in rgb_array mode."""
+        """Draw `env` (a DrivingEnv) from its public state: `view()`, `trail`, `last_obs`
+        and `config`. Returns an (H, W, 3) uint8 array in rgb_array mode."""
         if self.mode == "human":
             pygame.event.pump()  # keep the window responsive; events stay queued for the app
             self.quit_requested = self.quit_requested or pygame.event.peek(pygame.QUIT)
+        view = env.view()
         screen = self.screen
         screen.fill(BG)
-        screen.blit(self._world_surface(env), (0, 0))
-        car = env.car
-        if len(env._trail) > 1:
-            pts = [self.to_screen(px, py) for px, py in env._trail[-3000:]]
+        screen.blit(self._world_surface(view.track, env.config.raster), (0, 0))
+        if len(env.trail) > 1:
+            pts = [self.to_screen(px, py) for px, py in env.trail[-3000:]]
             pygame.draw.lines(screen, TRAIL, False, pts, 2)
-        from sim.sensors import read_rays_one  # numpy only
-
-        rays = read_rays_one(env._rays, env.track, env.raster, car.x, car.y, car.heading)
-        start = self.to_screen(car.x, car.y)
-        for ang, d in zip(env._rays.angles, rays):
-            end = self.to_screen(car.x + d * math.cos(car.heading + ang), car.y + d * math.sin(car.heading + ang))
-            pygame.draw.line(screen, RAY, start, end, 1)
-        self._draw_car(car, env.config.car.wheelbase_m)
-        self._draw_panel(env)
+        if view.rays_m is not None:
+            start = self.to_screen(view.x, view.y)
+            for ang, d in zip(view.ray_angles_rad, view.rays_m):
+                end = self.to_screen(view.x + d * math.cos(view.heading + ang), view.y + d * math.sin(view.heading + ang))
+                pygame.draw.line(screen, RAY, start, end, 1)
+        self._draw_car(view, env.config.car.wheelbase_m)
+        self._draw_panel(view, (env.last_obs or {}).get("camera"))
         if self.mode == "human":
             pygame.display.flip()
             self.clock.tick(self.fps)
@@ -126,11 +127,10 @@ class Renderer:
         pygame.draw.polygon(self.screen, (255, 255, 255), corners, 1)
 
     # ----------------------------------------------------------------- the HUD
-    def _draw_panel(self, env) -> None:
+    def _draw_panel(self, view, frame) -> None:
         x0 = MAP_PX + 20
         screen = self.screen
         caption = "Camera view"
-        frame = env._observe().get("camera") if env._use_camera else None
         if self.view is not None:
             frame, caption = self.view
         screen.blit(self.big.render(caption, True, TEXT), (x0 - 8, 12))
@@ -144,15 +144,14 @@ class Renderer:
             screen.blit(pygame.transform.scale(img, (side, h)), (x0, y))
             pygame.draw.rect(screen, DIM, (x0, y, side, h), 1)
             y += h + 12
-        info = env._info()
-        steer = info["steer"]
+        steer = view.steer
         lines = [
-            f"speed  {info['speed_mps'] * 3.6:5.1f} km/h",
-            f"lap    {info['lap']}   progress {info['progress_m']:.0f} m",
-            f"lap time {(env._steps - env._lap_start_step) * env.config.dt_s:5.1f} s",
-            f"offset {info['lateral_offset_m']:+.2f} m",
-            f"interventions {info['interventions']}",
-            f"track  {info['track']}",
+            f"speed  {view.speed_mps * 3.6:5.1f} km/h",
+            f"lap    {view.lap}   progress {view.progress_m:.0f} m",
+            f"lap time {view.lap_time_s:5.1f} s",
+            f"offset {view.lateral_offset_m:+.2f} m",
+            f"interventions {view.interventions}",
+            f"track  {view.track.name}",
             *self.lines,
         ]
         for line in lines:

@@ -1,48 +1,62 @@
 """Many tracks in one set of arrays, so N cars on N different tracks are queried at once.
 
-Vertex i of track k lives at row `start[k] + i` of the concatenated arrays.
+Car k's track lives in a slot of the concatenated arrays: vertex i at row `start[k] + i`.
+A slot holds up to `capacity[k]` vertices, so a car that resets onto a new track that fits
+rewrites its slot in place (`put`) instead of rebuilding every car's arrays.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from sim.track import Track
 
+WINDOW = np.arange(-6, 7)  # vertices searched around the previous nearest one
 
-@dataclass(frozen=True, eq=False)
+
 class TrackSet:
-    tracks: tuple[Track, ...]
-    start: np.ndarray  # (N,) first row of each track
-    n: np.ndarray  # (N,) vertices per track
-    ds: np.ndarray  # (N,) vertex spacing [m]
-    length: np.ndarray  # (N,) [m]
-    half_width: np.ndarray  # (N,) [m]
-    centre: np.ndarray  # (sum n,) complex positions
-    tangent: np.ndarray  # (sum n,) complex unit tangents
-    heading: np.ndarray  # (sum n,) [rad]
-    normal_conj: np.ndarray  # (sum n,) complex conjugate of the unit left normal
-    window: np.ndarray = None  # offsets searched around the previous vertex
+    """Attributes (N cars, R rows in all):
+    tracks: list of N Tracks; start, n, capacity: (N,) first row, vertices, slot size;
+    ds, length, half_width: (N,) vertex spacing [m], length [m], half the road width [m];
+    centre, tangent, normal_conj: (R,) complex positions, unit tangents and conjugated
+    unit left normals; heading: (R,) [rad].
+    """
+
+    def __init__(self, tracks, slack: float = 1.0):
+        tracks = list(tracks)
+        n = np.array([t.n for t in tracks], dtype=np.int64)
+        self.capacity = np.maximum((n * slack).astype(np.int64), n)
+        self.start = np.concatenate([[0], np.cumsum(self.capacity)[:-1]]).astype(np.int64)
+        rows = int(self.capacity.sum())
+        self.tracks = [None] * len(tracks)
+        self.n = np.zeros(len(tracks), dtype=np.int64)
+        self.ds = np.zeros(len(tracks))
+        self.length = np.zeros(len(tracks))
+        self.half_width = np.zeros(len(tracks))
+        self.centre = np.zeros(rows, dtype=complex)
+        self.tangent = np.zeros(rows, dtype=complex)
+        self.normal_conj = np.zeros(rows, dtype=complex)
+        self.heading = np.zeros(rows)
+        for k, t in enumerate(tracks):
+            self.put(k, t)
 
     @classmethod
     def of(cls, tracks) -> "TrackSet":
-        tracks = tuple(tracks)
-        n = np.array([t.n for t in tracks])
-        return cls(
-            tracks=tracks,
-            start=np.concatenate([[0], np.cumsum(n)[:-1]]),
-            n=n,
-            ds=np.array([t.ds for t in tracks]),
-            length=np.array([t.length_m for t in tracks]),
-            half_width=np.array([t.width_m / 2 for t in tracks]),
-            centre=np.concatenate([t.centerline_c for t in tracks]),
-            tangent=np.concatenate([t.tangent[:, 0] + 1j * t.tangent[:, 1] for t in tracks]),
-            heading=np.concatenate([t.heading for t in tracks]),
-            normal_conj=np.concatenate([(1j * (t.tangent[:, 0] + 1j * t.tangent[:, 1])).conj() for t in tracks]),
-            window=np.arange(-6, 7),
-        )
+        return cls(tracks)
+
+    def put(self, k: int, track: Track) -> bool:
+        """Put `track` in car k's slot; False (nothing changed) if it does not fit."""
+        if track.n > self.capacity[k]:
+            return False
+        rows = slice(self.start[k], self.start[k] + track.n)
+        tangent = track.tangent[:, 0] + 1j * track.tangent[:, 1]
+        self.centre[rows] = track.centerline_c
+        self.tangent[rows] = tangent
+        self.normal_conj[rows] = (1j * tangent).conj()
+        self.heading[rows] = track.heading
+        self.tracks[k] = track
+        self.n[k], self.ds[k], self.length[k], self.half_width[k] = track.n, track.ds, track.length_m, track.width_m / 2
+        return True
 
     def locate(self, x, y, hint):
         """Per car: nearest vertex (local index), arc length [m], lateral offset [m, left +].
@@ -51,13 +65,12 @@ class TrackSet:
             x, y: (N,) positions; hint: (N,) previous nearest vertices (local indices),
                 searched +-6 vertices around.
         """
-        local = (hint[:, None] + self.window) % self.n[:, None]  # (N, w)
+        local = (hint[:, None] + WINDOW) % self.n[:, None]  # (N, w)
         rows = self.start[:, None] + local
         p = x + 1j * y
         best = np.abs(self.centre[rows] - p[:, None]).argmin(axis=1)
         v = local[np.arange(len(local)), best]
         row = self.start + v
-        # real arithmetic in Track.locate's order, so one car here equals a single env exactly
         rx, ry = x - self.centre[row].real, y - self.centre[row].imag
         tx, ty = self.tangent[row].real, self.tangent[row].imag
         return v, (v * self.ds + rx * tx + ry * ty) % self.length, ry * tx - rx * ty

@@ -1,36 +1,50 @@
-"""The batched world: N cars, each on its own track, stepped together in numpy.
+"""The world: N cars, each on its own track, stepped together in numpy.
 
-`DrivingEnv` is this with N = 1 and `DrivingVectorEnv` with N = num_envs, so a batch of
-cars behaves exactly like as many single envs. Nothing here imports pygame.
+`DrivingEnv` is a Gymnasium view of this with N = 1 and `DrivingVectorEnv` with
+N = num_envs: there is one implementation of reset, step, recovery and observation, so a
+batch of cars behaves exactly like as many single envs. Nothing here imports pygame.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from sim.camera import bind, make_camera, render_frames
+from sim.camera import Lens, make_camera, render_frames
 from sim.car import CarState, step as car_step
 from sim.config import EnvConfig
 from sim.geometry import wrap_angle
-from sim.raster import Raster, RasterSet, build as build_raster
-from sim.sensors import grid_centreline, make_rays, read_rays
+from sim.raster import RasterSet, Reach
+from sim.sensors import make_rays, read_rays
 from sim.track import Track
 from sim.trackset import TrackSet
 
-_RASTERS: dict = {}  # (track, RasterParams) -> Raster, a small per-process cache
-_RASTER_CACHE_SIZE = 16
+REBUILD_SLACK = 1.5  # a rebuilt pool gives each car this much room, so new tracks rarely rebuild it
 
 
-def raster_for(track: Track, params) -> Raster:
-    key = (id(track), params)
-    hit = _RASTERS.get(key)
-    if hit is not None and hit[0] is track:
-        return hit[1]
-    raster = build_raster(track, params)
-    if len(_RASTERS) >= _RASTER_CACHE_SIZE:
-        _RASTERS.pop(next(iter(_RASTERS)))
-    _RASTERS[key] = (track, raster)
-    return raster
+@dataclass(frozen=True)
+class CarView:
+    """A read-only snapshot of one car for viewers (the window, the HUD, the expert).
+
+    Positions in metres, angles in radians; `steer` is the wheel's angle over full lock
+    (+1 = full left); `rays_m` are the sensor distances when the observation has them.
+    """
+
+    track: Track
+    x: float
+    y: float
+    heading: float
+    speed_mps: float
+    steer: float
+    s_m: float
+    lap: int
+    progress_m: float
+    lateral_offset_m: float
+    interventions: int
+    lap_time_s: float
+    ray_angles_rad: np.ndarray
+    rays_m: np.ndarray | None
 
 
 class World:
@@ -41,19 +55,30 @@ class World:
         vertex, s, lateral: nearest centreline vertex, arc length [m], lateral offset [m].
         progress: net metres along the centreline since the episode began.
         laps, steps, interventions: per-car counters; lap_times: per-car lists [s].
+        tracks, trackset, rasters: the cars' tracks, and their geometry and pictures in
+            per-car slots; the road is drawn where observations can see it (`reach`).
     """
 
     def __init__(self, config: EnvConfig, n: int):
         self.config = config
         self.n = n
-        self.camera = make_camera(config.camera)
-        self.rays = make_rays(config.sensors)
         self.use_camera = config.observation in ("both", "camera")
         self.use_sensors = config.observation in ("both", "sensors")
+        self.camera = make_camera(config.camera)
+        self.rays = make_rays(config.sensors)
+        reach = Reach(0.0, 0.0)
+        if self.use_camera:
+            reach = reach.union(Reach.of_points(self.camera.forward_m, self.camera.left_m))
+        if self.use_sensors:
+            reach = reach.union(Reach.of_points(self.rays.offsets.real.ravel(), self.rays.offsets.imag.ravel()))
+        self.reach = reach
         self.tracks: list[Track | None] = [None] * n
         self._changed: set[int] = set()
+        self.trackset: TrackSet | None = None
         self.rasters: RasterSet | None = None
+        self.lens: Lens | None = None
         self.pool_rebuilds = 0
+        self._checked = np.full((3, n), np.nan)  # pose (x, y, heading) of each car's last draw_near
         zeros = np.zeros(n)
         self.car = CarState(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy())
         self.vertex = np.zeros(n, dtype=np.int64)
@@ -74,30 +99,48 @@ class World:
             self._changed.add(i)
 
     def _sync(self) -> None:
-        """Bring the joint track and raster arrays up to date after tracks changed.
+        """Bring the track and raster slots up to date after tracks changed.
 
-        A new track is drawn into its car's slot of the raster pool when it fits; otherwise
-        the pool is rebuilt (copying the unchanged rasters) with 50% slack per slot, so
-        episodes that autoreset onto new tracks rarely rebuild it.
+        A new track is laid out in its car's slots when it fits (no road is drawn until a
+        car looks at it); otherwise that pool is rebuilt with room to grow.
         """
         if not self._changed:
             return
-        params = self.config.raster
+        changed = sorted(self._changed)
         if self.rasters is None:  # first build: exact sizes
-            self.rasters = RasterSet.pooled(self.tracks, params)
+            self.trackset = TrackSet(self.tracks)
+            self.rasters = RasterSet(self.tracks, self.config.raster, colour=self.use_camera)
+            self.lens = Lens(self.camera, self.rasters) if self.use_camera else None
         else:
-            for i in sorted(self._changed):
-                updated = self.rasters.redraw(i, self.tracks[i], params)
-                if updated is None:
-                    reuse = {id(t): r for t, r in zip(self.trackset.tracks, self.rasters.rasters)}
-                    self.rasters = RasterSet.pooled(self.tracks, params, reuse=reuse, slack=1.5)
-                    self.pool_rebuilds += 1
-                    break
-                self.rasters = updated
-        self.trackset = TrackSet.of(self.tracks)
-        self.lens = bind(self.camera, self.rasters) if self.use_camera else None
-        self.grid_centre = grid_centreline(self.trackset, self.rasters)
+            if not all([self.trackset.put(i, self.tracks[i]) for i in changed]):
+                self.trackset = TrackSet(self.tracks, slack=REBUILD_SLACK)
+            if all([self.rasters.redraw(i, self.tracks[i]) for i in changed]):
+                if self.lens is not None:
+                    for i in changed:
+                        self.lens.update(i)
+            else:
+                self.rasters = self.rasters.rebuilt(self.tracks, slack=REBUILD_SLACK)
+                self.lens = Lens(self.camera, self.rasters) if self.use_camera else None
+                self.pool_rebuilds += 1
+        self._checked[:, changed] = np.nan
         self._changed.clear()
+
+    def _draw_near(self, cars, x, y, heading) -> None:
+        """Draw the road each of `cars` can see from (x, y, heading) before it moves on.
+
+        A car is checked again once it has moved `reach.move_m` or turned `reach.turn_rad`
+        since its last check (always after a reset or a teleport).
+        """
+        done = self._checked[:, cars]
+        dx, dy = x - done[0], y - done[1]
+        near = (dx * dx + dy * dy <= self.reach.move_m**2) & (np.abs(wrap_angle(heading - done[2])) <= self.reach.turn_rad)
+        if near.all():
+            return
+        cars = np.arange(self.n)[cars]
+        for k in np.flatnonzero(~near):
+            i = cars[k]
+            self.rasters.rasters[i].draw_near(x[k], y[k], heading[k], self.reach)
+            self._checked[:, i] = x[k], y[k], heading[k]
 
     # ------------------------------------------------------------------- reset
     def reset_cars(self, idx) -> None:
@@ -123,6 +166,7 @@ class World:
         track = self.tracks[i]
         v = int(track.nearest_vertex(np.array([[x, y]]))[0])
         self.vertex[i], self.s[i], self.lateral[i] = track.locate(x, y, v)
+        self._checked[:, i] = np.nan
 
     # -------------------------------------------------------------------- step
     def step(self, steer: np.ndarray, throttle: np.ndarray | None):
@@ -184,11 +228,15 @@ class World:
         obs = {}
         if self.use_camera:
             if cars is None:
+                self._draw_near(slice(None), x, y, heading)
                 obs["camera"] = render_frames(self.lens, x, y, heading)
             else:
+                self._draw_near(cars, x[cars], y[cars], heading[cars])
                 obs["camera"] = render_frames(self.lens, x[cars], y[cars], heading[cars], cars)
         if self.use_sensors:
-            rays = read_rays(self.rays, self.trackset, self.rasters, x, y, heading, self.grid_centre)
+            if cars is not None or not self.use_camera:  # else the camera's check covered every car
+                self._draw_near(slice(None), x, y, heading)
+            rays = read_rays(self.rays, self.trackset, self.rasters, x, y, heading)
             obs["sensors"] = np.concatenate([rays, np.asarray(speed, dtype=np.float64)[:, None]], axis=1).astype(np.float32)
         return obs
 
@@ -206,3 +254,23 @@ class World:
             "interventions": self.interventions.copy(),
             "step": self.steps.copy(),
         }
+
+    def view(self, i: int, rays_m: np.ndarray | None = None) -> CarView:
+        """A read-only snapshot of car i (`rays_m`: its last sensor reading, if any)."""
+        c = self.car
+        return CarView(
+            track=self.tracks[i],
+            x=float(c.x[i]),
+            y=float(c.y[i]),
+            heading=float(c.heading[i]),
+            speed_mps=float(c.speed[i]),
+            steer=float(c.steer[i] / self.config.car.max_steer_rad),
+            s_m=float(self.s[i]),
+            lap=int(self.laps[i]),
+            progress_m=float(self.progress[i]),
+            lateral_offset_m=float(self.lateral[i]),
+            interventions=int(self.interventions[i]),
+            lap_time_s=float(self.steps[i] - self.lap_start[i]) * self.config.dt_s,
+            ray_angles_rad=self.rays.angles,
+            rays_m=rays_m,
+        )

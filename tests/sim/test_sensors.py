@@ -4,16 +4,20 @@ import numpy as np
 import pytest
 
 from sim.config import RasterParams, SensorParams
-from sim.raster import build
-from sim.raster import RasterSet
-from sim.sensors import make_rays, read_rays, read_rays_one
+from sim.raster import RasterSet, build
+from sim.sensors import make_rays, read_rays
 from sim.track import from_seed
 from sim.trackset import TrackSet
 from tests.helpers import stadium
 
 TRACK = stadium()
-RASTER = build(TRACK, RasterParams())
+RASTER = build(TRACK, RasterParams(), colour=False)
 FAN = make_rays(SensorParams())  # 9 rays: -90, -67.5, ..., +90 degrees
+
+
+def read_rays_one(fan, track, raster, x, y, heading):
+    """The rays of one car on one fully drawn raster, (r,)."""
+    return read_rays(fan, TrackSet([track]), RasterSet.around(raster), np.array([x]), np.array([y]), np.array([heading]))[0]
 
 
 @pytest.mark.parametrize("x", [-100.0, -3.7, 0.0, 42.25, 99.0])
@@ -39,13 +43,15 @@ def test_off_road_reads_zero():
 
 def test_batched_rays_equal_single_car_rays():
     tracks = [TRACK, from_seed(5), from_seed(1_000_007)]
-    rasters = [RASTER, build(tracks[1]), build(tracks[2])]
+    pool = RasterSet(tracks, RasterParams(), colour=False)
+    for r in pool.rasters:
+        r.draw_all()
     rng = np.random.default_rng(0)
     idx = [int(rng.integers(t.n)) for t in tracks]
     x = np.array([t.centerline[i, 0] + rng.uniform(-3, 3) for t, i in zip(tracks, idx)])
     y = np.array([t.centerline[i, 1] + rng.uniform(-3, 3) for t, i in zip(tracks, idx)])
     h = np.array([t.heading[i] + rng.uniform(-0.3, 0.3) for t, i in zip(tracks, idx)])
-    batch = read_rays(FAN, TrackSet.of(tracks), RasterSet.of(rasters), x, y, h)
+    batch = read_rays(FAN, TrackSet(tracks), pool, x, y, h)
     for k in range(3):
-        one = read_rays_one(FAN, tracks[k], rasters[k], x[k], y[k], h[k])
+        one = read_rays_one(FAN, tracks[k], build(tracks[k], colour=False), x[k], y[k], h[k])
         assert np.allclose(batch[k], one, atol=1e-9)
