@@ -7,8 +7,6 @@ a float or an (N,) array, so one function steps one car or a whole batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
-
 import numpy as np
 
 from sim.config import CarParams
@@ -25,23 +23,11 @@ class CarState:
     steer: np.ndarray
 
 
-# The same formulas serve one car (Python floats) and a batch (numpy arrays). Both use
-# numpy's trig functions, which give bit-identical results on scalars and arrays (math's
-# tan and atan differ in the last bit), so a batch of N cars equals N single envs exactly.
-_SCALAR = SimpleNamespace(
-    clip=lambda v, lo, hi: min(max(v, lo), hi),
-    where=lambda c, a, b: a if c else b,
-    atan=lambda v: float(np.arctan(v)), tan=lambda v: float(np.tan(v)),
-    sin=lambda v: float(np.sin(v)), cos=lambda v: float(np.cos(v)),
-)  # fmt: skip
-_ARRAY = SimpleNamespace(
-    clip=lambda v, lo, hi: np.minimum(np.maximum(v, lo), hi),  # np.clip's wrapper costs ~3 us
-    where=np.where, atan=np.arctan, tan=np.tan, sin=np.sin, cos=np.cos,
-)  # fmt: skip
-
-
 def step(state: CarState, steer_cmd, throttle_cmd, dt_s: float, params: CarParams) -> CarState:
     """Advance the car by `dt_s` seconds.
+
+    Written with numpy functions only, so the same code steps one car (floats) or a batch
+    ((N,) arrays), with the same rounding.
 
     Args:
         state: current state (floats or (N,) arrays).
@@ -52,35 +38,29 @@ def step(state: CarState, steer_cmd, throttle_cmd, dt_s: float, params: CarParam
         dt_s: time step [s].
         params: the car.
     """
-    m = _SCALAR if isinstance(state.x, float) else _ARRAY
-    target = m.clip(steer_cmd, -1.0, 1.0) * params.max_steer_rad
+    lo, hi = np.minimum, np.maximum  # np.clip's wrapper costs ~3 us a call
     max_delta = params.max_steer_rate_radps * dt_s
-    steer = state.steer + m.clip(target - state.steer, -max_delta, max_delta)
+    target = lo(hi(steer_cmd, -1.0), 1.0) * params.max_steer_rad
+    steer = state.steer + lo(hi(target - state.steer, -max_delta), max_delta)
 
+    drag = params.drag_per_m * state.speed * state.speed
     if throttle_cmd is None:
         # proportional control plus drag feed-forward, so the speed settles on the target
-        accel = m.clip(
-            params.cruise_gain_per_s * (params.cruise_speed_mps - state.speed)
-            + params.drag_per_m * state.speed * state.speed,
-            -params.max_brake_mps2,
-            params.max_accel_mps2,
-        )
+        accel = lo(hi(params.cruise_gain_per_s * (params.cruise_speed_mps - state.speed) + drag, -params.max_brake_mps2), params.max_accel_mps2)
     else:
-        t = m.clip(throttle_cmd, -1.0, 1.0)
-        accel = m.where(t >= 0, t * params.max_accel_mps2, t * params.max_brake_mps2)
-    accel = accel - params.drag_per_m * state.speed * state.speed
-    speed = m.clip(state.speed + accel * dt_s, 0.0, params.max_speed_mps)
+        t = lo(hi(throttle_cmd, -1.0), 1.0)
+        accel = t * np.where(t >= 0, params.max_accel_mps2, params.max_brake_mps2)
+    speed = lo(hi(state.speed + (accel - drag) * dt_s, 0.0), params.max_speed_mps)
 
     # Kinematic bicycle at the centre of mass, half-way between the axles: the velocity
     # points at slip angle beta off the heading, and the heading turns at v*sin(beta)/l_r.
-    lr = 0.5 * params.wheelbase_m
-    beta = m.atan(0.5 * m.tan(steer))
-    v = 0.5 * (state.speed + speed)  # trapezoidal speed over the step
+    beta = np.arctan(0.5 * np.tan(steer))
+    travel = (0.5 * dt_s) * (state.speed + speed)  # trapezoidal speed over the step [m]
     direction = state.heading + beta
     return CarState(
-        x=state.x + v * m.cos(direction) * dt_s,
-        y=state.y + v * m.sin(direction) * dt_s,
-        heading=state.heading + v * m.sin(beta) / lr * dt_s,
+        x=state.x + travel * np.cos(direction),
+        y=state.y + travel * np.sin(direction),
+        heading=state.heading + travel * np.sin(beta) / (0.5 * params.wheelbase_m),
         speed=speed,
         steer=steer,
     )

@@ -193,7 +193,7 @@ class DrivingEnv(gym.Env):
 
     def _info(self) -> dict:
         w = self.world
-        info = {k: v[0].item() for k, v in w.info().items()}
+        info = w.info(0)
         info["track"] = self.track.name
         info["lap_times_s"] = list(w.lap_times[0])
         return info

@@ -78,7 +78,9 @@ class World:
         self.rasters: RasterSet | None = None
         self.lens: Lens | None = None
         self.pool_rebuilds = 0
-        self._checked = np.full((3, n), np.nan)  # pose (x, y, heading) of each car's last draw_near
+        # pose (x, y, heading) of each car's last draw_near; NaN forces a check
+        self._checked_x, self._checked_y, self._checked_h = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        self._cos_turn = float(np.cos(self.reach.turn_rad))
         zeros = np.zeros(n)
         self.car = CarState(zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy())
         self.vertex = np.zeros(n, dtype=np.int64)
@@ -122,25 +124,29 @@ class World:
                 self.rasters = self.rasters.rebuilt(self.tracks, slack=REBUILD_SLACK)
                 self.lens = Lens(self.camera, self.rasters) if self.use_camera else None
                 self.pool_rebuilds += 1
-        self._checked[:, changed] = np.nan
+        self._forget_checks(changed)
         self._changed.clear()
 
     def _draw_near(self, cars, x, y, heading) -> None:
         """Draw the road each of `cars` can see from (x, y, heading) before it moves on.
 
         A car is checked again once it has moved `reach.move_m` or turned `reach.turn_rad`
-        since its last check (always after a reset or a teleport).
+        since its last check (always after a reset or a teleport). This runs every step,
+        so the common case is a handful of array operations.
         """
-        done = self._checked[:, cars]
-        dx, dy = x - done[0], y - done[1]
-        near = (dx * dx + dy * dy <= self.reach.move_m**2) & (np.abs(wrap_angle(heading - done[2])) <= self.reach.turn_rad)
+        dx = x - self._checked_x[cars]
+        dy = y - self._checked_y[cars]
+        near = dx * dx + dy * dy <= self.reach.move_m**2
+        near &= np.cos(heading - self._checked_h[cars]) >= self._cos_turn
         if near.all():
             return
-        cars = np.arange(self.n)[cars]
         for k in np.flatnonzero(~near):
-            i = cars[k]
+            i = np.arange(self.n)[cars][k]
             self.rasters.rasters[i].draw_near(x[k], y[k], heading[k], self.reach)
-            self._checked[:, i] = x[k], y[k], heading[k]
+            self._checked_x[i], self._checked_y[i], self._checked_h[i] = x[k], y[k], heading[k]
+
+    def _forget_checks(self, idx) -> None:
+        self._checked_x[idx] = self._checked_y[idx] = self._checked_h[idx] = np.nan
 
     # ------------------------------------------------------------------- reset
     def reset_cars(self, idx) -> None:
@@ -166,7 +172,7 @@ class World:
         track = self.tracks[i]
         v = int(track.nearest_vertex(np.array([[x, y]]))[0])
         self.vertex[i], self.s[i], self.lateral[i] = track.locate(x, y, v)
-        self._checked[:, i] = np.nan
+        self._forget_checks(i)
 
     # -------------------------------------------------------------------- step
     def step(self, steer: np.ndarray, throttle: np.ndarray | None):
@@ -175,18 +181,15 @@ class World:
         ts = self.trackset
         self.car = car_step(self.car, steer, throttle, cfg.dt_s, cfg.car)
         self.vertex, s, self.lateral = ts.locate(self.car.x, self.car.y, self.vertex)
-        ds = (s - self.s + ts.length / 2) % ts.length - ts.length / 2
+        ds = s - self.s
+        ds -= ts.length * np.rint(ds / ts.length)  # across the start line: the short way round
         self.s = s
         self.progress += ds
-        reward = ds.copy()
         self.steps += 1
-        laps = np.floor(self.progress / ts.length).astype(np.int64)
-        for i in np.flatnonzero(laps > self.laps):  # net progress only: reversing never counts
-            self.lap_times[i].append(float(self.steps[i] - self.lap_start[i]) * cfg.dt_s)
-            self.lap_start[i] = self.steps[i]
-            self.laps[i] = laps[i]
+        if (self.progress >= (self.laps + 1) * ts.length).any():  # net progress only: reversing never counts
+            self._count_laps()
         self.off_road = np.abs(self.lateral) > ts.half_width
-        reward -= cfg.offroad_penalty * self.off_road
+        reward = ds - cfg.offroad_penalty * self.off_road
         if cfg.offroad == "terminate":
             terminated = self.off_road.copy()
         else:
@@ -197,6 +200,13 @@ class World:
         if cfg.max_laps is not None:
             truncated |= self.laps >= cfg.max_laps
         return reward, terminated, truncated
+
+    def _count_laps(self) -> None:
+        laps = np.floor(self.progress / self.trackset.length).astype(np.int64)
+        for i in np.flatnonzero(laps > self.laps):
+            self.lap_times[i].append(float(self.steps[i] - self.lap_start[i]) * self.config.dt_s)
+            self.lap_start[i] = self.steps[i]
+            self.laps[i] = laps[i]
 
     def _recover(self, idx: np.ndarray) -> None:
         """Put cars back on the centreline where they left, facing along the track."""
@@ -240,20 +250,24 @@ class World:
             obs["sensors"] = np.concatenate([rays, np.asarray(speed, dtype=np.float64)[:, None]], axis=1).astype(np.float32)
         return obs
 
-    def info(self) -> dict:
-        """Per-car info arrays."""
+    def info(self, i: int | None = None) -> dict:
+        """Per-car info arrays (copies), or car i's as Python scalars."""
         ts = self.trackset
-        return {
-            "lap": self.laps.copy(),
-            "progress_m": self.progress.copy(),
-            "lateral_offset_m": self.lateral.copy(),
-            "heading_error_rad": wrap_angle(self.car.heading - ts.heading[ts.start + self.vertex]),
-            "speed_mps": self.car.speed.copy(),
-            "steer": self.car.steer / self.config.car.max_steer_rad,
-            "off_road": self.off_road.copy(),
-            "interventions": self.interventions.copy(),
-            "step": self.steps.copy(),
+        sel = slice(None) if i is None else i
+        values = {
+            "lap": self.laps[sel],
+            "progress_m": self.progress[sel],
+            "lateral_offset_m": self.lateral[sel],
+            "heading_error_rad": wrap_angle(self.car.heading[sel] - ts.heading[ts.start[sel] + self.vertex[sel]]),
+            "speed_mps": self.car.speed[sel],
+            "steer": self.car.steer[sel] / self.config.car.max_steer_rad,
+            "off_road": self.off_road[sel],
+            "interventions": self.interventions[sel],
+            "step": self.steps[sel],
         }
+        if i is None:
+            return {k: np.array(v) for k, v in values.items()}
+        return {k: v.item() for k, v in values.items()}
 
     def view(self, i: int, rays_m: np.ndarray | None = None) -> CarView:
         """A read-only snapshot of car i (`rays_m`: its last sensor reading, if any)."""
