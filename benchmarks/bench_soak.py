@@ -1,21 +1,18 @@
 """Soak: 1,000,000 car-steps of the batched env with cameras; memory must not grow.
 
-Run: python benchmarks/bench_soak.py [--steps 1000000] [--envs 64]
+Run: python benchmarks/bench_soak.py [--steps 1000000] [--envs 64] [--json benchmarks/results/soak.json]
 Prints resident memory every 10% of the run and the growth from the first report (after
 warm-up) to the last.
 """
 
 from __future__ import annotations
 
-import argparse
 import resource
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import parser, write
 
 import gymnasium as gym  # noqa: E402
 
@@ -28,7 +25,7 @@ def rss_mb() -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--steps", type=int, default=1_000_000, help="car-steps in all")
     ap.add_argument("--envs", type=int, default=64)
     args = ap.parse_args()
@@ -44,8 +41,10 @@ def main() -> None:
         if (b + 1) % max(1, batches // 10) == 0:
             reports.append(rss_mb())
             print(f"{(b + 1) * args.envs:>9,} car-steps  {time.perf_counter() - start:6.1f} s  RSS {reports[-1]:7.1f} MB", flush=True)
+    elapsed = time.perf_counter() - start
     growth = reports[-1] - reports[0]
     print(f"memory growth after the first report: {growth:+.1f} MB ({growth / reports[0] * 100:+.1f}%)")
+    write(args.json, "bench_soak", {"car_steps": batches * args.envs, "envs": args.envs, "seconds": elapsed, "rss_mb": reports, "growth_mb": growth, "growth_pct": growth / reports[0] * 100})
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Training speed: samples/s (forward + backward + optimizer step) for each preset.
 
-Run: python benchmarks/bench_train.py [--batches 20]
+Run: python benchmarks/bench_train.py [--batches 20] [--json benchmarks/results/train.json]
 Uses the trainer's own path: a uint8 frame tensor, batches by indexing, the shared
 preprocessing and augmentation. Prints each preset and the default camera model's ratio
 to the 3,000 samples/s target.
@@ -8,15 +8,12 @@ to the 3,000 samples/s target.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
+from common import parser, write
 import torch  # noqa: E402
 
 from agent.train import TrainArgs, augment, loss_fn  # noqa: E402
@@ -57,18 +54,20 @@ def samples_per_s(keys, arch, sensor_arch, batches: int, batch_size: int = 256) 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--batches", type=int, default=20)
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch 256, 64x64 dashcam cropped to 42x64")
+    figures = {}
     for name in PRESETS:
         keys = ("sensors",) if name == "mlp" else ("camera",)
-        sps = samples_per_s(keys, name, "mlp" if name == "mlp" else None, args.batches)
+        figures[name] = sps = samples_per_s(keys, name, "mlp" if name == "mlp" else None, args.batches)
         note = f"   target {TARGET:,}  ratio {sps / TARGET:.2f}  (default camera model)" if name == DEFAULT_CAMERA_ARCH else ""
         print(f"{name:10s} {sps:10,.0f} samples/s{note}")
-    sps = samples_per_s(("camera", "sensors"), DEFAULT_CAMERA_ARCH, "mlp", args.batches)
+    figures["fusion"] = sps = samples_per_s(("camera", "sensors"), DEFAULT_CAMERA_ARCH, "mlp", args.batches)
     print(f"{'fusion':10s} {sps:10,.0f} samples/s   ({DEFAULT_CAMERA_ARCH} + mlp)")
+    write(args.json, "bench_train", {"samples_per_s": figures, "default_camera_arch": DEFAULT_CAMERA_ARCH, "target_samples_per_s": TARGET, "batch": 256})
 
 
 if __name__ == "__main__":

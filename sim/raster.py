@@ -276,17 +276,24 @@ class Raster:
         self.draw(np.flatnonzero(~self.drawn))
         return self
 
-    def draw_near(self, x: float, y: float, heading: float, reach: Reach) -> int:
+    def draw_near(self, x: float, y: float, heading: float, reach: Reach, ahead_m: float = 0.0) -> int:
         """Draw the segments that observations from pose (x, y, heading) may see before
-        the car has moved `reach.move_m` or turned `reach.turn_rad`. Returns how many."""
+        the car has moved `reach.move_m` or turned `reach.turn_rad`. Returns how many.
+
+        When some are missing, those within a further `ahead_m` are drawn too: fewer,
+        larger draws cost less per metre of road than many small ones.
+        """
         seg = self.segments
         texel = (2 ** (self.params.levels - 1)) * self.m_per_px * 2**0.5  # a far camera pixel reads a coarse texel
         margin = reach.move_m + texel + seg.radius_m
         d = seg.centre - complex(x, y)
         unit = complex(np.cos(heading), np.sin(heading))
         ahead = (d * unit.conjugate()).real
-        near = (np.abs(d) <= reach.radius_m + margin) & (ahead >= -(reach.behind_m + margin + reach.radius_m * reach.turn_rad))
-        todo = np.flatnonzero(near & ~self.drawn)
+        dist = np.abs(d)
+        front = ahead >= -(reach.behind_m + margin + reach.radius_m * reach.turn_rad)
+        todo = np.flatnonzero((dist <= reach.radius_m + margin) & front & ~self.drawn)
+        if len(todo) and ahead_m > 0:
+            todo = np.flatnonzero((dist <= reach.radius_m + margin + ahead_m) & front & ~self.drawn)
         if len(todo):
             self.draw(todo)
         return len(todo)

@@ -21,6 +21,7 @@ from sim.track import Track
 from sim.trackset import TrackSet
 
 REBUILD_SLACK = 1.5  # a rebuilt pool gives each car this much room, so new tracks rarely rebuild it
+DRAW_AHEAD_M = 32.0  # a car that needs road drawn gets this much more (not on its first frame: resets stay cheap)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ class World:
             return
         for k in np.flatnonzero(~near):
             i = np.arange(self.n)[cars][k]
-            self.rasters.rasters[i].draw_near(x[k], y[k], heading[k], self.reach)
+            ahead = 0.0 if np.isnan(self._checked_x[i]) else DRAW_AHEAD_M
+            self.rasters.rasters[i].draw_near(x[k], y[k], heading[k], self.reach, ahead)
             self._checked_x[i], self._checked_y[i], self._checked_h[i] = x[k], y[k], heading[k]
 
     def _forget_checks(self, idx) -> None:
