@@ -23,11 +23,19 @@ class CarState:
     steer: np.ndarray
 
 
+def _clip(v, lo: float, hi: float):
+    """min(max(v, lo), hi) for a float (builtins: ~20x cheaper) or an array (np.clip's
+    wrapper costs ~3 us a call); both round identically."""
+    if isinstance(v, float):
+        return min(max(v, lo), hi)
+    return np.minimum(np.maximum(v, lo), hi)
+
+
 def step(state: CarState, steer_cmd, throttle_cmd, dt_s: float, params: CarParams) -> CarState:
     """Advance the car by `dt_s` seconds.
 
-    Written with numpy functions only, so the same code steps one car (floats) or a batch
-    ((N,) arrays), with the same rounding.
+    One car (floats) or a batch ((N,) arrays) go through the same formulas: arithmetic
+    and numpy's trig functions round alike on both, so a batch equals as many single cars.
 
     Args:
         state: current state (floats or (N,) arrays).
@@ -38,19 +46,18 @@ def step(state: CarState, steer_cmd, throttle_cmd, dt_s: float, params: CarParam
         dt_s: time step [s].
         params: the car.
     """
-    lo, hi = np.minimum, np.maximum  # np.clip's wrapper costs ~3 us a call
     max_delta = params.max_steer_rate_radps * dt_s
-    target = lo(hi(steer_cmd, -1.0), 1.0) * params.max_steer_rad
-    steer = state.steer + lo(hi(target - state.steer, -max_delta), max_delta)
+    target = _clip(steer_cmd, -1.0, 1.0) * params.max_steer_rad
+    steer = state.steer + _clip(target - state.steer, -max_delta, max_delta)
 
     drag = params.drag_per_m * state.speed * state.speed
     if throttle_cmd is None:
         # proportional control plus drag feed-forward, so the speed settles on the target
-        accel = lo(hi(params.cruise_gain_per_s * (params.cruise_speed_mps - state.speed) + drag, -params.max_brake_mps2), params.max_accel_mps2)
+        accel = _clip(params.cruise_gain_per_s * (params.cruise_speed_mps - state.speed) + drag, -params.max_brake_mps2, params.max_accel_mps2)
     else:
-        t = lo(hi(throttle_cmd, -1.0), 1.0)
+        t = _clip(throttle_cmd, -1.0, 1.0)
         accel = t * np.where(t >= 0, params.max_accel_mps2, params.max_brake_mps2)
-    speed = lo(hi(state.speed + (accel - drag) * dt_s, 0.0), params.max_speed_mps)
+    speed = _clip(state.speed + (accel - drag) * dt_s, 0.0, params.max_speed_mps)
 
     # Kinematic bicycle at the centre of mass, half-way between the axles: the velocity
     # points at slip angle beta off the heading, and the heading turns at v*sin(beta)/l_r.

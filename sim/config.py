@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from numbers import Integral, Real
 
 OBSERVATIONS = ("both", "camera", "sensors")
 ACTIONS = ("steer", "steer+throttle")
@@ -17,6 +18,23 @@ OFFROAD_MODES = ("terminate", "recover")
 TRAIN_SEEDS = range(0, 1_000_000)
 TEST_SEEDS = range(1_000_000, 2_000_000)
 SPLITS = {"train": TRAIN_SEEDS, "test": TEST_SEEDS}
+MAX_CAMERA_PX = 1024  # a 1024x1024 frame is 3 MB; far larger ones would exhaust memory
+
+
+def check_int(name: str, value, lo: int, hi: int | None = None) -> None:
+    """Raise a one-line ValueError unless `value` is an integer in [lo, hi]."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"{name}={value!r}: expected an integer")
+    if value < lo or (hi is not None and value > hi):
+        raise ValueError(f"{name}={value}: expected " + (f"{lo} to {hi}" if hi is not None else f"at least {lo}"))
+
+
+def check_real(name: str, value, lo: float, positive: bool = False) -> None:
+    """Raise a one-line ValueError unless `value` is a finite number >= lo (> lo if positive)."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name}={value!r}: expected a finite number")
+    if value < lo or (positive and value == lo):
+        raise ValueError(f"{name}={value}: expected a number {'>' if positive else '>='} {lo}")
 
 
 @dataclass(frozen=True)
@@ -126,10 +144,17 @@ class EnvConfig:
         ):
             if value not in allowed:
                 raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
-        if self.camera.width_px < 8 or self.camera.height_px < 8:
-            raise ValueError("camera size must be at least 8x8 pixels")
-        if self.sensors.n_rays < 1:
-            raise ValueError("sensors.n_rays must be at least 1")
+        check_int("camera_size (width)", self.camera.width_px, 8, MAX_CAMERA_PX)
+        check_int("camera_size (height)", self.camera.height_px, 8, MAX_CAMERA_PX)
+        if not isinstance(self.camera.grayscale, bool):
+            raise ValueError(f"grayscale={self.camera.grayscale!r}: expected True or False")
+        check_int("sensors.n_rays", self.sensors.n_rays, 1, 360)
+        check_real("sensors.max_range_m", self.sensors.max_range_m, 0.0, positive=True)
+        check_real("dt_s", self.dt_s, 0.0, positive=True)
+        check_int("max_steps", self.max_steps, 1)
+        if self.max_laps is not None:
+            check_int("max_laps", self.max_laps, 1)
+        check_real("offroad_penalty", self.offroad_penalty, 0.0)
 
     def to_dict(self) -> dict:
         return asdict(self)

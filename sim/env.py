@@ -33,6 +33,8 @@ def resolve_track(spec, params: TrackParams = TrackParams()) -> tracks.Track:
     if isinstance(spec, tracks.Track):
         return spec
     if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+        if spec < 0:
+            raise tracks.TrackError(f"track seed {spec}: expected a seed >= 0 (train 0-999,999, test 1,000,000-1,999,999) or a JSON file")
         return _track_from_seed(int(spec), params)
     if isinstance(spec, (str, Path)):
         path = Path(spec)
@@ -103,10 +105,10 @@ class DrivingEnv(gym.Env):
         if camera is not None:
             cam = replace(cam, mode=camera)
         if camera_size is not None:
-            w, h = (camera_size, camera_size) if isinstance(camera_size, int) else camera_size
-            cam = replace(cam, width_px=int(w), height_px=int(h))
+            pair = camera_size if isinstance(camera_size, (tuple, list)) and len(camera_size) == 2 else (camera_size, camera_size)
+            cam = replace(cam, width_px=pair[0], height_px=pair[1])  # checked by EnvConfig
         if grayscale is not None:
-            cam = replace(cam, grayscale=bool(grayscale))
+            cam = replace(cam, grayscale=grayscale)
         overrides = dict(observation=observation, action=action, offroad=offroad, max_steps=max_steps)
         cfg = replace(cfg, camera=cam, **{k: v for k, v in overrides.items() if v is not None})
         if max_laps is not None:

@@ -184,8 +184,8 @@ class Reach:
 
     radius_m: float
     behind_m: float
-    move_m: float = 2.0
-    turn_rad: float = 0.1
+    move_m: float = 3.0
+    turn_rad: float = 0.15
 
     def union(self, other: "Reach") -> "Reach":
         return Reach(max(self.radius_m, other.radius_m), max(self.behind_m, other.behind_m), self.move_m, self.turn_rad)
@@ -456,6 +456,7 @@ class RasterSet:
     def _empty_tables(self, n: int) -> None:
         self.rasters: list[Raster] = [None] * n
         self.origin = np.zeros((n, 2))
+        self.origin_c = np.zeros(n, dtype=complex)  # the same, as x + 1j*y
         self.level_shape = np.zeros((n, self.params.levels, 2), dtype=np.int64)
         self.level_offset = np.zeros((n, self.params.levels), dtype=np.int64)
         self.info_shape = np.zeros((n, 2), dtype=np.int64)
@@ -471,6 +472,7 @@ class RasterSet:
     def _set_tables(self, i: int, r: Raster) -> None:
         self.rasters[i] = r
         self.origin[i] = r.origin
+        self.origin_c[i] = complex(*r.origin)
         self.level_shape[i] = r.level_shape
         self.level_offset[i] = r.level_offset + self.tex_base[i]
         rows, cols = r.info.shape

@@ -8,7 +8,6 @@ near a straight edge, so a ray across a straight road reads the exact distance.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +31,6 @@ class RayFan:
     t_m: np.ndarray
     offsets: np.ndarray  # (r, k) complex: sample positions in the car's frame, forward + 1j*left [m]
     directions: np.ndarray  # (r,) complex unit direction of each ray in the car's frame
-    ray_index: np.ndarray  # (1, r) 0..r-1, for indexing
 
 
 def make_rays(params: SensorParams) -> RayFan:
@@ -42,20 +40,20 @@ def make_rays(params: SensorParams) -> RayFan:
         angles = np.linspace(-params.fov_rad / 2, params.fov_rad / 2, params.n_rays)
     t = np.arange(0.0, params.max_range_m + params.step_m, params.step_m)
     directions = np.exp(1j * angles)
-    return RayFan(params, angles, t, directions[:, None] * t, directions, np.arange(len(angles))[None, :])
+    return RayFan(params, angles, t, directions[:, None] * t, directions)
 
 
 def read_rays(fan: RayFan, tracks: TrackSet, rasters: RasterSet, x, y, heading) -> np.ndarray:
     """Distance [m] along each ray to the road edge for N cars, capped at max range.
 
-    Car i is at (x[i], y[i]) with heading[i] on track i (raster i, whose road must be
+    Car i is at (x[i], y[i]) with heading[i] ((N,) float arrays) on track i (raster i, whose road must be
     drawn within the rays' reach). Returns (N, r) float64. A car whose centre is off the
     road reads 0 on every ray.
     """
     res = rasters.m_per_px
-    unit = np.exp(1j * np.asarray(heading, dtype=np.float64))  # (N,)
-    origin = rasters.origin[:, 0] + 1j * rasters.origin[:, 1]  # (N,)
-    centre = (np.asarray(x) + 1j * np.asarray(y) - origin) / res  # (N,) grid units
+    unit = np.exp(1j * heading)  # (N,)
+    origin = rasters.origin_c  # (N,)
+    centre = (x + 1j * y - origin) / res  # (N,) grid units
     pix = fan.offsets * (unit / res)[:, None, None] + centre[:, None, None]  # (N, r, k) column + 1j*row
     lim = rasters.info_limits  # (N, 1, 1) last column and row
     # Samples off the grid are clamped onto its margin, which is off the road: correct.
@@ -64,15 +62,15 @@ def read_rays(fan: RayFan, tracks: TrackSet, rasters: RasterSet, x, y, heading) 
     info = np.take(rasters.info, row * rasters.info_stride + col + rasters.info_start)
     first = (info & 1).argmin(axis=2)  # (N, r) first sample off the road (0: none is, or the car is off)
     last_in = first - 1
-    sel = (np.arange(len(first))[:, None], fan.ray_index, last_in)
+    at = (np.arange(first.size) * info.shape[2]).reshape(first.shape) + last_in  # (N, r) flat index of that sample
     # Exact crossing: from the last sample on the road, the distance to the edge line of
     # its nearest vertex divided by how fast the ray approaches that edge (grid units).
-    v = tracks.start[:, None] + np.maximum(info[sel] >> 1, 0)  # (N, r) row in the track set
+    v = tracks.start[:, None] + np.maximum(np.take(info, at) >> 1, 0)  # (N, r) row in the track set
     n_conj = tracks.normal_conj[v]
-    lateral = ((pix[sel] - (tracks.centre[v] - origin[:, None]) / res) * n_conj).real
+    lateral = ((np.take(pix, at) - (tracks.centre[v] - origin[:, None]) / res) * n_conj).real
     approach = (fan.directions * unit[:, None] * n_conj).real * np.sign(lateral)  # d|lateral|/dt
     gap = tracks.half_width[:, None] / res - np.abs(lateral)
     extra = np.minimum(np.maximum(gap / np.maximum(approach, 1e-9), 0.0), fan.params.step_m / res)
     dist = np.minimum(fan.t_m[last_in] + extra * res, fan.params.max_range_m)
-    on_road = (info[:, :, 0] & 1).astype(bool)
-    return np.where(first > 0, dist, np.where(on_road, fan.params.max_range_m, 0.0))
+    on_road = info[:, :, 0] & 1  # where no sample left the road: the full range if the car is on it
+    return np.where(first > 0, dist, fan.params.max_range_m * on_road)

@@ -136,3 +136,32 @@ def test_bad_arguments():
     env.reset(seed=0)
     with pytest.raises(ValueError, match="finite"):
         env.step(np.array([np.nan], np.float32))
+
+
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        ({"max_laps": -1}, "max_laps"),
+        ({"max_laps": 0}, "max_laps"),
+        ({"max_steps": 0}, "max_steps"),
+        ({"max_steps": 2.5}, "max_steps"),
+        ({"grayscale": "yes"}, "grayscale"),
+        ({"camera_size": 100_000}, "camera_size"),
+        ({"camera_size": 4}, "camera_size"),
+        ({"camera_size": (64, "a")}, "camera_size"),
+        ({"observation": "lidar"}, "observation"),
+        ({"action": "fly"}, "action"),
+        ({"camera": "fisheye"}, "camera"),
+        ({"offroad": "ignore"}, "offroad"),
+        ({"split": "val"}, "split"),
+        ({"render_mode": "window"}, "render_mode"),
+        ({"track": -5}, "track seed -5"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:.*render_mode")  # gymnasium warns before the env refuses it
+def test_bad_make_arguments_get_one_line_errors_naming_them(kwargs, named):
+    with pytest.raises(ValueError) as e:
+        env = gym.make("DriveLab-v0", **kwargs)
+        env.reset(seed=0)
+    message = str(e.value)
+    assert named in message and "\n" not in message

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import sim  # noqa: F401
-from sim.camera import bind, make_camera, render_frames
-from sim.config import CameraParams
+from sim.camera import bind, render_frames
 from sim.env import DrivingEnv
 from sim.raster import Raster, RasterSet, build
 from sim.sensors import read_rays

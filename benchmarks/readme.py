@@ -1,0 +1,147 @@
+"""Write the README's performance figures from the benchmarks' committed JSON results.
+
+Run: python benchmarks/readme.py [--check]
+
+Each block of README.md between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` is
+replaced by what `render_NAME` makes of `benchmarks/results/NAME.json`, so no figure in
+those blocks is typed by hand. `--check` changes nothing and exits 1 if a block is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+
+
+def _machine(m: dict, how: str) -> str:
+    return f"*{how}; {m['cpus']} cores ({m['processor']}), Python {m['python']}, numpy {m['numpy']}, {m['date']}.*"
+
+
+def _ms(v: float) -> str:
+    return f"{v:.2f} ms" if v >= 0.1 else f"{v:.3f} ms"
+
+
+def render_env(r: dict) -> str:
+    f = r["figures"]
+    speed = f["speed"]
+    rows = ["| configuration | car-steps/s | vs CarRacing-v3 | target |", "|---|---:|---:|---:|"]
+    for name, e in speed.items():
+        ratio = f"{e['vs_carracing']:.1f}×" if "vs_carracing" in e else ""
+        target = f"≥ {e['target_vs_carracing']}×" if "target_vs_carracing" in e else ""
+        rows.append(f"| {name} | {e['car_steps_per_s']:,.0f} | {ratio} | {target} |")
+    single = speed.get("single, 64x64 dashcam + sensors", {})
+    lines = [
+        "\n".join(rows),
+        "",
+        f"\"single\" is `gymnasium.make(\"DriveLab-v0\")` as it comes: a new procedural track at every "
+        f"reset, driven with steering drawn uniformly from ±0.2, so an episode lasted "
+        f"{single.get('mean_episode_steps', 0):.0f} steps on average and resets onto new tracks are "
+        "part of the figure; \"one track\" keeps track 3. \"64 cars\" is `gymnasium.make_vec` with "
+        "autoresets onto new tracks.",
+        "",
+        "| reset onto a new procedural track | generate | lay out, first observation | total | target |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for obs, e in f["reset"].items():
+        label = "64×64 dashcam + sensors" if obs == "both" else "sensors only"
+        lines.append(f"| {label} | {_ms(e['generate_ms'])} | {_ms(e['layout_and_first_observation_ms'])} | {_ms(e['new_track_ms'])} | ≤ {f['reset_target_ms']} ms |")
+    seen = f["reset"]["both"]["seen_track_ms"]
+    lines += [
+        "",
+        f"A reset onto the track the car is already on takes {_ms(seen)}. Peak memory of 256 cars "
+        f"with 64×64 cameras: {f['peak_mb_256_cars']:,.0f} MB (target ≤ {f['peak_target_mb']} MB).",
+        "",
+        _machine(r["machine"], f"`python benchmarks/bench_env.py`: medians of {f['rounds']} rounds, each running every configuration for one block in turn"),
+    ]
+    return "\n".join(lines)
+
+
+def render_eval(r: dict) -> str:
+    f = r["figures"]
+    s = f["summary"]
+    return "\n".join([
+        f"`run_sim.py eval` of the bundled ConvNet on {f['tracks']} test tracks × {f['laps']} laps, the whole "
+        f"command with its default 2 workers: **{f['seconds']:.1f} s** (target ≤ {f['target_s']:.0f} s); lap "
+        f"completion {s['lap_completion_rate'] * 100:.0f}%, autonomy {s['autonomy_pct']:.2f}%.",
+        "",
+        _machine(r["machine"], f"`python benchmarks/bench_eval.py`: median of {f['runs']} runs"),
+    ])  # fmt: skip
+
+
+def render_dataset(r: dict) -> str:
+    f = r["figures"]
+    t = f["targets"]
+    return "\n".join([
+        f"Recording 50,000 expert frames ({f['workers']} workers, each driving its share as one batch): "
+        f"**{f['record_50k_s']:.1f} s** ({f['record_frames_per_s']:,.0f} frames/s; target ≤ {t['record_50k_s']:.0f} s). "
+        f"Loading {f['load_frames']:,} 64×64 frames: **{f['load_s']:.2f} s** (target ≤ {t['load_100k_s']:.0f} s) "
+        f"with peak memory {f['load_peak_over_raw']:.2f}× the arrays' size (target ≤ {t['load_peak_over_raw']}×); "
+        f"{f['bytes_per_frame']:,.0f} bytes per frame on disk.",
+        "",
+        _machine(r["machine"], f"`python benchmarks/bench_dataset.py`: medians of {f['runs']} runs after a warm-up"),
+    ])  # fmt: skip
+
+
+def render_soak(r: dict) -> str:
+    f = r["figures"]
+    rss = f["rss_mb"]
+    return "\n".join([
+        f"{f['car_steps']:,} car-steps of {f['envs']} cars with cameras, episodes ending and autoresetting "
+        f"onto new tracks all along: {f['seconds']:.0f} s; resident memory {min(rss):.0f}–{max(rss):.0f} MB "
+        f"({f['growth_pct']:+.1f}% from the first report to the last).",
+        "",
+        _machine(r["machine"], "`python benchmarks/bench_soak.py`"),
+    ])  # fmt: skip
+
+
+def render_train(r: dict) -> str:
+    f = r["figures"]
+    rows = ["| network | samples/s (forward, backward, Adam step) |", "|---|---:|"]
+    for name, sps in f["samples_per_s"].items():
+        mark = f" (default; target ≥ {f['target_samples_per_s']:,})" if name == f["default_camera_arch"] else ""
+        rows.append(f"| {name}{mark} | {sps:,.0f} |")
+    m = r["machine"]
+    return "\n".join(rows + ["", _machine(m, f"`python benchmarks/bench_train.py`: batch {f['batch']}, {m.get('torch_threads', '?')} torch threads, median batch time")])
+
+
+RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train}
+
+
+def blocks(text: str) -> dict[str, tuple[int, int]]:
+    """Where each `<!-- bench:NAME -->` block's body lies in `text`."""
+    out = {}
+    for m in re.finditer(r"<!-- bench:(\w+) -->\n(.*?)<!-- /bench:\1 -->", text, flags=re.S):
+        out[m.group(1)] = (m.start(2), m.end(2))
+    return out
+
+
+def rendered(text: str) -> str:
+    """`text` with every bench block whose results exist written anew."""
+    for name, (start, end) in sorted(blocks(text).items(), key=lambda kv: -kv[1][0]):
+        path = RESULTS / f"{name}.json"
+        if name in RENDER and path.exists():
+            text = text[:start] + RENDER[name](json.loads(path.read_text())) + "\n" + text[end:]
+    return text
+
+
+def main() -> int:
+    text = README.read_text()
+    new = rendered(text)
+    if "--check" in sys.argv[1:]:
+        if new != text:
+            print("README.md's benchmark blocks differ from benchmarks/results/*.json; run python benchmarks/readme.py")
+            return 1
+        return 0
+    README.write_text(new)
+    print(f"wrote the benchmark blocks of {README}: {', '.join(blocks(new))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The README's performance figures come from the benchmarks' JSON, and the benchmarks write it."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_module():
+    spec = importlib.util.spec_from_file_location("bench_readme", ROOT / "benchmarks" / "readme.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_readme_performance_blocks_are_rendered_from_the_committed_results():
+    mod = _readme_module()
+    text = (ROOT / "README.md").read_text()
+    names = set(mod.blocks(text))
+    assert {"env", "eval", "dataset", "train", "soak"} <= names
+    for name in names:
+        assert (ROOT / "benchmarks" / "results" / f"{name}.json").exists(), f"no results for README block {name}"
+    assert mod.rendered(text) == text, "README.md is stale: run python benchmarks/readme.py"
+
+
+def test_bench_env_writes_its_figures(tmp_path):
+    out = tmp_path / "env.json"
+    subprocess.run(
+        [sys.executable, "benchmarks/bench_env.py", "--rounds", "1", "--block-scale", "0.02", "--json", str(out)],
+        cwd=ROOT, check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    figures = json.loads(out.read_text())["figures"]
+    assert figures["speed"]["single, 64x64 dashcam + sensors"]["car_steps_per_s"] > 0
+    assert figures["reset"]["both"]["new_track_ms"] > figures["reset"]["both"]["seen_track_ms"] > 0
+    assert 50 < figures["peak_mb_256_cars"] < 5000
+    rendered = _readme_module().render_env(json.loads(out.read_text()))
+    assert "single, sensors only" in rendered and "reset onto a new procedural track" in rendered
