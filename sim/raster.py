@@ -254,6 +254,7 @@ class Raster:
                 _fill_periodic(self.level(k), tile)
         self.segments = Segments.of(track, params)
         self.drawn = np.zeros(len(self.segments), dtype=bool)
+        self.complete = False  # every segment drawn: nothing left to check
         self._frame32 = None  # (normal, tangent) as float32, made on the first draw
 
     @property
@@ -283,6 +284,8 @@ class Raster:
         When some are missing, those within a further `ahead_m` are drawn too: fewer,
         larger draws cost less per metre of road than many small ones.
         """
+        if self.complete:
+            return 0
         seg = self.segments
         texel = (2 ** (self.params.levels - 1)) * self.m_per_px * 2**0.5  # a far camera pixel reads a coarse texel
         margin = reach.move_m + texel + seg.radius_m
@@ -350,6 +353,7 @@ class Raster:
         w2 = track.width_m / 2
         self.info.ravel()[flat] = 2 * owner_vertex + (ad <= w2)
         self.drawn[segs] = True
+        self.complete = bool(self.drawn.all())
         if not self.colour:
             return
         # Colours depend only on |lateral| and on whether a dash is painted there: look them
@@ -498,6 +502,7 @@ class RasterSet:
                 fresh.info[...] = old.info
                 fresh.texture[...] = old.texture
                 fresh.drawn[...] = old.drawn
+                fresh.complete = old.complete
         return new
 
     @property

@@ -137,6 +137,8 @@ class World:
         so the common case is a handful of array operations.
         """
         if self.n == 1:  # one car: float arithmetic, ~10x cheaper than numpy on 1-element arrays
+            if self.rasters.rasters[0].complete:
+                return
             dx, dy = float(x[0]) - self._checked_x[0], float(y[0]) - self._checked_y[0]
             if dx * dx + dy * dy <= self.reach.move_m**2 and math.cos(float(heading[0]) - self._checked_h[0]) >= self._cos_turn:
                 return
