@@ -10,22 +10,63 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the command, the flag and what was expected."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _int(lo: int, hi: int | None = None):
+    """An argparse type: an integer in [lo, hi]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < lo or (hi is not None and value > hi):
+            raise argparse.ArgumentTypeError(f"expected {lo} to {hi}, got {value}" if hi is not None else f"expected at least {lo}, got {value}")
+        return value
+
+    return parse
+
+
+def _float(lo: float, hi: float | None = None):
+    """An argparse type: a finite number in [lo, hi]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < lo or (hi is not None and value > hi):
+            raise argparse.ArgumentTypeError(f"expected a number from {lo} to {hi}, got {text}" if hi is not None else f"expected a number >= {lo}, got {text}")
+        return value
+
+    return parse
+
+
 def _track_arg(text: str):
-    """A track flag: an integer seed or a path to a JSON track file."""
+    """A track flag: a seed (an integer >= 0) or a path to a JSON track file."""
     try:
-        return int(text)
+        seed = int(text)
     except ValueError:
         return text
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed >= 0 or a JSON track file, got {seed}")
+    return seed
 
 
 def _env_kwargs(args) -> dict:
     kw = dict(camera=args.camera, camera_size=args.camera_size, split=args.split)
-    if args.track is not None:
+    if getattr(args, "track", None) is not None:
         kw["track"] = args.track
     for name in ("observation", "action", "grayscale"):
         if getattr(args, name, None) is not None:
@@ -59,7 +100,7 @@ def cmd_drive(args) -> int:
         raise RuntimeError("drive needs a window and no display was found (set DISPLAY, or run under Xvfb)")
     env = gym.make("DriveLab-v0", render_mode="human", **_env_kwargs(args))
     controls = HumanControls(mode=args.controls)
-    stats = drive(env, controls, record_dir=args.record, max_frames=args.max_frames, record_from_start=not args.no_autostart)
+    stats = drive(env, controls, record_dir=args.record, max_frames=args.max_frames, record_from_start=not args.no_autostart, seed=args.seed)
     env.close()
     msg = f"drove {stats.steps} steps"
     if args.record:
@@ -102,6 +143,11 @@ def cmd_data_info(args) -> int:
     from agent.dataset import Dataset
 
     ds = Dataset(args.dir)
+    if ds.frames == 0:
+        print(f"{ds.root}: 0 episodes, 0 frames (nothing recorded yet)")
+        if args.json:
+            print(json.dumps({"episodes": 0, "frames": 0}))
+        return 0
     fields = ("action", "source") + (("camera",) if ds.env_config.observation != "sensors" else ())
     data = ds.load(fields, skip_bad=args.skip_bad, warn=lambda m: print(f"warning: {m}", file=sys.stderr))
     summary = summarize(ds, data["action"][:, 0], data["source"])
@@ -120,12 +166,15 @@ def cmd_data_info(args) -> int:
     return 0
 
 
-def _add_world_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--track", type=_track_arg, default=None, help="a seed (int) or a JSON track file; default: a random track of --split")
-    p.add_argument("--split", choices=("train", "test"), default="train", help="seed range for random tracks (default: train)")
+def _add_world_flags(p: argparse.ArgumentParser, track: bool = True, seed: bool = True, split: str = "train") -> None:
+    """The flags that shape the world; `track` and `seed` only for commands that use them."""
+    if track:
+        p.add_argument("--track", type=_track_arg, default=None, help="a seed (integer >= 0) or a JSON track file; default: a random track of --split")
+    p.add_argument("--split", choices=("train", "test"), default=split, help=f"seed range for random tracks (default: {split})")
     p.add_argument("--camera", choices=("dashcam", "topdown"), default="dashcam", help="camera mode (default: dashcam)")
-    p.add_argument("--camera-size", type=int, default=64, metavar="PX", help="camera width and height in pixels (default: 64)")
-    p.add_argument("--seed", type=int, default=0, help="seed for the env's random choices (default: 0)")
+    p.add_argument("--camera-size", type=_int(8, 1024), default=64, metavar="PX", help="camera width and height in pixels, 8-1024 (default: 64)")
+    if seed:
+        p.add_argument("--seed", type=_int(0), default=0, help="seed for the env's random choices (default: 0)")
 
 
 BUNDLED_CAMERA_MODEL = Path(__file__).resolve().parent / "assets" / "models" / "camera.pt"
@@ -323,6 +372,9 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
             kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0].replace("None", "").strip("| "), str)
             if f.name in ("crop_top", "threads", "max_frames"):
                 kind = int
+            if f.name in TrainArgs.RANGES:  # checked where the flag enters
+                lo, hi = TrainArgs.RANGES[f.name]
+                kind = _int(lo, hi) if kind is int else _float(lo, hi)
             p.add_argument(flag, type=kind, default=default, choices=choices.get(f.name), help=help_text)
 
 
@@ -354,7 +406,7 @@ def cmd_dagger(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="run_sim.py",
         description="DriveLab: teach a car to drive with deep learning. Each command has its own --help.",
     )
@@ -366,18 +418,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--controls", choices=("keyboard", "mouse", "gamepad"), default="keyboard", help="keyboard (default), mouse (horizontal position over the map steers) or gamepad (axis 0)")
     p.add_argument("--record", default=None, metavar="DIR", help="dataset folder to record into (appends when it exists)")
     p.add_argument("--no-autostart", action="store_true", help="do not record until R is pressed")
-    p.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N steps")
+    p.add_argument("--max-frames", type=_int(1), default=None, metavar="N", help="stop after N steps")
     p.set_defaults(func=cmd_drive)
 
     p = sub.add_parser("record", help="record expert demonstrations headless", description="Record demonstrations by the scripted expert, with DART noise injection (the car executes noisy steering, the label is the expert's clean steering) and optional side cameras.")
-    _add_world_flags(p)
+    _add_world_flags(p, track=False)
     _add_layout_flags(p)
     p.add_argument("--driver", choices=("expert",), default="expert", help="who drives (default: expert)")
-    p.add_argument("--episodes", type=int, default=20, help="episodes, each on its own track of --split (default: 20)")
-    p.add_argument("--steps", type=int, default=1500, help="steps per episode (default: 1500 = 50 s)")
+    p.add_argument("--episodes", type=_int(1), default=20, help="episodes, each on its own track of --split (default: 20)")
+    p.add_argument("--steps", type=_int(1), default=1500, help="steps per episode (default: 1500 = 50 s)")
     p.add_argument("--out", default="data/expert", metavar="DIR", help="dataset folder (appends when it exists; default: data/expert)")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
-    p.add_argument("--dart", type=float, default=0.15, metavar="SIGMA", help="std of the steering noise injected (0: none; default: 0.15)")
+    p.add_argument("--workers", type=_int(1, 64), default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
+    p.add_argument("--dart", type=_float(0.0, 2.0), default=0.15, metavar="SIGMA", help="std of the steering noise injected, 0-2 (0: none; default: 0.15)")
     p.add_argument("--side-cameras", action="store_true", help="add left/right shifted camera frames labelled with the recovering steering")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_record)
@@ -401,16 +453,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dagger", help="DAgger: let the network drive, label its states with the expert, retrain", description="DAgger rounds: the network drives new training tracks (the expert takes each step with probability beta, decaying per round), every visited state is labelled with the expert's steering and appended to --data (source 'dagger'), the network is retrained from its previous weights and evaluated on test tracks. Plain behavioural cloning on the same number of frames runs beside it.")
     p.add_argument("--model", required=True, metavar="START.pt", help="the starting network (trained on --data)")
     p.add_argument("--data", required=True, metavar="DATASET", help="dataset folder the new frames are appended to")
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--episodes", type=int, default=6, help="training tracks driven per round (default: 6)")
-    p.add_argument("--steps", type=int, default=1000, help="steps per episode (default: 1000)")
-    p.add_argument("--beta", type=float, default=0.5, help="chance the expert drives a step in round 1 (default: 0.5)")
-    p.add_argument("--beta-decay", type=float, default=0.5, help="beta multiplier per round (default: 0.5)")
-    p.add_argument("--epochs", type=int, default=6, help="retraining epochs per round (default: 6)")
-    p.add_argument("--tracks", type=int, default=20, help="test tracks per evaluation (default: 20)")
-    p.add_argument("--laps", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--rounds", type=_int(1), default=3, help="DAgger rounds (default: 3)")
+    p.add_argument("--episodes", type=_int(1), default=6, help="training tracks driven per round (default: 6)")
+    p.add_argument("--steps", type=_int(1), default=1000, help="steps per episode (default: 1000)")
+    p.add_argument("--beta", type=_float(0.0, 1.0), default=0.5, help="chance the expert drives a step in round 1, 0-1 (default: 0.5)")
+    p.add_argument("--beta-decay", type=_float(0.0, 1.0), default=0.5, help="beta multiplier per round, 0-1 (default: 0.5)")
+    p.add_argument("--epochs", type=_int(1), default=6, help="retraining epochs per round (default: 6)")
+    p.add_argument("--tracks", type=_int(1), default=20, help="test tracks per evaluation (default: 20)")
+    p.add_argument("--laps", type=_int(1), default=2, help="laps per test track (default: 2)")
+    p.add_argument("--seed", type=_int(0), default=0, help="seed for tracks, noise and training (default: 0)")
+    p.add_argument("--workers", type=_int(1, 64), default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
     p.add_argument("--no-baseline", action="store_true", help="skip the plain behavioural cloning comparison")
     p.add_argument("--out", default="runs/dagger", help="folder for the round models and the table (default: runs/dagger)")
     p.set_defaults(func=cmd_dagger)
@@ -426,34 +478,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, metavar="PATH", help="checkpoint to drive with (default: assets/models/camera.pt)")
     p.add_argument("--driver", choices=("model", "expert"), default="model", help="model (default) or expert")
     p.add_argument("--record", default=None, metavar="DIR", help="record takeover frames to this dataset folder")
-    p.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N steps (default: until closed); headless when there is no display")
+    p.add_argument("--max-frames", type=_int(1), default=None, metavar="N", help="stop after N steps (default: until closed); headless when there is no display")
     p.add_argument("--video", default=None, metavar="FILE", help="save a GIF or MP4 of the run (needs --max-frames)")
-    p.add_argument("--video-every", type=int, default=2, metavar="K", help="keep every K-th frame in the video (default: 2)")
-    p.add_argument("--video-width", type=int, default=800, metavar="PX", help="GIF width in pixels (default: 800)")
+    p.add_argument("--video-every", type=_int(1), default=2, metavar="K", help="keep every K-th frame in the video (default: 2)")
+    p.add_argument("--video-width", type=_int(64, 4096), default=800, metavar="PX", help="GIF width in pixels, 64-4096 (default: 800)")
     p.set_defaults(func=cmd_watch)
 
-    p = sub.add_parser("eval", help="evaluate a network (or the expert) headless on unseen tracks", description="Drive --tracks tracks of --split (default: test, never trained on) or --track-file files, --laps laps each, all at once. Leaving the road puts the car back and counts an intervention. Prints per-episode metrics and a summary: lap completion rate (all laps, no intervention), autonomy %% (PilotNet: 1 - interventions x 6 s / time), interventions per km, lateral offset, speed.")
-    _add_world_flags(p)
-    p.set_defaults(split="test")
+    p = sub.add_parser("eval", help="evaluate a network (or the expert) headless on unseen tracks", description="Drive --tracks tracks of --split (default: test, never trained on) or --track-file files, --laps laps each, all at once. Leaving the road puts the car back and counts an intervention. Prints per-episode metrics and a summary: lap completion rate (all laps, no intervention), autonomy percentage (PilotNet: 1 - interventions x 6 s / time), interventions per km, lateral offset, speed.")
+    _add_world_flags(p, track=False, seed=False, split="test")
     p.add_argument("--model", default=None, metavar="PATH", help="checkpoint to evaluate (default: assets/models/camera.pt)")
     p.add_argument("--driver", choices=("model", "expert"), default="model", help="model (default) or expert")
-    p.add_argument("--tracks", type=int, default=20, metavar="N", help="number of tracks (default: 20; the README's table uses 100)")
+    p.add_argument("--tracks", type=_int(1, 100_000), default=20, metavar="N", help="number of tracks (default: 20; the README's table uses 100)")
     p.add_argument("--track-file", action="append", default=None, metavar="PATH", help="evaluate on this JSON track instead (repeatable)")
-    p.add_argument("--laps", type=int, default=2, help="laps per track (default: 2)")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
+    p.add_argument("--laps", type=_int(1, 100), default=2, help="laps per track, 1-100 (default: 2)")
+    p.add_argument("--workers", type=_int(1, 64), default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
     p.add_argument("--report", default=None, metavar="FILE.json", help='write {"summary": ..., "episodes": [...]}')
     p.add_argument("--plot", default=None, metavar="FILE.png", help="trajectories coloured by lateral offset over the track outlines, worst first")
     p.add_argument("--video", default=None, metavar="FILE", help="GIF or MP4 of the first episode with the HUD")
-    p.add_argument("--video-every", type=int, default=3, metavar="K", help="keep every K-th frame (default: 3)")
-    p.add_argument("--video-frames", type=int, default=300, metavar="N", help="at most N frames in the video (default: 300)")
-    p.add_argument("--video-width", type=int, default=800, metavar="PX", help="GIF width in pixels (default: 800)")
+    p.add_argument("--video-every", type=_int(1), default=3, metavar="K", help="keep every K-th frame (default: 3)")
+    p.add_argument("--video-frames", type=_int(1), default=300, metavar="N", help="at most N frames in the video (default: 300)")
+    p.add_argument("--video-width", type=_int(64, 4096), default=800, metavar="PX", help="GIF width in pixels, 64-4096 (default: 800)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("snapshot", help="save a rendered frame and the camera views as PNG (headless)", description="Drive the expert for --steps steps, then save the window picture and the dashcam/top-down camera views.")
     _add_world_flags(p)
     p.add_argument("--out", default="snapshot.png", help="PNG file for the window picture; the camera views go beside it as *_camera.png")
-    p.add_argument("--steps", type=int, default=90, help="steps the expert drives before the picture (default: 90)")
+    p.add_argument("--steps", type=_int(0), default=90, help="steps the expert drives before the picture (default: 90)")
     p.set_defaults(func=cmd_snapshot)
     return parser
 

@@ -28,7 +28,7 @@ class DriveStats:
     messages: list = field(default_factory=list)
 
 
-def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None = None, record_from_start: bool = True, before_frame=None, say=print) -> DriveStats:
+def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None = None, record_from_start: bool = True, before_frame=None, say=print, seed: int | None = None) -> DriveStats:
     """Run the drive loop until Esc, window close, or `max_frames` steps.
 
     Args:
@@ -45,7 +45,7 @@ def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None 
     recording = writer is not None and record_from_start
     paused = False
     episode = None
-    obs, info = env.reset()
+    obs, info = env.reset(seed=seed)  # later episodes continue the seeded sequence of tracks
     controls.reset()
 
     def close_episode(save: bool) -> None:

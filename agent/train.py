@@ -12,6 +12,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ from agent.dataset import Dataset, DatasetError, config_differences
 from models import checkpoint
 from models.nets import DEFAULT_CAMERA_ARCH, DEFAULT_SENSOR_ARCH, DrivingNet, parse
 from models.preprocess import input_spec_for, preprocess
+from sim.config import check_int, check_real
 
 
 @dataclass
@@ -74,6 +76,28 @@ class TrainArgs:
     max_frames: int | None = None
     """use at most this many training frames (seeded choice), for quick experiments"""
 
+    # (lowest, highest) of each number; None: no bound. The CLI checks flags against these too.
+    RANGES: ClassVar[dict] = {
+        "bins": (2, 1001), "epochs": (1, None), "batch_size": (1, 1 << 20), "lr": (1e-12, 10.0),
+        "momentum": (0.0, 0.999), "weight_decay": (0.0, 1.0), "seed": (0, None), "val_frac": (0.0, 0.9),
+        "patience": (1, None), "jitter": (0.0, 1.0), "crop_top": (0, None), "takeover_weight": (0.0, 1000.0),
+        "threads": (1, 1024), "max_frames": (1, None),
+    }  # fmt: skip
+
+    def __post_init__(self) -> None:
+        for name, (lo, hi) in self.RANGES.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(lo, int):
+                check_int(name, value, lo, hi)
+            else:
+                check_real(name, value, lo)
+                if hi is not None and value > hi:
+                    raise ValueError(f"{name}={value}: expected a number from {lo} to {hi}")
+        if self.arch is not None and not self.arch.strip():
+            raise ValueError("arch='': expected a preset (pilotnet, tiny, alvinn, mlp) or a layer spec")
+
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
@@ -88,6 +112,11 @@ def load_datasets(paths: list[str], fields: tuple[str, ...], warn=print):
     if not paths:
         raise ValueError("give at least one dataset folder")
     sets = [Dataset(p) for p in paths]
+    for d in [d for d in sets if d.frames == 0]:
+        warn(f"{d.root}: 0 frames recorded, skipped")
+    sets = [d for d in sets if d.frames > 0]
+    if not sets:
+        raise DatasetError(f"no frames to train on in {', '.join(paths)}")
     for other in sets[1:]:
         diff = config_differences(sets[0].manifest["env"], other.manifest["env"])
         if diff:
@@ -102,15 +131,33 @@ def load_datasets(paths: list[str], fields: tuple[str, ...], warn=print):
     return data, sets[0].env_config, identity
 
 
+VAL_BLOCK_FRAMES = 300  # one episode alone is split into blocks this long (10 s)
+VAL_GAP_FRAMES = 30  # frames this close to a held-out block are left out of training (1 s)
+
+
 def split_by_episode(episode: np.ndarray, val_frac: float, rng: np.random.Generator):
-    """Boolean masks (train, val): whole episodes go to one side, neighbours never leak."""
+    """Boolean masks (train, val): whole episodes go to one side, neighbours never leak.
+
+    A dataset of one episode (a single long drive, or one killed mid-recording) is split
+    in time instead: whole blocks of VAL_BLOCK_FRAMES are held out, and the frames within
+    VAL_GAP_FRAMES of them are used by neither side.
+    """
     ids = np.unique(episode)
-    if len(ids) < 2:
-        raise ValueError(f"validation needs whole episodes, and the data has {len(ids)}; record at least 2")
-    n_val = min(len(ids) - 1, max(1, int(round(val_frac * len(ids)))))
-    val_ids = rng.choice(ids, n_val, replace=False)
-    val = np.isin(episode, val_ids)
-    return ~val, val
+    if len(ids) >= 2:
+        n_val = min(len(ids) - 1, max(1, int(round(val_frac * len(ids)))))
+        val = np.isin(episode, rng.choice(ids, n_val, replace=False))
+        return ~val, val
+    blocks = len(episode) // VAL_BLOCK_FRAMES
+    if blocks < 2:
+        raise ValueError(f"validation needs 2 episodes, or one of at least {2 * VAL_BLOCK_FRAMES} frames; the data has 1 episode of {len(episode)} frames")
+    n_val = min(blocks - 1, max(1, int(round(val_frac * blocks))))
+    block = np.minimum(np.arange(len(episode)) // VAL_BLOCK_FRAMES, blocks - 1)  # the tail joins the last block
+    val = np.isin(block, rng.choice(blocks, n_val, replace=False))
+    edges = np.flatnonzero(np.diff(val.astype(np.int8))) + 1  # where held-out blocks begin and end
+    near = np.zeros(len(episode), dtype=bool)
+    for e in edges:
+        near[max(0, e - VAL_GAP_FRAMES) : e + VAL_GAP_FRAMES] = True
+    return ~val & ~near, val
 
 
 def soft_bin_targets(steer: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:

@@ -44,6 +44,16 @@ def build_model(meta: dict) -> DrivingNet:
     return DrivingNet(spec.network_inputs(), meta.get("camera_arch"), meta.get("sensor_arch"), meta["head"], meta.get("bins", 21))
 
 
+def _reason(e: Exception, limit: int = 100) -> str:
+    """An exception as a short clause: its type and first line, cut at a word."""
+    text = (str(e).strip().splitlines() or [""])[0]
+    if "weights_only" in str(e) or "Weights only load failed" in text:
+        text = "it holds Python objects beyond tensors, which safe loading refuses"
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " ..."
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
 def load(path: str | Path, device: str = "cpu") -> tuple[DrivingNet, dict]:
     """(model in eval mode, meta); raises CheckpointError for missing, foreign or corrupt files."""
     path = Path(path)
@@ -52,7 +62,7 @@ def load(path: str | Path, device: str = "cpu") -> tuple[DrivingNet, dict]:
     try:
         payload = torch.load(path, map_location=device, weights_only=True)
     except Exception as e:  # torch raises many types for damaged files
-        raise CheckpointError(f"{path}: corrupt or not a checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+        raise CheckpointError(f"{path}: corrupt or not a checkpoint ({_reason(e)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a DriveLab checkpoint")
     if payload.get("version") != VERSION:
@@ -62,9 +72,12 @@ def load(path: str | Path, device: str = "cpu") -> tuple[DrivingNet, dict]:
         model = build_model(meta)
         model.load_state_dict(payload["state_dict"])
     except Exception as e:
-        raise CheckpointError(f"{path}: damaged checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+        raise CheckpointError(f"{path}: damaged checkpoint ({_reason(e)})") from None
+    bad = [name for name, t in model.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad:
+        raise CheckpointError(f"{path}: weights are not finite (NaN or inf in {bad[0]}{' and more' if len(bad) > 1 else ''}); it cannot drive or be trained further")
     model.to(device).eval()
-    # frames arrive as (B, H, W, C) bytes, so NHWC convolutions avoid a layout change (2.4x on a CPU)
+    # frames arrive as (B, H, W, C) bytes, so NHWC convolutions avoid a layout change (faster on CPUs)
     model.to(memory_format=torch.channels_last)
     return model, meta
 

@@ -75,3 +75,18 @@ def test_resume_continues_from_weights(tmp_path, expert_data):
     first = train(TrainArgs(datasets=[expert_data], arch="tiny", epochs=2, out=str(tmp_path / "a.pt"), threads=2), progress=False, log=lambda *a: None)
     again = train(TrainArgs(datasets=[expert_data], arch="tiny", epochs=1, resume=str(tmp_path / "a.pt"), out=str(tmp_path / "b.pt"), threads=2), progress=False, log=lambda *a: None)
     assert again["history"][0]["val_loss"] < first["history"][0]["val_loss"]
+
+
+def test_one_episode_is_split_in_time_blocks_with_a_gap():
+    from agent.train import VAL_BLOCK_FRAMES, VAL_GAP_FRAMES, split_by_episode
+
+    episode = np.zeros(10 * VAL_BLOCK_FRAMES + 17, dtype=np.int32)
+    train_mask, val_mask = split_by_episode(episode, 0.2, np.random.default_rng(0))
+    assert not (train_mask & val_mask).any()
+    assert val_mask.sum() == 2 * VAL_BLOCK_FRAMES or val_mask.sum() == 2 * VAL_BLOCK_FRAMES + 17  # two whole blocks
+    val_at = np.flatnonzero(val_mask)
+    train_at = np.flatnonzero(train_mask)
+    gap = np.abs(train_at[:, None] - val_at[None, :]).min()
+    assert gap > VAL_GAP_FRAMES  # no training frame within a second of a held-out one
+    with pytest.raises(ValueError, match="one of at least"):
+        split_by_episode(np.zeros(VAL_BLOCK_FRAMES, dtype=np.int32), 0.2, np.random.default_rng(0))

@@ -1,0 +1,93 @@
+"""Bad input on the command line: one line naming the flag or file, exit code 2, no traceback."""
+
+import pytest
+
+import run_sim
+
+BAD = [
+    ("eval --tracks 0", "--tracks"),
+    ("eval --tracks -3", "--tracks"),
+    ("eval --laps 0", "--laps"),
+    ("eval --laps -1", "--laps"),
+    ("eval --workers 0", "--workers"),
+    ("eval --camera-size 100000", "--camera-size"),
+    ("eval --camera-size 4", "--camera-size"),
+    ("eval --video-every 0", "--video-every"),
+    ("eval --video-frames 0", "--video-frames"),
+    ("eval --split val", "--split"),
+    ("eval --track 5", "--track"),  # eval takes --tracks N or --track-file PATH
+    ("eval --seed 9", "--seed"),  # eval draws no random choices
+    ("dagger --model m.pt --data d --tracks 0", "--tracks"),
+    ("dagger --model m.pt --data d --beta 1.5", "--beta"),
+    ("record --dart nan", "--dart"),
+    ("record --dart -1", "--dart"),
+    ("record --episodes 0", "--episodes"),
+    ("record --steps 0", "--steps"),
+    ("record --track 5", "--track"),  # record draws its tracks from --split
+    ("drive --max-frames 0", "--max-frames"),
+    ("drive --seed -1", "--seed"),
+    ("watch --video-every 0", "--video-every"),
+    ("watch --track -5", "--track"),
+    ("watch --max-frames 0", "--max-frames"),
+    ("snapshot --steps -1", "--steps"),
+    ("train d --epochs 0", "--epochs"),
+    ("train d --epochs -1", "--epochs"),
+    ("train d --batch-size 0", "--batch-size"),
+    ("train d --bins 1", "--bins"),
+    ("train d --lr nan", "--lr"),
+    ("train d --lr 0", "--lr"),
+    ("train d --val-frac 2", "--val-frac"),
+    ("train d --threads 0", "--threads"),
+    ("train d --momentum -0.5", "--momentum"),
+]
+
+
+def run(argv, capsys):
+    try:
+        code = run_sim.main(argv)
+    except SystemExit as e:  # argparse refuses the flag before the command runs
+        code = e.code
+    out = capsys.readouterr()
+    run.out = out.out
+    return code, out.err.strip()
+
+
+@pytest.mark.parametrize("line, named", BAD, ids=[b[0] for b in BAD])
+def test_bad_flag_is_one_line_naming_it(line, named, capsys):
+    code, err = run(line.split(), capsys)
+    assert code == 2
+    assert "\n" not in err and "Traceback" not in err
+    assert named in err
+
+
+def test_empty_arch_names_it(capsys):
+    code, err = run(["train", "d", "--arch", ""], capsys)
+    assert code == 2 and "arch" in err and "\n" not in err
+
+
+def test_checkpoint_files_that_are_empty_nan_or_foreign(tmp_path, capsys):
+    import torch
+
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
+    payload = torch.load("assets/models/camera.pt", weights_only=True)
+    state = dict(payload["state_dict"])
+    name = next(k for k, v in state.items() if v.is_floating_point())
+    state[name] = state[name] * float("nan")
+    torch.save({**payload, "state_dict": state}, tmp_path / "nan.pt")
+    torch.save({"x": object()}, tmp_path / "pickle.pt")
+    for path, words in ((empty, "corrupt or not a checkpoint"), (tmp_path / "nan.pt", f"not finite (NaN or inf in {name}"), (tmp_path / "pickle.pt", "safe loading refuses")):
+        code, err = run(["eval", "--model", str(path), "--tracks", "1", "--workers", "1", "--quiet"], capsys)
+        assert code == 2 and str(path) in err and words in err and "\n" not in err, err
+
+
+def test_empty_dataset_says_zero_and_train_skips_it(tmp_path, capsys):
+    from agent.dataset import DatasetWriter
+    from sim.config import EnvConfig
+
+    empty = tmp_path / "empty"
+    DatasetWriter(empty, EnvConfig())
+    code, _ = run(["data", "info", str(empty)], capsys)
+    assert code == 0 and "0 episodes, 0 frames" in run.out
+    code, err = run(["train", str(empty), "--epochs", "1", "--quiet"], capsys)
+    assert code == 2 and "no frames to train on" in err
