@@ -141,6 +141,7 @@ class DatasetWriter:
         `frames` counts every row (side-camera frames too); `steps` only the driven ones.
         """
         entry["chunks"].append(name)
+        entry.setdefault("chunk_frames", []).append(frames)
         entry["frames"] += frames
         entry["steps"] = entry.get("steps", 0) + steps
         entry["duration_s"] = round(entry["steps"] * self.env["dt_s"], 3)
@@ -268,6 +269,13 @@ def read_manifest(root: str | Path) -> dict:
     return manifest
 
 
+def _chunk_rows(path: Path, chunk: dict) -> int:
+    rows = {len(v) for v in chunk.values()}
+    if len(rows) > 1:
+        raise DatasetError(f"{path}: its arrays disagree on the number of rows ({sorted(rows)})")
+    return rows.pop() if rows else 0
+
+
 def _read_chunk(path: Path, fields) -> dict[str, np.ndarray]:
     try:
         with np.load(path) as z:
@@ -292,10 +300,46 @@ class Dataset:
         self.manifest = read_manifest(self.root)
         self.env_config = EnvConfig.from_dict(self.manifest["env"])
         self.episodes = self.manifest["episodes"]
+        self.unlisted = self._tidy()
+
+    def _tidy(self) -> list[str]:
+        """Remove `.tmp` files a killed writer left; return chunks the manifest does not list.
+
+        A `.tmp` is only ever a file being written, never a finished one (writers rename
+        it when done), so it is safe to delete once no writer is running; readers open a
+        dataset after recording, and a `.tmp` younger than a minute is left alone.
+        """
+        import time
+
+        for tmp in self.root.glob("**/*.tmp"):
+            try:
+                if time.time() - tmp.stat().st_mtime > 60:
+                    tmp.unlink()
+            except OSError:
+                pass
+        listed = {name for e in self.episodes for name in e["chunks"]}
+        return sorted(str(p.relative_to(self.root)) for p in self.root.glob("ep*/chunk*.npz") if str(p.relative_to(self.root)) not in listed)
 
     @property
     def frames(self) -> int:
         return sum(e["frames"] for e in self.episodes)
+
+    def _check_chunk(self, path: Path, chunk: dict, fields, entry: dict, k: int) -> int:
+        """Rows of a chunk, checked against the manifest; DatasetError naming it if wrong."""
+        missing = [f for f in fields if f not in chunk and f in ("action", "camera", "sensors") and self._records(f)]
+        if missing:
+            raise DatasetError(f"{path}: lacks {', '.join(missing)}; is it a chunk of another dataset?")
+        rows = _chunk_rows(path, chunk)
+        expected = entry.get("chunk_frames")
+        if expected is not None and k < len(expected) and rows != expected[k]:
+            raise DatasetError(f"{path}: holds {rows} frames, the manifest lists {expected[k]}")
+        return rows
+
+    def _records(self, field: str) -> bool:
+        """Whether every chunk of this dataset holds `field`."""
+        if field == "action":
+            return True
+        return field in {"both": ("camera", "sensors"), "camera": ("camera",), "sensors": ("sensors",)}[self.env_config.observation]
 
     def load(self, fields=("camera", "sensors", "action"), episodes=None, skip_bad: bool = False, warn=print) -> dict[str, np.ndarray]:
         """Load the chosen fields of the chosen episodes into single arrays.
@@ -306,26 +350,34 @@ class Dataset:
         reported through `warn` and left out.
         """
         chosen = range(len(self.episodes)) if episodes is None else episodes
-        plan = [(i, self.root / name) for i in chosen for name in self.episodes[i]["chunks"]]
+        if self.unlisted:
+            warn(f"{self.root}: {len(self.unlisted)} chunk file(s) the manifest does not list were left out ({', '.join(self.unlisted[:3])})")
+        plan = [(i, k, self.root / name) for i in chosen for k, name in enumerate(self.episodes[i]["chunks"])]
         total = sum(self.episodes[i]["frames"] for i in chosen)
         out: dict[str, np.ndarray] = {}
         episode = np.empty(total, dtype=np.int32)
         n = 0
-        for i, path in plan:
+        skipped = 0
+        for i, k, path in plan:
             try:
                 chunk = _read_chunk(path, fields)
+                m = self._check_chunk(path, chunk, fields, self.episodes[i], k)
+                for f, v in chunk.items():
+                    if f not in out:
+                        out[f] = np.empty((total,) + v.shape[1:], dtype=v.dtype)
+                    if v.shape[1:] != out[f].shape[1:] or n + m > total:
+                        raise DatasetError(f"{path}: {f} has shape {v.shape[1:]} where other chunks have {out[f].shape[1:]}, or more rows than the manifest lists")
+                    out[f][n : n + m] = v
             except DatasetError as e:
                 if not skip_bad:
                     raise
                 warn(f"skipping {e}")
+                skipped += 1
                 continue
-            m = len(next(iter(chunk.values()))) if chunk else 0
-            for k, v in chunk.items():
-                if k not in out:
-                    out[k] = np.empty((total,) + v.shape[1:], dtype=v.dtype)
-                out[k][n : n + m] = v
             episode[n : n + m] = i
             n += m
+        if skipped:
+            warn(f"{self.root}: skipped {skipped} bad chunk(s) of {len(plan)}; {n:,} of {total:,} frames loaded")
         result = {k: v[:n] for k, v in out.items()}
         result["episode"] = episode[:n]
         return result

@@ -75,6 +75,8 @@ class TrainArgs:
     """CPU threads; default: the cores there are"""
     max_frames: int | None = None
     """use at most this many training frames (seeded choice), for quick experiments"""
+    skip_bad: bool = False
+    """skip truncated or corrupt chunks (each is reported, and the frames left are counted) instead of stopping"""
 
     # (lowest, highest) of each number; None: no bound. The CLI checks flags against these too.
     RANGES: ClassVar[dict] = {
@@ -107,7 +109,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def load_datasets(paths: list[str], fields: tuple[str, ...], warn=print):
+def load_datasets(paths: list[str], fields: tuple[str, ...], warn=print, skip_bad: bool = False):
     """Load several datasets that share one env layout; episode ids are made unique."""
     if not paths:
         raise ValueError("give at least one dataset folder")
@@ -121,7 +123,7 @@ def load_datasets(paths: list[str], fields: tuple[str, ...], warn=print):
         diff = config_differences(sets[0].manifest["env"], other.manifest["env"])
         if diff:
             raise DatasetError(f"{other.root}: recorded with a different env than {sets[0].root}: {', '.join(diff[:3])}")
-    parts = [d.load(fields, warn=warn) for d in sets]
+    parts = [d.load(fields, warn=warn, skip_bad=skip_bad) for d in sets]
     offset = 0
     for part, d in zip(parts, sets):
         part["episode"] = part["episode"] + offset
@@ -241,7 +243,7 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
 
     # ---- data: one uint8 tensor of frames, batches by indexing
     keys = ("camera", "sensors") if args.model == "both" else (args.model,)
-    data, env_config, identity = load_datasets(args.datasets, keys + ("action", "source", "off_road"), warn=log)
+    data, env_config, identity = load_datasets(args.datasets, keys + ("action", "source", "off_road"), warn=log, skip_bad=args.skip_bad)
     for k in keys:
         if k not in data:
             raise DatasetError(f"{args.datasets[0]}: has no {k} frames (recorded with observation={env_config.observation}); use --model {'sensors' if k == 'camera' else 'camera'}")

@@ -70,7 +70,8 @@ def test_corrupt_chunk_named_and_skippable(tmp_path):
     assert str(chunk) in str(e.value) and "\n" not in str(e.value)
     warnings = []
     rest = Dataset(root).load(skip_bad=True, warn=warnings.append)
-    assert len(rest["action"]) == 30 and len(warnings) == 1 and str(chunk) in warnings[0]
+    assert len(rest["action"]) == 30 and len(warnings) == 2 and str(chunk) in warnings[0]
+    assert "skipped 1 bad chunk(s) of 2; 30 of 70 frames loaded" in warnings[1]  # counted
 
 
 def test_not_a_dataset(tmp_path):
@@ -87,7 +88,7 @@ def test_not_a_dataset(tmp_path):
 def test_sigkill_mid_episode_leaves_every_completed_chunk(tmp_path):
     root = tmp_path / "d"
     proc = subprocess.Popen(
-        [sys.executable, "run_sim.py", "record", "--episodes", "1", "--steps", "100000", "--workers", "1", "--out", str(root), "--quiet", "--track", "3"],
+        [sys.executable, "run_sim.py", "record", "--episodes", "1", "--steps", "100000", "--workers", "1", "--out", str(root), "--quiet"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -127,3 +128,38 @@ def test_load_memory_is_about_the_raw_size(tmp_path):
     # the data, plus about two chunks in flight: a constant that vanishes on big datasets
     assert peak <= raw + 2.2 * raw / 6
     assert peak <= 1.5 * raw
+
+
+def test_a_chunk_that_disagrees_with_the_manifest_is_named(tmp_path):
+    """A chunk from another dataset, or with fewer rows than listed, is never silently dropped."""
+    root = tmp_path / "d"
+    record_random(root, 40)
+    record_random(root, 30, seed=1)
+    first, second = (root / e["chunks"][0] for e in Dataset(root).episodes)
+    first.write_bytes(second.read_bytes())  # 30 rows where the manifest lists 40
+    with pytest.raises(DatasetError) as e:
+        Dataset(root).load()
+    assert str(first) in str(e.value) and "holds 30 frames, the manifest lists 40" in str(e.value)
+    np.savez(first, other=np.zeros(40))  # an .npz of something else
+    with pytest.raises(DatasetError, match="lacks camera, sensors, action; is it a chunk of another dataset"):
+        Dataset(root).load()
+
+
+def test_opening_a_dataset_removes_stale_tmp_files_and_warns_of_unlisted_chunks(tmp_path):
+    import os
+    import shutil
+
+    root = tmp_path / "d"
+    record_random(root, 40)
+    chunk = root / Dataset(root).episodes[0]["chunks"][0]
+    stale = chunk.with_name("chunk0001.npz.tmp")
+    stale.write_bytes(b"half written")
+    os.utime(stale, (1, 1))  # long ago: its writer is gone
+    stray = root / "ep000009"
+    stray.mkdir()
+    shutil.copy(chunk, stray / "chunk0000.npz")
+    ds = Dataset(root)
+    assert not stale.exists()
+    warnings = []
+    ds.load(warn=warnings.append)
+    assert any("ep000009/chunk0000.npz" in w and "does not list" in w for w in warnings)
