@@ -191,24 +191,6 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("SDL_VIDEODRIVER")) or sys.platform in ("win32", "darwin")
 
 
-def _save_video(path: str, frames: list, fps: float, width: int = 800) -> None:
-    """GIF (scaled to at most `width` px wide, to stay small) or MP4 (full size, needs imageio-ffmpeg)."""
-    import imageio.v3 as iio
-    import numpy as np
-
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    if str(path).lower().endswith(".gif"):
-        from PIL import Image
-
-        h, w = frames[0].shape[:2]
-        if w > width:
-            size = (width, int(h * width / w))
-            frames = [np.asarray(Image.fromarray(f).resize(size, Image.LANCZOS)) for f in frames]
-        iio.imwrite(path, np.stack(frames), duration=1000 / fps, loop=0)
-    else:
-        iio.imwrite(path, np.stack(frames), fps=fps)
-
-
 def cmd_watch(args) -> int:
     import gymnasium as gym
 
@@ -238,7 +220,9 @@ def cmd_watch(args) -> int:
         if args.record:
             print(f"recorded {stats.recorded} takeover frames to {args.record}")
     if args.video and frames:
-        _save_video(args.video, frames, 30 / args.video_every, args.video_width)
+        from agent.video import save_video
+
+        save_video(args.video, frames, 30 / args.video_every, args.video_width)
         print(f"wrote {args.video} ({len(frames)} frames)")
     return 0
 
@@ -277,7 +261,9 @@ def cmd_eval(args) -> int:
         steps = int(result.episodes[0]["seconds"] / env.unwrapped.config.dt_s)
         _, frames = watch(env, policy, max_frames=min(steps, args.video_frames * args.video_every), frame_every=args.video_every)
         env.close()
-        _save_video(args.video, frames, 30 / args.video_every, args.video_width)
+        from agent.video import save_video
+
+        save_video(args.video, frames, 30 / args.video_every, args.video_width, progress=not args.quiet)
         print(f"wrote {args.video} ({len(frames)} frames of the first episode)")
     return 0
 
@@ -384,7 +370,7 @@ def cmd_lecture(args) -> int:
     import time
 
     start = time.perf_counter()
-    results = Lecture(args.out, quick=args.quick).run()
+    results = Lecture(args.out, quick=args.quick, log=lambda m: print(m, flush=True)).run()
     cols = ["name", "parameters", "train_s", "val_steer_error", "lap_completion", "autonomy_pct"]
     for name, rows in results.items():
         print(f"\n## {name}\n" + markdown_table(rows, cols))
@@ -479,9 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--driver", choices=("model", "expert"), default="model", help="model (default) or expert")
     p.add_argument("--record", default=None, metavar="DIR", help="record takeover frames to this dataset folder")
     p.add_argument("--max-frames", type=_int(1), default=None, metavar="N", help="stop after N steps (default: until closed); headless when there is no display")
-    p.add_argument("--video", default=None, metavar="FILE", help="save a GIF or MP4 of the run (needs --max-frames)")
+    p.add_argument("--video", default=None, metavar="FILE", help="save an MP4 (.mp4) or GIF (.gif) of the run (needs --max-frames)")
     p.add_argument("--video-every", type=_int(1), default=2, metavar="K", help="keep every K-th frame in the video (default: 2)")
-    p.add_argument("--video-width", type=_int(64, 4096), default=800, metavar="PX", help="GIF width in pixels, 64-4096 (default: 800)")
+    p.add_argument("--video-width", type=_int(64, 4096), default=None, metavar="PX", help="video width in pixels, 64-4096 (default: 480 for a GIF, full size for an MP4)")
     p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("eval", help="evaluate a network (or the expert) headless on unseen tracks", description="Drive --tracks tracks of --split (default: test, never trained on) or --track-file files, --laps laps each, all at once. Leaving the road puts the car back and counts an intervention. Prints per-episode metrics and a summary: lap completion rate (all laps, no intervention), autonomy percentage (PilotNet: 1 - interventions x 6 s / time), interventions per km, lateral offset, speed.")
@@ -494,10 +480,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_int(1, 64), default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
     p.add_argument("--report", default=None, metavar="FILE.json", help='write {"summary": ..., "episodes": [...]}')
     p.add_argument("--plot", default=None, metavar="FILE.png", help="trajectories coloured by lateral offset over the track outlines, worst first")
-    p.add_argument("--video", default=None, metavar="FILE", help="GIF or MP4 of the first episode with the HUD")
+    p.add_argument("--video", default=None, metavar="FILE", help="MP4 (.mp4) or GIF (.gif) of the first episode with the HUD")
     p.add_argument("--video-every", type=_int(1), default=3, metavar="K", help="keep every K-th frame (default: 3)")
     p.add_argument("--video-frames", type=_int(1), default=300, metavar="N", help="at most N frames in the video (default: 300)")
-    p.add_argument("--video-width", type=_int(64, 4096), default=800, metavar="PX", help="GIF width in pixels, 64-4096 (default: 800)")
+    p.add_argument("--video-width", type=_int(64, 4096), default=None, metavar="PX", help="video width in pixels, 64-4096 (default: 480 for a GIF, full size for an MP4)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_eval)
 

@@ -67,20 +67,27 @@ class Lecture:
         self.b = Budget.of(quick)
         self.quick = quick
         self.log = log
+        self._start = time.perf_counter()
         self.work = self.out / "work"  # datasets and checkpoints (not committed)
         self.config = EnvConfig()
         self.tracks = eval_tracks(self.b.eval_tracks, "test")
 
     # ---------------------------------------------------------------- plumbing
+    def say(self, what: str) -> None:
+        """A progress line with the time since the start (the whole run takes minutes)."""
+        self.log(f"[{time.perf_counter() - self._start:6.0f} s] {what}")
+
     def dataset(self, name: str, episodes: int, dart: float, side: bool) -> str:
         path = self.work / "data" / name
         if not (path / "dataset.json").exists():
+            self.say(f"recording {episodes} expert episodes ({name})")
             record_expert(path, self.config, RecordSettings(episodes=episodes, steps=self.b.steps, seed=7, dart_sigma=dart, side_cameras=side, workers=2))
         return str(path)
 
     def fit(self, name: str, data: str, **kw) -> dict:
         out = self.work / "models" / f"{name}.pt"
         params = {"epochs": self.b.epochs, **kw}
+        self.say(f"training {name} ({params['epochs']} epochs)")
         args = TrainArgs(datasets=[data], out=str(out), seed=0, patience=params["epochs"], **params)
         start = time.perf_counter()
         summary = train(args, progress=False, log=lambda *a: None)
@@ -93,6 +100,7 @@ class Lecture:
 
     def row(self, name: str, summary: dict, extra: dict | None = None) -> dict:
         drive = self.drive(summary["path"])
+        self.say(f"{name}: lap completion {drive['lap_completion_rate'] * 100:.0f}% on {len(self.tracks)} test tracks")
         return {
             "name": name,
             **(extra or {}),

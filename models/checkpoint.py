@@ -46,7 +46,10 @@ def build_model(meta: dict) -> DrivingNet:
 
 def _reason(e: Exception, limit: int = 100) -> str:
     """An exception as a short clause: its type and first line, cut at a word."""
-    text = (str(e).strip().splitlines() or [""])[0]
+    lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()] or [""]
+    # load_state_dict's first line is a header; the next names the weight ("size mismatch for camera.0.weight: ...")
+    text = lines[1] if lines[0].startswith("Error(s) in loading state_dict") and len(lines) > 1 else lines[0]
+    text = text.replace("copying a param with shape torch.Size(", "checkpoint ").replace("from checkpoint, the shape in current model is torch.Size(", "vs network ")
     if "weights_only" in str(e) or "Weights only load failed" in text:
         text = "it holds Python objects beyond tensors, which safe loading refuses"
     if len(text) > limit:

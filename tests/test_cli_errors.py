@@ -76,7 +76,12 @@ def test_checkpoint_files_that_are_empty_nan_or_foreign(tmp_path, capsys):
     state[name] = state[name] * float("nan")
     torch.save({**payload, "state_dict": state}, tmp_path / "nan.pt")
     torch.save({"x": object()}, tmp_path / "pickle.pt")
-    for path, words in ((empty, "corrupt or not a checkpoint"), (tmp_path / "nan.pt", f"not finite (NaN or inf in {name}"), (tmp_path / "pickle.pt", "safe loading refuses")):
+    import json
+
+    meta = json.loads(payload["meta"])
+    torch.save({**payload, "meta": json.dumps({**meta, "camera_arch": "tiny"})}, tmp_path / "shape.pt")  # weights of another network
+    cases = ((empty, "corrupt or not a checkpoint"), (tmp_path / "nan.pt", f"not finite (NaN or inf in {name}"), (tmp_path / "pickle.pt", "safe loading refuses"), (tmp_path / "shape.pt", '"camera.'))
+    for path, words in cases:
         code, err = run(["eval", "--model", str(path), "--tracks", "1", "--workers", "1", "--quiet"], capsys)
         assert code == 2 and str(path) in err and words in err and "\n" not in err, err
 
