@@ -266,7 +266,24 @@ def read_manifest(root: str | Path) -> dict:
         raise DatasetError(f"{path}: unreadable manifest ({e})") from None
     if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA or "episodes" not in manifest:
         raise DatasetError(f"{path}: not a schema-{SCHEMA} DriveLab manifest")
+    episodes = manifest["episodes"]
+    if not isinstance(episodes, list) or not all(_valid_entry(e) for e in episodes):
+        raise DatasetError(f"{path}: damaged manifest (each episode needs an id, a frame count and a list of chunks)")
+    try:
+        EnvConfig.from_dict(manifest["env"])
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise DatasetError(f"{path}: damaged manifest: its env is not a DriveLab config ({type(e).__name__})") from None
     return manifest
+
+
+def _valid_entry(e) -> bool:
+    return (
+        isinstance(e, dict)
+        and isinstance(e.get("id"), str)
+        and isinstance(e.get("frames"), int) and not isinstance(e.get("frames"), bool) and e["frames"] >= 0
+        and isinstance(e.get("chunks"), list)
+        and all(isinstance(c, str) and not c.startswith("/") and ".." not in c.split("/") for c in e["chunks"])  # inside the folder
+    )  # fmt: skip
 
 
 def _chunk_rows(path: Path, chunk: dict) -> int:

@@ -46,7 +46,10 @@ class NeuralPolicy:
         x = preprocess(obs, self.spec, self.device)
         out = self.model(**x)
         self.last_output = out
-        return self.model.steering(out).cpu().numpy()
+        steer = self.model.steering(out).cpu().numpy()
+        if not np.isfinite(steer).all():
+            raise ValueError(f"{self.path}: the network's steering is not a finite number (NaN or inf); retrain it or use another model")
+        return steer
 
     def act(self, obs: dict) -> np.ndarray:
         steer = float(self.steer_batch(obs)[0])

@@ -63,6 +63,10 @@ def resolve_arch(arch: str) -> str:
     return PRESETS.get(arch.strip(), arch)
 
 
+MAX_PARAMETERS = 20_000_000  # PilotNet has ~100k; far more would take days per epoch on a laptop
+MAX_SIZE = 4096  # features, neurons, kernel sizes and strides above this are surely typos (and would exhaust memory)
+
+
 def parse(spec: str) -> list[Layer]:
     """Parse a spec string (or preset name) into layers; raises SpecError with the position."""
     spec = resolve_arch(spec)
@@ -83,6 +87,8 @@ def parse(spec: str) -> list[Layer]:
             raise SpecError(f"layer {len(layers) + 1} {tok!r}: {kind} takes {lo}{'-' + str(hi) if hi != lo else ''} arguments")
         if kind != "dropout" and any(a <= 0 or not float(a).is_integer() for a in args):
             raise SpecError(f"layer {len(layers) + 1} {tok!r}: sizes must be positive whole numbers")
+        if kind != "dropout" and any(a > MAX_SIZE for a in args):
+            raise SpecError(f"layer {len(layers) + 1} {tok!r}: sizes above {MAX_SIZE} are not supported")
         if kind == "dropout" and not 0 <= args[0] < 1:
             raise SpecError(f"layer {len(layers) + 1} {tok!r}: dropout probability must be in [0, 1)")
         layers.append(Layer(kind, args))
@@ -131,6 +137,9 @@ def build_trunk(layers: list[Layer], in_shape: tuple[int, ...]) -> tuple[nn.Sequ
             m = {"relu": nn.ReLU(), "tanh": nn.Tanh(), "sigmoid": nn.Sigmoid()}[k]
         mods.append(m)
         report.append((str(layer), shape, sum(p.numel() for p in m.parameters())))
+        total = sum(r[2] for r in report)
+        if total > MAX_PARAMETERS:
+            raise SpecError(f"layer {i} {layer}: the network reaches {total:,} parameters; at most {MAX_PARAMETERS:,} train on a CPU")
     if len(shape) != 1:
         mods.append(nn.Flatten())
         shape = (int(torch.tensor(shape).prod()),)
