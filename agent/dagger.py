@@ -112,14 +112,24 @@ def run(model: str, data: str, out: str | Path, settings: DaggerSettings, log=pr
 
             shutil.copytree(data, bc_data)
     current = model
+    import time
+
+    start = time.perf_counter()
+
+    def say(what: str) -> None:  # a round takes minutes: say what it is doing
+        log(f"[{time.perf_counter() - start:6.0f} s] {what}")
+
     for r in range(1, settings.rounds + 1):
         beta = settings.beta * settings.beta_decay ** (r - 1)
+        say(f"round {r}/{settings.rounds}: the network drives {settings.episodes} tracks (expert at beta={beta:.3f}), the expert labels")
         collect(data, current, beta, settings, r)
+        say(f"round {r}/{settings.rounds}: retraining for {settings.epochs} epochs, then {len(tracks)} test tracks")
         args = TrainArgs(datasets=[str(data)], model=kind, arch=arch, resume=str(current), epochs=settings.epochs, seed=settings.seed, out=str(out / f"dagger_round{r}.pt"), patience=settings.epochs)
         summary = train(args, progress=False, log=lambda *a: None)
         current = args.out
         rows.append(row(r, "dagger", beta, Dataset(data).frames, summary["best"]["steer_mae"], drive(current)))
         if settings.baseline:  # as many new frames of plain expert driving, from scratch
+            say(f"round {r}/{settings.rounds}: behavioural cloning on as many frames, for comparison")
             record_expert(bc_data, config, RecordSettings(episodes=settings.episodes, steps=settings.steps, seed=settings.seed * 1000 + r, dart_sigma=0.0, workers=settings.workers))
             bc = TrainArgs(datasets=[str(bc_data)], model=kind, arch=arch, epochs=settings.epochs * 2, seed=settings.seed, out=str(out / f"bc_round{r}.pt"), patience=settings.epochs * 2)
             s = train(bc, progress=False, log=lambda *a: None)

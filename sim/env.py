@@ -100,6 +100,8 @@ class DrivingEnv(gym.Env):
         max_laps: int | None = None,
         config: EnvConfig | None = None,
     ):
+        if config is not None and not isinstance(config, EnvConfig):
+            raise ValueError(f"config={type(config).__name__}: expected an EnvConfig")
         cfg = config or EnvConfig()
         cam = cfg.camera
         if camera is not None:

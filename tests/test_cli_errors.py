@@ -96,3 +96,26 @@ def test_empty_dataset_says_zero_and_train_skips_it(tmp_path, capsys):
     assert code == 0 and "0 episodes, 0 frames" in run.out
     code, err = run(["train", str(empty), "--epochs", "1", "--quiet"], capsys)
     assert code == 2 and "no frames to train on" in err
+
+
+def test_eval_help_states_its_real_defaults(capsys):
+    with pytest.raises(SystemExit):
+        run_sim.main(["eval", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: test)" in text and "%%" not in text and "--seed" not in text and "--track " not in text
+
+
+def test_resume_from_nan_weights_stops_and_writes_nothing(tmp_path, capsys):
+    import torch
+
+    from agent.record import RecordSettings, record_expert
+    from sim.config import EnvConfig
+
+    data = tmp_path / "d"
+    record_expert(data, EnvConfig(), RecordSettings(episodes=2, steps=40, workers=1))
+    payload = torch.load("assets/models/camera.pt", weights_only=True)
+    state = {k: (v * float("nan") if v.is_floating_point() else v) for k, v in payload["state_dict"].items()}
+    torch.save({**payload, "state_dict": state}, tmp_path / "nan.pt")
+    out = tmp_path / "m.pt"
+    code, err = run(["train", str(data), "--resume", str(tmp_path / "nan.pt"), "--epochs", "1", "--quiet", "--out", str(out)], capsys)
+    assert code == 2 and "not finite" in err and "\n" not in err and not out.exists()

@@ -1,0 +1,1 @@
+"""The command line: one module per command, each `add_arguments(parser)` beside `run(args)`."""

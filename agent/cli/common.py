@@ -1,0 +1,112 @@
+"""What the commands share: one-line argument errors, range-checked flag types, the world flags.
+
+Each command lives in its own module of `agent.cli` with `add_arguments(parser)` and
+`run(args)` side by side; `run_sim.py` only dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the command, the flag and what was expected."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def int_in(lo: int, hi: int | None = None):
+    """An argparse type: an integer in [lo, hi]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < lo or (hi is not None and value > hi):
+            raise argparse.ArgumentTypeError(f"expected {lo} to {hi}, got {value}" if hi is not None else f"expected at least {lo}, got {value}")
+        return value
+
+    return parse
+
+
+def float_in(lo: float, hi: float | None = None):
+    """An argparse type: a finite number in [lo, hi]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < lo or (hi is not None and value > hi):
+            raise argparse.ArgumentTypeError(f"expected a number from {lo} to {hi}, got {text}" if hi is not None else f"expected a number >= {lo}, got {text}")
+        return value
+
+    return parse
+
+
+def track_arg(text: str):
+    """A track flag: a seed (an integer >= 0) or a path to a JSON track file."""
+    try:
+        seed = int(text)
+    except ValueError:
+        return text
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed >= 0 or a JSON track file, got {seed}")
+    return seed
+
+
+def env_kwargs(args) -> dict:
+    kw = dict(camera=args.camera, camera_size=args.camera_size, split=args.split)
+    if getattr(args, "track", None) is not None:
+        kw["track"] = args.track
+    for name in ("observation", "action", "grayscale"):
+        if getattr(args, name, None) is not None:
+            kw[name] = getattr(args, name)
+    return kw
+
+
+def env_config(args):
+    """The EnvConfig the flags describe (what datasets store)."""
+    from sim.env import DrivingEnv
+
+    kw = env_kwargs(args)
+    kw.pop("track", None)
+    return DrivingEnv(**kw).config
+
+
+def add_layout_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--observation", choices=("both", "camera", "sensors"), default="both", help="what is recorded (default: both)")
+    p.add_argument("--action", choices=("steer", "steer+throttle"), default="steer", help="steering only (cruise control) or steering and throttle (default: steer)")
+    p.add_argument("--grayscale", action="store_true", default=None, help="grayscale camera frames")
+
+
+
+def add_world_flags(p: argparse.ArgumentParser, track: bool = True, seed: bool = True, split: str = "train") -> None:
+    """The flags that shape the world; `track` and `seed` only for commands that use them."""
+    if track:
+        p.add_argument("--track", type=track_arg, default=None, help="a seed (integer >= 0) or a JSON track file; default: a random track of --split")
+    p.add_argument("--split", choices=("train", "test"), default=split, help=f"seed range for random tracks (default: {split})")
+    p.add_argument("--camera", choices=("dashcam", "topdown"), default="dashcam", help="camera mode (default: dashcam)")
+    p.add_argument("--camera-size", type=int_in(8, 1024), default=64, metavar="PX", help="camera width and height in pixels, 8-1024 (default: 64)")
+    if seed:
+        p.add_argument("--seed", type=int_in(0), default=0, help="seed for the env's random choices (default: 0)")
+
+
+BUNDLED_CAMERA_MODEL = Path(__file__).resolve().parents[2] / "assets" / "models" / "camera.pt"
+
+
+def model_arg(args):
+    """The checkpoint to drive with: --model, else the bundled camera model; None: the expert."""
+    if getattr(args, "driver", None) == "expert" and args.model is None:
+        return None
+    return args.model or str(BUNDLED_CAMERA_MODEL)
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("SDL_VIDEODRIVER")) or sys.platform in ("win32", "darwin")

@@ -1,0 +1,69 @@
+"""`run_sim.py eval`: evaluate a network (or the expert) headless on unseen tracks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from agent.cli.common import int_in, env_kwargs, env_config, add_world_flags, model_arg
+
+HELP = "evaluate a network (or the expert) headless on unseen tracks"
+DESCRIPTION = "Drive --tracks tracks of --split (default: test, never trained on) or --track-file files, --laps laps each, all at once. Leaving the road puts the car back and counts an intervention. Prints per-episode metrics and a summary: lap completion rate (all laps, no intervention), autonomy percentage (PilotNet: 1 - interventions x 6 s / time), interventions per km, lateral offset, speed."
+
+
+def add_arguments(p) -> None:
+    add_world_flags(p, track=False, seed=False, split="test")
+    p.add_argument("--model", default=None, metavar="PATH", help="checkpoint to evaluate (default: assets/models/camera.pt)")
+    p.add_argument("--driver", choices=("model", "expert"), default="model", help="model (default) or expert")
+    p.add_argument("--tracks", type=int_in(1, 100_000), default=20, metavar="N", help="number of tracks (default: 20; the README's table uses 100)")
+    p.add_argument("--track-file", action="append", default=None, metavar="PATH", help="evaluate on this JSON track instead (repeatable)")
+    p.add_argument("--laps", type=int_in(1, 100), default=2, help="laps per track, 1-100 (default: 2)")
+    p.add_argument("--workers", type=int_in(1, 64), default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
+    p.add_argument("--report", default=None, metavar="FILE.json", help='write {"summary": ..., "episodes": [...]}')
+    p.add_argument("--plot", default=None, metavar="FILE.png", help="trajectories coloured by lateral offset over the track outlines, worst first")
+    p.add_argument("--video", default=None, metavar="FILE", help="MP4 (.mp4) or GIF (.gif) of the first episode with the HUD")
+    p.add_argument("--video-every", type=int_in(1), default=3, metavar="K", help="keep every K-th frame (default: 3)")
+    p.add_argument("--video-frames", type=int_in(1), default=300, metavar="N", help="at most N frames in the video (default: 300)")
+    p.add_argument("--video-width", type=int_in(64, 4096), default=None, metavar="PX", help="video width in pixels, 64-4096 (default: 480 for a GIF, full size for an MP4)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    import json
+
+    from tqdm import tqdm
+
+    from agent.evaluate import eval_tracks, evaluate_parallel, format_table, plot_trajectories
+
+    config = env_config(args)
+    model = model_arg(args)
+    tracks = eval_tracks(args.tracks, args.split, args.track_file or ())
+    who = "the expert" if model is None else model
+    print(f"evaluating {who} on {len(tracks)} {'track files' if args.track_file else args.split + ' tracks'}, {args.laps} laps each")
+    with tqdm(total=len(tracks), unit="episode", desc="eval", disable=args.quiet) as bar:
+        result = evaluate_parallel(model, config, tracks, args.laps, args.workers, bar)
+    print(format_table(result))
+    if args.report:
+        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.report).write_text(json.dumps(result.to_json(), indent=1))
+        print(f"wrote {args.report}")
+    if args.plot:
+        plot_trajectories(result, args.plot)
+        print(f"wrote {args.plot}")
+    if args.video:
+        import gymnasium as gym
+
+        import sim  # noqa: F401
+        from agent.policy import NeuralPolicy
+        from agent.watch import watch
+
+        env = gym.make("DriveLab-v0", render_mode="rgb_array", offroad="recover", max_laps=args.laps, track=tracks[0], **{k: v for k, v in env_kwargs(args).items() if k != "track"})
+        policy = NeuralPolicy(model, env.unwrapped.config) if model else None
+        steps = int(result.episodes[0]["seconds"] / env.unwrapped.config.dt_s)
+        _, frames = watch(env, policy, max_frames=min(steps, args.video_frames * args.video_every), frame_every=args.video_every)
+        env.close()
+        from agent.video import save_video
+
+        save_video(args.video, frames, 30 / args.video_every, args.video_width, progress=not args.quiet)
+        print(f"wrote {args.video} ({len(frames)} frames of the first episode)")
+    return 0

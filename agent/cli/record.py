@@ -1,0 +1,50 @@
+"""`run_sim.py record`: record expert demonstrations headless."""
+
+from __future__ import annotations
+
+import os
+
+from agent.cli.common import int_in, float_in, env_config, add_layout_flags, add_world_flags
+
+HELP = "record expert demonstrations headless"
+DESCRIPTION = "Record demonstrations by the scripted expert, with DART noise injection (the car executes noisy steering, the label is the expert's clean steering) and optional side cameras."
+
+
+def add_arguments(p) -> None:
+    add_world_flags(p, track=False)
+    add_layout_flags(p)
+    p.add_argument("--driver", choices=("expert",), default="expert", help="who drives (default: expert)")
+    p.add_argument("--episodes", type=int_in(1), default=20, help="episodes, each on its own track of --split (default: 20)")
+    p.add_argument("--steps", type=int_in(1), default=1500, help="steps per episode (default: 1500 = 50 s)")
+    p.add_argument("--out", default="data/expert", metavar="DIR", help="dataset folder (appends when it exists; default: data/expert)")
+    p.add_argument("--workers", type=int_in(1, 64), default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
+    p.add_argument("--dart", type=float_in(0.0, 2.0), default=0.15, metavar="SIGMA", help="std of the steering noise injected, 0-2 (0: none; default: 0.15)")
+    p.add_argument("--side-cameras", action="store_true", help="add left/right shifted camera frames labelled with the recovering steering")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    from agent.dataset import Dataset
+    from agent.record import RecordSettings, record_expert
+
+    config = env_config(args)
+    settings = RecordSettings(
+        episodes=args.episodes,
+        steps=args.steps,
+        split=args.split,
+        seed=args.seed,
+        dart_sigma=args.dart,
+        side_cameras=args.side_cameras,
+        workers=args.workers,
+    )
+    from agent.dataset import DatasetWriter
+
+    DatasetWriter(args.out, config)  # refuses a mismatched dataset before any work starts
+    before = Dataset(args.out).frames
+    with tqdm(total=args.episodes * args.steps, unit="step", desc="recording", disable=args.quiet) as bar:
+        record_expert(args.out, config, settings, bar)
+    after = Dataset(args.out).frames
+    print(f"wrote {after - before} frames in {args.episodes} episodes to {args.out} ({after} frames in all)")
+    return 0

@@ -1,0 +1,77 @@
+"""`run_sim.py train`: fit a ConvNet or MLP to recorded driving by gradient descent."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from agent.cli.common import float_in, int_in
+
+HELP = "fit a ConvNet or MLP to recorded driving by gradient descent"
+DESCRIPTION = "Behavioural cloning: fit a network to the steering recorded in DATASET folders. Validation holds out whole episodes. Writes the best checkpoint to --out, a loss-curve PNG and a JSON summary beside it."
+
+
+def add_arguments(p) -> None:
+    p.add_argument("datasets", nargs="*", metavar="DATASET", help="dataset folders (same env layout)")
+    _add_train_flags(p)
+    p.add_argument("--summary", action="store_true", help="print the network's layers, output shapes and parameter counts, and exit")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run(args) -> int:
+    from dataclasses import fields
+
+    from agent.train import TrainArgs, train
+
+    targs = TrainArgs(**{f.name: getattr(args, f.name) for f in fields(TrainArgs) if hasattr(args, f.name)})
+    if args.summary:
+        from agent.dataset import Dataset
+        from models.nets import DEFAULT_CAMERA_ARCH, DrivingNet
+        from models.preprocess import input_spec_for
+        from sim.config import EnvConfig
+
+        env = Dataset(args.datasets[0]).env_config if args.datasets else EnvConfig()
+        keys = ("camera", "sensors") if args.model == "both" else (args.model,)
+        spec = input_spec_for(env, keys, args.crop_top)
+        cam = (args.arch or DEFAULT_CAMERA_ARCH) if "camera" in keys else None
+        sens = (args.arch or args.sensor_arch) if args.model == "sensors" else (args.sensor_arch if "sensors" in keys else None)
+        net = DrivingNet(spec.network_inputs(), cam, sens, args.head, args.bins)
+        print(f"input {spec.network_inputs()} (camera rows cropped from the top: {spec.crop_top})")
+        print(net.summary())
+        return 0
+    summary = train(targs, progress=not args.quiet)
+    best = summary["best"] or {}
+    print(f"best epoch {best.get('epoch')}: validation steering error {best.get('steer_mae', float('nan')):.4f} (predicting the mean: {summary['baseline_steer_mae']:.4f}); wrote {targs.out}, {Path(targs.out).with_suffix('.png')}, {Path(targs.out).with_suffix('.json')}")
+    return 0
+
+
+def _add_train_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per TrainArgs field, its docstring as the help."""
+    import ast
+    import inspect
+    from dataclasses import MISSING, fields
+
+    from agent.train import TrainArgs
+
+    docs = {}
+    body = ast.parse(inspect.getsource(TrainArgs)).body[0].body
+    for node, nxt in zip(body, body[1:]):
+        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant):
+            docs[node.target.id] = nxt.value.value
+    choices = {"model": ("camera", "sensors", "both"), "head": ("regression", "classification"), "loss": ("mse", "huber"), "optimizer": ("sgd", "adam"), "device": ("auto", "cpu", "cuda")}
+    for f in fields(TrainArgs):
+        if f.name == "datasets":
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not MISSING else None
+        help_text = (docs.get(f.name, "") + f" (default: {default})").strip()
+        if isinstance(default, bool):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+        else:
+            kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0].replace("None", "").strip("| "), str)
+            if f.name in ("crop_top", "threads", "max_frames"):
+                kind = int
+            if f.name in TrainArgs.RANGES:  # checked where the flag enters
+                lo, hi = TrainArgs.RANGES[f.name]
+                kind = int_in(lo, hi) if kind is int else float_in(lo, hi)
+            p.add_argument(flag, type=kind, default=default, choices=choices.get(f.name), help=help_text)

@@ -1,0 +1,57 @@
+"""`run_sim.py watch`: watch a network (or the expert) drive, with a HUD; take over with the arrows."""
+
+from __future__ import annotations
+
+from agent.cli.common import int_in, env_kwargs, add_world_flags, model_arg, has_display
+
+HELP = "watch a network (or the expert) drive, with a HUD; take over with the arrows"
+DESCRIPTION = "Watch a trained network drive (the bundled camera model by default) or the expert (--driver expert). The HUD shows the network's input, its steering beside the expert's, the votes of a classification head; F shows the first layer's feature maps, S a saliency map. Hold the arrow keys to take over; each takeover counts as an intervention and, with --record, is recorded. Esc or closing the window quits."
+
+
+def add_arguments(p) -> None:
+    add_world_flags(p)
+    p.add_argument("--model", default=None, metavar="PATH", help="checkpoint to drive with (default: assets/models/camera.pt)")
+    p.add_argument("--driver", choices=("model", "expert"), default="model", help="model (default) or expert")
+    p.add_argument("--record", default=None, metavar="DIR", help="record takeover frames to this dataset folder")
+    p.add_argument("--max-frames", type=int_in(1), default=None, metavar="N", help="stop after N steps (default: until closed); headless when there is no display")
+    p.add_argument("--video", default=None, metavar="FILE", help="save an MP4 (.mp4) or GIF (.gif) of the run (needs --max-frames)")
+    p.add_argument("--video-every", type=int_in(1), default=2, metavar="K", help="keep every K-th frame in the video (default: 2)")
+    p.add_argument("--video-width", type=int_in(64, 4096), default=None, metavar="PX", help="video width in pixels, 64-4096 (default: 480 for a GIF, full size for an MP4)")
+
+
+def run(args) -> int:
+    if args.video and args.max_frames is None:
+        raise ValueError("--video needs --max-frames N")
+    import gymnasium as gym
+
+    import sim  # noqa: F401  (registers DriveLab-v0)
+    from agent.watch import watch
+
+    if not has_display() and args.max_frames is None:
+        raise RuntimeError("no display found; run headless with --max-frames N (and --video FILE.gif to see it)")
+    mode = "rgb_array" if (args.video or not has_display()) else "human"
+    env = gym.make("DriveLab-v0", render_mode=mode, offroad="recover", **env_kwargs(args))
+    policy = None
+    model = model_arg(args)
+    if model is not None:
+        from agent.policy import NeuralPolicy
+
+        policy = NeuralPolicy(model, env.unwrapped.config)
+    env.reset(seed=args.seed)
+    try:
+        stats, frames = watch(env, policy, max_frames=args.max_frames, record_dir=args.record, frame_every=args.video_every if args.video else 0)
+    except KeyboardInterrupt:
+        stats, frames = None, []
+    finally:
+        env.close()
+    if stats is not None:
+        who = "the expert" if policy is None else model
+        print(f"{stats.steps} steps by {who}: {stats.laps} laps, {stats.recoveries} off-road recoveries, {stats.takeovers} takeovers, autonomy {stats.autonomy_pct(env.unwrapped.config.dt_s):.1f}%")
+        if args.record:
+            print(f"recorded {stats.recorded} takeover frames to {args.record}")
+    if args.video and frames:
+        from agent.video import save_video
+
+        save_video(args.video, frames, 30 / args.video_every, args.video_width)
+        print(f"wrote {args.video} ({len(frames)} frames)")
+    return 0
