@@ -80,7 +80,9 @@ class DrivingEnv(gym.Env):
     `reset(options={"track": ...})` picks the track for one episode.
 
     ## Version History
-    - v0: first version.
+    - v0: first version. Since 2026-11-25 the env is a view of `sim.world.World` with one
+      car and draws the road lazily; camera frames may differ from earlier builds in the
+      rounding of a few pixels along the road. The same seed still gives the same rollout.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 30}

@@ -20,34 +20,30 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def int_in(lo: int, hi: int | None = None):
-    """An argparse type: an integer in [lo, hi]."""
+def _bounded(kind: type, what: str, lo, hi):
+    """An argparse type: a finite `kind` (int or float) in [lo, hi] (hi None: no upper bound)."""
 
-    def parse(text: str) -> int:
+    def parse(text: str):
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < lo or (hi is not None and value > hi):
-            raise argparse.ArgumentTypeError(f"expected {lo} to {hi}, got {value}" if hi is not None else f"expected at least {lo}, got {value}")
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not math.isfinite(value) or value < lo or (hi is not None and value > hi):
+            span = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
+            raise argparse.ArgumentTypeError(f"expected {what} {span}, got {text}")
         return value
 
     return parse
+
+
+def int_in(lo: int, hi: int | None = None):
+    """An argparse type: an integer in [lo, hi]."""
+    return _bounded(int, "an integer", lo, hi)
 
 
 def float_in(lo: float, hi: float | None = None):
     """An argparse type: a finite number in [lo, hi]."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not math.isfinite(value) or value < lo or (hi is not None and value > hi):
-            raise argparse.ArgumentTypeError(f"expected a number from {lo} to {hi}, got {text}" if hi is not None else f"expected a number >= {lo}, got {text}")
-        return value
-
-    return parse
+    return _bounded(float, "a number", lo, hi)
 
 
 def track_arg(text: str):
