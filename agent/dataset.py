@@ -382,8 +382,10 @@ class Dataset:
                 for f, v in chunk.items():
                     if f not in out:
                         out[f] = np.empty((total,) + v.shape[1:], dtype=v.dtype)
-                    if v.shape[1:] != out[f].shape[1:] or n + m > total:
-                        raise DatasetError(f"{path}: {f} has shape {v.shape[1:]} where other chunks have {out[f].shape[1:]}, or more rows than the manifest lists")
+                    if v.shape[1:] != out[f].shape[1:]:
+                        raise DatasetError(f"{path}: {f} has shape {v.shape[1:]} where other chunks have {out[f].shape[1:]}")
+                    if n + m > total:
+                        raise DatasetError(f"{path}: more frames than the manifest lists for its episodes")
                     out[f][n : n + m] = v
             except DatasetError as e:
                 if not skip_bad:

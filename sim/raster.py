@@ -39,13 +39,16 @@ def to_rgb8(rgb: np.ndarray) -> np.ndarray:
 
 
 def _halve(level: np.ndarray) -> np.ndarray:
-    """The next mip level: each pixel the rounded mean of a 2x2 block, (r, c, 3) uint8."""
-    r, c = level.shape[0] // 2, level.shape[1] // 2
-    block = level[: 2 * r, : 2 * c].reshape(r, 2, c, 2, 3)
-    avg = block[:, 0, :, 0].astype(np.uint16)
-    avg += block[:, 1, :, 0]
-    avg += block[:, 0, :, 1]
-    avg += block[:, 1, :, 1]
+    """The next mip level: each pixel the rounded mean of a 2x2 block.
+
+    `level` is (..., r, c, 3) uint8 (one image or a batch of blocks); returns (..., r//2, c//2, 3).
+    """
+    r, c = level.shape[-3] // 2, level.shape[-2] // 2
+    block = level[..., : 2 * r, : 2 * c, :].reshape(*level.shape[:-3], r, 2, c, 2, 3)
+    avg = block[..., :, 0, :, 0, :].astype(np.uint16)
+    avg += block[..., :, 1, :, 0, :]
+    avg += block[..., :, 0, :, 1, :]
+    avg += block[..., :, 1, :, 1, :]
     avg += 2
     avg >>= 2
     return avg.astype(np.uint8)
@@ -255,7 +258,7 @@ class Raster:
         self.segments = Segments.of(track, params)
         self.drawn = np.zeros(len(self.segments), dtype=bool)
         self.complete = False  # every segment drawn: nothing left to check
-        self._frame32 = None  # (normal, tangent) as float32, made on the first draw
+        self._frame32 = None  # normal x, y and tangent x, y as float32 columns, made on the first draw
 
     @property
     def colour(self) -> bool:
@@ -397,14 +400,7 @@ class Raster:
             if level is None:
                 level = np.take(self.texture, idx).view(np.uint8).reshape(len(blocks), h, h, 3)
                 continue
-            q = level.reshape(len(blocks), h, 2, h, 2, 3)
-            avg = q[:, :, 0, :, 0].astype(np.uint16)
-            avg += q[:, :, 1, :, 0]
-            avg += q[:, :, 0, :, 1]
-            avg += q[:, :, 1, :, 1]
-            avg += 2
-            avg >>= 2
-            level = avg.astype(np.uint8)  # (B, h, h, 3)
+            level = _halve(level)  # (B, h, h, 3)
             self.texture[idx] = level.reshape(-1).view(RGB).reshape(idx.shape)
 
 

@@ -150,8 +150,9 @@ class World:
             near &= np.cos(heading - self._checked_h[cars]) >= self._cos_turn
             if near.all():
                 return
+        index = np.arange(self.n)[cars]  # car of each pose
         for k in np.flatnonzero(~near):
-            i = np.arange(self.n)[cars][k]
+            i = index[k]
             ahead = 0.0 if np.isnan(self._checked_x[i]) else DRAW_AHEAD_M
             self.rasters.rasters[i].draw_near(x[k], y[k], heading[k], self.reach, ahead)
             self._checked_x[i], self._checked_y[i], self._checked_h[i] = x[k], y[k], heading[k]
