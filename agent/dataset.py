@@ -38,7 +38,9 @@ CHUNK_STEPS = 300  # 10 s at 30 steps/s
 SOURCES = ("human", "expert", "takeover", "dagger")
 STEP_FIELDS = ("progress_m", "lateral_offset_m", "heading_error_rad", "speed_mps")
 # EnvConfig fields that do not change what a recorded step means
-_IGNORED_ENV_FIELDS = {"max_steps", "max_laps", "offroad", "offroad_penalty"}
+# what may differ between recordings of one dataset: episode length and, since mixing levels
+# is a curriculum, the level and the roads it draws (each episode records its level)
+_IGNORED_ENV_FIELDS = {"max_steps", "max_laps", "offroad", "offroad_penalty", "level", "track"}
 
 
 class DatasetError(ValueError):
@@ -66,7 +68,7 @@ def _flatten(d: dict, prefix: str = "") -> dict:
 
 def config_differences(a: dict, b: dict) -> list[str]:
     """Fields (dotted names) where two env configs differ in what a step means."""
-    fa, fb = _flatten(a), _flatten(b)
+    fa, fb = _flatten(json.loads(json.dumps(a))), _flatten(json.loads(json.dumps(b)))  # tuples and lists alike
     return [
         f"{k} ({fa.get(k)!r} vs {fb.get(k)!r})"
         for k in sorted(set(fa) | set(fb))
@@ -123,6 +125,7 @@ class DatasetWriter:
             "created": _now(),
             "complete": False,
             "chunks": [],
+            "level": self.env.get("level", {}).get("name", "school"),
             **meta,
         }
         (self.root / entry["id"]).mkdir()

@@ -8,11 +8,20 @@ batched forward pass per step.
 Metrics per episode: laps, whether all laps were done with no intervention, autonomy
 (PilotNet: 1 - interventions * 6 s / elapsed time), interventions per km, mean and max
 |lateral offset|, mean speed, steering jerk (mean |change of the steering command| per
-second).
+second), and a driving score in the style of the CARLA leaderboard:
+
+    driving score = 100 * route completion * 0.65 ** (times off the road) * 0.6 ** (collisions)
+
+where route completion is the share of the requested laps driven (net progress). The
+penalties are CARLA's for the nearest infractions (0.65 for a collision with a static
+object, 0.6 for one with a vehicle): leaving the road here is as bad as hitting a wall.
+At levels that draw conditions per episode, episode k of a track meets the conditions of
+a generator seeded by (track, k), the same every run.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -20,10 +29,14 @@ import numpy as np
 from agent.expert import ExpertParams, expert_steer
 from sim.config import SPLITS, EnvConfig
 from sim.env import resolve_track
+from sim.levels import draw_conditions
 from sim.world import World
 
-SUMMARY_KEYS = ("episodes", "lap_completion_rate", "autonomy_pct", "interventions", "interventions_per_km", "mean_abs_offset_m", "mean_speed_mps")
+SUMMARY_KEYS = ("episodes", "lap_completion_rate", "autonomy_pct", "interventions", "interventions_per_km", "mean_abs_offset_m", "mean_speed_mps", "driving_score", "driving_score_ci95", "infractions_per_km")
 INTERVENTION_PENALTY_S = 6.0  # PilotNet's autonomy metric counts 6 s per intervention
+OFFROAD_PENALTY = 0.65  # driving score factor per exit from the road
+COLLISION_PENALTY = 0.6  # and per collision with an obstacle
+BOOTSTRAP_SAMPLES = 2000
 
 
 @dataclass
@@ -71,18 +84,30 @@ class PolicyBatch:
         return self.policy.steer_batch({k: obs[k] for k in self.policy.spec.keys})
 
 
-def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: int | None = None, bar=None) -> EvalResult:
-    """Drive `laps` laps on every track at once; returns per-episode metrics and a summary."""
+def episode_rng(spec, variant: int) -> np.random.Generator:
+    """The generator of episode `variant` on track `spec` (a seed or a file): its conditions."""
+    key = int(spec) if isinstance(spec, (int, np.integer)) else zlib.crc32(str(spec).encode())
+    return np.random.default_rng([key, variant, 11])
+
+
+def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: int | None = None, bar=None, split: str = "test", variants: list[int] | None = None) -> EvalResult:
+    """Drive `laps` laps on every track at once; returns per-episode metrics and a summary.
+
+    `variants[i]` (default 0) picks episode i's conditions (`episode_rng`) from `split`'s
+    range, at levels that draw any.
+    """
     keys = set(driver.keys)  # observe only what the driver reads
     config = replace(config, offroad="recover", observation="both" if len(keys) == 2 else next(iter(keys)))
     track_objs = [resolve_track(t, config.track) for t in tracks]
+    variants = [0] * len(tracks) if variants is None else list(variants)
     n = len(track_objs)
     world = World(config, n)
     for i, t in enumerate(track_objs):
         world.set_track(i, t)
+        world.set_conditions(i, draw_conditions(config.level, episode_rng(tracks[i], variants[i]), split, config.camera))
     world.reset_cars(np.arange(n))
-    if max_steps is None:  # generous: twice the time the laps take at cruise speed
-        max_steps = int(2 * laps * max(t.length_m for t in track_objs) / config.car.cruise_speed_mps / config.dt_s) + 300
+    if max_steps is None:  # generous: twice the time the laps take at the slowest cruise speed
+        max_steps = int(2 * laps * max(t.length_m for t in track_objs) / world.cruise.min() / config.dt_s) + 300
     active = np.ones(n, dtype=bool)
     elapsed = np.zeros(n, dtype=np.int64)
     interventions = np.zeros(n, dtype=np.int64)
@@ -91,6 +116,7 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
     speed_sum = np.zeros(n)
     jerk_sum = np.zeros(n)
     last_steer = np.zeros(n)
+    progress = np.zeros(n)  # net progress while counting [m]
     traj = np.zeros((max_steps, 3, n), dtype=np.float32)  # x, y, lateral offset per step
     throttle = None if config.action == "steer" else np.zeros(n)
     camera_only = keys == {"camera"}
@@ -103,12 +129,13 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
         else:
             steer = np.asarray(driver.steer(world, obs if step == 0 else world.observe()), dtype=np.float64)
         if throttle is not None:
-            throttle = np.clip(0.5 * (config.car.cruise_speed_mps - world.car.speed), -1, 1)
+            throttle = np.clip(0.5 * (world.cruise - world.car.speed), -1, 1)
         world.step(steer, throttle)
         # cars that finished keep driving (the batch stays whole) but stop counting
         a = active
         elapsed += a
         interventions = np.where(a, world.interventions, interventions)
+        progress = np.where(a, world.progress, progress)
         off = np.abs(world.lateral)
         abs_offset_sum += np.where(a, off, 0.0)
         abs_offset_max = np.where(a, np.maximum(abs_offset_max, off), abs_offset_max)
@@ -126,9 +153,15 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
     for i, t in enumerate(track_objs):
         seconds = elapsed[i] * config.dt_s
         km = max(float(world.progress[i]), 1e-9) / 1000
+        completion = float(np.clip(progress[i] / (laps * t.length_m), 0.0, 1.0))
+        collisions = 0  # no obstacles yet
         episodes.append(
             {
                 "track": t.name,
+                "variant": variants[i],
+                "route_completion": round(completion, 4),
+                "driving_score": round(100 * completion * OFFROAD_PENALTY ** int(interventions[i]) * COLLISION_PENALTY**collisions, 3),
+                "collisions": collisions,
                 "length_m": round(t.length_m, 1),
                 "laps": int(min(world.laps[i], laps)),
                 "completed": bool(world.laps[i] >= laps and interventions[i] == 0),
@@ -150,8 +183,16 @@ def summarize(episodes: list[dict]) -> dict:
     total_km += sum(e["laps"] * e["length_m"] / 1000 for e in episodes if e["interventions_per_km"] == 0)
     interventions = sum(e["interventions"] for e in episodes)
     total_s = sum(e["seconds"] for e in episodes)
+    scores = np.array([e["driving_score"] for e in episodes])
+    boot = np.random.default_rng(0).integers(len(scores), size=(BOOTSTRAP_SAMPLES, len(scores)))  # fixed: the same report every run
+    means = scores[boot].mean(axis=1)
+    infractions = interventions + sum(e.get("collisions", 0) for e in episodes)
     return {
         "episodes": len(episodes),
+        "driving_score": round(float(scores.mean()), 2),
+        "driving_score_ci95": [round(float(np.percentile(means, 2.5)), 2), round(float(np.percentile(means, 97.5)), 2)],
+        "infractions_per_km": round(infractions / max(total_km, 1e-9), 4),
+        "route_completion": round(float(np.mean([e["route_completion"] for e in episodes])), 4),
         "lap_completion_rate": round(float(np.mean([e["completed"] for e in episodes])), 4),
         "autonomy_pct": round(float(100 * max(0.0, 1 - interventions * INTERVENTION_PENALTY_S / max(total_s, 1e-9))), 3),
         "interventions": int(interventions),
@@ -164,15 +205,16 @@ def summarize(episodes: list[dict]) -> dict:
 
 
 def format_table(result: EvalResult, limit: int = 20) -> str:
-    rows = [f"{'track':<24} {'laps':>4} {'done':>5} {'interv':>6} {'autonomy%':>9} {'|off| m':>8} {'max m':>6} {'km/h':>6}"]
+    rows = [f"{'track':<24} {'laps':>4} {'done':>5} {'interv':>6} {'autonomy%':>9} {'score':>6} {'|off| m':>8} {'max m':>6} {'km/h':>6}"]
     for e in result.episodes[:limit]:
-        rows.append(f"{e['track'][:24]:<24} {e['laps']:>4} {'yes' if e['completed'] else 'NO':>5} {e['interventions']:>6} {e['autonomy_pct']:>9.2f} {e['mean_abs_offset_m']:>8.2f} {e['max_abs_offset_m']:>6.2f} {e['mean_speed_mps'] * 3.6:>6.1f}")
+        rows.append(f"{e['track'][:24]:<24} {e['laps']:>4} {'yes' if e['completed'] else 'NO':>5} {e['interventions']:>6} {e['autonomy_pct']:>9.2f} {e['driving_score']:>6.1f} {e['mean_abs_offset_m']:>8.2f} {e['max_abs_offset_m']:>6.2f} {e['mean_speed_mps'] * 3.6:>6.1f}")
     if len(result.episodes) > limit:
         rows.append(f"... {len(result.episodes) - limit} more episodes in the report")
     s = result.summary
     rows.append("")
     rows.append(
-        f"{s['episodes']} episodes: lap completion {100 * s['lap_completion_rate']:.1f}%, autonomy {s['autonomy_pct']:.2f}%, "
+        f"{s['episodes']} episodes: driving score {s['driving_score']:.1f} (95% CI {s['driving_score_ci95'][0]:.1f}-{s['driving_score_ci95'][1]:.1f}), "
+        f"lap completion {100 * s['lap_completion_rate']:.1f}%, autonomy {s['autonomy_pct']:.2f}%, "
         f"{s['interventions']} interventions ({s['interventions_per_km']:.3f}/km), mean |offset| {s['mean_abs_offset_m']:.2f} m, "
         f"mean speed {s['mean_speed_mps'] * 3.6:.1f} km/h"
     )
@@ -217,22 +259,25 @@ def make_driver(model: str | None, config: EnvConfig):
 
 
 def _eval_chunk(args):
-    model, config, tracks, laps = args
+    model, config, tracks, laps, split, variants = args
     if model is not None:
         import torch
 
         torch.set_num_threads(1)  # one core per worker process
-    return evaluate(make_driver(model, config), config, tracks, laps)
+    return evaluate(make_driver(model, config), config, tracks, laps, split=split, variants=variants)
 
 
-def evaluate_parallel(model: str | None, config: EnvConfig, tracks: list, laps: int = 2, workers: int = 1, bar=None) -> EvalResult:
-    """`evaluate` with the tracks split over `workers` processes (each a batch of its own).
+def evaluate_parallel(model: str | None, config: EnvConfig, tracks: list, laps: int = 2, workers: int = 1, bar=None, split: str = "test", seeds: int = 1) -> EvalResult:
+    """`evaluate` of every track with `seeds` variants of the conditions (episodes track by
+    track), split over `workers` processes (each a batch of its own).
 
     The bar advances by episodes as chunks finish.
     """
     make_driver(model, config)  # fail fast (bad checkpoint, env mismatch) before forking
+    variants = [k for _ in tracks for k in range(seeds)]
+    tracks = [t for t in tracks for _ in range(seeds)]
     if workers <= 1 or len(tracks) < 2:
-        result = evaluate(make_driver(model, config), config, tracks, laps)
+        result = evaluate(make_driver(model, config), config, tracks, laps, split=split, variants=variants)
         if bar is not None:
             bar.update(len(tracks))
         return result
@@ -245,7 +290,8 @@ def evaluate_parallel(model: str | None, config: EnvConfig, tracks: list, laps: 
     ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
     parts: dict[int, EvalResult] = {}
     with ctx.Pool(workers) as pool:
-        for k, part in pool.imap_unordered(_indexed_chunk, [(k, (model, config, c, laps)) for k, c in enumerate(chunks)]):
+        jobs = [(k, (model, config, c, laps, split, variants[k::n_chunks])) for k, c in enumerate(chunks)]
+        for k, part in pool.imap_unordered(_indexed_chunk, jobs):
             parts[k] = part
             if bar is not None:
                 bar.update(len(part.episodes))
@@ -260,3 +306,22 @@ def evaluate_parallel(model: str | None, config: EnvConfig, tracks: list, laps: 
 def _indexed_chunk(item):
     k, args = item
     return k, _eval_chunk(args)
+
+
+def suite(model: str | None, config: EnvConfig, n_tracks: int = 20, laps: int = 2, workers: int = 1, seeds: int = 1, bar=None) -> list[dict]:
+    """Every level on its test split: one summary row per level (the table a student quotes)."""
+    from sim.levels import LEVELS, with_level
+
+    rows = []
+    for name in LEVELS:
+        result = evaluate_parallel(model, with_level(config, name), eval_tracks(n_tracks, "test"), laps, workers, bar, "test", seeds)
+        rows.append({"level": name, **result.summary})
+    return rows
+
+
+def format_suite(rows: list[dict], who: str) -> str:
+    out = [f"{who}", f"{'level':<9} {'episodes':>8} {'laps done':>9} {'autonomy':>9} {'driving score (95% CI)':>24} {'infractions/km':>14}"]
+    for r in rows:
+        ci = r["driving_score_ci95"]
+        out.append(f"{r['level']:<9} {r['episodes']:>8} {100 * r['lap_completion_rate']:>8.1f}% {r['autonomy_pct']:>8.2f}% {r['driving_score']:>9.1f} ({ci[0]:5.1f}-{ci[1]:5.1f}) {r['infractions_per_km']:>14.3f}")
+    return "\n".join(out)

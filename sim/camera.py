@@ -9,16 +9,22 @@ ground the pixel covers. A frame is then one rotation, one index computation and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from sim.config import CameraParams
-from sim.raster import RGB, Raster, RasterSet, to_rgb8
+from sim.levels import Look
+from sim.raster import ASPHALT, CENTRE, GRASS, LINE, RGB, Raster, RasterSet, to_rgb8
 
 SKY_TOP = np.array([96, 150, 220], dtype=np.float32)
 SKY_HORIZON = np.array([200, 222, 240], dtype=np.float32)
 GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+DUSK_TOP = np.array([40, 52, 115], dtype=np.float32)
+DUSK_HORIZON = np.array([245, 150, 90], dtype=np.float32)
+FOG = np.array([196, 198, 204], dtype=np.float32)
+DRY_GRASS = np.array([150, 138, 70], dtype=np.float32)
+SKY_DISTANCE_M = 150.0  # fog covers the sky as it covers ground this far away
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +38,10 @@ class CameraModel:
         forward_m, left_m: (g,) ground point of each ground pixel in the car's frame [m].
         footprint_m: (g,) size of the ground patch each ground pixel covers [m].
         sky: (first_ground,) RGB texels of the sky pixels.
+        distance_m: (g,) distance from the camera to each pixel's ground point [m] (0 for
+            `topdown` and for sky pixels).
+        sky_frac: only for an `all_pixels` model, (H * W,): for sky pixels, how far down
+            the sky the pixel's row lies (0 top, 1 horizon); -1 for ground pixels.
     """
 
     params: CameraParams
@@ -40,6 +50,8 @@ class CameraModel:
     left_m: np.ndarray
     footprint_m: np.ndarray
     sky: np.ndarray
+    distance_m: np.ndarray
+    sky_frac: np.ndarray
 
 
 def _dashcam_rays(p: CameraParams):
@@ -69,13 +81,20 @@ def _topdown_grid(p: CameraParams):
     return fwd, left
 
 
-def make_camera(params: CameraParams) -> CameraModel:
-    """Precompute what every pixel of this camera sees."""
+def make_camera(params: CameraParams, all_pixels: bool = False, skip_rows: int = 0) -> CameraModel:
+    """Precompute what every pixel of this camera sees.
+
+    By default only ground pixels are sampled (the sky is a fixed picture). With
+    `all_pixels`, every pixel below the top `skip_rows` rows is (sky pixels read the
+    ground under the car, to be painted over by a `Look`), so cameras of different poses
+    whose top `skip_rows` rows all see sky share one pixel layout.
+    """
     fwd, left = _dashcam_rays(params) if params.mode == "dashcam" else _topdown_grid(params)
     ground = ~np.isnan(fwd)
     first = int(np.argmax(ground.ravel())) if ground.any() else fwd.size
     if not ground.ravel()[first:].all():
         raise ValueError("camera: sky below the ground; check pitch_deg and fov_deg")
+    distance = np.hypot(fwd - params.forward_m, left) if params.mode == "dashcam" else np.zeros_like(fwd)
     # ground covered by a pixel: the larger of the steps to its right and lower neighbours
     gx = np.nan_to_num(np.abs(np.diff(np.stack([fwd, left]), axis=2, append=np.nan)), nan=np.inf)
     gy = np.nan_to_num(np.abs(np.diff(np.stack([fwd, left]), axis=1, prepend=np.nan)), nan=np.inf)
@@ -89,6 +108,21 @@ def make_camera(params: CameraParams) -> CameraModel:
     sky_rows = SKY_TOP + (SKY_HORIZON - SKY_TOP) * frac[:, None] ** 1.5
     sky = np.repeat(to_rgb8(sky_rows), params.width_px, axis=0)[:first].copy().view(RGB).ravel()
     sel = ground.ravel()
+    if all_pixels:
+        skip = skip_rows * params.width_px
+        if skip > first:
+            raise ValueError(f"camera: ground within the top {skip_rows} rows")
+        sky_frac = np.where(ground, -1.0, (np.arange(params.height_px)[:, None] + 0.5) / max(rows_sky, 1) + np.zeros(fwd.shape))
+        return CameraModel(
+            params=params,
+            first_ground=skip,
+            forward_m=np.where(ground, fwd, 0.0).ravel()[skip:],
+            left_m=np.where(ground, left, 0.0).ravel()[skip:],
+            footprint_m=np.where(ground, footprint, 0.0).ravel()[skip:],
+            sky=sky[:0],
+            distance_m=np.where(ground, distance, 0.0).ravel()[skip:],
+            sky_frac=sky_frac.ravel(),
+        )
     return CameraModel(
         params=params,
         first_ground=first,
@@ -96,6 +130,8 @@ def make_camera(params: CameraParams) -> CameraModel:
         left_m=left.ravel()[sel].astype(np.float64),
         footprint_m=footprint.ravel()[sel],
         sky=sky,
+        distance_m=distance.ravel()[sel],
+        sky_frac=np.full(int(sel.sum()), -1.0),
     )
 
 
@@ -107,36 +143,67 @@ class Lens:
     its level's grid, and likewise the row. When car i's raster changes, `update(i)`
     refreshes its row of the (N, g) tables.
 
-    Attributes: camera; rasters; level, scale, fwd_s, left_s: (g,) per ground pixel;
-    row_stride, offset: (N, g) columns of the pixel's level and its start in the texture;
-    max_col, max_row: (N, g) float32 last column and row of the pixel's level.
+    A `varied` lens gives each car its own camera pose and `Look` (`set_view`): every
+    pixel is sampled, the per-pixel tables are (N, g), and each frame is graded after
+    the gather: `rgb @ grade[i] * alpha[i, p] + addend[i, p]` (colours, sun and fog; sky
+    pixels have alpha 0 and the sky's colour as addend).
+
+    Attributes: camera; rasters; varied; level, scale, fwd_s, left_s: (g,) per ground
+    pixel ((N, g) when varied); row_stride, offset: (N, g) columns of the pixel's level
+    and its start in the texture; max_col, max_row: (N, g) float32 last column and row of
+    the pixel's level; grade (N, 3, 3), alpha and addend (N, g, 3) float32 when varied.
     """
 
-    def __init__(self, camera: CameraModel, rasters: RasterSet):
-        levels = rasters.level_shape.shape[1]
-        ratio = np.maximum(camera.footprint_m / rasters.m_per_px, 1.0)
-        self.camera = camera
+    def __init__(self, camera: CameraModel, rasters: RasterSet, varied: bool = False, jitter: float = 0.0):
+        n = len(rasters.origin)
         self.rasters = rasters
-        self.level = np.clip(np.floor(np.log2(ratio) + 0.25), 0, levels - 1).astype(np.int64)
-        scale = 1.0 / (rasters.m_per_px * 2.0**self.level)
-        self.scale = scale.astype(np.float32)
-        self.fwd_s = (camera.forward_m * scale).astype(np.float32)
-        self.left_s = (camera.left_m * scale).astype(np.float32)
-        n, g = len(rasters.origin), len(self.level)
+        self.varied = varied
+        if varied:
+            self.sky_rows = common_sky_rows(camera.params, jitter)
+            camera = make_camera(camera.params, all_pixels=True, skip_rows=self.sky_rows)
+        self.camera = camera
+        level, scale, fwd_s, left_s = self._pixels(camera)
+        g = len(level)
+        if varied:
+            level, scale, fwd_s, left_s = (np.repeat(a[None], n, axis=0) for a in (level, scale, fwd_s, left_s))
+        self.level, self.scale, self.fwd_s, self.left_s = level, scale, fwd_s, left_s
         self.row_stride = np.zeros((n, g), dtype=np.int32)
         self.offset = np.zeros((n, g), dtype=np.int32 if len(rasters.texture) < 2**31 else np.int64)
         self.max_col = np.zeros((n, g), dtype=np.float32)
         self.max_row = np.zeros((n, g), dtype=np.float32)
+        if varied:
+            self.sky = np.zeros((n, camera.first_ground, 3), dtype=np.uint8)  # the rows every pose sees as sky
+            self.grade = np.zeros((n, 3, 3), dtype=np.float32)
+            self.alpha = np.zeros((n, g, 3), dtype=np.float32)
+            self.addend = np.zeros((n, g, 3), dtype=np.float32)
+            for i in range(n):
+                self.set_view(i, camera.params, Look())
         for i in range(n):
             self.update(i)
 
+    def _pixels(self, camera: CameraModel):
+        """Mip level, scale and scaled ground offsets of each sampled pixel of `camera`."""
+        levels = self.rasters.level_shape.shape[1]
+        ratio = np.maximum(camera.footprint_m / self.rasters.m_per_px, 1.0)
+        level = np.clip(np.floor(np.log2(ratio) + 0.25), 0, levels - 1).astype(np.int64)
+        scale = 1.0 / (self.rasters.m_per_px * 2.0**level)
+        return level, scale.astype(np.float32), (camera.forward_m * scale).astype(np.float32), (camera.left_m * scale).astype(np.float32)
+
     def update(self, i: int) -> None:
         """Refresh car i's tables from its raster's layout."""
-        shape = self.rasters.level_shape[i, self.level]  # (g, 2)
+        level = self.level[i] if self.varied else self.level
+        shape = self.rasters.level_shape[i, level]  # (g, 2)
         self.row_stride[i] = shape[:, 1]
-        self.offset[i] = self.rasters.level_offset[i, self.level]
+        self.offset[i] = self.rasters.level_offset[i, level]
         self.max_col[i] = shape[:, 1] - 1
         self.max_row[i] = shape[:, 0] - 1
+
+    def set_view(self, i: int, params: CameraParams, look: Look) -> None:
+        """Car i sees through a camera with `params` (a pose near this lens's) with `look`."""
+        camera = self.camera if params == self.camera.params else make_camera(params, all_pixels=True, skip_rows=self.sky_rows)
+        self.level[i], self.scale[i], self.fwd_s[i], self.left_s[i] = self._pixels(camera)
+        self.sky[i], self.grade[i], self.alpha[i], self.addend[i] = grade_tables(camera, look)
+        self.update(i)
 
 
 def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
@@ -161,13 +228,27 @@ def render_frames(lens: Lens, x, y, heading, cars=None) -> np.ndarray:
     s = np.sin(heading).astype(np.float32)[:, None]
     px = (np.asarray(x, dtype=np.float64) - origin[:, 0]).astype(np.float32)[:, None]
     py = (np.asarray(y, dtype=np.float64) - origin[:, 1]).astype(np.float32)[:, None]
-    col = px * lens.scale + lens.fwd_s * c - lens.left_s * s  # (N, g) texel column
-    row = py * lens.scale + lens.fwd_s * s + lens.left_s * c
+    scale, fwd_s, left_s = (lens.scale[sel], lens.fwd_s[sel], lens.left_s[sel]) if lens.varied else (lens.scale, lens.fwd_s, lens.left_s)
+    col = px * scale + fwd_s * c - left_s * s  # (N, g) texel column
+    row = py * scale + fwd_s * s + left_s * c
     # ground beyond the raster's grass margin shows the margin's edge (far away, blurred)
     np.minimum(np.maximum(col, 0, out=col), lens.max_col[sel], out=col)
     np.minimum(np.maximum(row, 0, out=row), lens.max_row[sel], out=row)
     idx = row.astype(np.int32) * lens.row_stride[sel] + col.astype(np.int32) + lens.offset[sel]
     n = len(col)
+    if lens.varied:  # every pixel below the common sky sampled, then graded
+        t = np.take(lens.rasters.texture, idx).view(np.uint8).reshape(n, -1, 3).astype(np.float32)
+        t = np.matmul(t, lens.grade[sel])
+        t *= lens.alpha[sel]  # (n, g, 3): a broadcast multiply would cost 6x more
+        t += lens.addend[sel]  # includes +0.5, so truncation rounds
+        np.clip(t, 0.0, 255.0, out=t)
+        rgb = np.empty((n, p.height_px * p.width_px, 3), dtype=np.uint8)
+        rgb[:, : lens.camera.first_ground] = lens.sky[sel]
+        rgb[:, lens.camera.first_ground :] = t
+        rgb = rgb.reshape(n, p.height_px, p.width_px, 3)
+        if p.grayscale:
+            return (rgb @ GRAY_WEIGHTS + 0.5).astype(np.uint8)[..., None]
+        return rgb
     texels = np.empty((n, p.height_px * p.width_px), dtype=RGB)
     texels[:, : lens.camera.first_ground] = lens.camera.sky
     texels[:, lens.camera.first_ground :] = np.take(lens.rasters.texture, idx)
@@ -175,3 +256,50 @@ def render_frames(lens: Lens, x, y, heading, cars=None) -> np.ndarray:
     if p.grayscale:
         return (rgb @ GRAY_WEIGHTS + 0.5).astype(np.uint8)[..., None]
     return rgb
+
+
+def common_sky_rows(params: CameraParams, jitter: float) -> int:
+    """Top rows that see sky whatever the pitch and field of view within +-`jitter` (a fraction)."""
+    if params.mode != "dashcam":
+        return 0
+    rows = params.height_px
+    for pitch in (1 - jitter, 1 + jitter):
+        for fov in (1 - jitter, 1 + jitter):
+            cam = make_camera(replace(params, pitch_deg=params.pitch_deg * pitch, fov_deg=params.fov_deg * fov))
+            rows = min(rows, cam.first_ground // params.width_px)
+    return rows
+
+
+def grade_tables(camera: CameraModel, look: Look):
+    """The colour grade of `look` for an `all_pixels` camera: (sky (first_ground, 3)
+    uint8, grade (3, 3), alpha (g, 3), addend (g, 3)), a sampled pixel's colour being
+    rgb @ grade * alpha + addend - 0.5.
+
+    The grade is the one affine colour map that takes the raster's four paints (grass,
+    asphalt, edge line, centre line) to this look's, so blends between them (line edges,
+    mip levels) stay blends; then the sun scales and warms it, and fog mixes each pixel
+    toward the fog colour by 1 - exp(-fog_per_m * distance).
+    """
+    asphalt = ASPHALT * look.asphalt_shade + look.asphalt_tint * np.array([10.0, 3.0, -10.0])
+    grass = (GRASS + (DRY_GRASS - GRASS) * look.grass_dry) * look.grass_shade
+    line = LINE + (asphalt - LINE) * look.line_fade
+    centre = CENTRE + (asphalt - CENTRE) * look.line_fade
+    src = np.column_stack([np.stack([GRASS, ASPHALT, LINE, CENTRE]), np.ones(4)])  # (4, 4)
+    affine = np.linalg.solve(src.astype(np.float64), np.stack([grass, asphalt, line, centre]).astype(np.float64))  # (4, 3)
+    dusk = 1.0 - look.sun
+    light = (0.55 + 0.45 * look.sun) * np.array([1 + 0.12 * dusk, 1 - 0.05 * dusk, 1 - 0.35 * dusk])
+    grade = affine[:3] * light
+    offset = affine[3] * light
+    top = DUSK_TOP + (SKY_TOP - DUSK_TOP) * look.sun
+    horizon = DUSK_HORIZON + (SKY_HORIZON - DUSK_HORIZON) * look.sun
+    fog = FOG * (0.5 + 0.5 * (0.55 + 0.45 * look.sun))
+    first = camera.first_ground
+    frac = camera.sky_frac
+    sky = frac[first:] >= 0
+    w_sky = 1.0 - np.exp(-look.fog_per_m * SKY_DISTANCE_M)
+    sky_rgb = (top + (horizon - top) * np.clip(frac, 0, 1)[:, None] ** 1.5) * (1 - w_sky) + fog * w_sky  # (H * W, 3)
+    w = 1.0 - np.exp(-look.fog_per_m * camera.distance_m)  # (g,)
+    alpha = np.where(sky, 0.0, 1.0 - w)
+    addend = np.where(sky[:, None], sky_rgb[first:], offset * (1 - w[:, None]) + fog * w[:, None]) + 0.5
+    alpha3 = np.repeat(alpha[:, None], 3, axis=1)
+    return to_rgb8(sky_rgb[:first]), grade.astype(np.float32), alpha3.astype(np.float32), addend.astype(np.float32)

@@ -31,7 +31,7 @@ def _clip(v, lo: float, hi: float):
     return np.minimum(np.maximum(v, lo), hi)
 
 
-def step(state: CarState, steer_cmd, throttle_cmd, dt_s: float, params: CarParams) -> CarState:
+def step(state: CarState, steer_cmd, throttle_cmd, dt_s: float, params: CarParams, cruise_mps=None) -> CarState:
     """Advance the car by `dt_s` seconds.
 
     One car (floats) or a batch ((N,) arrays) go through the same formulas: arithmetic
@@ -45,6 +45,7 @@ def step(state: CarState, steer_cmd, throttle_cmd, dt_s: float, params: CarParam
             controller hold `params.cruise_speed_mps`.
         dt_s: time step [s].
         params: the car.
+        cruise_mps: the cruise controller's target (a float or (N,)); None: params'.
     """
     max_delta = params.max_steer_rate_radps * dt_s
     target = _clip(steer_cmd, -1.0, 1.0) * params.max_steer_rad
@@ -53,7 +54,8 @@ def step(state: CarState, steer_cmd, throttle_cmd, dt_s: float, params: CarParam
     drag = params.drag_per_m * state.speed * state.speed
     if throttle_cmd is None:
         # proportional control plus drag feed-forward, so the speed settles on the target
-        accel = _clip(params.cruise_gain_per_s * (params.cruise_speed_mps - state.speed) + drag, -params.max_brake_mps2, params.max_accel_mps2)
+        cruise = params.cruise_speed_mps if cruise_mps is None else cruise_mps
+        accel = _clip(params.cruise_gain_per_s * (cruise - state.speed) + drag, -params.max_brake_mps2, params.max_accel_mps2)
     else:
         t = _clip(throttle_cmd, -1.0, 1.0)
         accel = t * np.where(t >= 0, params.max_accel_mps2, params.max_brake_mps2)

@@ -6,12 +6,13 @@ Every number carries its unit in its name. Nothing here imports pygame or torch.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from numbers import Integral, Real
 
 OBSERVATIONS = ("both", "camera", "sensors")
 ACTIONS = ("steer", "steer+throttle")
 CAMERA_MODES = ("dashcam", "topdown")
+MARKING_STYLES = ("solid", "dashed", "none")
 OFFROAD_MODES = ("terminate", "recover")
 
 # Procedural track seeds: a training range and a disjoint test range.
@@ -60,7 +61,9 @@ class CarParams:
 class TrackParams:
     """How procedural tracks are generated and how any track is resampled."""
 
-    width_m: float = 10.0
+    width_m: float = 10.0  # with max_width_m: the narrowest width drawn
+    max_width_m: float | None = None  # each track's width drawn from [width_m, max_width_m]
+    markings: tuple[str, ...] = ()  # "edge/centre" styles, one drawn per track; (): "solid/dashed"
     min_length_m: float = 300.0
     max_length_m: float = 900.0
     min_radius_m: float = 15.0  # tightest centreline curve; the car turns down to ~4.5 m
@@ -119,6 +122,67 @@ class RasterParams:
 
 
 @dataclass(frozen=True)
+class Level:
+    """A named preset of how hard the world is (see `sim.levels` for the presets).
+
+    Track fields (None or empty: the config's own TrackParams) are drawn per track from
+    the track's seed; episode fields are drawn per episode (`sim.levels.draw_conditions`).
+    With `disjoint_splits`, every episode draw of the train split comes from other
+    values than the test split's (alternate bins of each range), so evaluation on the
+    test split meets conditions never seen in training.
+    """
+
+    name: str = "school"
+    # per track
+    road_width_m: tuple[float, float] | None = None  # [m], uniform
+    min_radius_m: float | None = None  # tightest curve [m]
+    markings: tuple[str, ...] = ()  # "edge/centre" styles from MARKING_STYLES
+    # per episode
+    cruise_speed_mps: tuple[float, float] | None = None  # [m/s], uniform
+    weather: bool = False  # sun, sky, fog and the colours of grass, asphalt and lines
+    camera_jitter: float = 0.0  # up to this fraction off the camera's height, pitch and field of view
+    sensor_noise_m: float = 0.0  # largest std of the Gaussian noise on every ray distance [m]
+    steer_trim: float = 0.0  # largest |steering offset| the car adds to every command (fraction of full lock)
+    disjoint_splits: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"level name {self.name!r}: expected a non-empty string")
+        for label, pair in (("road_width_m", self.road_width_m), ("cruise_speed_mps", self.cruise_speed_mps)):
+            if pair is not None:
+                if len(pair) != 2:
+                    raise ValueError(f"level {self.name}: {label}={pair!r}: expected (low, high)")
+                check_real(f"level {self.name}: {label}", pair[0], 0.0, positive=True)
+                check_real(f"level {self.name}: {label}", pair[1], pair[0])
+        if self.min_radius_m is not None:
+            check_real(f"level {self.name}: min_radius_m", self.min_radius_m, 0.0, positive=True)
+        for m in self.markings:
+            parts = m.split("/") if isinstance(m, str) else []
+            if len(parts) != 2 or not all(p in MARKING_STYLES for p in parts):
+                raise ValueError(f"level {self.name}: marking {m!r}: expected 'edge/centre', each one of {', '.join(MARKING_STYLES)}")
+        for label in ("camera_jitter", "sensor_noise_m", "steer_trim"):
+            check_real(f"level {self.name}: {label}", getattr(self, label), 0.0)
+        if self.camera_jitter > 0.2 or self.steer_trim > 0.2:
+            raise ValueError(f"level {self.name}: camera_jitter and steer_trim must stay under 0.2")
+
+    def track_params(self, base: "TrackParams") -> "TrackParams":
+        """`base` with this level's track fields put in."""
+        kw = {}
+        if self.road_width_m is not None:
+            kw.update(width_m=float(self.road_width_m[0]), max_width_m=float(self.road_width_m[1]))
+        if self.min_radius_m is not None:
+            kw["min_radius_m"] = float(self.min_radius_m)
+        if self.markings:
+            kw["markings"] = tuple(self.markings)
+        return replace(base, **kw)
+
+    @property
+    def varies_episodes(self) -> bool:
+        """Whether anything is drawn per episode."""
+        return bool(self.cruise_speed_mps or self.weather or self.camera_jitter or self.sensor_noise_m or self.steer_trim)
+
+
+@dataclass(frozen=True)
 class EnvConfig:
     """Everything that defines what an agent sees and does; stored with datasets and models."""
 
@@ -134,8 +198,12 @@ class EnvConfig:
     max_steps: int = 6000
     max_laps: int | None = None
     offroad_penalty: float = 10.0
+    level: Level = field(default_factory=Level)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.level, Level):
+            raise ValueError(f"level={self.level!r}: expected a Level (see sim.levels.LEVELS)")
+        object.__setattr__(self, "track", self.level.track_params(self.track))  # the level decides its tracks
         for name, value, allowed in (
             ("observation", self.observation, OBSERVATIONS),
             ("action", self.action, ACTIONS),
@@ -167,6 +235,11 @@ class EnvConfig:
             "car": CarParams,
             "track": TrackParams,
             "raster": RasterParams,
+            "level": Level,
         }
-        kwargs = {k: (nested[k](**v) if k in nested else v) for k, v in data.items()}
+
+        def tuples(d: dict) -> dict:  # JSON turns tuples into lists
+            return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+
+        kwargs = {k: (nested[k](**tuples(v)) if k in nested else v) for k, v in data.items()}
         return cls(**kwargs)

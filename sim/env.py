@@ -12,7 +12,8 @@ from gymnasium import spaces
 
 from sim import track as tracks
 from sim.car import CarState
-from sim.config import SPLITS, EnvConfig, TrackParams
+from sim.config import SPLITS, EnvConfig, Level, TrackParams
+from sim.levels import draw_conditions, with_level
 from sim.world import CarView, World
 
 TrackSpec = "int | str | Path | tracks.Track | None"
@@ -76,13 +77,16 @@ class DrivingEnv(gym.Env):
     `grayscale`, `track` (a seed, a JSON path or a Track; None draws a seed from `split`
     each reset), `split` ("train": seeds 0-999,999 | "test": seeds 1,000,000-1,999,999),
     `offroad` ("terminate" | "recover"), `max_steps`, `max_laps`, `render_mode`
-    (None | "human" | "rgb_array"), and `config` (an EnvConfig, overridden by the others).
+    (None | "human" | "rgb_array"), `level` ("school" (default) | "country" | "weather",
+    see `sim.levels`: with `split`, it also picks the conditions drawn each episode), and
+    `config` (an EnvConfig, overridden by the others).
     `reset(options={"track": ...})` picks the track for one episode.
 
     ## Version History
     - v0: first version. Since 2026-11-25 the env is a view of `sim.world.World` with one
       car and draws the road lazily; camera frames may differ from earlier builds in the
       rounding of a few pixels along the road. The same seed still gives the same rollout.
+      Since 2026-11-26 it takes `level`; the default, `school`, is the world as it was.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
@@ -100,11 +104,14 @@ class DrivingEnv(gym.Env):
         grayscale: bool | None = None,
         max_steps: int | None = None,
         max_laps: int | None = None,
+        level: str | Level | None = None,
         config: EnvConfig | None = None,
     ):
         if config is not None and not isinstance(config, EnvConfig):
             raise ValueError(f"config={type(config).__name__}: expected an EnvConfig")
         cfg = config or EnvConfig()
+        if level is not None:
+            cfg = with_level(cfg, level)
         cam = cfg.camera
         if camera is not None:
             cam = replace(cam, mode=camera)
@@ -172,6 +179,7 @@ class DrivingEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.world.set_track(0, self._pick_track(options))
+        self.world.set_conditions(0, draw_conditions(self.config.level, self.np_random, self.split, self.config.camera))
         self.world.reset_cars(0)
         car = self.world.car
         self.trail = [(float(car.x[0]), float(car.y[0]))]
@@ -201,6 +209,7 @@ class DrivingEnv(gym.Env):
         w = self.world
         info = w.info(0)
         info["track"] = self.track.name
+        info["level"] = self.config.level.name
         info["lap_times_s"] = list(w.lap_times[0])
         return info
 

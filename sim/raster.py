@@ -91,11 +91,12 @@ def _fill_periodic(dst: np.ndarray, tile: np.ndarray) -> None:
 
 @lru_cache(maxsize=32)
 def _paint_table(w2: float, half: float, res: float, params: RasterParams):
-    """Road coverage (q,), paint colour (2, q, 3) and the same rounded to uint8, per 1/64 m
+    """Road coverage (q,), paint colour (4, q, 3) and the same rounded to uint8, per 1/64 m
     of |lateral offset| (cached: one table per road width).
 
-    Row 0 of the paint has no centre dash, row 1 has one. Coverage is the fraction of a
-    pixel as wide as `res` that lies inside [a, b], which anti-aliases every line.
+    Paint row 2 * (no edge line) + (centre line): rows 0 and 1 have the edge lines, 2 and
+    3 not; rows 1 and 3 have the centre line. Coverage is the fraction of a pixel as wide
+    as `res` that lies inside [a, b], which anti-aliases every line.
     """
     ad = (np.arange(int(half * 64) + 2) + 0.5) / 64
 
@@ -105,8 +106,10 @@ def _paint_table(w2: float, half: float, res: float, params: RasterParams):
     road = coverage(-1.0, w2)[:, 0]
     edge = coverage(w2 - 0.25 - params.edge_line_m, w2 - 0.25)
     centre = coverage(-1.0, params.centre_line_m / 2)
-    plain = ASPHALT + (LINE - ASPHALT) * edge
-    paint = np.stack([plain, plain + (CENTRE - ASPHALT) * centre]).astype(np.float32)
+    rows = []
+    for plain in (ASPHALT + (LINE - ASPHALT) * edge, ASPHALT + 0 * edge):
+        rows += [plain, plain + (CENTRE - ASPHALT) * centre]
+    paint = np.stack(rows).astype(np.float32)
     return road.astype(np.float32), paint, to_rgb8(paint)
 
 
@@ -365,8 +368,12 @@ class Raster:
         along = owner_vertex * track.ds + rel_x * tx + rel_y * ty  # [m]
         q = np.minimum((ad * 64).astype(np.int32), int(half * 64) + 1)
         dash = (np.floor(along / params.dash_m) % 2 == 0).astype(np.int32)
+        edge_style, centre_style = track.markings.split("/")
+        painted = {"solid": 1, "none": 0}
+        centre_on = dash if centre_style == "dashed" else painted[centre_style]
+        edge_off = 1 - dash if edge_style == "dashed" else 1 - painted[edge_style]
         road_lut, paint_lut, paint_rgb8 = _paint_table(w2, half, res, params)
-        lut = dash * paint_lut.shape[1] + q  # row of the flattened tables
+        lut = (2 * edge_off + centre_on) * paint_lut.shape[1] + q  # row of the flattened tables
         colour = np.take(paint_rgb8.reshape(-1).view(RGB), lut)  # (m,) texels
         border = np.flatnonzero(road_lut[q] < 1.0)
         tile = _grass_tiles(params.levels)[0]

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from sim.config import SPLITS, TrackParams
+from sim.config import MARKING_STYLES, SPLITS, TrackParams
 from sim.geometry import closed_catmull_rom, resample_closed, wrap_angle
 
 
@@ -34,6 +34,7 @@ class Track:
         heading: (n,) direction of travel [rad].
         curvature: (n,) signed curvature [1/m], positive turning left.
         ds: spacing between vertices [m]; length = n * ds.
+        markings: "edge/centre" line styles, each "solid", "dashed" or "none".
     """
 
     name: str
@@ -44,6 +45,7 @@ class Track:
     heading: np.ndarray
     curvature: np.ndarray
     ds: float
+    markings: str = "solid/dashed"
 
     @property
     def n(self) -> int:
@@ -78,7 +80,7 @@ class Track:
         return self.centerline - self.normal * (self.width_m / 2)
 
     @classmethod
-    def from_polyline(cls, name: str, width_m: float, points: np.ndarray, spacing_m: float = 1.0) -> "Track":
+    def from_polyline(cls, name: str, width_m: float, points: np.ndarray, spacing_m: float = 1.0, markings: str = "solid/dashed") -> "Track":
         """Build a track from a dense closed polyline (resampled to `spacing_m`)."""
         c = resample_closed(points, spacing_m)
         n = len(c)
@@ -91,7 +93,7 @@ class Track:
         curvature = wrap_angle(np.roll(heading, -1) - np.roll(heading, 1)) / (2 * ds)
         for a in (c, tangent, normal, heading, curvature):
             a.setflags(write=False)
-        return cls(name, float(width_m), c, tangent, normal, heading, curvature, ds)
+        return cls(name, float(width_m), c, tangent, normal, heading, curvature, ds, markings)
 
     # ------------------------------------------------------------------ queries
     def point_at(self, s_m):
@@ -257,7 +259,7 @@ def _sample_layout(layout, lengths: np.ndarray, step_m: float) -> np.ndarray:
     return np.concatenate(pts)
 
 
-def generate(rng: np.random.Generator, params: TrackParams = TrackParams(), name: str = "procedural") -> Track:
+def generate(rng: np.random.Generator, params: TrackParams = TrackParams(), name: str = "procedural", markings: str = "solid/dashed") -> Track:
     """A random closed track: hairpins, S-bends, sweepers, corners and straights.
 
     The layout is drawn as a turtle path of arcs (radius >= params.min_radius_m) and
@@ -284,7 +286,7 @@ def generate(rng: np.random.Generator, params: TrackParams = TrackParams(), name
         pts = np.roll(pts, half, axis=0)
         if rng.random() < 0.5:
             pts = pts[::-1]
-        track = Track.from_polyline(name, params.width_m, pts, params.spacing_m)
+        track = Track.from_polyline(name, params.width_m, pts, params.spacing_m, markings)
         if not track.problems(params.min_radius_m * 0.95, params.min_gap_m):
             return track
     raise RuntimeError("could not generate a valid track in 500 attempts; relax TrackParams")
@@ -293,12 +295,23 @@ def generate(rng: np.random.Generator, params: TrackParams = TrackParams(), name
 def from_seed(seed: int, params: TrackParams = TrackParams()) -> Track:
     """The procedural track of a seed; the same seed always gives the same track."""
     split = next((k for k, r in SPLITS.items() if seed in r), "custom")
-    return generate(np.random.default_rng(seed), params, name=f"seed {seed} ({split})")
+    markings = "solid/dashed"
+    if params.max_width_m is not None or params.markings:
+        # a level's per-track choices come from a stream of their own, so the layout's
+        # draws (and every track of the default world) stay as they were
+        dress = np.random.default_rng([seed, 1])
+        if params.max_width_m is not None:
+            params = replace(params, width_m=float(dress.uniform(params.width_m, params.max_width_m)), max_width_m=None)
+        if params.markings:
+            markings = params.markings[int(dress.integers(len(params.markings)))]
+    return generate(np.random.default_rng(seed), params, name=f"seed {seed} ({split})", markings=markings)
 
 
 # -------------------------------------------------------------------------- files
 def load(path: str | Path, params: TrackParams = TrackParams()) -> Track:
-    """Load `{"name": str, "width_m": float, "centerline": [[x, y], ...]}` (metres, closed loop).
+    """Load `{"name": str, "width_m": float, "centerline": [[x, y], ...]}` (metres, closed loop),
+    optionally with `"markings": "edge/centre"` (each "solid", "dashed" or "none"; default
+    "solid/dashed").
 
     The points may have any spacing; they are joined by a smooth curve through them.
     Raises TrackError with a one-line message naming the file and the problem.
@@ -341,8 +354,12 @@ def load(path: str | Path, params: TrackParams = TrackParams()) -> Track:
             f"points are {np.median(seg):.1f} m apart)"
         )
     name = str(data.get("name") or path.stem)
+    markings = data.get("markings", "solid/dashed")
+    parts = markings.split("/") if isinstance(markings, str) else []
+    if len(parts) != 2 or not all(p in MARKING_STYLES for p in parts):
+        raise TrackError(f"{where}: markings must be 'edge/centre', each one of {', '.join(MARKING_STYLES)}; got {markings!r}")
     dense = closed_catmull_rom(pts, samples_per_span=max(2, int(np.ceil(np.median(seg) / 0.25))))
-    track = Track.from_polyline(name, float(width), dense, params.spacing_m)
+    track = Track.from_polyline(name, float(width), dense, params.spacing_m, markings)
     # files may be tighter than procedural tracks, but never tighter than the car can turn
     problems = track.problems(min_radius_m=max(float(width) / 2 + 1.0, 6.0), min_gap_m=2.0)
     if problems:
@@ -355,6 +372,7 @@ def save(track: Track, path: str | Path, every: int = 4) -> None:
     data = {
         "name": track.name,
         "width_m": track.width_m,
+        "markings": track.markings,
         "centerline": [[round(float(x), 3), round(float(y), 3)] for x, y in track.centerline[::every]],
     }
     Path(path).write_text(json.dumps(data, indent=None))

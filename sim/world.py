@@ -16,6 +16,7 @@ from sim.camera import Lens, make_camera, render_frames
 from sim.car import CarState, step as car_step
 from sim.config import EnvConfig
 from sim.geometry import wrap_angle
+from sim.levels import Conditions, Look
 from sim.raster import RasterSet, Reach
 from sim.sensors import make_rays, read_rays
 from sim.track import Track
@@ -73,7 +74,18 @@ class World:
             reach = reach.union(Reach.of_points(self.camera.forward_m, self.camera.left_m))
         if self.use_sensors:
             reach = reach.union(Reach.of_points(self.rays.offsets.real.ravel(), self.rays.offsets.imag.ravel()))
+        level = config.level
+        if level.camera_jitter:  # a jittered camera sees a little further
+            reach = Reach(reach.radius_m * (1 + 2 * level.camera_jitter), reach.behind_m + 1.0)
         self.reach = reach
+        self.varied_camera = self.use_camera and (level.weather or level.camera_jitter > 0)
+        self.varied_car = bool(level.cruise_speed_mps or level.steer_trim)
+        self.conditions: list[Conditions] = [Conditions()] * n
+        self.cruise = np.full(n, config.car.cruise_speed_mps)
+        self.trim = np.zeros(n)
+        self.noise_m = np.zeros(n)
+        self._noise_rngs: list[np.random.Generator | None] = [None] * n
+        self._looks_due: set[int] = set()
         self.tracks: list[Track | None] = [None] * n
         self._changed: set[int] = set()
         self.trackset: TrackSet | None = None
@@ -97,6 +109,20 @@ class World:
         self.lap_times: list[list[float]] = [[] for _ in range(n)]
 
     # ------------------------------------------------------------------ tracks
+    def set_conditions(self, i: int, cond: Conditions) -> None:
+        """What car i meets from its next reset on (see `sim.levels.draw_conditions`)."""
+        self.conditions[i] = cond
+        self.cruise[i] = self.config.car.cruise_speed_mps if cond.cruise_speed_mps is None else cond.cruise_speed_mps
+        self.trim[i] = cond.steer_trim
+        self.noise_m[i] = cond.sensor_noise_m
+        self._noise_rngs[i] = np.random.default_rng(cond.noise_seed) if cond.sensor_noise_m > 0 else None
+        self._looks_due.add(i)
+
+    def _apply_looks(self, idx) -> None:
+        for i in idx:
+            cond = self.conditions[i]
+            self.lens.set_view(i, cond.camera or self.config.camera, cond.look or Look())
+
     def set_track(self, i: int, track: Track) -> None:
         if self.tracks[i] is not track:
             self.tracks[i] = track
@@ -109,12 +135,14 @@ class World:
         car looks at it); otherwise that pool is rebuilt with room to grow.
         """
         if not self._changed:
+            self._sync_looks()
             return
         changed = sorted(self._changed)
         if self.rasters is None:  # first build: exact sizes
             self.trackset = TrackSet(self.tracks)
             self.rasters = RasterSet(self.tracks, self.config.raster, colour=self.use_camera)
-            self.lens = Lens(self.camera, self.rasters) if self.use_camera else None
+            self.lens = Lens(self.camera, self.rasters, self.varied_camera, self.config.level.camera_jitter) if self.use_camera else None
+            self._looks_due.update(range(self.n))
         else:
             if not all([self.trackset.put(i, self.tracks[i]) for i in changed]):
                 self.trackset = TrackSet(self.tracks, slack=REBUILD_SLACK)
@@ -124,10 +152,17 @@ class World:
                         self.lens.update(i)
             else:
                 self.rasters = self.rasters.rebuilt(self.tracks, slack=REBUILD_SLACK)
-                self.lens = Lens(self.camera, self.rasters) if self.use_camera else None
+                self.lens = Lens(self.camera, self.rasters, self.varied_camera, self.config.level.camera_jitter) if self.use_camera else None
+                self._looks_due.update(range(self.n))
                 self.pool_rebuilds += 1
         self._forget_checks(changed)
         self._changed.clear()
+        self._sync_looks()
+
+    def _sync_looks(self) -> None:
+        if self.varied_camera and self.lens is not None and self._looks_due:
+            self._apply_looks(sorted(self._looks_due))
+        self._looks_due.clear()
 
     def _draw_near(self, cars, x, y, heading) -> None:
         """Draw the road each of `cars` can see from (x, y, heading) before it moves on.
@@ -167,7 +202,7 @@ class World:
         idx = np.atleast_1d(idx)
         ts = self.trackset
         start = ts.centre[ts.start[idx]]
-        speed = self.config.car.cruise_speed_mps if self.config.action == "steer" else 0.0
+        speed = self.cruise[idx] if self.config.action == "steer" else 0.0
         c = self.car
         for arr, val in ((c.x, start.real), (c.y, start.imag), (c.heading, ts.heading[ts.start[idx]]), (c.speed, speed), (c.steer, 0.0)):
             arr[idx] = val
@@ -193,7 +228,10 @@ class World:
             return self._step_one(float(steer[0]), None if throttle is None else float(throttle[0]))
         cfg = self.config
         ts = self.trackset
-        self.car = car_step(self.car, steer, throttle, cfg.dt_s, cfg.car)
+        if self.varied_car:
+            self.car = car_step(self.car, steer + self.trim, throttle, cfg.dt_s, cfg.car, self.cruise)
+        else:
+            self.car = car_step(self.car, steer, throttle, cfg.dt_s, cfg.car)
         self.vertex, s, self.lateral = ts.locate(self.car.x, self.car.y, self.vertex)
         ds = s - self.s
         ds -= ts.length * np.rint(ds / ts.length)  # across the start line: the short way round
@@ -225,7 +263,11 @@ class World:
         one car of a batch bit for bit (tests/sim/test_vector.py checks it).
         """
         cfg, c = self.config, self.car
-        car = car_step(CarState(float(c.x[0]), float(c.y[0]), float(c.heading[0]), float(c.speed[0]), float(c.steer[0])), steer, throttle, cfg.dt_s, cfg.car)
+        state = CarState(float(c.x[0]), float(c.y[0]), float(c.heading[0]), float(c.speed[0]), float(c.steer[0]))
+        if self.varied_car:
+            car = car_step(state, steer + float(self.trim[0]), throttle, cfg.dt_s, cfg.car, float(self.cruise[0]))
+        else:
+            car = car_step(state, steer, throttle, cfg.dt_s, cfg.car)
         track = self.tracks[0]
         vertex, s, lateral = track.locate(car.x, car.y, int(self.vertex[0]))
         length = self.trackset.length[0]
@@ -293,6 +335,9 @@ class World:
                 self._draw_near(slice(None), x, y, heading)
             sensors = np.empty((len(x), len(self.rays.angles) + 1), dtype=np.float32)
             sensors[:, :-1] = read_rays(self.rays, self.trackset, self.rasters, x, y, heading)
+            for i in np.flatnonzero(self.noise_m):  # each car's own generator: a batch equals single cars
+                noisy = sensors[i, :-1] + self.noise_m[i] * self._noise_rngs[i].standard_normal(sensors.shape[1] - 1)
+                sensors[i, :-1] = np.clip(noisy, 0.0, self.rays.params.max_range_m)
             sensors[:, -1] = speed
             obs["sensors"] = sensors
         return obs

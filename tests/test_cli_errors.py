@@ -1,5 +1,6 @@
 """Bad input on the command line: one line naming the flag or file, exit code 2, no traceback."""
 
+import re
 import pytest
 
 import run_sim
@@ -102,7 +103,8 @@ def test_eval_help_states_its_real_defaults(capsys):
     with pytest.raises(SystemExit):
         run_sim.main(["eval", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "(default: test)" in text and "%%" not in text and "--seed" not in text and "--track " not in text
+    assert "(default: test)" in text and "%%" not in text and "--track " not in text
+    assert re.search(r"--seed\b", text) is None  # eval has --seeds (conditions per track), no --seed
 
 
 def test_resume_from_nan_weights_stops_and_writes_nothing(tmp_path, capsys):

@@ -14,7 +14,14 @@ from pathlib import Path
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: the command, the flag and what was expected."""
+    """argparse with one-line errors: the command, the flag and what was expected.
+
+    Flags must be spelled out: an abbreviation (`--seed` for `--seeds`) is an error, not a guess.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
@@ -58,7 +65,7 @@ def track_arg(text: str):
 
 
 def env_kwargs(args) -> dict:
-    kw = dict(camera=args.camera, camera_size=args.camera_size, split=args.split)
+    kw = dict(camera=args.camera, camera_size=args.camera_size, split=args.split, level=args.level)
     if getattr(args, "track", None) is not None:
         kw["track"] = args.track
     for name in ("observation", "action", "grayscale"):
@@ -87,7 +94,10 @@ def add_world_flags(p: argparse.ArgumentParser, track: bool = True, seed: bool =
     """The flags that shape the world; `track` and `seed` only for commands that use them."""
     if track:
         p.add_argument("--track", type=track_arg, default=None, help="a seed (integer >= 0) or a JSON track file; default: a random track of --split")
-    p.add_argument("--split", choices=("train", "test"), default=split, help=f"seed range for random tracks (default: {split})")
+    from sim.levels import LEVELS
+
+    p.add_argument("--level", choices=tuple(LEVELS), default="school", help="how hard the world is: " + "; ".join(LEVELS) + " (default: school; `run_sim.py levels` lists what each changes)")
+    p.add_argument("--split", choices=("train", "test"), default=split, help=f"seed range for random tracks, and at levels with disjoint splits the range of conditions (default: {split})")
     p.add_argument("--camera", choices=("dashcam", "topdown"), default="dashcam", help="camera mode (default: dashcam)")
     p.add_argument("--camera-size", type=int_in(8, 1024), default=64, metavar="PX", help="camera width and height in pixels, 8-1024 (default: 64)")
     if seed:

@@ -8,7 +8,7 @@ from pathlib import Path
 from agent.cli.common import int_in, env_kwargs, env_config, add_world_flags, model_arg
 
 HELP = "evaluate a network (or the expert) headless on unseen tracks"
-DESCRIPTION = "Drive --tracks tracks of --split (default: test, never trained on) or --track-file files, --laps laps each, all at once. Leaving the road puts the car back and counts an intervention. Prints per-episode metrics and a summary: lap completion rate (all laps, no intervention), autonomy percentage (PilotNet: 1 - interventions x 6 s / time), interventions per km, lateral offset, speed."
+DESCRIPTION = "Drive --tracks tracks of --split (default: test, never trained on) or --track-file files, --laps laps each, all at once, at --level. Leaving the road puts the car back and counts an intervention. Prints per-episode metrics and a summary: driving score (CARLA style: 100 x share of the laps driven x 0.65 per exit from the road, with a bootstrap 95% confidence interval), lap completion rate (all laps, no intervention), autonomy percentage (PilotNet: 1 - interventions x 6 s / time), infractions and interventions per km, lateral offset, speed. --suite runs every level."
 
 
 def add_arguments(p) -> None:
@@ -18,6 +18,8 @@ def add_arguments(p) -> None:
     p.add_argument("--tracks", type=int_in(1, 100_000), default=20, metavar="N", help="number of tracks (default: 20; the README's table uses 100)")
     p.add_argument("--track-file", action="append", default=None, metavar="PATH", help="evaluate on this JSON track instead (repeatable)")
     p.add_argument("--laps", type=int_in(1, 100), default=2, help="laps per track, 1-100 (default: 2)")
+    p.add_argument("--seeds", type=int_in(1, 100), default=1, metavar="K", help="drive every track K times, each with other conditions of the level (weather, speed, ...; default: 1)")
+    p.add_argument("--suite", action="store_true", help="evaluate on every level's test split (--tracks tracks x --laps laps each) and print one row per level; --report writes the rows")
     p.add_argument("--workers", type=int_in(1, 64), default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
     p.add_argument("--report", default=None, metavar="FILE.json", help='write {"summary": ..., "episodes": [...]}')
     p.add_argument("--plot", default=None, metavar="FILE.png", help="trajectories coloured by lateral offset over the track outlines, worst first")
@@ -33,20 +35,32 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
-    from agent.evaluate import eval_tracks, evaluate_parallel, format_table, plot_trajectories
+    from agent.evaluate import eval_tracks, evaluate_parallel, format_suite, format_table, plot_trajectories, suite
 
     config = env_config(args)
     model = model_arg(args)
+    trained_at = model_level(model)
+    who = "the expert" if model is None else f"{model} (trained at level {trained_at})"
+    if args.suite:
+        from sim.levels import LEVELS
+
+        print(f"evaluating {who} on every level's test split: {args.tracks} tracks x {args.seeds} conditions, {args.laps} laps each")
+        with tqdm(total=len(LEVELS) * args.tracks * args.seeds, unit="episode", desc="suite", disable=args.quiet) as bar:
+            rows = suite(model, config, args.tracks, args.laps, args.workers, args.seeds, bar)
+        print(format_suite(rows, who))
+        if args.report:
+            report = {"driver": "expert" if model is None else model, "model_level": trained_at, "tracks": args.tracks, "laps": args.laps, "seeds": args.seeds, "rows": rows}
+            _write(args.report, report)
+        return 0
     tracks = eval_tracks(args.tracks, args.split, args.track_file or ())
-    who = "the expert" if model is None else model
-    print(f"evaluating {who} on {len(tracks)} {'track files' if args.track_file else args.split + ' tracks'}, {args.laps} laps each")
-    with tqdm(total=len(tracks), unit="episode", desc="eval", disable=args.quiet) as bar:
-        result = evaluate_parallel(model, config, tracks, args.laps, args.workers, bar)
+    print(f"evaluating {who} at level {config.level.name} on {len(tracks)} {'track files' if args.track_file else args.split + ' tracks'}" + (f" x {args.seeds} conditions" if args.seeds > 1 else "") + f", {args.laps} laps each")
+    with tqdm(total=len(tracks) * args.seeds, unit="episode", desc="eval", disable=args.quiet) as bar:
+        result = evaluate_parallel(model, config, tracks, args.laps, args.workers, bar, args.split, args.seeds)
+    result.summary["level"] = config.level.name
+    result.summary["model_level"] = trained_at
     print(format_table(result))
     if args.report:
-        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.report).write_text(json.dumps(result.to_json(), indent=1))
-        print(f"wrote {args.report}")
+        _write(args.report, result.to_json())
     if args.plot:
         plot_trajectories(result, args.plot)
         print(f"wrote {args.plot}")
@@ -67,3 +81,21 @@ def run(args) -> int:
         save_video(args.video, frames, 30 / args.video_every, args.video_width, progress=not args.quiet)
         print(f"wrote {args.video} ({len(frames)} frames of the first episode)")
     return 0
+
+
+def model_level(model: str | None) -> str | None:
+    """The level a checkpoint was trained at (None for the expert)."""
+    if model is None:
+        return None
+    from models import checkpoint
+
+    _, meta = checkpoint.load(model)
+    return meta["env"].get("level", {}).get("name", "school")
+
+
+def _write(path: str, data: dict) -> None:
+    import json
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=1))
+    print(f"wrote {path}")
