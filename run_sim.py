@@ -5,6 +5,7 @@
     python run_sim.py data info data/mine        what a dataset holds, with pictures
     python run_sim.py watch --driver expert      the expert drives in a window
     python run_sim.py snapshot --out world.png   a rendered frame and camera views, headless
+    python run_sim.py levels                     the levels, from school to weather
 
 Each command's flags are declared in `agent/cli/COMMAND.py` beside the `run(args)` that
 uses them.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agent.cli import dagger, data, drive, evaluate, lecture, record, snapshot, train, watch
+from agent.cli import dagger, data, drive, evaluate, lecture, levels, record, snapshot, train, watch
 from agent.cli.common import Parser
 
 COMMANDS = {
@@ -28,6 +29,7 @@ COMMANDS = {
     "watch": watch,
     "eval": evaluate,
     "snapshot": snapshot,
+    "levels": levels,
 }
 
 

@@ -22,6 +22,7 @@ from agent.record import RecordSettings, record_episodes, record_expert
 from agent.train import TrainArgs, train
 from models import checkpoint
 from sim.config import SPLITS
+from sim.levels import with_level
 
 COLUMNS = ["round", "method", "beta", "frames", "val_steer_error", "lap_completion", "autonomy_pct", "interventions_per_km"]
 
@@ -39,6 +40,7 @@ class DaggerSettings:
     seed: int = 0
     baseline: bool = True  # train plain behavioural cloning on as many frames each round
     workers: int = 2
+    level: str | None = None  # where the rounds drive and are evaluated; None: the dataset's level
 
 
 def mixed_driver(policy, beta: float, rng: np.random.Generator):
@@ -72,9 +74,15 @@ def collect(data: str | Path, model: str | Path, beta: float, settings: DaggerSe
     """One DAgger round's driving: appends the labelled frames to `data`; returns frames added."""
     from agent.policy import NeuralPolicy
 
-    config = Dataset(data).env_config
+    config = dataset_config(data, settings)
     policy = NeuralPolicy(model, config)
     return _drive_new_tracks(data, config, settings, round, lambda rng: mixed_driver(policy, beta, rng), "dagger", beta=beta)
+
+
+def dataset_config(data: str | Path, settings: DaggerSettings):
+    """The env of the dataset's recordings, at `settings.level` if one is given."""
+    config = Dataset(data).env_config
+    return config if settings.level is None else with_level(config, settings.level)
 
 
 def _model_kind(meta: dict) -> tuple[str, str | None]:
@@ -89,7 +97,7 @@ def run(model: str, data: str, out: str | Path, settings: DaggerSettings, log=pr
     out.mkdir(parents=True, exist_ok=True)
     _, meta = checkpoint.load(model)
     kind, arch = _model_kind(meta)
-    config = Dataset(data).env_config
+    config = dataset_config(data, settings)
     tracks = eval_tracks(settings.eval_tracks, "test")
 
     def drive(path) -> dict:

@@ -10,6 +10,14 @@ import numpy as np
 from agent.dataset import SOURCES, Dataset
 
 
+def _frames_per_level(episodes: list[dict]) -> dict:
+    """Frames recorded at each level (episodes from before levels existed were at school)."""
+    out: Counter = Counter()
+    for e in episodes:
+        out[e.get("level", "school")] += e["frames"]
+    return dict(out)
+
+
 def summarize(ds: Dataset, steer: np.ndarray, source: np.ndarray) -> dict:
     eps = ds.episodes
     return {
@@ -17,6 +25,7 @@ def summarize(ds: Dataset, steer: np.ndarray, source: np.ndarray) -> dict:
         "frames": int(len(steer)),
         "minutes": round(sum(e["duration_s"] for e in eps) / 60, 2),
         "drivers": dict(Counter(e["driver"] for e in eps)),
+        "frames_per_level": _frames_per_level(eps),
         "sources": {SOURCES[k]: int(v) for k, v in zip(*np.unique(source, return_counts=True))},
         "tracks": len({e["track"] for e in eps}),
         "incomplete_episodes": sum(not e.get("complete", False) for e in eps),

@@ -24,6 +24,7 @@ from models.inspect import feature_maps, filters, first_conv, tile
 from models.nets import DrivingNet
 from models.preprocess import input_spec_for, preprocess
 from sim.config import EnvConfig
+from sim.levels import with_level
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ MLP_SWEEP = [("0 hidden layers", "relu"), ("4 neurons", "fc(4) relu"), ("16 neur
 
 
 class Lecture:
-    def __init__(self, out: str | Path, quick: bool = False, log=print):
+    def __init__(self, out: str | Path, quick: bool = False, log=print, level: str = "school"):
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.b = Budget.of(quick)
@@ -69,7 +70,7 @@ class Lecture:
         self.log = log
         self._start = time.perf_counter()
         self.work = self.out / "work"  # datasets and checkpoints (not committed)
-        self.config = EnvConfig()
+        self.config = with_level(EnvConfig(), level)
         self.tracks = eval_tracks(self.b.eval_tracks, "test")
 
     # ---------------------------------------------------------------- plumbing
@@ -100,13 +101,14 @@ class Lecture:
 
     def row(self, name: str, summary: dict, extra: dict | None = None) -> dict:
         drive = self.drive(summary["path"])
-        self.say(f"{name}: lap completion {drive['lap_completion_rate'] * 100:.0f}% on {len(self.tracks)} test tracks")
+        self.say(f"{name}: driving score {drive['driving_score']:.1f}, lap completion {drive['lap_completion_rate'] * 100:.0f}% on {len(self.tracks)} test tracks")
         return {
             "name": name,
             **(extra or {}),
             "parameters": summary["parameters"],
             "train_s": round(summary["train_s"], 1),
             "val_steer_error": round(summary["best"]["steer_mae"], 4),
+            "driving_score": drive["driving_score"],
             "lap_completion": drive["lap_completion_rate"],
             "autonomy_pct": drive["autonomy_pct"],
             "interventions_per_km": drive["interventions_per_km"],
@@ -133,7 +135,7 @@ class Lecture:
         self.filters_and_maps(data)
         self.convolution_pictures(data)
         self.hud_pictures()
-        (self.out / "budget.json").write_text(json.dumps({"quick": self.quick, **b.__dict__, "eval_tracks": self.tracks}))
+        (self.out / "budget.json").write_text(json.dumps({"quick": self.quick, "level": self.config.level.name, **b.__dict__, "eval_tracks": self.tracks}))
         return results
 
     def optimizers(self, data: str) -> list[dict]:

@@ -23,6 +23,7 @@ from agent.dataset import DatasetWriter, EpisodeWriter
 from agent.expert import ExpertParams, expert_steer
 from sim.config import SPLITS, EnvConfig
 from sim.env import resolve_track
+from sim.levels import draw_conditions
 from sim.world import World
 
 
@@ -63,8 +64,10 @@ def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: R
     """
     n = len(tasks)
     world = World(replace(config, offroad="recover", max_steps=settings.steps), n)
-    for i, (track_seed, _) in enumerate(tasks):
+    for i, (track_seed, noise_seed) in enumerate(tasks):
         world.set_track(i, resolve_track(track_seed, config.track))
+        # the level's conditions (weather, speed, ...) from a stream of their own: the DART noise stays as it was
+        world.set_conditions(i, draw_conditions(config.level, np.random.default_rng([noise_seed, 2]), settings.split, config.camera))
     world.reset_cars(np.arange(n))
     rngs = [np.random.default_rng(noise_seed) for _, noise_seed in tasks]
     expert = ExpertParams()

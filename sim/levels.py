@@ -162,7 +162,20 @@ def draw_conditions(level: Level, rng: np.random.Generator, split: str, camera: 
 
 
 def describe(level: Level) -> list[str]:
-    """One line per parameter, for `run_sim.py levels`."""
-    from dataclasses import fields
-
-    return [f"{f.name:<18} {getattr(level, f.name)!r}" for f in fields(level) if f.name != "name"]
+    """One line per parameter with the value it has at this level, for `run_sim.py levels`."""
+    cfg = with_level(EnvConfig(), level)
+    t, car = cfg.track, cfg.car
+    width = (t.width_m, t.max_width_m or t.width_m)
+    cruise = level.cruise_speed_mps or (car.cruise_speed_mps, car.cruise_speed_mps)
+    lines = [
+        ("road width [m], per track", f"{width[0]:g}-{width[1]:g}" if width[0] != width[1] else f"{width[0]:g}"),
+        ("tightest curve radius [m]", f"{t.min_radius_m:g}"),
+        ("markings (edge/centre), per track", ", ".join(t.markings or ("solid/dashed",))),
+        ("cruise speed [m/s], per episode", f"{cruise[0]:g}-{cruise[1]:g}" if cruise[0] != cruise[1] else f"{cruise[0]:g}"),
+        ("weather (sun, sky, fog, colours)", "drawn per episode" if level.weather else "noon, clear, fixed colours"),
+        ("camera height/pitch/fov jitter", f"+-{100 * level.camera_jitter:g}%"),
+        ("sensor noise std [m], up to", f"{level.sensor_noise_m:g}"),
+        ("steering trim, up to", f"{100 * level.steer_trim:g}% of full lock"),
+        ("train/test conditions", "disjoint" if level.disjoint_splits else "same ranges (tracks differ)"),
+    ]
+    return [f"{k:<36} {v}" for k, v in lines]

@@ -81,3 +81,26 @@ def test_eval_expert_writes_report_and_plot(tmp_path):
 def test_eval_missing_model_is_one_line(tmp_path):
     r = run("eval", "--model", str(tmp_path / "none.pt"), "--tracks", "1", "--quiet")
     assert r.returncode == 2 and "no such checkpoint" in r.stderr and r.stderr.strip().count("\n") == 0
+
+
+def test_levels_lists_every_level_and_draws_sheets(tmp_path):
+    r = run("levels", "--sheets", str(tmp_path), "--frames", "8")
+    assert r.returncode == 0, r.stderr
+    for name in ("school:", "country:", "weather:", "road width [m], per track", "6-10"):
+        assert name in r.stdout
+    sheet = iio.imread(tmp_path / "weather-test.png")
+    assert sheet.shape[0] > 100 and sheet[..., :3].std() > 20
+
+
+def test_eval_suite_has_a_row_per_level_and_names_the_levels(tmp_path):
+    import json
+
+    r = run("eval", "--suite", "--driver", "expert", "--tracks", "2", "--laps", "1", "--report", str(tmp_path / "s.json"), "--quiet")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads((tmp_path / "s.json").read_text())["rows"]
+    assert [row["level"] for row in rows] == ["school", "country", "weather"]
+    assert all(row["driving_score"] == 100.0 and row["episodes"] == 2 for row in rows)
+    r = run("eval", "--level", "country", "--tracks", "1", "--laps", "1", "--report", str(tmp_path / "e.json"), "--quiet")
+    summary = json.loads((tmp_path / "e.json").read_text())["summary"]
+    assert r.returncode == 0 and summary["level"] == "country" and summary["model_level"] == "school"
+    assert "trained at level school" in r.stdout and "at level country" in r.stdout

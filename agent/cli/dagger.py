@@ -24,6 +24,9 @@ def add_arguments(p) -> None:
     p.add_argument("--laps", type=int_in(1), default=2, help="laps per test track (default: 2)")
     p.add_argument("--seed", type=int_in(0), default=0, help="seed for tracks, noise and training (default: 0)")
     p.add_argument("--workers", type=int_in(1, 64), default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
+    from sim.levels import LEVELS
+
+    p.add_argument("--level", choices=tuple(LEVELS), default=None, help="level the rounds drive and are evaluated at (default: the level --data was recorded at)")
     p.add_argument("--no-baseline", action="store_true", help="skip the plain behavioural cloning comparison")
     p.add_argument("--out", default="runs/dagger", help="folder for the round models and the table (default: runs/dagger)")
 
@@ -32,7 +35,7 @@ def run(args) -> int:
     from agent.dagger import COLUMNS, DaggerSettings, run
     from agent.lecture import markdown_table
 
-    settings = DaggerSettings(rounds=args.rounds, episodes=args.episodes, steps=args.steps, beta=args.beta, beta_decay=args.beta_decay, epochs=args.epochs, eval_tracks=args.tracks, laps=args.laps, seed=args.seed, baseline=not args.no_baseline, workers=args.workers)
+    settings = DaggerSettings(rounds=args.rounds, episodes=args.episodes, steps=args.steps, beta=args.beta, beta_decay=args.beta_decay, epochs=args.epochs, eval_tracks=args.tracks, laps=args.laps, seed=args.seed, baseline=not args.no_baseline, workers=args.workers, level=args.level)
     rows = run(args.model, args.data, args.out, settings, log=lambda m: print(m, flush=True))
     print(markdown_table(rows, COLUMNS))
     print(f"wrote {Path(args.out) / 'dagger.csv'}, dagger.json and dagger.png")

@@ -11,6 +11,9 @@ DESCRIPTION = "Record expert data, train networks (SGD vs Adam, the two heads, a
 def add_arguments(p) -> None:
     p.add_argument("--out", default="docs/lecture", help="folder for the tables and figures (default: docs/lecture)")
     p.add_argument("--quick", action="store_true", help="a small version (tiny datasets, short training, 3 tracks)")
+    from sim.levels import LEVELS
+
+    p.add_argument("--level", choices=tuple(LEVELS), default="school", help="the level every experiment records, trains and drives at (default: school)")
     p.add_argument("--doc", default=None, metavar="FILE.md", help="also write the lecture from docs/lecture.tmpl.md with these results (docs/lecture.md)")
 
 
@@ -20,8 +23,8 @@ def run(args) -> int:
     import time
 
     start = time.perf_counter()
-    results = Lecture(args.out, quick=args.quick, log=lambda m: print(m, flush=True)).run()
-    cols = ["name", "parameters", "train_s", "val_steer_error", "lap_completion", "autonomy_pct"]
+    results = Lecture(args.out, quick=args.quick, log=lambda m: print(m, flush=True), level=args.level).run()
+    cols = ["name", "parameters", "train_s", "val_steer_error", "driving_score", "lap_completion", "autonomy_pct"]
     for name, rows in results.items():
         print(f"\n## {name}\n" + markdown_table(rows, cols))
     if args.doc:

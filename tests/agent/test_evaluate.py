@@ -7,6 +7,7 @@ from agent.evaluate import SUMMARY_KEYS, ExpertBatch, eval_tracks, evaluate, eva
 from agent.policy import NeuralPolicy
 from models.checkpoint import CheckpointError
 from sim.config import CameraParams, EnvConfig
+from sim.levels import with_level
 
 BUNDLED = Path("assets/models/camera.pt")
 
@@ -31,6 +32,37 @@ def test_bad_driver_is_counted_not_fatal():
 
     r = evaluate(Wobbly(), EnvConfig(), eval_tracks(2), laps=1, max_steps=600)
     assert r.summary["interventions"] > 2 and r.summary["lap_completion_rate"] == 0.0 and r.summary["autonomy_pct"] < 90
+    for e in r.episodes:  # CARLA-style: route completion times 0.65 per exit from the road
+        assert e["driving_score"] == pytest.approx(100 * e["route_completion"] * 0.65 ** e["interventions"], abs=1e-3)
+    assert r.summary["driving_score"] < 5 and r.summary["infractions_per_km"] > 1
+
+
+def test_driving_score_summary_and_its_confidence_interval():
+    class Sometimes:  # the expert, but full left on odd tracks: half the episodes go wrong
+        keys = ("sensors",)
+
+        def steer(self, world, obs):
+            s = ExpertBatch().steer(world, obs)
+            s[1::2] = 1.0
+            return s
+
+    r = evaluate(Sometimes(), EnvConfig(), eval_tracks(6), laps=1)
+    scores = [e["driving_score"] for e in r.episodes]
+    assert scores[0::2] == [100.0] * 3 and max(scores[1::2]) < 20
+    lo, hi = r.summary["driving_score_ci95"]
+    assert r.summary["driving_score"] == pytest.approx(np.mean(scores), abs=0.01) and lo < r.summary["driving_score"] < hi
+    assert lo > 0 and hi <= 100 and hi - lo > 20  # six episodes, half of them bad: a wide interval
+
+
+def test_seeds_repeat_each_track_with_other_conditions():
+    cfg = with_level(EnvConfig(), "weather")
+    r = evaluate_parallel(None, cfg, eval_tracks(2), 1, workers=1, seeds=3)
+    assert [e["track"] for e in r.episodes] == [r.episodes[0]["track"]] * 3 + [r.episodes[3]["track"]] * 3
+    assert [e["variant"] for e in r.episodes] == [0, 1, 2, 0, 1, 2]
+    assert len({e["mean_speed_mps"] for e in r.episodes[:3]}) == 3  # each variant its own cruise speed
+    assert r.summary["lap_completion_rate"] == 1.0  # the expert drives any weather
+    again = evaluate_parallel(None, cfg, eval_tracks(2), 1, workers=2, seeds=3)
+    assert again.episodes == r.episodes  # the same conditions however the work is split
 
 
 def test_parallel_equals_serial():

@@ -55,3 +55,22 @@ def test_workers_record_the_same_as_one_process(tmp_path):
     assert [e["track"] for e in a.episodes] == [e["track"] for e in b.episodes]
     da, db = a.load(("sensors", "action")), b.load(("sensors", "action"))
     assert np.array_equal(da["sensors"], db["sensors"]) and np.array_equal(da["action"], db["action"])
+
+
+def test_levels_mix_in_one_dataset_but_layouts_do_not(tmp_path):
+    from agent.dataset import DatasetError
+    from agent.datainfo import summarize
+    from sim.config import CameraParams
+    from sim.levels import with_level
+
+    out = tmp_path / "d"
+    settings = RecordSettings(episodes=2, steps=40, seed=3)
+    record_expert(out, EnvConfig(), settings)
+    record_expert(out, with_level(EnvConfig(), "weather"), settings)  # a curriculum: allowed
+    ds = Dataset(out)
+    data = ds.load(("action", "source", "camera"))
+    assert summarize(ds, data["action"][:, 0], data["source"])["frames_per_level"] == {"school": 80, "weather": 80}
+    school, weather = data["camera"][:80].astype(float), data["camera"][80:].astype(float)
+    assert abs(school.mean() - weather.mean()) > 3 or abs(school.std() - weather.std()) > 3  # other light, other colours
+    with pytest.raises(DatasetError, match="camera.width_px"):
+        record_expert(out, with_level(EnvConfig(camera=CameraParams(width_px=32, height_px=32)), "weather"), settings)

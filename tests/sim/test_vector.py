@@ -15,12 +15,12 @@ def test_make_vec_returns_the_batched_env():
     assert len(set(info["track"])) == 3  # each car on its own track
 
 
-@pytest.mark.parametrize("offroad", ["terminate", "recover"])
-def test_identical_to_single_envs_with_the_same_seeds(offroad):
+@pytest.mark.parametrize("offroad, level", [("terminate", "school"), ("recover", "school"), ("terminate", "weather")])
+def test_identical_to_single_envs_with_the_same_seeds(offroad, level):
     n = 4
-    venv = gym.make_vec("DriveLab-v0", num_envs=n, offroad=offroad, max_steps=250)
+    venv = gym.make_vec("DriveLab-v0", num_envs=n, offroad=offroad, max_steps=250, level=level)
     obs, info = venv.reset(seed=21)
-    singles = [DrivingEnv(offroad=offroad, max_steps=250) for _ in range(n)]
+    singles = [DrivingEnv(offroad=offroad, max_steps=250, level=level) for _ in range(n)]
     for i, e in enumerate(singles):
         o, _ = e.reset(seed=21 + i)
         assert np.array_equal(o["camera"], obs["camera"][i]) and np.array_equal(o["sensors"], obs["sensors"][i])
