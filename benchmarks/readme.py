@@ -110,7 +110,36 @@ def render_train(r: dict) -> str:
     return "\n".join(rows + ["", _machine(m, f"`python benchmarks/bench_train.py`: batch {f['batch']}, {m.get('torch_threads', '?')} torch threads, median batch time")])
 
 
-RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train}
+def render_levels(r: dict) -> str:
+    f = r["figures"]
+    rows = ["| level | steps/s | of school's | target |", "|---|---:|---:|---:|"]
+    for name, e in f["levels"].items():
+        target = f"≥ {e['target_vs_school']:.0%}" if "target_vs_school" in e else ""
+        rows.append(f"| `{name}` | {e['steps_per_s']:,.0f} | {e['vs_school']:.0%} | {target} |")
+    return "\n".join(rows + ["", _machine(r["machine"], f"`python benchmarks/bench_levels.py`: `gym.make(\"DriveLab-v0\", level=NAME)` as it comes (dashcam and sensors, new track and conditions every reset, steering uniform in ±0.2); medians of {f['rounds']} rounds, each running every level for one block in turn")])
+
+
+SUITE_ORDER = ("expert", "camera", "sensors", "camera_weather", "sensors_weather")
+
+
+def render_suite(reports: dict[str, dict]) -> str:
+    """One row per driver, one column per level: driving score (95% CI) and lap completion."""
+    names = [n for n in SUITE_ORDER if n in reports] + sorted(set(reports) - set(SUITE_ORDER))
+    levels = [row["level"] for row in reports[names[0]]["rows"]]
+    rows = ["| driver | trained at | episodes per level | " + " | ".join(f"`{lv}`" for lv in levels) + " |", "|---|---|---:|" + "---:|" * len(levels)]
+    for n in names:
+        r = reports[n]
+        who = "the expert (pure pursuit, privileged geometry)" if r["driver"] == "expert" else f"`{Path(r['driver']).name}`"
+        cells = []
+        for row in r["rows"]:
+            lo, hi = row["driving_score_ci95"]
+            cells.append(f"**{row['driving_score']:.1f}** ({lo:.0f}–{hi:.0f}), {row['lap_completion_rate'] * 100:.0f}% laps")
+        rows.append(f"| {who} | {r['model_level'] or '—'} | {r['tracks']} tracks × {r['seeds']} | " + " | ".join(cells) + " |")
+    return "\n".join(rows + ["", "*`run_sim.py eval --suite --tracks N --seeds K`: each level's first N test-split tracks, each with K draws of the level's conditions, 2 laps each; driving score (95% bootstrap interval) and the share of episodes with every lap done and no intervention. Reports: `assets/models/suite_*.json`, written by `assets/models/reproduce.sh`.*"])
+
+
+RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels}
+MODELS = ROOT / "assets" / "models"
 
 
 def blocks(text: str) -> dict[str, tuple[int, int]]:
@@ -127,6 +156,10 @@ def rendered(text: str) -> str:
         path = RESULTS / f"{name}.json"
         if name in RENDER and path.exists():
             text = text[:start] + RENDER[name](json.loads(path.read_text())) + "\n" + text[end:]
+        elif name == "suite":
+            reports = {p.stem[len("suite_") :]: json.loads(p.read_text()) for p in sorted(MODELS.glob("suite_*.json"))}
+            if reports:
+                text = text[:start] + render_suite(reports) + "\n" + text[end:]
     return text
 
 

@@ -81,6 +81,30 @@ def _topdown_grid(p: CameraParams):
     return fwd, left
 
 
+def _pose(params: CameraParams, fwd: np.ndarray, left: np.ndarray, skip: int):
+    """An all-pixels camera's ground points from pixel `skip` on (sky pixels: under the
+    car), their distances, and every pixel's place in the sky (-1: ground)."""
+    ground = ~np.isnan(fwd)
+    first = int(np.argmax(ground.ravel())) if ground.any() else fwd.size
+    if skip > first:
+        raise ValueError(f"camera: ground within the top {skip // params.width_px} rows")
+    rows_sky = first // params.width_px + (first % params.width_px > 0)
+    distance = np.hypot(fwd - params.forward_m, left) if params.mode == "dashcam" else np.zeros(fwd.shape)
+    sky_frac = np.where(ground, -1.0, (np.arange(params.height_px)[:, None] + 0.5) / max(rows_sky, 1)).ravel()
+    return (
+        np.where(ground, fwd, 0.0).ravel()[skip:],
+        np.where(ground, left, 0.0).ravel()[skip:],
+        np.where(ground, distance, 0.0).ravel()[skip:],
+        sky_frac,
+    )
+
+
+def pose(params: CameraParams, skip: int):
+    """`_pose` of a camera with `params` (one whose sky starts after pixel `skip`)."""
+    fwd, left = _dashcam_rays(params) if params.mode == "dashcam" else _topdown_grid(params)
+    return _pose(params, fwd, left, skip)
+
+
 def make_camera(params: CameraParams, all_pixels: bool = False, skip_rows: int = 0) -> CameraModel:
     """Precompute what every pixel of this camera sees.
 
@@ -110,18 +134,19 @@ def make_camera(params: CameraParams, all_pixels: bool = False, skip_rows: int =
     sel = ground.ravel()
     if all_pixels:
         skip = skip_rows * params.width_px
-        if skip > first:
-            raise ValueError(f"camera: ground within the top {skip_rows} rows")
-        sky_frac = np.where(ground, -1.0, (np.arange(params.height_px)[:, None] + 0.5) / max(rows_sky, 1) + np.zeros(fwd.shape))
+        fwd_g, left_g, dist_g, sky_frac = _pose(params, fwd, left, skip)
+        # a sky pixel may see far ground in a pose pitched up a little: give it the far
+        # ground's mip level
+        far = float(footprint[ground].max()) if ground.any() else 0.0
         return CameraModel(
             params=params,
             first_ground=skip,
-            forward_m=np.where(ground, fwd, 0.0).ravel()[skip:],
-            left_m=np.where(ground, left, 0.0).ravel()[skip:],
-            footprint_m=np.where(ground, footprint, 0.0).ravel()[skip:],
+            forward_m=fwd_g,
+            left_m=left_g,
+            footprint_m=np.where(ground, footprint, far).ravel()[skip:],
             sky=sky[:0],
-            distance_m=np.where(ground, distance, 0.0).ravel()[skip:],
-            sky_frac=sky_frac.ravel(),
+            distance_m=dist_g,
+            sky_frac=sky_frac,
         )
     return CameraModel(
         params=params,
@@ -164,8 +189,8 @@ class Lens:
         self.camera = camera
         level, scale, fwd_s, left_s = self._pixels(camera)
         g = len(level)
-        if varied:
-            level, scale, fwd_s, left_s = (np.repeat(a[None], n, axis=0) for a in (level, scale, fwd_s, left_s))
+        if varied:  # every pose keeps the nominal camera's mip levels: jitter changes footprints by a few %
+            fwd_s, left_s = (np.repeat(a[None], n, axis=0) for a in (fwd_s, left_s))
         self.level, self.scale, self.fwd_s, self.left_s = level, scale, fwd_s, left_s
         self.row_stride = np.zeros((n, g), dtype=np.int32)
         self.offset = np.zeros((n, g), dtype=np.int32 if len(rasters.texture) < 2**31 else np.int64)
@@ -191,19 +216,22 @@ class Lens:
 
     def update(self, i: int) -> None:
         """Refresh car i's tables from its raster's layout."""
-        level = self.level[i] if self.varied else self.level
-        shape = self.rasters.level_shape[i, level]  # (g, 2)
+        shape = self.rasters.level_shape[i, self.level]  # (g, 2)
         self.row_stride[i] = shape[:, 1]
-        self.offset[i] = self.rasters.level_offset[i, level]
+        self.offset[i] = self.rasters.level_offset[i, self.level]
         self.max_col[i] = shape[:, 1] - 1
         self.max_row[i] = shape[:, 0] - 1
 
     def set_view(self, i: int, params: CameraParams, look: Look) -> None:
         """Car i sees through a camera with `params` (a pose near this lens's) with `look`."""
-        camera = self.camera if params == self.camera.params else make_camera(params, all_pixels=True, skip_rows=self.sky_rows)
-        self.level[i], self.scale[i], self.fwd_s[i], self.left_s[i] = self._pixels(camera)
-        self.sky[i], self.grade[i], self.alpha[i], self.addend[i] = grade_tables(camera, look)
-        self.update(i)
+        c = self.camera
+        if params == c.params:
+            fwd, left, distance, sky_frac = c.forward_m, c.left_m, c.distance_m, c.sky_frac
+        else:
+            fwd, left, distance, sky_frac = pose(params, c.first_ground)
+        self.fwd_s[i] = fwd * self.scale
+        self.left_s[i] = left * self.scale
+        self.sky[i], self.grade[i], self.alpha[i], self.addend[i] = grade_tables(sky_frac, distance, c.first_ground, look)
 
 
 def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
@@ -228,9 +256,9 @@ def render_frames(lens: Lens, x, y, heading, cars=None) -> np.ndarray:
     s = np.sin(heading).astype(np.float32)[:, None]
     px = (np.asarray(x, dtype=np.float64) - origin[:, 0]).astype(np.float32)[:, None]
     py = (np.asarray(y, dtype=np.float64) - origin[:, 1]).astype(np.float32)[:, None]
-    scale, fwd_s, left_s = (lens.scale[sel], lens.fwd_s[sel], lens.left_s[sel]) if lens.varied else (lens.scale, lens.fwd_s, lens.left_s)
-    col = px * scale + fwd_s * c - left_s * s  # (N, g) texel column
-    row = py * scale + fwd_s * s + left_s * c
+    fwd_s, left_s = (lens.fwd_s[sel], lens.left_s[sel]) if lens.varied else (lens.fwd_s, lens.left_s)
+    col = px * lens.scale + fwd_s * c - left_s * s  # (N, g) texel column
+    row = py * lens.scale + fwd_s * s + left_s * c
     # ground beyond the raster's grass margin shows the margin's edge (far away, blurred)
     np.minimum(np.maximum(col, 0, out=col), lens.max_col[sel], out=col)
     np.minimum(np.maximum(row, 0, out=row), lens.max_row[sel], out=row)
@@ -270,10 +298,10 @@ def common_sky_rows(params: CameraParams, jitter: float) -> int:
     return rows
 
 
-def grade_tables(camera: CameraModel, look: Look):
-    """The colour grade of `look` for an `all_pixels` camera: (sky (first_ground, 3)
-    uint8, grade (3, 3), alpha (g, 3), addend (g, 3)), a sampled pixel's colour being
-    rgb @ grade * alpha + addend - 0.5.
+def grade_tables(sky_frac: np.ndarray, distance_m: np.ndarray, first: int, look: Look):
+    """The colour grade of `look` for an all-pixels camera (`sky_frac` (H * W,),
+    `distance_m` (g,) from pixel `first` on): (sky (first, 3) uint8, grade (3, 3), alpha
+    (g, 3), addend (g, 3)), a sampled pixel's colour being rgb @ grade * alpha + addend - 0.5.
 
     The grade is the one affine colour map that takes the raster's four paints (grass,
     asphalt, edge line, centre line) to this look's, so blends between them (line edges,
@@ -293,13 +321,12 @@ def grade_tables(camera: CameraModel, look: Look):
     top = DUSK_TOP + (SKY_TOP - DUSK_TOP) * look.sun
     horizon = DUSK_HORIZON + (SKY_HORIZON - DUSK_HORIZON) * look.sun
     fog = FOG * (0.5 + 0.5 * (0.55 + 0.45 * look.sun))
-    first = camera.first_ground
-    frac = camera.sky_frac
-    sky = frac[first:] >= 0
+    frac = sky_frac.astype(np.float32)
+    sky = frac[first:, None] >= 0  # (g, 1)
     w_sky = 1.0 - np.exp(-look.fog_per_m * SKY_DISTANCE_M)
-    sky_rgb = (top + (horizon - top) * np.clip(frac, 0, 1)[:, None] ** 1.5) * (1 - w_sky) + fog * w_sky  # (H * W, 3)
-    w = 1.0 - np.exp(-look.fog_per_m * camera.distance_m)  # (g,)
-    alpha = np.where(sky, 0.0, 1.0 - w)
-    addend = np.where(sky[:, None], sky_rgb[first:], offset * (1 - w[:, None]) + fog * w[:, None]) + 0.5
-    alpha3 = np.repeat(alpha[:, None], 3, axis=1)
-    return to_rgb8(sky_rgb[:first]), grade.astype(np.float32), alpha3.astype(np.float32), addend.astype(np.float32)
+    top, horizon, fog, offset = (np.asarray(v, dtype=np.float32) for v in (top, horizon, fog, offset))
+    sky_rgb = (top + (horizon - top) * np.clip(frac, 0, 1)[:, None] ** 1.5) * np.float32(1 - w_sky) + fog * np.float32(w_sky)  # (H * W, 3)
+    clear = np.exp(-look.fog_per_m * distance_m.astype(np.float32))[:, None]  # (g, 1): 1 - fog weight
+    alpha = np.where(sky, np.float32(0), clear) + np.zeros(3, dtype=np.float32)
+    addend = np.where(sky, sky_rgb[first:], offset * clear + fog * (1 - clear)) + np.float32(0.5)
+    return to_rgb8(sky_rgb[:first]), grade.astype(np.float32), alpha, addend.astype(np.float32)

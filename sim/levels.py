@@ -118,9 +118,9 @@ def split_uniform(rng: np.random.Generator, lo: float, hi: float, split: str | N
     """Uniform in [lo, hi]; with a split, only from that split's bins (train: even, test: odd)."""
     if split is None:
         return float(rng.uniform(lo, hi))
-    own = np.arange(0 if split == "train" else 1, BINS, 2)
-    b = own[int(rng.integers(len(own)))]
-    return float(lo + (hi - lo) * (b + rng.random()) / BINS)
+    x = rng.random() * (BINS // 2)  # one draw picks the bin (its integer part) and the place in it
+    b = int(x)
+    return float(lo + (hi - lo) * (2 * b + (split != "train") + (x - b)) / BINS)
 
 
 def draw_conditions(level: Level, rng: np.random.Generator, split: str, camera: CameraParams) -> Conditions:

@@ -23,6 +23,7 @@ from sim.track import Track
 from sim.trackset import TrackSet
 
 REBUILD_SLACK = 1.5  # a rebuilt pool gives each car this much room, so new tracks rarely rebuild it
+NOISE_BLOCK = 256  # sensor noise is drawn this many readings at a time
 DRAW_AHEAD_M = 32.0  # a car that needs road drawn gets this much more (not on its first frame: resets stay cheap)
 
 
@@ -85,6 +86,9 @@ class World:
         self.trim = np.zeros(n)
         self.noise_m = np.zeros(n)
         self._noise_rngs: list[np.random.Generator | None] = [None] * n
+        # each car's noise comes from its own generator, drawn NOISE_BLOCK readings at a time
+        self._noise = np.zeros((n, NOISE_BLOCK, config.sensors.n_rays)) if level.sensor_noise_m else None
+        self._noise_at = np.full(n, NOISE_BLOCK)
         self._looks_due: set[int] = set()
         self.tracks: list[Track | None] = [None] * n
         self._changed: set[int] = set()
@@ -116,6 +120,7 @@ class World:
         self.trim[i] = cond.steer_trim
         self.noise_m[i] = cond.sensor_noise_m
         self._noise_rngs[i] = np.random.default_rng(cond.noise_seed) if cond.sensor_noise_m > 0 else None
+        self._noise_at[i] = NOISE_BLOCK
         self._looks_due.add(i)
 
     def _apply_looks(self, idx) -> None:
@@ -335,12 +340,35 @@ class World:
                 self._draw_near(slice(None), x, y, heading)
             sensors = np.empty((len(x), len(self.rays.angles) + 1), dtype=np.float32)
             sensors[:, :-1] = read_rays(self.rays, self.trackset, self.rasters, x, y, heading)
-            for i in np.flatnonzero(self.noise_m):  # each car's own generator: a batch equals single cars
-                noisy = sensors[i, :-1] + self.noise_m[i] * self._noise_rngs[i].standard_normal(sensors.shape[1] - 1)
-                sensors[i, :-1] = np.clip(noisy, 0.0, self.rays.params.max_range_m)
+            if self._noise is not None:
+                self._add_noise(sensors)
             sensors[:, -1] = speed
             obs["sensors"] = sensors
         return obs
+
+    def _add_noise(self, sensors: np.ndarray) -> None:
+        """Add each car's sensor noise to its rays (each car's own generator, so a batch
+        reads what as many single cars would)."""
+        if self.n == 1:  # one car: plain indexing, ~10x cheaper than the fancy indexing below
+            if self.noise_m[0] == 0:
+                return
+            if self._noise_at[0] >= NOISE_BLOCK:
+                self._noise[0] = self._noise_rngs[0].standard_normal(self._noise.shape[1:])
+                self._noise_at[0] = 0
+            rays = sensors[0, :-1]
+            rays += self.noise_m[0] * self._noise[0, self._noise_at[0]]
+            np.clip(rays, 0.0, self.rays.params.max_range_m, out=rays)
+            self._noise_at[0] += 1
+            return
+        noisy = np.flatnonzero(self.noise_m)
+        if len(noisy) == 0:
+            return
+        for i in noisy[self._noise_at[noisy] >= NOISE_BLOCK]:
+            self._noise[i] = self._noise_rngs[i].standard_normal(self._noise.shape[1:])
+            self._noise_at[i] = 0
+        rays = sensors[noisy, :-1] + self.noise_m[noisy, None] * self._noise[noisy, self._noise_at[noisy]]
+        sensors[noisy, :-1] = np.clip(rays, 0.0, self.rays.params.max_range_m)
+        self._noise_at[noisy] += 1
 
     def info(self, i: int | None = None) -> dict:
         """Per-car info arrays (copies), or car i's as Python scalars."""

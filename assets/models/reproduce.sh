@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
 # Reproduce the bundled models from scratch: record expert demonstrations on training
-# tracks, train the camera ConvNet and the sensors MLP, evaluate both on 100 test tracks.
-# About 5 minutes on a 2-core laptop CPU. Run from the repository root.
+# tracks, train the camera ConvNets and the sensors MLPs (one pair at the `school` level,
+# one at `weather`), then evaluate each on 100 test tracks of its level and on the suite
+# of every level. About 30 minutes on a 2-core laptop CPU. Run from the repository root.
 set -euo pipefail
 data=${DATA:-data/bundled}
-rm -rf "$data"
+weather=${WEATHER_DATA:-data/bundled_weather}
+m=assets/models
+rm -rf "$data" "$weather"
 python run_sim.py record --driver expert --episodes 40 --steps 1500 --split train --seed 1 --out "$data" --quiet
-python run_sim.py train "$data" --model camera --arch pilotnet --epochs 12 --seed 0 --out assets/models/camera.pt --quiet
-python run_sim.py train "$data" --model sensors --arch mlp --epochs 30 --seed 0 --out assets/models/sensors.pt --quiet
-python run_sim.py eval --model assets/models/camera.pt --tracks 100 --quiet --report assets/models/camera_eval.json --plot assets/models/camera_eval.png
-python run_sim.py eval --model assets/models/sensors.pt --tracks 100 --quiet --report assets/models/sensors_eval.json
+python run_sim.py train "$data" --model camera --arch pilotnet --epochs 12 --seed 0 --out $m/camera.pt --quiet
+python run_sim.py train "$data" --model sensors --arch mlp --epochs 30 --seed 0 --out $m/sensors.pt --quiet
+python run_sim.py eval --model $m/camera.pt --tracks 100 --quiet --report $m/camera_eval.json --plot $m/camera_eval.png
+python run_sim.py eval --model $m/sensors.pt --tracks 100 --quiet --report $m/sensors_eval.json
+# weather: narrower roads, tighter curves, and new light, fog, colours, speeds and noise every episode
+python run_sim.py record --driver expert --level weather --episodes 60 --steps 1500 --split train --seed 1 --out "$weather" --quiet
+python run_sim.py train "$weather" --model camera --arch pilotnet --epochs 12 --seed 0 --out $m/camera_weather.pt --quiet
+python run_sim.py train "$weather" --model sensors --arch mlp --epochs 30 --seed 0 --out $m/sensors_weather.pt --quiet
+# the suite: every level's test split (new tracks; at weather, conditions never seen in training)
+python run_sim.py eval --suite --driver expert --tracks 100 --quiet --report $m/suite_expert.json
+for name in camera sensors camera_weather sensors_weather; do
+    python run_sim.py eval --suite --model $m/$name.pt --tracks 20 --seeds 2 --quiet --report $m/suite_$name.json
+done
+python benchmarks/readme.py
