@@ -290,11 +290,11 @@ def _hud_frame(model_path: Path, features: bool, steps: int = 90) -> np.ndarray:
 
 
 TABLE_COLUMNS = {
-    "optimizers": ["name", "train_s", "val_steer_error", "lap_completion", "autonomy_pct"],
-    "heads": ["name", "parameters", "val_steer_error", "lap_completion", "autonomy_pct"],
-    "mlp_sweep": ["name", "parameters", "val_steer_error", "lap_completion", "autonomy_pct", "interventions_per_km"],
-    "knobs": ["name", "parameters", "train_s", "val_steer_error", "lap_completion", "autonomy_pct"],
-    "recovery": ["name", "frames", "val_steer_error", "lap_completion", "autonomy_pct", "interventions_per_km"],
+    "optimizers": ["name", "train_s", "val_steer_error", "driving_score", "lap_completion", "autonomy_pct"],
+    "heads": ["name", "parameters", "val_steer_error", "driving_score", "lap_completion", "autonomy_pct"],
+    "mlp_sweep": ["name", "parameters", "val_steer_error", "driving_score", "lap_completion", "interventions_per_km"],
+    "knobs": ["name", "parameters", "train_s", "val_steer_error", "driving_score", "lap_completion", "autonomy_pct"],
+    "recovery": ["name", "frames", "val_steer_error", "driving_score", "lap_completion", "interventions_per_km"],
 }
 
 
@@ -314,6 +314,7 @@ def render_doc(template: Path, results: Path, out: Path, minutes: float) -> None
         "epochs": budget["epochs"],
         "tracks": len(budget["eval_tracks"]),
         "laps": budget["laps"],
+        "level": budget.get("level", "school"),
         "small_episodes": budget["small_episodes"],
         "xfilter": f"On the {xf['frame_shape'][0]}×{xf['frame_shape'][1]} frame the strongest response is {xf['max_response']:.2f} (1.0 would be a perfect X); the mean is {xf['mean_response']:.2f}; pooling leaves {xf['after_pool_shape'][0]}×{xf['after_pool_shape'][1]}.",
     }

@@ -106,7 +106,7 @@ class Renderer:
                 end = self.to_screen(view.x + d * math.cos(view.heading + ang), view.y + d * math.sin(view.heading + ang))
                 pygame.draw.line(screen, RAY, start, end, 1)
         self._draw_car(view, env.config.car.wheelbase_m)
-        self._draw_panel(view, (env.last_obs or {}).get("camera"))
+        self._draw_panel(view, (env.last_obs or {}).get("camera"), env.config.level.name)
         if self.mode == "human":
             pygame.display.flip()
             self.clock.tick(self.fps)
@@ -127,7 +127,7 @@ class Renderer:
         pygame.draw.polygon(self.screen, (255, 255, 255), corners, 1)
 
     # ----------------------------------------------------------------- the HUD
-    def _draw_panel(self, view, frame) -> None:
+    def _draw_panel(self, view, frame, level: str = "school") -> None:
         x0 = MAP_PX + 20
         screen = self.screen
         caption = "Camera view"
@@ -152,6 +152,7 @@ class Renderer:
             f"offset {view.lateral_offset_m:+.2f} m",
             f"interventions {view.interventions}",
             f"track  {view.track.name}",
+            f"level  {level}",
             *self.lines,
         ]
         for line in lines:

@@ -85,3 +85,13 @@ def test_checkpoint_for_another_camera_or_layout_is_refused():
     assert "camera.width_px 64 (model) vs 96 (env)" in str(e.value) and "\n" not in str(e.value)
     with pytest.raises(CheckpointError, match="reads camera but the env observes sensors"):
         NeuralPolicy(BUNDLED, EnvConfig(observation="sensors"))
+
+
+WEATHER = Path("assets/models/camera_weather.pt")
+
+
+@pytest.mark.skipif(not WEATHER.exists(), reason="bundled model not built")
+def test_bundled_weather_model_drives_new_conditions():
+    cfg = with_level(EnvConfig(), "weather")
+    result = evaluate_parallel(str(WEATHER), cfg, eval_tracks(4), laps=1, workers=2)
+    assert result.summary["driving_score"] >= 90 and result.summary["lap_completion_rate"] >= 3 / 4

@@ -107,3 +107,23 @@ def test_malformed_files_get_one_line_error_naming_file(tmp_path, data, expected
 def test_missing_file(tmp_path):
     with pytest.raises(TrackError, match="no such track file"):
         load(tmp_path / "nope.json")
+
+
+def test_track_files_carry_their_markings(tmp_path):
+    import json
+
+    from sim import track as tracks
+
+    t = tracks.from_seed(2)
+    t = tracks.Track.from_polyline("m", 7.0, t.centerline, markings="dashed/none")
+    tracks.save(t, tmp_path / "m.json")
+    back = tracks.load(tmp_path / "m.json")
+    assert back.markings == "dashed/none" and back.width_m == 7.0
+    data = json.loads((tmp_path / "m.json").read_text())
+    data["markings"] = "dotted/solid"
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(tracks.TrackError, match=r"bad.json: markings must be 'edge/centre'"):
+        tracks.load(tmp_path / "bad.json")
+    del data["markings"]
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    assert tracks.load(tmp_path / "old.json").markings == "solid/dashed"
