@@ -111,6 +111,7 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
     active = np.ones(n, dtype=bool)
     elapsed = np.zeros(n, dtype=np.int64)
     interventions = np.zeros(n, dtype=np.int64)
+    collisions = np.zeros(n, dtype=np.int64)
     abs_offset_sum = np.zeros(n)
     abs_offset_max = np.zeros(n)
     speed_sum = np.zeros(n)
@@ -135,6 +136,7 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
         a = active
         elapsed += a
         interventions = np.where(a, world.interventions, interventions)
+        collisions = np.where(a, world.collisions, collisions)
         progress = np.where(a, world.progress, progress)
         off = np.abs(world.lateral)
         abs_offset_sum += np.where(a, off, 0.0)
@@ -154,14 +156,15 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
         seconds = elapsed[i] * config.dt_s
         km = max(float(world.progress[i]), 1e-9) / 1000
         completion = float(np.clip(progress[i] / (laps * t.length_m), 0.0, 1.0))
-        collisions = 0  # no obstacles yet
+        exits = int(interventions[i] - collisions[i])  # every collision is also an intervention (the car is put past it)
         episodes.append(
             {
                 "track": t.name,
                 "variant": variants[i],
                 "route_completion": round(completion, 4),
-                "driving_score": round(100 * completion * OFFROAD_PENALTY ** int(interventions[i]) * COLLISION_PENALTY**collisions, 3),
-                "collisions": collisions,
+                "driving_score": round(100 * completion * OFFROAD_PENALTY**exits * COLLISION_PENALTY ** int(collisions[i]), 3),
+                "collisions": int(collisions[i]),
+                "off_road": exits,
                 "length_m": round(t.length_m, 1),
                 "laps": int(min(world.laps[i], laps)),
                 "completed": bool(world.laps[i] >= laps and interventions[i] == 0),
@@ -186,12 +189,15 @@ def summarize(episodes: list[dict]) -> dict:
     scores = np.array([e["driving_score"] for e in episodes])
     boot = np.random.default_rng(0).integers(len(scores), size=(BOOTSTRAP_SAMPLES, len(scores)))  # fixed: the same report every run
     means = scores[boot].mean(axis=1)
-    infractions = interventions + sum(e.get("collisions", 0) for e in episodes)
+    infractions = interventions  # each exit from the road and each collision is one intervention
+    collisions = sum(e.get("collisions", 0) for e in episodes)
     return {
         "episodes": len(episodes),
         "driving_score": round(float(scores.mean()), 2),
         "driving_score_ci95": [round(float(np.percentile(means, 2.5)), 2), round(float(np.percentile(means, 97.5)), 2)],
         "infractions_per_km": round(infractions / max(total_km, 1e-9), 4),
+        "collisions": int(collisions),
+        "collisions_per_km": round(collisions / max(total_km, 1e-9), 4),
         "route_completion": round(float(np.mean([e["route_completion"] for e in episodes])), 4),
         "lap_completion_rate": round(float(np.mean([e["completed"] for e in episodes])), 4),
         "autonomy_pct": round(float(100 * max(0.0, 1 - interventions * INTERVENTION_PENALTY_S / max(total_s, 1e-9))), 3),

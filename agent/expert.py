@@ -1,7 +1,9 @@
 """The scripted expert: pure pursuit on the track's centreline, using privileged geometry.
 
 It steers toward the centreline point a lookahead distance ahead of the car's own
-projection; the lookahead grows with speed. Works on one car (floats) or a batch.
+projection; the lookahead grows with speed. Where the track has obstacles, it aims at a
+path moved sideways to the free half of the road before each one and back after it
+(`sim.obstacles.avoidance_offsets`, eased with cosines). Works on one car or a batch.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ class ExpertParams:
     lookahead_s: float = 0.45  # lookahead time [s]: distance = min + speed * this
     min_lookahead_m: float = 4.0
     max_lookahead_m: float = 20.0
+    avoid: bool = True  # aim at the path past obstacles; False: the centre line, as if blind to them
 
 
 def pure_pursuit(
@@ -31,7 +34,18 @@ def pure_pursuit(
         x, y, heading, speed: car state [m, m, rad, m/s] (floats or (N,) arrays).
         s_m: the car's arc length along the centreline [m].
     """
-    target = track.point_at(np.asarray(s_m) + lookahead_m(speed, params))  # (..., 2)
+    at = np.asarray(s_m) + lookahead_m(speed, params)
+    target = track.point_at(at)  # (..., 2)
+    if params.avoid and track.obstacles:
+        from sim.trackset import avoidance
+
+        u = at / track.ds % track.n
+        i = np.floor(u).astype(np.int64)
+        f = u - i
+        off = avoidance(track)
+        off = off[i] * (1 - f) + off[(i + 1) % track.n] * f
+        h = track.heading_at(at)
+        target = target + np.stack([-np.sin(h) * off, np.cos(h) * off], axis=-1)
     return _steer_towards(target[..., 0] - x, target[..., 1] - y, heading, car)
 
 
@@ -42,7 +56,16 @@ def lookahead_m(speed, params: ExpertParams):
 
 def expert_steer(trackset, x, y, heading, speed, s_m, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()):
     """`pure_pursuit` for N cars on the N tracks of a TrackSet (arrays (N,))."""
-    target = trackset.point_at(s_m + lookahead_m(speed, params))
+    at = s_m + lookahead_m(speed, params)
+    target = trackset.point_at(at)
+    if params.avoid:  # the path past obstacles: the centre line moved sideways (0 where there are none)
+        u = (at / trackset.ds) % trackset.n
+        i = np.floor(u).astype(np.int64)
+        f = u - i
+        a = trackset.start + i
+        b = trackset.start + (i + 1) % trackset.n
+        off = trackset.avoid[a] * (1 - f) + trackset.avoid[b] * f
+        target = target + 1j * trackset.tangent[a] * off
     return _steer_towards(target.real - x, target.imag - y, heading, car)
 
 

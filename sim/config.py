@@ -64,6 +64,7 @@ class TrackParams:
     width_m: float = 10.0  # with max_width_m: the narrowest width drawn
     max_width_m: float | None = None  # each track's width drawn from [width_m, max_width_m]
     markings: tuple[str, ...] = ()  # "edge/centre" styles, one drawn per track; (): "solid/dashed"
+    obstacle_spacing_m: tuple[float, float] | None = None  # an obstacle about every so many metres
     min_length_m: float = 300.0
     max_length_m: float = 900.0
     min_radius_m: float = 15.0  # tightest centreline curve; the car turns down to ~4.5 m
@@ -137,6 +138,7 @@ class Level:
     road_width_m: tuple[float, float] | None = None  # [m], uniform
     min_radius_m: float | None = None  # tightest curve [m]
     markings: tuple[str, ...] = ()  # "edge/centre" styles from MARKING_STYLES
+    obstacle_spacing_m: tuple[float, float] | None = None  # cones and parked cars, one every [low, high] m
     # per episode
     cruise_speed_mps: tuple[float, float] | None = None  # [m/s], uniform
     weather: bool = False  # sun, sky, fog and the colours of grass, asphalt and lines
@@ -148,7 +150,7 @@ class Level:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"level name {self.name!r}: expected a non-empty string")
-        for label, pair in (("road_width_m", self.road_width_m), ("cruise_speed_mps", self.cruise_speed_mps)):
+        for label, pair in (("road_width_m", self.road_width_m), ("cruise_speed_mps", self.cruise_speed_mps), ("obstacle_spacing_m", self.obstacle_spacing_m)):
             if pair is not None:
                 if len(pair) != 2:
                     raise ValueError(f"level {self.name}: {label}={pair!r}: expected (low, high)")
@@ -174,6 +176,8 @@ class Level:
             kw["min_radius_m"] = float(self.min_radius_m)
         if self.markings:
             kw["markings"] = tuple(self.markings)
+        if self.obstacle_spacing_m is not None:
+            kw["obstacle_spacing_m"] = tuple(float(v) for v in self.obstacle_spacing_m)
         return replace(base, **kw)
 
     @property
@@ -198,6 +202,7 @@ class EnvConfig:
     max_steps: int = 6000
     max_laps: int | None = None
     offroad_penalty: float = 10.0
+    collision_penalty: float = 10.0  # reward taken on each step that starts a contact with an obstacle
     level: Level = field(default_factory=Level)
 
     def __post_init__(self) -> None:
@@ -223,6 +228,7 @@ class EnvConfig:
         if self.max_laps is not None:
             check_int("max_laps", self.max_laps, 1)
         check_real("offroad_penalty", self.offroad_penalty, 0.0)
+        check_real("collision_penalty", self.collision_penalty, 0.0)
 
     def to_dict(self) -> dict:
         return asdict(self)

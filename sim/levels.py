@@ -15,6 +15,9 @@ presets, easiest first:
   sensors (std up to 0.3 m) and a steering trim (up to 3% of full lock). Train and test
   splits draw these from disjoint values (`disjoint_splits`), so the test split measures
   driving in conditions never seen in training, like CARLA's new-weather split.
+- `cones`: `weather` plus static obstacles (sim.obstacles): a traffic cone (60%) or a
+  parked car (40%) every 60-120 m (uniform), on one half of the road, never in a curve
+  tighter than 20 m, always leaving 3.5 m free beside it.
 """
 
 from __future__ import annotations
@@ -49,11 +52,13 @@ LEVELS: dict[str, Level] = {
         disjoint_splits=True,
     ),
 }
+LEVELS["cones"] = replace(LEVELS["weather"], name="cones", obstacle_spacing_m=(60.0, 120.0))
 
 ABOUT = {
     "school": "the original world: wide roads, gentle curves, noon, no noise (the bundled models' world)",
     "country": "narrower roads (6-10 m), tighter curves (9 m), varied line markings, cruise speed 10-16 m/s",
     "weather": "country plus sun from noon to dusk, fog, colours, camera pose, sensor noise and steering trim; the test split's conditions are never seen in training",
+    "cones": "weather plus traffic cones and parked cars on one half of the road, one every 60-120 m",
 }
 
 BINS = 8  # with disjoint splits, each range is cut in this many bins: train draws from even ones, test from odd
@@ -73,7 +78,7 @@ def with_level(config: EnvConfig, level) -> EnvConfig:
     first, so no level inherits another's roads."""
     level = level_named(level)
     base = TrackParams()
-    track = replace(config.track, width_m=base.width_m, max_width_m=None, min_radius_m=base.min_radius_m, markings=())
+    track = replace(config.track, width_m=base.width_m, max_width_m=None, min_radius_m=base.min_radius_m, markings=(), obstacle_spacing_m=None)
     return replace(config, level=level, track=track)
 
 
@@ -176,6 +181,7 @@ def describe(level: Level) -> list[str]:
         ("camera height/pitch/fov jitter", f"+-{100 * level.camera_jitter:g}%"),
         ("sensor noise std [m], up to", f"{level.sensor_noise_m:g}"),
         ("steering trim, up to", f"{100 * level.steer_trim:g}% of full lock"),
+        ("obstacles, per track", "one every {:g}-{:g} m (cones and parked cars)".format(*level.obstacle_spacing_m) if level.obstacle_spacing_m else "none"),
         ("train/test conditions", "disjoint" if level.disjoint_splits else "same ranges (tracks differ)"),
     ]
     return [f"{k:<36} {v}" for k, v in lines]

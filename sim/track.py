@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.config import MARKING_STYLES, SPLITS, TrackParams
+from sim import obstacles
 from sim.geometry import closed_catmull_rom, resample_closed, wrap_angle
 
 
@@ -35,6 +36,7 @@ class Track:
         curvature: (n,) signed curvature [1/m], positive turning left.
         ds: spacing between vertices [m]; length = n * ds.
         markings: "edge/centre" line styles, each "solid", "dashed" or "none".
+        obstacles: cones and parked cars on the road (sim.obstacles), sorted along it.
     """
 
     name: str
@@ -46,6 +48,7 @@ class Track:
     curvature: np.ndarray
     ds: float
     markings: str = "solid/dashed"
+    obstacles: tuple = ()  # sim.obstacles.Obstacle, sorted by s_m
 
     @property
     def n(self) -> int:
@@ -304,14 +307,19 @@ def from_seed(seed: int, params: TrackParams = TrackParams()) -> Track:
             params = replace(params, width_m=float(dress.uniform(params.width_m, params.max_width_m)), max_width_m=None)
         if params.markings:
             markings = params.markings[int(dress.integers(len(params.markings)))]
-    return generate(np.random.default_rng(seed), params, name=f"seed {seed} ({split})", markings=markings)
+    track = generate(np.random.default_rng(seed), params, name=f"seed {seed} ({split})", markings=markings)
+    if params.obstacle_spacing_m is not None:
+        dress = np.random.default_rng([seed, 2])
+        track = replace(track, obstacles=obstacles.place(dress, track.length_m, track.width_m, track.curvature, track.ds, params.obstacle_spacing_m))
+    return track
 
 
 # -------------------------------------------------------------------------- files
 def load(path: str | Path, params: TrackParams = TrackParams()) -> Track:
     """Load `{"name": str, "width_m": float, "centerline": [[x, y], ...]}` (metres, closed loop),
     optionally with `"markings": "edge/centre"` (each "solid", "dashed" or "none"; default
-    "solid/dashed").
+    "solid/dashed") and `"obstacles": [{"kind": "cone"|"car", "s_m": float, "offset_m":
+    float}, ...]` (checked: on the road, apart, and leaving a way past).
 
     The points may have any spacing; they are joined by a smooth curve through them.
     Raises TrackError with a one-line message naming the file and the problem.
@@ -364,6 +372,11 @@ def load(path: str | Path, params: TrackParams = TrackParams()) -> Track:
     problems = track.problems(min_radius_m=max(float(width) / 2 + 1.0, 6.0), min_gap_m=2.0)
     if problems:
         raise TrackError(f"{where}: {problems[0]}")
+    if "obstacles" in data:
+        try:
+            track = replace(track, obstacles=obstacles.parse(data["obstacles"], where, track.length_m, track.width_m))
+        except ValueError as e:
+            raise TrackError(str(e)) from None
     return track
 
 
@@ -373,6 +386,7 @@ def save(track: Track, path: str | Path, every: int = 4) -> None:
         "name": track.name,
         "width_m": track.width_m,
         "markings": track.markings,
+        **({"obstacles": [o.to_dict() for o in track.obstacles]} if track.obstacles else {}),
         "centerline": [[round(float(x), 3), round(float(y), 3)] for x, y in track.centerline[::every]],
     }
     Path(path).write_text(json.dumps(data, indent=None))

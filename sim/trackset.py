@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.obstacles import ahead_index, avoidance_offsets
 from sim.track import Track
 
 WINDOW = np.arange(-6, 7)  # vertices searched around the previous nearest one
+
+
+def avoidance(track: Track) -> np.ndarray:
+    """(n,) the lateral offset [m] of a path past the track's obstacles (cached on the track)."""
+    cache = track.__dict__.setdefault("_cache", {})
+    if "avoid" not in cache:
+        cache["avoid"] = avoidance_offsets(track.obstacles, track.n, track.ds, track.width_m)
+    return cache["avoid"]
 
 
 class TrackSet:
@@ -19,7 +28,8 @@ class TrackSet:
     tracks: list of N Tracks; start, n, capacity: (N,) first row, vertices, slot size;
     ds, length, half_width: (N,) vertex spacing [m], length [m], half the road width [m];
     centre, tangent, normal_conj: (R,) complex positions, unit tangents and conjugated
-    unit left normals; heading: (R,) [rad].
+    unit left normals; heading: (R,) [rad]; avoid: (R,) lateral offset of a path past the
+    obstacles [m]; obs_ahead: (R,) the obstacle (index on its track) a car there is passing, -1: none.
     """
 
     def __init__(self, tracks, slack: float = 1.0):
@@ -37,6 +47,8 @@ class TrackSet:
         self.tangent = np.zeros(rows, dtype=complex)
         self.normal_conj = np.zeros(rows, dtype=complex)
         self.heading = np.zeros(rows)
+        self.avoid = np.zeros(rows)  # the expert's lateral offset past obstacles [m]
+        self.obs_ahead = np.full(rows, -1, dtype=np.int64)  # the obstacle a car at this vertex is passing
         for k, t in enumerate(tracks):
             self.put(k, t)
 
@@ -54,6 +66,8 @@ class TrackSet:
         self.tangent[rows] = tangent
         self.normal_conj[rows] = (1j * tangent).conj()
         self.heading[rows] = track.heading
+        self.avoid[rows] = avoidance(track)
+        self.obs_ahead[rows] = ahead_index(track)
         self.tracks[k] = track
         self.n[k], self.ds[k], self.length[k], self.half_width[k] = track.n, track.ds, track.length_m, track.width_m / 2
         return True

@@ -17,6 +17,7 @@ from sim.car import CarState, step as car_step
 from sim.config import EnvConfig
 from sim.geometry import wrap_angle
 from sim.levels import Conditions, Look
+from sim.obstacles import CAR_CIRCLES_M, CAR_RADIUS_M, ObstacleTable, box_distance, ray_box
 from sim.raster import RasterSet, Reach
 from sim.sensors import make_rays, read_rays
 from sim.track import Track
@@ -110,6 +111,9 @@ class World:
         self.lap_start = np.zeros(n, dtype=np.int64)
         self.interventions = np.zeros(n, dtype=np.int64)
         self.off_road = np.zeros(n, dtype=bool)
+        self.collisions = np.zeros(n, dtype=np.int64)
+        self.in_contact = np.zeros(n, dtype=bool)
+        self.obstacles: ObstacleTable | None = None  # only while some car's track has obstacles
         self.lap_times: list[list[float]] = [[] for _ in range(n)]
 
     # ------------------------------------------------------------------ tracks
@@ -160,6 +164,11 @@ class World:
                 self.lens = Lens(self.camera, self.rasters, self.varied_camera, self.config.level.camera_jitter) if self.use_camera else None
                 self._looks_due.update(range(self.n))
                 self.pool_rebuilds += 1
+        if any(t.obstacles for t in self.tracks):
+            if self.obstacles is None or not all([self.obstacles.put(i, self.tracks[i]) for i in changed]):
+                self.obstacles = ObstacleTable(self.tracks)
+        else:
+            self.obstacles = None
         self._forget_checks(changed)
         self._changed.clear()
         self._sync_looks()
@@ -211,9 +220,10 @@ class World:
         c = self.car
         for arr, val in ((c.x, start.real), (c.y, start.imag), (c.heading, ts.heading[ts.start[idx]]), (c.speed, speed), (c.steer, 0.0)):
             arr[idx] = val
-        for arr in (self.vertex, self.s, self.lateral, self.progress, self.laps, self.steps, self.lap_start, self.interventions):
+        for arr in (self.vertex, self.s, self.lateral, self.progress, self.laps, self.steps, self.lap_start, self.interventions, self.collisions):
             arr[idx] = 0
         self.off_road[idx] = False
+        self.in_contact[idx] = False
         for i in idx:
             self.lap_times[i] = []
 
@@ -247,12 +257,21 @@ class World:
             self._count_laps()
         self.off_road = np.abs(self.lateral) > ts.half_width
         reward = ds - cfg.offroad_penalty * self.off_road
+        hit = np.zeros(self.n, dtype=bool)
+        if self.obstacles is not None:
+            touching = self._contacts()
+            hit = touching & ~self.in_contact  # a collision is the start of a contact
+            self.in_contact = touching
+            self.collisions += hit
+            reward -= cfg.collision_penalty * hit
         if cfg.offroad == "terminate":
-            terminated = self.off_road.copy()
+            terminated = self.off_road | hit
         else:
             terminated = np.zeros(self.n, dtype=bool)
+            if hit.any():
+                self._recover_past_obstacle(np.flatnonzero(hit))
             if self.off_road.any():
-                self._recover(np.flatnonzero(self.off_road))
+                self._recover(np.flatnonzero(self.off_road & ~hit))
         truncated = self.steps >= cfg.max_steps
         if cfg.max_laps is not None:
             truncated |= self.laps >= cfg.max_laps
@@ -287,8 +306,17 @@ class World:
         off = abs(lateral) > track.width_m / 2
         self.off_road[0] = off
         reward = ds - cfg.offroad_penalty * off
-        terminated = off and cfg.offroad == "terminate"
-        if off and not terminated:
+        hit = False
+        if self.obstacles is not None:
+            touching = bool(self._contacts()[0])
+            hit = touching and not self.in_contact[0]
+            self.in_contact[0] = touching
+            self.collisions[0] += hit
+            reward -= cfg.collision_penalty * hit
+        terminated = (off or hit) and cfg.offroad == "terminate"
+        if hit and not terminated:
+            self._recover_past_obstacle(np.zeros(1, dtype=np.int64))
+        elif off and not terminated:
             self._recover(np.zeros(1, dtype=np.int64))
         truncated = self.steps[0] >= cfg.max_steps or (cfg.max_laps is not None and self.laps[0] >= cfg.max_laps)
         return np.array([reward]), np.array([terminated]), np.array([truncated])
@@ -300,8 +328,30 @@ class World:
             self.lap_start[i] = self.steps[i]
             self.laps[i] = laps[i]
 
+    def _contacts(self) -> np.ndarray:
+        """(N,) whether each car's body (two circles) touches the obstacle it is passing."""
+        ts, ob, c = self.trackset, self.obstacles, self.car
+        k = ts.obs_ahead[ts.start + self.vertex]
+        cars = np.arange(self.n)
+        j = np.maximum(k, 0)
+        x, y, co, si, hl, hw = (a[cars, j] for a in (ob.x, ob.y, ob.cos, ob.sin, ob.half_len, ob.half_wid))
+        hc, hs = np.cos(c.heading), np.sin(c.heading)
+        near = np.zeros(self.n, dtype=bool)
+        for along in CAR_CIRCLES_M:
+            near |= box_distance(c.x + hc * along, c.y + hs * along, x, y, co, si, hl, hw) < CAR_RADIUS_M
+        return near & (k >= 0)
+
+    def _recover_past_obstacle(self, idx: np.ndarray) -> None:
+        """Put cars that hit an obstacle back on the centreline 4 m past its far end."""
+        ts, ob = self.trackset, self.obstacles
+        k = ts.obs_ahead[ts.start[idx] + self.vertex[idx]]
+        past = ob.s[idx, k] + ob.half_len[idx, k] + 4.0
+        self.vertex[idx] = np.floor(past / ts.ds[idx]).astype(np.int64) % ts.n[idx]
+        self._recover(idx)
+        self.in_contact[idx] = False
+
     def _recover(self, idx: np.ndarray) -> None:
-        """Put cars back on the centreline where they left, facing along the track."""
+        """Put cars back on the centreline at their nearest vertex, facing along the track."""
         ts = self.trackset
         row = ts.start[idx] + self.vertex[idx]
         c = self.car
@@ -340,11 +390,26 @@ class World:
                 self._draw_near(slice(None), x, y, heading)
             sensors = np.empty((len(x), len(self.rays.angles) + 1), dtype=np.float32)
             sensors[:, :-1] = read_rays(self.rays, self.trackset, self.rasters, x, y, heading)
+            if self.obstacles is not None:
+                sensors[:, :-1] = np.minimum(sensors[:, :-1], self._rays_to_obstacles(x, y, heading))
             if self._noise is not None:
                 self._add_noise(sensors)
             sensors[:, -1] = speed
             obs["sensors"] = sensors
         return obs
+
+    def _rays_to_obstacles(self, x, y, heading) -> np.ndarray:
+        """(N, r) distance along each ray to the obstacle each car is passing (max range if none)."""
+        ts, ob = self.trackset, self.obstacles
+        vertex = self.vertex
+        k = ts.obs_ahead[ts.start + vertex]
+        cars = np.arange(self.n)
+        j = np.maximum(k, 0)
+        ox, oy, co, si, hl, hw = (a[cars, j][:, None] for a in (ob.x, ob.y, ob.cos, ob.sin, ob.half_len, ob.half_wid))
+        ang = np.asarray(heading)[:, None] + self.rays.angles
+        far = self.rays.params.max_range_m
+        d = ray_box(np.asarray(x)[:, None], np.asarray(y)[:, None], np.cos(ang), np.sin(ang), ox, oy, co, si, hl, hw, far)
+        return np.where((k >= 0)[:, None], d, far)
 
     def _add_noise(self, sensors: np.ndarray) -> None:
         """Add each car's sensor noise to its rays (each car's own generator, so a batch
@@ -383,6 +448,7 @@ class World:
                 "steer": self.car.steer.item(i) / self.config.car.max_steer_rad,
                 "off_road": self.off_road.item(i),
                 "interventions": self.interventions.item(i),
+                "collisions": self.collisions.item(i),
                 "step": self.steps.item(i),
             }
         values = {
@@ -394,6 +460,7 @@ class World:
             "steer": self.car.steer / self.config.car.max_steer_rad,
             "off_road": self.off_road,
             "interventions": self.interventions,
+            "collisions": self.collisions,
             "step": self.steps,
         }
         return {k: np.array(v) for k, v in values.items()}

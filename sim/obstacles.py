@@ -1,0 +1,217 @@
+"""Static obstacles on the road: traffic cones and parked cars, part of a track.
+
+An obstacle stands at arc length `s_m` along the centreline, `offset_m` to the left (+)
+or right (-) of it, aligned with the road. Each is an upright box (a cone's box holds the
+cone) that the ray sensors hit, the camera sees and the car can touch. Placement leaves
+at least `PASS_GAP_M` of road free beside every obstacle, so there is always a way past.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# kind: (length, width, height) [m]
+SIZES = {"cone": (0.6, 0.6, 0.75), "car": (4.5, 2.0, 1.5)}
+KINDS = tuple(SIZES)
+PASS_GAP_M = 2.2  # free road beside an obstacle that a car (1.8 m wide) can pass through
+INNER_EDGE_M = 0.3  # a placed obstacle's inner side lies this far from the centre line: a car on the line hits it
+MIN_APART_M = 30.0  # between obstacles along the road
+CLEAR_START_M = 50.0  # no obstacle this close ahead of (or 15 m behind) the start line
+CAR_RADIUS_M = 0.9  # the car's body: two circles this wide ...
+CAR_CIRCLES_M = (-1.3, 1.3)  # ... this far ahead of and behind its centre
+
+
+@dataclass(frozen=True)
+class Obstacle:
+    kind: str  # "cone" or "car"
+    s_m: float  # arc length of its centre along the centreline [m]
+    offset_m: float  # its centre's lateral offset, left + [m]
+
+    @property
+    def size(self) -> tuple[float, float, float]:
+        return SIZES[self.kind]
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "s_m": round(self.s_m, 3), "offset_m": round(self.offset_m, 3)}
+
+
+def place(rng: np.random.Generator, length_m: float, width_m: float, curvature: np.ndarray, ds: float, spacing_m: tuple[float, float]) -> tuple[Obstacle, ...]:
+    """Obstacles about every `spacing_m` metres (uniform in the range) along a track.
+
+    Each sits on one half of the road (side drawn at random, 60% cones), its inner side
+    `INNER_EDGE_M` from the centre line, so a car that keeps to the line hits it and one
+    that moves to the other half passes; spots in curves tighter than 20 m radius are
+    skipped, so passing never needs more than a gentle swerve.
+    """
+    out = []
+    s = CLEAR_START_M + float(rng.uniform(*spacing_m)) / 2
+    while s < length_m - max(spacing_m[0] / 2, 15.0):
+        kind = "cone" if rng.random() < 0.6 else "car"
+        side = 1.0 if rng.random() < 0.5 else -1.0
+        _, wid, _ = SIZES[kind]
+        v = int(s / ds) % len(curvature)
+        window = curvature[np.arange(v - 12, v + 13) % len(curvature)]
+        if np.abs(window).max() < 1 / 20.0 and INNER_EDGE_M + wid <= width_m / 2:
+            out.append(Obstacle(kind, float(s), side * (INNER_EDGE_M + wid / 2)))
+        s += float(rng.uniform(*spacing_m))
+    return tuple(out)
+
+
+def problems(obstacles, length_m: float, width_m: float) -> list[str]:
+    """What is wrong with a track's obstacles (empty when nothing): off the road, overlapping,
+    or leaving no way past."""
+    found = []
+    half = width_m / 2
+    for k, o in enumerate(obstacles):
+        name = f"obstacle {k} ({o.kind} at {o.s_m:.1f} m)"
+        ln, wid, _ = o.size
+        if not 0 <= o.s_m < length_m:
+            found.append(f"{name}: s_m must be in [0, {length_m:.1f}) (the track's length)")
+            continue
+        if abs(o.offset_m) + wid / 2 > half:
+            found.append(f"{name}: lies off the road (|offset_m| + half its width {wid / 2:.2f} m > half the road {half:.2f} m)")
+            continue
+        free = max(half - (o.offset_m + wid / 2), (o.offset_m - wid / 2) + half)  # the wider side's free road
+        if free < PASS_GAP_M:
+            found.append(f"{name}: blocks the road ({free:.1f} m free beside it; a car needs {PASS_GAP_M:.1f} m)")
+        for j in range(k):
+            p = obstacles[j]
+            apart = abs(o.s_m - p.s_m)
+            apart = min(apart, length_m - apart)
+            if apart < (o.size[0] + p.size[0]) / 2 + 1.0:
+                found.append(f"{name}: overlaps obstacle {j} ({p.kind} at {p.s_m:.1f} m)")
+    return found
+
+
+def parse(items, where: str, length_m: float, width_m: float) -> tuple[Obstacle, ...]:
+    """Obstacles from a track file's `"obstacles"` list; a ValueError names the entry."""
+    if not isinstance(items, list):
+        raise ValueError(f"{where}: obstacles must be a list of {{\"kind\": \"cone\"|\"car\", \"s_m\": float, \"offset_m\": float}}")
+    out = []
+    for k, item in enumerate(items):
+        ok = isinstance(item, dict) and item.get("kind") in KINDS
+        ok = ok and all(isinstance(item.get(f), (int, float)) and not isinstance(item.get(f), bool) and math.isfinite(item.get(f)) for f in ("s_m", "offset_m"))
+        if not ok:
+            raise ValueError(f"{where}: obstacle {k} must be {{\"kind\": \"cone\"|\"car\", \"s_m\": number, \"offset_m\": number}}, got {item!r}")
+        out.append(Obstacle(item["kind"], float(item["s_m"]), float(item["offset_m"])))
+    out.sort(key=lambda o: o.s_m)
+    bad = problems(out, length_m, width_m)
+    if bad:
+        raise ValueError(f"{where}: {bad[0]}")
+    return tuple(out)
+
+
+def avoidance_offsets(obstacles, n: int, ds: float, width_m: float, before_m: float = 22.0, after_m: float = 12.0) -> np.ndarray:
+    """(n,) the lateral offset [m] at each vertex of a path that passes every obstacle on
+    its free side: in the middle of where the car's centre may be beside it, from 3 m before its near end to 6 m
+    past its far end (the car's tail and a pursuer that cuts corners need the room), eased
+    in over `before_m` and out over `after_m` with a cosine, so steering never jumps."""
+    out = np.zeros(n)
+    s = np.arange(n) * ds
+    length = n * ds
+    half = width_m / 2
+    for o in obstacles:
+        ln, wid, _ = o.size
+        # the car's centre may go from the far road edge to where its side clears the
+        # obstacle by 0.4 m: aim at the middle of that range
+        clear = o.offset_m - math.copysign(wid / 2 + CAR_RADIUS_M + 0.4, o.offset_m)
+        far_edge = -math.copysign(half, o.offset_m)
+        target = (clear + far_edge) / 2
+        d = (s - o.s_m + length / 2) % length - length / 2  # signed distance along the road [m]
+        near, far = -(ln / 2 + 3.0), ln / 2 + 6.0
+        hold = (d >= near) & (d <= far)
+        ramp_in = (d < near) & (d > near - before_m)
+        ramp_out = (d > far) & (d < far + after_m)
+        w = np.zeros(n)
+        w[hold] = 1.0
+        w[ramp_in] = 0.5 - 0.5 * np.cos(np.pi * (d[ramp_in] - near + before_m) / before_m)
+        w[ramp_out] = 0.5 + 0.5 * np.cos(np.pi * (d[ramp_out] - far) / after_m)
+        out = np.where(np.abs(w * target) > np.abs(out), w * target, out)
+    return out
+
+
+class ObstacleTable:
+    """The obstacles of N cars' tracks as (N, K) arrays (K: the most on any track), and
+    for every track vertex the obstacle to look at: the first one whose far end is still
+    ahead (or -1).
+
+    Attributes: count (N,); x, y, cos, sin, half_len, half_wid, height (N, K) [m]; cone
+    (N, K) bool; s (N, K) [m].
+    """
+
+    def __init__(self, tracks):
+        n = len(tracks)
+        k = max([len(t.obstacles) for t in tracks] + [1])
+        self.count = np.zeros(n, dtype=np.int64)
+        shape = (n, k)
+        self.x, self.y, self.cos, self.sin = np.zeros(shape), np.zeros(shape), np.ones(shape), np.zeros(shape)
+        self.half_len, self.half_wid, self.height, self.s = np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        self.cone = np.zeros(shape, dtype=bool)
+        for i, t in enumerate(tracks):
+            self.put(i, t)
+
+    def put(self, i: int, track) -> bool:
+        """Car i's row for `track`; False if it has more obstacles than the table holds."""
+        obs = track.obstacles
+        if len(obs) > self.x.shape[1]:
+            return False
+        self.count[i] = len(obs)
+        for j, o in enumerate(obs):
+            ln, wid, h = o.size
+            (px, py), heading = track.point_at(o.s_m), float(track.heading_at(o.s_m))
+            nx, ny = -math.sin(heading), math.cos(heading)
+            self.x[i, j], self.y[i, j] = px + nx * o.offset_m, py + ny * o.offset_m
+            self.cos[i, j], self.sin[i, j] = math.cos(heading), math.sin(heading)
+            self.half_len[i, j], self.half_wid[i, j], self.height[i, j] = ln / 2, wid / 2, h
+            self.cone[i, j], self.s[i, j] = o.kind == "cone", o.s_m
+        return True
+
+
+def ahead_index(track) -> np.ndarray:
+    """(n,) per vertex: the obstacle a car there should watch (the first whose far end is
+    more than 3 m behind it... i.e. not yet passed), or -1 for none on the track (cached)."""
+    cache = track.__dict__.setdefault("_cache", {})
+    if "obstacle_ahead" in cache:
+        return cache["obstacle_ahead"]
+    n = track.n
+    out = np.full(n, -1, dtype=np.int64)
+    obs = track.obstacles
+    if obs:
+        s = np.arange(n) * track.ds
+        ends = np.array([o.s_m + o.size[0] / 2 + 3.0 for o in obs])  # passed once the car is this far along
+        idx = np.searchsorted(ends, s, side="right")
+        out = np.where(idx < len(obs), idx, 0)  # past the last one: the first, round the loop
+    out.setflags(write=False)
+    cache["obstacle_ahead"] = out
+    return out
+
+
+def box_distance(px, py, x, y, c, s, half_len, half_wid):
+    """Distance [m] from points (px, py) to oriented boxes (centre x, y; axis cos c, sin s;
+    half sizes), 0 inside. Arrays broadcast."""
+    dx, dy = px - x, py - y
+    u = np.abs(dx * c + dy * s) - half_len
+    v = np.abs(-dx * s + dy * c) - half_wid
+    return np.hypot(np.maximum(u, 0.0), np.maximum(v, 0.0))
+
+
+def ray_box(ox, oy, dx, dy, x, y, c, s, half_len, half_wid, max_range: float):
+    """Distance along rays (origin ox, oy; unit direction dx, dy) to oriented boxes, or
+    `max_range` where a ray misses (slab method). Arrays broadcast."""
+    rx, ry = ox - x, oy - y
+    lo_x = rx * c + ry * s  # origin in the box's frame
+    lo_y = -rx * s + ry * c
+    d_x = dx * c + dy * s
+    d_y = -dx * s + dy * c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1, t2 = (-half_len - lo_x) / d_x, (half_len - lo_x) / d_x
+        t3, t4 = (-half_wid - lo_y) / d_y, (half_wid - lo_y) / d_y
+    t_in = np.maximum(np.minimum(t1, t2), np.minimum(t3, t4))
+    t_out = np.minimum(np.maximum(t1, t2), np.maximum(t3, t4))
+    t_in = np.nan_to_num(t_in, nan=-np.inf)
+    t_out = np.nan_to_num(t_out, nan=np.inf)
+    hit = (t_out >= np.maximum(t_in, 0.0)) & (t_out >= 0)
+    return np.where(hit, np.clip(t_in, 0.0, max_range), max_range)
