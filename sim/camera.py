@@ -196,6 +196,7 @@ class Lens:
         self.offset = np.zeros((n, g), dtype=np.int32 if len(rasters.texture) < 2**31 else np.int64)
         self.max_col = np.zeros((n, g), dtype=np.float32)
         self.max_row = np.zeros((n, g), dtype=np.float32)
+        self.poses = [camera.params] * n  # each car's camera (for drawing obstacles)
         if varied:
             self.sky = np.zeros((n, camera.first_ground, 3), dtype=np.uint8)  # the rows every pose sees as sky
             self.grade = np.zeros((n, 3, 3), dtype=np.float32)
@@ -225,6 +226,7 @@ class Lens:
     def set_view(self, i: int, params: CameraParams, look: Look) -> None:
         """Car i sees through a camera with `params` (a pose near this lens's) with `look`."""
         c = self.camera
+        self.poses[i] = params
         if params == c.params:
             fwd, left, distance, sky_frac = c.forward_m, c.left_m, c.distance_m, c.sky_frac
         else:
@@ -242,10 +244,12 @@ def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
     return Lens(camera, rasters)
 
 
-def render_frames(lens: Lens, x, y, heading, cars=None) -> np.ndarray:
+def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.ndarray:
     """Camera frames of N cars, car i at (x[i], y[i]) [m] with heading[i] [rad] on raster i.
 
     With `cars` (indices into the lens's rasters), x, y and heading are for those cars only.
+    `obstacles`: per rendered car, the obstacle to draw standing on the road (see
+    `paint_obstacles`), or None.
     Returns:
         (N, H, W, C) uint8, C = 3 (RGB) or 1 (grayscale).
     """
@@ -266,6 +270,8 @@ def render_frames(lens: Lens, x, y, heading, cars=None) -> np.ndarray:
     n = len(col)
     if lens.varied:  # every pixel below the common sky sampled, then graded
         t = np.take(lens.rasters.texture, idx).view(np.uint8).reshape(n, -1, 3).astype(np.float32)
+        if obstacles is not None:  # painted before the grade, so light and fog fall on them too
+            paint_obstacles(t.reshape(n, -1, p.width_px, 3), lens.sky_rows, lens, sel, x, y, heading, obstacles)
         t = np.matmul(t, lens.grade[sel])
         t *= lens.alpha[sel]  # (n, g, 3): a broadcast multiply would cost 6x more
         t += lens.addend[sel]  # includes +0.5, so truncation rounds
@@ -281,6 +287,8 @@ def render_frames(lens: Lens, x, y, heading, cars=None) -> np.ndarray:
     texels[:, : lens.camera.first_ground] = lens.camera.sky
     texels[:, lens.camera.first_ground :] = np.take(lens.rasters.texture, idx)
     rgb = texels.view(np.uint8).reshape(n, p.height_px, p.width_px, 3)
+    if obstacles is not None:
+        paint_obstacles(rgb, 0, lens, sel, x, y, heading, obstacles)
     if p.grayscale:
         return (rgb @ GRAY_WEIGHTS + 0.5).astype(np.uint8)[..., None]
     return rgb
@@ -330,3 +338,121 @@ def grade_tables(sky_frac: np.ndarray, distance_m: np.ndarray, first: int, look:
     alpha = np.where(sky, np.float32(0), clear) + np.zeros(3, dtype=np.float32)
     addend = np.where(sky, sky_rgb[first:], offset * clear + fog * (1 - clear)) + np.float32(0.5)
     return to_rgb8(sky_rgb[:first]), grade.astype(np.float32), alpha, addend.astype(np.float32)
+
+
+CONE = np.array([240, 110, 20], dtype=np.float32)
+CONE_BAND = np.array([245, 245, 240], dtype=np.float32)
+CAR_BODIES = np.array([[200, 40, 40], [40, 80, 190], [230, 230, 225], [50, 55, 60]], dtype=np.float32)
+CAR_GLASS = np.array([70, 85, 100], dtype=np.float32)
+CAR_DARK = np.array([25, 25, 28], dtype=np.float32)
+MAX_OBSTACLE_DISTANCE_M = 50.0
+
+
+def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, obstacles) -> None:
+    """Draw each car's obstacle standing on the road into `img` ((n, rows, W, 3), image
+    row `row0` first), as that car's camera sees it.
+
+    `obstacles` is a dict of (n,) arrays: x, y, cos, sin (its centre and axis), half_len,
+    half_wid, height [m], cone (bool), colour (int), valid (bool). A dashcam sees a cone
+    as an orange triangle with a white band and a parked car as a box with a glass band
+    and dark wheels, as wide and tall as they project (at least a pixel); the top-down
+    camera sees their footprints.
+    """
+    cars = np.arange(lens.fwd_s.shape[0])[sel] if not isinstance(sel, slice) or sel != slice(None) else np.arange(len(img))
+    n, rows, w = img.shape[0], img.shape[1], img.shape[2]
+    for k in range(n):
+        if not obstacles["valid"][k]:
+            continue
+        cam = lens.poses[int(cars[k])]
+        ch, sh = math.cos(float(heading[k])), math.sin(float(heading[k]))
+        dx, dy = float(obstacles["x"][k]) - float(x[k]), float(obstacles["y"][k]) - float(y[k])
+        fwd, left = dx * ch + dy * sh, -dx * sh + dy * ch  # the obstacle's centre in the car's frame
+        if fwd > MAX_OBSTACLE_DISTANCE_M or fwd < -cam.view_m:
+            continue
+        oc, os_ = float(obstacles["cos"][k]), float(obstacles["sin"][k])
+        axis = (oc * ch + os_ * sh, -oc * sh + os_ * ch)  # its length axis in the car's frame
+        hl, hw, h = float(obstacles["half_len"][k]), float(obstacles["half_wid"][k]), float(obstacles["height"][k])
+        cone = bool(obstacles["cone"][k])
+        colour = CONE if cone else CAR_BODIES[int(obstacles["colour"][k]) % len(CAR_BODIES)]
+        if cam.mode == "topdown":
+            _paint_footprint(img[k], row0, cam, fwd, left, axis, hl, hw, colour)
+        else:
+            _paint_upright(img[k], row0, cam, fwd, left, axis, hl, hw, h, cone, colour)
+
+
+def _project(cam: CameraParams, fwd: float, left: float, up: float):
+    """Image (column, row, depth) of a point in the car's frame (up: above the ground)."""
+    f = (cam.width_px / 2) / math.tan(math.radians(cam.fov_deg) / 2)
+    pitch = math.radians(cam.pitch_deg)
+    F, D = fwd - cam.forward_m, cam.height_m - up
+    depth = F * math.cos(pitch) + D * math.sin(pitch)
+    if depth < 0.3:
+        return None
+    col = -left * f / depth + cam.width_px / 2
+    row = (-F * math.sin(pitch) + D * math.cos(pitch)) * f / depth + cam.height_px / 2
+    return col, row, depth
+
+
+def _paint_upright(img, row0, cam, fwd, left, axis, hl, hw, h, cone, colour) -> None:
+    ax, ay = axis
+    corners = [(fwd + sa * hl * ax - sb * hw * ay, left + sa * hl * ay + sb * hw * ax) for sa in (-1, 1) for sb in (-1, 1)]
+    base = [_project(cam, cf, cl, 0.0) for cf, cl in corners]
+    if any(b is None for b in base):
+        return
+    cols = [b[0] for b in base]
+    bottom = max(b[1] for b in base)  # the nearest ground corner
+    near = min(b[2] for b in base)
+    top_pt = _project(cam, fwd, left, h)
+    if top_pt is None:
+        return
+    f = (cam.width_px / 2) / math.tan(math.radians(cam.fov_deg) / 2)
+    top = bottom - h * f / near * math.cos(math.radians(cam.pitch_deg))  # upright height at the near face
+    c0, c1 = math.floor(min(cols)), math.ceil(max(cols))
+    r0, r1 = math.floor(top), max(math.ceil(bottom), math.floor(top) + 1)
+    if c1 <= c0:
+        c1 = c0 + 1
+    rows, w = img.shape[0], img.shape[1]
+    lo_r, hi_r = max(r0 - row0, 0), min(r1 - row0, rows)
+    lo_c, hi_c = max(c0, 0), min(c1, w)
+    if lo_r >= hi_r or lo_c >= hi_c:
+        return
+    height_px = r1 - r0
+    if cone:  # a triangle: narrow at the top, the base's width at the bottom, a white band
+        mid = (c0 + c1) / 2
+        half = max((c1 - c0) / 2, 0.5)
+        for r in range(lo_r, hi_r):
+            frac = (r + row0 - r0 + 1) / height_px  # 0 at the tip, 1 at the base
+            a = max(int(math.floor(mid - half * frac)), lo_c)
+            b = min(max(int(math.ceil(mid + half * frac)), a + 1), hi_c)
+            band = 0.4 <= frac <= 0.6 and height_px >= 4
+            img[r, a:b] = CONE_BAND if band else colour
+        return
+    img[lo_r:hi_r, lo_c:hi_c] = colour
+    glass_lo, glass_hi = r0 + 0.15 * height_px, r0 + 0.45 * height_px
+    dark_lo = r0 + 0.8 * height_px
+    g0, g1 = max(int(glass_lo) - row0, lo_r), min(int(math.ceil(glass_hi)) - row0, hi_r)
+    if height_px >= 4 and g1 > g0:
+        img[g0:g1, lo_c:hi_c] = CAR_GLASS
+    d0 = max(int(dark_lo) - row0, lo_r)
+    if height_px >= 3 and hi_r > d0:
+        img[d0:hi_r, lo_c:hi_c] = CAR_DARK
+
+
+def _paint_footprint(img, row0, cam, fwd, left, axis, hl, hw, colour) -> None:
+    m = cam.view_m / max(cam.width_px, cam.height_px)
+    reach = math.hypot(hl, hw)
+    r_lo = int((cam.height_px - (fwd + reach + cam.behind_m) / m))
+    r_hi = int(math.ceil(cam.height_px - (fwd - reach + cam.behind_m) / m))
+    c_lo = int(cam.width_px / 2 - (left + reach) / m)
+    c_hi = int(math.ceil(cam.width_px / 2 - (left - reach) / m))
+    r_lo, r_hi = max(r_lo, 0), min(r_hi, cam.height_px)
+    c_lo, c_hi = max(c_lo, 0), min(c_hi, cam.width_px)
+    if r_lo >= r_hi or c_lo >= c_hi:
+        return
+    rr, cc = np.mgrid[r_lo:r_hi, c_lo:c_hi]
+    pf = (cam.height_px - rr - 0.5) * m - cam.behind_m - fwd
+    pl = (cam.width_px / 2 - cc - 0.5) * m - left
+    ax, ay = axis
+    inside = (np.abs(pf * ax + pl * ay) <= max(hl, m / 2)) & (np.abs(-pf * ay + pl * ax) <= max(hw, m / 2))
+    sub = img[r_lo - row0 : r_hi - row0, c_lo:c_hi]
+    sub[inside] = colour

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # kind: (length, width, height) [m]
-SIZES = {"cone": (0.6, 0.6, 0.75), "car": (4.5, 2.0, 1.5)}
+SIZES = {"cone": (0.7, 0.7, 1.0), "car": (4.5, 2.0, 1.5)}  # a large traffic cone: a pixel tall at 25 m in a 64x64 dashcam
 KINDS = tuple(SIZES)
 PASS_GAP_M = 2.2  # free road beside an obstacle that a car (1.8 m wide) can pass through
 INNER_EDGE_M = 0.3  # a placed obstacle's inner side lies this far from the centre line: a car on the line hits it

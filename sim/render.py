@@ -79,7 +79,26 @@ class Renderer:
         self._map_for = track
         self._origin = raster.origin
         self._map_h = h
+        self._draw_obstacles(track)
         return self._map
+
+    def _draw_obstacles(self, track) -> None:
+        """Cones (orange discs) and parked cars (filled boxes) onto the cached map."""
+        from sim.camera import CAR_BODIES, CONE
+        from sim.obstacles import ObstacleTable
+
+        if not track.obstacles:
+            return
+        table = ObstacleTable([track])
+        for j, o in enumerate(track.obstacles):
+            x, y, c, s = table.x[0, j], table.y[0, j], table.cos[0, j], table.sin[0, j]
+            hl, hw = table.half_len[0, j], table.half_wid[0, j]
+            if o.kind == "cone":
+                pygame.draw.circle(self._map, tuple(int(v) for v in CONE), self.to_screen(x, y), max(2, int(hw * self._scale) + 1))
+                continue
+            corners = [self.to_screen(x + a * hl * c - b * hw * s, y + a * hl * s + b * hw * c) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+            pygame.draw.polygon(self._map, tuple(int(v) for v in CAR_BODIES[j % len(CAR_BODIES)]), corners)
+            pygame.draw.polygon(self._map, (20, 20, 20), corners, 1)
 
     def to_screen(self, x: float, y: float) -> tuple[int, int]:
         return (

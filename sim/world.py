@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.camera import Lens, make_camera, render_frames
+from sim.camera import MAX_OBSTACLE_DISTANCE_M, Lens, make_camera, render_frames
 from sim.car import CarState, step as car_step
 from sim.config import EnvConfig
 from sim.geometry import wrap_angle
@@ -328,9 +328,21 @@ class World:
             self.lap_start[i] = self.steps[i]
             self.laps[i] = laps[i]
 
+    def _nearest_obstacle(self) -> int:
+        """One car: the obstacle it is passing (-1: none), and its distance [m] (inf: none)."""
+        ts, ob = self.trackset, self.obstacles
+        k = int(ts.obs_ahead[ts.start[0] + self.vertex[0]])
+        if k < 0:
+            return k, math.inf
+        return k, math.hypot(float(ob.x[0, k]) - float(self.car.x[0]), float(ob.y[0, k]) - float(self.car.y[0]))
+
     def _contacts(self) -> np.ndarray:
         """(N,) whether each car's body (two circles) touches the obstacle it is passing."""
         ts, ob, c = self.trackset, self.obstacles, self.car
+        if self.n == 1:  # most steps no obstacle is near: skip the arithmetic
+            k, dist = self._nearest_obstacle()
+            if dist > float(ob.half_len[0, k]) + float(ob.half_wid[0, k]) + max(CAR_CIRCLES_M) + CAR_RADIUS_M:
+                return np.zeros(1, dtype=bool)
         k = ts.obs_ahead[ts.start + self.vertex]
         cars = np.arange(self.n)
         j = np.maximum(k, 0)
@@ -379,12 +391,14 @@ class World:
         speed = c.speed if speed is None else speed
         obs = {}
         if self.use_camera:
+            seen = self._obstacles_seen() if self.obstacles is not None else None
             if cars is None:
                 self._draw_near(slice(None), x, y, heading)
-                obs["camera"] = render_frames(self.lens, x, y, heading)
+                obs["camera"] = render_frames(self.lens, x, y, heading, obstacles=seen)
             else:
                 self._draw_near(cars, x[cars], y[cars], heading[cars])
-                obs["camera"] = render_frames(self.lens, x[cars], y[cars], heading[cars], cars)
+                seen = None if seen is None else {k: v[cars] for k, v in seen.items()}
+                obs["camera"] = render_frames(self.lens, x[cars], y[cars], heading[cars], cars, obstacles=seen)
         if self.use_sensors:
             if cars is not None or not self.use_camera:  # else the camera's check covered every car
                 self._draw_near(slice(None), x, y, heading)
@@ -398,16 +412,31 @@ class World:
             obs["sensors"] = sensors
         return obs
 
+    def _obstacles_seen(self) -> dict | None:
+        """Per car, the obstacle it is passing (what its camera draws), as `paint_obstacles` takes it."""
+        ts, ob = self.trackset, self.obstacles
+        if self.n == 1 and self._nearest_obstacle()[1] > MAX_OBSTACLE_DISTANCE_M + self.config.camera.view_m:
+            return None
+        k = ts.obs_ahead[ts.start + self.vertex]
+        cars = np.arange(self.n)
+        j = np.maximum(k, 0)
+        out = {name: getattr(ob, name)[cars, j] for name in ("x", "y", "cos", "sin", "half_len", "half_wid", "height", "cone")}
+        out["colour"] = j
+        out["valid"] = k >= 0
+        return out
+
     def _rays_to_obstacles(self, x, y, heading) -> np.ndarray:
         """(N, r) distance along each ray to the obstacle each car is passing (max range if none)."""
         ts, ob = self.trackset, self.obstacles
+        far = self.rays.params.max_range_m
+        if self.n == 1 and len(x) == 1 and self._nearest_obstacle()[1] > far + 5.0:
+            return np.full((1, len(self.rays.angles)), far)
         vertex = self.vertex
         k = ts.obs_ahead[ts.start + vertex]
         cars = np.arange(self.n)
         j = np.maximum(k, 0)
         ox, oy, co, si, hl, hw = (a[cars, j][:, None] for a in (ob.x, ob.y, ob.cos, ob.sin, ob.half_len, ob.half_wid))
         ang = np.asarray(heading)[:, None] + self.rays.angles
-        far = self.rays.params.max_range_m
         d = ray_box(np.asarray(x)[:, None], np.asarray(y)[:, None], np.cos(ang), np.sin(ang), ox, oy, co, si, hl, hw, far)
         return np.where((k >= 0)[:, None], d, far)
 

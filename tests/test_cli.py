@@ -98,7 +98,7 @@ def test_eval_suite_has_a_row_per_level_and_names_the_levels(tmp_path):
     r = run("eval", "--suite", "--driver", "expert", "--tracks", "2", "--laps", "1", "--report", str(tmp_path / "s.json"), "--quiet")
     assert r.returncode == 0, r.stderr
     rows = json.loads((tmp_path / "s.json").read_text())["rows"]
-    assert [row["level"] for row in rows] == ["school", "country", "weather"]
+    assert [row["level"] for row in rows] == ["school", "country", "weather", "cones"]
     assert all(row["driving_score"] == 100.0 and row["episodes"] == 2 for row in rows)
     r = run("eval", "--level", "country", "--tracks", "1", "--laps", "1", "--report", str(tmp_path / "e.json"), "--quiet")
     summary = json.loads((tmp_path / "e.json").read_text())["summary"]

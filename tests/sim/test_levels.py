@@ -29,7 +29,7 @@ def test_school_is_the_default_world_and_draws_nothing():
 
 
 def test_unknown_level_is_one_line_listing_the_levels():
-    with pytest.raises(ValueError, match="level='moon': expected one of school, country, weather"):
+    with pytest.raises(ValueError, match="level=.moon.: expected one of school, country, weather, cones"):
         DrivingEnv(level="moon")
 
 
