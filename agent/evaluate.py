@@ -1,7 +1,8 @@
 """Closed-loop evaluation: drive many unseen tracks at once and measure how well.
 
 Every track gets one car in a batched World (offroad="recover": leaving the road puts the
-car back and counts an intervention, so one mistake does not end the run). The driver
+car back, and hitting an obstacle puts it past the obstacle, each counting an
+intervention, so one mistake does not end the run). The driver
 acts for all cars at once: the expert through batched pure pursuit, a network through one
 batched forward pass per step.
 
@@ -32,7 +33,7 @@ from sim.env import resolve_track
 from sim.levels import draw_conditions
 from sim.world import World
 
-SUMMARY_KEYS = ("episodes", "lap_completion_rate", "autonomy_pct", "interventions", "interventions_per_km", "mean_abs_offset_m", "mean_speed_mps", "driving_score", "driving_score_ci95", "infractions_per_km")
+SUMMARY_KEYS = ("episodes", "lap_completion_rate", "autonomy_pct", "interventions", "interventions_per_km", "mean_abs_offset_m", "mean_speed_mps", "driving_score", "driving_score_ci95", "infractions_per_km", "collisions", "collisions_per_km")
 INTERVENTION_PENALTY_S = 6.0  # PilotNet's autonomy metric counts 6 s per intervention
 OFFROAD_PENALTY = 0.65  # driving score factor per exit from the road
 COLLISION_PENALTY = 0.6  # and per collision with an obstacle
@@ -221,7 +222,9 @@ def format_table(result: EvalResult, limit: int = 20) -> str:
     rows.append(
         f"{s['episodes']} episodes: driving score {s['driving_score']:.1f} (95% CI {s['driving_score_ci95'][0]:.1f}-{s['driving_score_ci95'][1]:.1f}), "
         f"lap completion {100 * s['lap_completion_rate']:.1f}%, autonomy {s['autonomy_pct']:.2f}%, "
-        f"{s['interventions']} interventions ({s['interventions_per_km']:.3f}/km), mean |offset| {s['mean_abs_offset_m']:.2f} m, "
+        f"{s['interventions']} interventions ({s['interventions_per_km']:.3f}/km)"
+        + (f", {s['collisions']} collisions ({s['collisions_per_km']:.3f}/km)" if s.get("collisions") else "")
+        + f", mean |offset| {s['mean_abs_offset_m']:.2f} m, "
         f"mean speed {s['mean_speed_mps'] * 3.6:.1f} km/h"
     )
     return "\n".join(rows)
@@ -255,10 +258,15 @@ def plot_trajectories(result: EvalResult, path, max_tracks: int = 12) -> None:
     plt.close(fig)
 
 
+BLIND_EXPERT = "expert-blind"  # the expert that follows the centre line as if there were no obstacles
+
+
 def make_driver(model: str | None, config: EnvConfig):
-    """The batched driver for `--driver expert` (model None) or a checkpoint path."""
+    """The batched driver for `--driver expert` (model None), `expert-blind`, or a checkpoint path."""
     if model is None:
         return ExpertBatch()
+    if model == BLIND_EXPERT:
+        return ExpertBatch(ExpertParams(avoid=False))
     from agent.policy import NeuralPolicy
 
     return PolicyBatch(NeuralPolicy(model, config))
@@ -326,8 +334,8 @@ def suite(model: str | None, config: EnvConfig, n_tracks: int = 20, laps: int = 
 
 
 def format_suite(rows: list[dict], who: str) -> str:
-    out = [f"{who}", f"{'level':<9} {'episodes':>8} {'laps done':>9} {'autonomy':>9} {'driving score (95% CI)':>24} {'infractions/km':>14}"]
+    out = [f"{who}", f"{'level':<9} {'episodes':>8} {'laps done':>9} {'autonomy':>9} {'driving score (95% CI)':>24} {'infractions/km':>14} {'collisions/km':>13}"]
     for r in rows:
         ci = r["driving_score_ci95"]
-        out.append(f"{r['level']:<9} {r['episodes']:>8} {100 * r['lap_completion_rate']:>8.1f}% {r['autonomy_pct']:>8.2f}% {r['driving_score']:>9.1f} ({ci[0]:5.1f}-{ci[1]:5.1f}) {r['infractions_per_km']:>14.3f}")
+        out.append(f"{r['level']:<9} {r['episodes']:>8} {100 * r['lap_completion_rate']:>8.1f}% {r['autonomy_pct']:>8.2f}% {r['driving_score']:>9.1f} ({ci[0]:5.1f}-{ci[1]:5.1f}) {r['infractions_per_km']:>14.3f} {r.get('collisions_per_km', 0.0):>13.3f}")
     return "\n".join(out)

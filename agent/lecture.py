@@ -208,6 +208,8 @@ class Lecture:
 
         iio.imwrite(self.out / "hud_votes.png", _hud_frame(self.work / "models" / "classification.pt", features=False))
         iio.imwrite(self.out / "hud_features.png", _hud_frame(self.work / "models" / "adam.pt", features=True))
+        if CONES_MODEL.exists():
+            saliency_on_obstacles(CONES_MODEL, self.out / "saliency_cone.png")
 
     def _frame(self, data: str) -> np.ndarray:
         from agent.dataset import Dataset
@@ -296,6 +298,57 @@ TABLE_COLUMNS = {
     "knobs": ["name", "parameters", "train_s", "val_steer_error", "driving_score", "lap_completion", "autonomy_pct"],
     "recovery": ["name", "frames", "val_steer_error", "driving_score", "lap_completion", "interventions_per_km"],
 }
+
+
+CONES_MODEL = Path(__file__).resolve().parents[1] / "assets" / "models" / "camera_cones.pt"
+
+
+def saliency_on_obstacles(model_path: Path, out: Path, track: int = 1_000_003, distances=(14.0, 9.0, 6.0)) -> Path:
+    """A figure of what a camera network looks at as it nears a cone and a parked car: the
+    frame, and over it the saliency (|d steering / d pixel|), at noon on a test track."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from agent.policy import NeuralPolicy
+    from models.inspect import saliency
+    from sim.env import resolve_track
+    from sim.levels import Conditions
+    from sim.world import World
+
+    policy = NeuralPolicy(model_path)
+    config = with_level(EnvConfig(observation="camera"), "cones")
+    t = resolve_track(track, config.track)
+    picks = [next(o for o in t.obstacles if o.kind == kind) for kind in ("cone", "car")]
+    fig, axes = plt.subplots(2, 2 * len(distances), figsize=(2.0 * 2 * len(distances), 4.6))
+    for row, o in enumerate(picks):
+        world = World(config, 1)
+        world.set_track(0, t)
+        world.set_conditions(0, Conditions())
+        world.reset_cars(0)
+        for k, d in enumerate(distances):
+            (x, y), h = t.point_at(o.s_m - d), float(t.heading_at(o.s_m - d))
+            world.place(0, x, y, h, 12.0)
+            frame = world.observe()["camera"][0]
+            inputs = preprocess({"camera": frame[None]}, policy.spec)
+            sal = saliency(policy.model, inputs)
+            heat = np.zeros(frame.shape[:2])
+            heat[policy.spec.crop_top :] = sal
+            steer = float(policy.steer_batch({"camera": frame[None]})[0])
+            a, b = axes[row, 2 * k], axes[row, 2 * k + 1]
+            a.imshow(frame, interpolation="nearest")
+            a.set_title(f"{o.kind} {d:.0f} m ahead", fontsize=8)
+            b.imshow(frame.mean(axis=2), cmap="gray", interpolation="nearest")
+            b.imshow(heat, cmap="hot", alpha=0.6, interpolation="nearest")
+            b.set_title(f"saliency; steers {steer:+.2f}", fontsize=8)
+            a.axis("off")
+            b.axis("off")
+    fig.suptitle(f"{model_path.name}: what the steering depends on near an obstacle on its {'left' if picks[0].offset_m > 0 else 'right'}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out
 
 
 def render_doc(template: Path, results: Path, out: Path, minutes: float) -> None:

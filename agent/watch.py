@@ -116,16 +116,20 @@ def torch_softmax(out) -> np.ndarray:
     return torch.softmax(out[0], dim=0).cpu().numpy()
 
 
-def watch(env, policy=None, max_frames: int | None = None, record_dir=None, frame_every: int = 0, before_frame=None, controls: HumanControls | None = None) -> tuple[WatchStats, list]:
-    """Run the watch loop. `policy` None lets the expert drive.
+def watch(env, policy=None, max_frames: int | None = None, record_dir=None, frame_every: int = 0, before_frame=None, controls: HumanControls | None = None, seed: int | None = None) -> tuple[WatchStats, list]:
+    """Run the watch loop. `policy` None lets the expert drive; `seed` seeds the first reset.
 
     Returns the stats and, with `frame_every` > 0, every k-th rendered frame (for videos).
     """
     from sim.render import MAP_PX, PANEL_W, Renderer
 
     u = env.unwrapped
+    wide = (MAP_PX + PANEL_W + 300, MAP_PX)  # the map, the HUD, and a column for the network
+    if u._renderer is not None and tuple(u._renderer.size) != wide:
+        u._renderer.close()  # one made by an earlier render() is too narrow for the network's column
+        u._renderer = None
     if u._renderer is None:
-        u._renderer = Renderer(u.render_mode, fps=u.metadata["render_fps"], size=(MAP_PX + PANEL_W + 300, MAP_PX))
+        u._renderer = Renderer(u.render_mode, fps=u.metadata["render_fps"], size=wide)
     renderer = u._renderer
     expert = ExpertDriver(env)
     panel = NetworkPanel(policy, renderer)
@@ -135,7 +139,7 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
     episode = None
     stats = WatchStats()
     frames = []
-    obs, info = env.reset()
+    obs, info = env.reset(seed=seed)
     human = False
     try:
         while max_frames is None or stats.steps < max_frames:

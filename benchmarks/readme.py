@@ -119,7 +119,7 @@ def render_levels(r: dict) -> str:
     return "\n".join(rows + ["", _machine(r["machine"], f"`python benchmarks/bench_levels.py`: `gym.make(\"DriveLab-v0\", level=NAME)` as it comes (dashcam and sensors, new track and conditions every reset, steering uniform in ±0.2); medians of {f['rounds']} rounds, each running every level for one block in turn")])
 
 
-SUITE_ORDER = ("expert", "camera", "sensors", "camera_weather", "sensors_weather")
+SUITE_ORDER = ("expert", "expert_blind", "camera", "sensors", "camera_weather", "sensors_weather", "camera_cones", "sensors_cones")
 
 
 def render_suite(reports: dict[str, dict]) -> str:
@@ -129,11 +129,12 @@ def render_suite(reports: dict[str, dict]) -> str:
     rows = ["| driver | trained at | episodes per level | " + " | ".join(f"`{lv}`" for lv in levels) + " |", "|---|---|---:|" + "---:|" * len(levels)]
     for n in names:
         r = reports[n]
-        who = "the expert (pure pursuit, privileged geometry)" if r["driver"] == "expert" else f"`{Path(r['driver']).name}`"
+        who = {"expert": "the expert (pure pursuit, privileged geometry)", "expert-blind": "the expert blind to obstacles (follows the centre line)"}.get(r["driver"], f"`{Path(r['driver']).name}`")
         cells = []
         for row in r["rows"]:
             lo, hi = row["driving_score_ci95"]
-            cells.append(f"**{row['driving_score']:.1f}** ({lo:.0f}–{hi:.0f}), {row['lap_completion_rate'] * 100:.0f}% laps")
+            hits = f", {row['collisions_per_km']:.2f} collisions/km" if row.get("collisions_per_km") else ""
+            cells.append(f"**{row['driving_score']:.1f}** ({lo:.0f}–{hi:.0f}), {row['lap_completion_rate'] * 100:.0f}% laps{hits}")
         rows.append(f"| {who} | {r['model_level'] or '—'} | {r['tracks']} tracks × {r['seeds']} | " + " | ".join(cells) + " |")
     return "\n".join(rows + ["", "*`run_sim.py eval --suite --tracks N --seeds K`: each level's first N test-split tracks, each with K draws of the level's conditions, 2 laps each; driving score (95% bootstrap interval) and the share of episodes with every lap done and no intervention. Reports: `assets/models/suite_*.json`, written by `assets/models/reproduce.sh`.*"])
 

@@ -200,6 +200,7 @@ class Lens:
         if varied:
             self.sky = np.zeros((n, camera.first_ground, 3), dtype=np.uint8)  # the rows every pose sees as sky
             self.grade = np.zeros((n, 3, 3), dtype=np.float32)
+            self.air = [None] * n  # per car: the grade's offset, the fog's colour and density (for obstacles)
             self.alpha = np.zeros((n, g, 3), dtype=np.float32)
             self.addend = np.zeros((n, g, 3), dtype=np.float32)
             for i in range(n):
@@ -233,7 +234,7 @@ class Lens:
             fwd, left, distance, sky_frac = pose(params, c.first_ground)
         self.fwd_s[i] = fwd * self.scale
         self.left_s[i] = left * self.scale
-        self.sky[i], self.grade[i], self.alpha[i], self.addend[i] = grade_tables(sky_frac, distance, c.first_ground, look)
+        self.sky[i], self.grade[i], self.alpha[i], self.addend[i], self.air[i] = grade_tables(sky_frac, distance, c.first_ground, look)
 
 
 def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
@@ -270,11 +271,11 @@ def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.nd
     n = len(col)
     if lens.varied:  # every pixel below the common sky sampled, then graded
         t = np.take(lens.rasters.texture, idx).view(np.uint8).reshape(n, -1, 3).astype(np.float32)
-        if obstacles is not None:  # painted before the grade, so light and fog fall on them too
-            paint_obstacles(t.reshape(n, -1, p.width_px, 3), lens.sky_rows, lens, sel, x, y, heading, obstacles)
         t = np.matmul(t, lens.grade[sel])
         t *= lens.alpha[sel]  # (n, g, 3): a broadcast multiply would cost 6x more
         t += lens.addend[sel]  # includes +0.5, so truncation rounds
+        if obstacles is not None:  # in the look's light, fogged at their own distance
+            paint_obstacles(t.reshape(n, -1, p.width_px, 3), lens.sky_rows, lens, sel, x, y, heading, obstacles, graded=True)
         np.clip(t, 0.0, 255.0, out=t)
         rgb = np.empty((n, p.height_px * p.width_px, 3), dtype=np.uint8)
         rgb[:, : lens.camera.first_ground] = lens.sky[sel]
@@ -309,7 +310,8 @@ def common_sky_rows(params: CameraParams, jitter: float) -> int:
 def grade_tables(sky_frac: np.ndarray, distance_m: np.ndarray, first: int, look: Look):
     """The colour grade of `look` for an all-pixels camera (`sky_frac` (H * W,),
     `distance_m` (g,) from pixel `first` on): (sky (first, 3) uint8, grade (3, 3), alpha
-    (g, 3), addend (g, 3)), a sampled pixel's colour being rgb @ grade * alpha + addend - 0.5.
+    (g, 3), addend (g, 3), (offset (3,), fog colour (3,), fog_per_m)), a sampled pixel's
+    colour being rgb @ grade * alpha + addend - 0.5.
 
     The grade is the one affine colour map that takes the raster's four paints (grass,
     asphalt, edge line, centre line) to this look's, so blends between them (line edges,
@@ -337,7 +339,7 @@ def grade_tables(sky_frac: np.ndarray, distance_m: np.ndarray, first: int, look:
     clear = np.exp(-look.fog_per_m * distance_m.astype(np.float32))[:, None]  # (g, 1): 1 - fog weight
     alpha = np.where(sky, np.float32(0), clear) + np.zeros(3, dtype=np.float32)
     addend = np.where(sky, sky_rgb[first:], offset * clear + fog * (1 - clear)) + np.float32(0.5)
-    return to_rgb8(sky_rgb[:first]), grade.astype(np.float32), alpha, addend.astype(np.float32)
+    return to_rgb8(sky_rgb[:first]), grade.astype(np.float32), alpha, addend.astype(np.float32), (offset, fog, look.fog_per_m)
 
 
 CONE = np.array([240, 110, 20], dtype=np.float32)
@@ -348,7 +350,7 @@ CAR_DARK = np.array([25, 25, 28], dtype=np.float32)
 MAX_OBSTACLE_DISTANCE_M = 50.0
 
 
-def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, obstacles) -> None:
+def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, obstacles, graded: bool = False) -> None:
     """Draw each car's obstacle standing on the road into `img` ((n, rows, W, 3), image
     row `row0` first), as that car's camera sees it.
 
@@ -356,7 +358,8 @@ def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, 
     half_wid, height [m], cone (bool), colour (int), valid (bool). A dashcam sees a cone
     as an orange triangle with a white band and a parked car as a box with a glass band
     and dark wheels, as wide and tall as they project (at least a pixel); the top-down
-    camera sees their footprints.
+    camera sees their footprints. `graded`: `img` is a varied lens's graded frame (plus
+    0.5), so colours go through each car's look, fogged at the obstacle's distance.
     """
     cars = np.arange(lens.fwd_s.shape[0])[sel] if not isinstance(sel, slice) or sel != slice(None) else np.arange(len(img))
     n, rows, w = img.shape[0], img.shape[1], img.shape[2]
@@ -374,10 +377,19 @@ def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, 
         hl, hw, h = float(obstacles["half_len"][k]), float(obstacles["half_wid"][k]), float(obstacles["height"][k])
         cone = bool(obstacles["cone"][k])
         colour = CONE if cone else CAR_BODIES[int(obstacles["colour"][k]) % len(CAR_BODIES)]
+        shade = _shader(lens, int(cars[k]), fwd, cam) if graded else (lambda c: c)
         if cam.mode == "topdown":
-            _paint_footprint(img[k], row0, cam, fwd, left, axis, hl, hw, colour)
+            _paint_footprint(img[k], row0, cam, fwd, left, axis, hl, hw, shade(colour))
         else:
-            _paint_upright(img[k], row0, cam, fwd, left, axis, hl, hw, h, cone, colour)
+            _paint_upright(img[k], row0, cam, fwd, left, axis, hl, hw, h, cone, colour, shade)
+
+
+def _shader(lens: Lens, car: int, distance: float, cam: CameraParams):
+    """Colour -> car's graded colour of a thing `distance` metres away (plus 0.5, as in the frame)."""
+    offset, fog, density = lens.air[car]
+    clear = math.exp(-density * max(distance, 0.0)) if cam.mode == "dashcam" else 1.0
+    grade = lens.grade[car]
+    return lambda c: (c @ grade + offset) * clear + fog * (1 - clear) + 0.5
 
 
 def _project(cam: CameraParams, fwd: float, left: float, up: float):
@@ -393,7 +405,7 @@ def _project(cam: CameraParams, fwd: float, left: float, up: float):
     return col, row, depth
 
 
-def _paint_upright(img, row0, cam, fwd, left, axis, hl, hw, h, cone, colour) -> None:
+def _paint_upright(img, row0, cam, fwd, left, axis, hl, hw, h, cone, colour, shade) -> None:
     ax, ay = axis
     corners = [(fwd + sa * hl * ax - sb * hw * ay, left + sa * hl * ay + sb * hw * ax) for sa in (-1, 1) for sb in (-1, 1)]
     base = [_project(cam, cf, cl, 0.0) for cf, cl in corners]
@@ -417,6 +429,7 @@ def _paint_upright(img, row0, cam, fwd, left, axis, hl, hw, h, cone, colour) -> 
     if lo_r >= hi_r or lo_c >= hi_c:
         return
     height_px = r1 - r0
+    body, white = shade(colour), shade(CONE_BAND)
     if cone:  # a triangle: narrow at the top, the base's width at the bottom, a white band
         mid = (c0 + c1) / 2
         half = max((c1 - c0) / 2, 0.5)
@@ -425,17 +438,17 @@ def _paint_upright(img, row0, cam, fwd, left, axis, hl, hw, h, cone, colour) -> 
             a = max(int(math.floor(mid - half * frac)), lo_c)
             b = min(max(int(math.ceil(mid + half * frac)), a + 1), hi_c)
             band = 0.4 <= frac <= 0.6 and height_px >= 4
-            img[r, a:b] = CONE_BAND if band else colour
+            img[r, a:b] = white if band else body
         return
-    img[lo_r:hi_r, lo_c:hi_c] = colour
+    img[lo_r:hi_r, lo_c:hi_c] = body
     glass_lo, glass_hi = r0 + 0.15 * height_px, r0 + 0.45 * height_px
     dark_lo = r0 + 0.8 * height_px
     g0, g1 = max(int(glass_lo) - row0, lo_r), min(int(math.ceil(glass_hi)) - row0, hi_r)
     if height_px >= 4 and g1 > g0:
-        img[g0:g1, lo_c:hi_c] = CAR_GLASS
+        img[g0:g1, lo_c:hi_c] = shade(CAR_GLASS)
     d0 = max(int(dark_lo) - row0, lo_r)
     if height_px >= 3 and hi_r > d0:
-        img[d0:hi_r, lo_c:hi_c] = CAR_DARK
+        img[d0:hi_r, lo_c:hi_c] = shade(CAR_DARK)
 
 
 def _paint_footprint(img, row0, cam, fwd, left, axis, hl, hw, colour) -> None:

@@ -111,6 +111,8 @@ def model_arg(args):
     """The checkpoint to drive with: --model, else the bundled camera model; None: the expert."""
     if getattr(args, "driver", None) == "expert" and args.model is None:
         return None
+    if getattr(args, "driver", None) == "expert-blind":
+        return "expert-blind"
     return args.model or str(BUNDLED_CAMERA_MODEL)
 
 

@@ -14,7 +14,7 @@ DESCRIPTION = "Drive --tracks tracks of --split (default: test, never trained on
 def add_arguments(p) -> None:
     add_world_flags(p, track=False, seed=False, split="test")
     p.add_argument("--model", default=None, metavar="PATH", help="checkpoint to evaluate (default: assets/models/camera.pt)")
-    p.add_argument("--driver", choices=("model", "expert"), default="model", help="model (default) or expert")
+    p.add_argument("--driver", choices=("model", "expert", "expert-blind"), default="model", help="model (default), expert, or expert-blind (the expert following the centre line as if obstacles were not there: shows what ignoring them costs)")
     p.add_argument("--tracks", type=int_in(1, 100_000), default=20, metavar="N", help="number of tracks (default: 20; the README's table uses 100)")
     p.add_argument("--track-file", action="append", default=None, metavar="PATH", help="evaluate on this JSON track instead (repeatable)")
     p.add_argument("--laps", type=int_in(1, 100), default=2, help="laps per track, 1-100 (default: 2)")
@@ -40,7 +40,7 @@ def run(args) -> int:
     config = env_config(args)
     model = model_arg(args)
     trained_at = model_level(model)
-    who = "the expert" if model is None else f"{model} (trained at level {trained_at})"
+    who = {None: "the expert", "expert-blind": "the expert blind to obstacles"}.get(model) or f"{model} (trained at level {trained_at})"
     if args.suite:
         from sim.levels import LEVELS
 
@@ -49,7 +49,7 @@ def run(args) -> int:
             rows = suite(model, config, args.tracks, args.laps, args.workers, args.seeds, bar)
         print(format_suite(rows, who))
         if args.report:
-            report = {"driver": "expert" if model is None else model, "model_level": trained_at, "tracks": args.tracks, "laps": args.laps, "seeds": args.seeds, "rows": rows}
+            report = {"driver": model or "expert", "model_level": trained_at, "tracks": args.tracks, "laps": args.laps, "seeds": args.seeds, "rows": rows}
             _write(args.report, report)
         return 0
     tracks = eval_tracks(args.tracks, args.split, args.track_file or ())
@@ -72,7 +72,7 @@ def run(args) -> int:
         from agent.watch import watch
 
         env = gym.make("DriveLab-v0", render_mode="rgb_array", offroad="recover", max_laps=args.laps, track=tracks[0], **{k: v for k, v in env_kwargs(args).items() if k != "track"})
-        policy = NeuralPolicy(model, env.unwrapped.config) if model else None
+        policy = NeuralPolicy(model, env.unwrapped.config) if model not in (None, "expert-blind") else None
         steps = int(result.episodes[0]["seconds"] / env.unwrapped.config.dt_s)
         _, frames = watch(env, policy, max_frames=min(steps, args.video_frames * args.video_every), frame_every=args.video_every)
         env.close()
@@ -85,7 +85,7 @@ def run(args) -> int:
 
 def model_level(model: str | None) -> str | None:
     """The level a checkpoint was trained at (None for the expert)."""
-    if model is None:
+    if model is None or model == "expert-blind":
         return None
     from models import checkpoint
 

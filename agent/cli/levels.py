@@ -35,7 +35,8 @@ def run(args) -> int:
 
 
 def contact_sheet(level: str, split: str, n: int, size: int, path: Path, cols: int = 8) -> None:
-    """The first camera frame of episodes 0..n-1 (reset seeds) at `level`, in a grid."""
+    """The first camera frame of episodes 0..n-1 (reset seeds) at `level` (at levels with
+    obstacles, the view from 12 m before the first one), in a grid."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -45,7 +46,17 @@ def contact_sheet(level: str, split: str, n: int, size: int, path: Path, cols: i
     from sim.env import DrivingEnv
 
     env = DrivingEnv(level=level, split=split, observation="camera", camera_size=size)
-    frames = [env.reset(seed=k)[0]["camera"] for k in range(n)]
+    frames = []
+    for k in range(n):
+        obs, _ = env.reset(seed=k)
+        if env.track.obstacles:  # show the first obstacle, from 12 m before it
+            s = env.track.obstacles[0].s_m - 12.0
+            (x, y), h = env.track.point_at(s), float(env.track.heading_at(s))
+            env.world.place(0, x, y, h, env.world.cruise[0])
+            obs = env.world.observe()
+            obs = {key: v[0] for key, v in obs.items()}
+        frames.append(obs["camera"])
+    what = "12 m before the first obstacle" if env.track.obstacles else "first frame"
     rows = -(-n // cols)
     grid = np.full((rows * (size + 2), cols * (size + 2), 3), 255, dtype=np.uint8)
     for k, f in enumerate(frames):
@@ -54,7 +65,7 @@ def contact_sheet(level: str, split: str, n: int, size: int, path: Path, cols: i
     fig, ax = plt.subplots(figsize=(cols * 1.1, rows * 1.1 + 0.5))
     ax.imshow(grid, interpolation="nearest")
     ax.axis("off")
-    ax.set_title(f"level {level}, {split} split: first frame of {n} episodes ({size}x{size}, what the network sees)", fontsize=9)
+    ax.set_title(f"level {level}, {split} split: {what} of {n} episodes ({size}x{size}, what the network sees)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

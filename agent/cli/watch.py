@@ -37,9 +37,8 @@ def run(args) -> int:
         from agent.policy import NeuralPolicy
 
         policy = NeuralPolicy(model, env.unwrapped.config)
-    env.reset(seed=args.seed)
     try:
-        stats, frames = watch(env, policy, max_frames=args.max_frames, record_dir=args.record, frame_every=args.video_every if args.video else 0)
+        stats, frames = watch(env, policy, max_frames=args.max_frames, record_dir=args.record, frame_every=args.video_every if args.video else 0, seed=args.seed)
     except KeyboardInterrupt:
         stats, frames = None, []
     finally:

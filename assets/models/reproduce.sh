@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduce the bundled models from scratch: record expert demonstrations on training
-# tracks, train the camera ConvNets and the sensors MLPs (one pair at the `school` level,
-# one at `weather`), then evaluate each on 100 test tracks of its level and on the suite
-# of every level. About 30 minutes on a 2-core laptop CPU. Run from the repository root.
+# tracks, train the camera ConvNets and the sensors MLPs (one pair each at the `school`,
+# `weather` and `cones` levels), then evaluate them on 100 test tracks and on the suite
+# of every level. About 45 minutes on a 2-core laptop CPU. Run from the repository root.
 set -euo pipefail
 data=${DATA:-data/bundled}
 weather=${WEATHER_DATA:-data/bundled_weather}
@@ -17,9 +17,16 @@ python run_sim.py eval --model $m/sensors.pt --tracks 100 --quiet --report $m/se
 python run_sim.py record --driver expert --level weather --episodes 60 --steps 1500 --split train --seed 1 --out "$weather" --quiet
 python run_sim.py train "$weather" --model camera --arch pilotnet --epochs 12 --seed 0 --out $m/camera_weather.pt --quiet
 python run_sim.py train "$weather" --model sensors --arch mlp --epochs 30 --seed 0 --out $m/sensors_weather.pt --quiet
-# the suite: every level's test split (new tracks; at weather, conditions never seen in training)
+# cones: weather plus cones and parked cars to steer around
+cones=${CONES_DATA:-data/bundled_cones}
+rm -rf "$cones"
+python run_sim.py record --driver expert --level cones --episodes 60 --steps 1500 --split train --seed 1 --out "$cones" --quiet
+python run_sim.py train "$cones" --model camera --arch pilotnet --epochs 12 --seed 0 --out $m/camera_cones.pt --quiet
+python run_sim.py train "$cones" --model sensors --arch mlp --epochs 30 --seed 0 --out $m/sensors_cones.pt --quiet
+# the suite: every level's test split (new tracks; at weather and cones, conditions never seen in training)
 python run_sim.py eval --suite --driver expert --tracks 100 --quiet --report $m/suite_expert.json
-for name in camera sensors camera_weather sensors_weather; do
+python run_sim.py eval --suite --driver expert-blind --tracks 20 --seeds 2 --quiet --report $m/suite_expert_blind.json
+for name in camera sensors camera_weather sensors_weather camera_cones sensors_cones; do
     python run_sim.py eval --suite --model $m/$name.pt --tracks 20 --seeds 2 --quiet --report $m/suite_$name.json
 done
 python benchmarks/readme.py

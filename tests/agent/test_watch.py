@@ -71,3 +71,16 @@ def test_takeover_is_counted_and_recorded(tmp_path, monkeypatch):
     assert data["action"][:15, 0].max() > 0.5 and data["action"][15:, 0].min() < -0.3  # left, then right
     assert stats.autonomy_pct(env.config.dt_s) < 100
     env.close()
+
+
+def test_the_window_holds_the_network_column_even_after_an_earlier_render():
+    """A reset in human mode makes a one-column window; watch() must widen it (the
+    network's input and decision were cut off before)."""
+    from sim.render import MAP_PX, PANEL_W
+
+    env = DrivingEnv(render_mode="human", observation="camera")
+    env.reset(seed=1)  # renders the plain, narrow window
+    assert env._renderer.size[0] == MAP_PX + PANEL_W
+    watch(env, None, max_frames=2, seed=1)
+    assert env._renderer.size[0] > MAP_PX + PANEL_W and pygame.display.get_surface().get_width() == env._renderer.size[0]
+    env.close()
