@@ -121,3 +121,8 @@ def test_resume_from_nan_weights_stops_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "m.pt"
     code, err = run(["train", str(data), "--resume", str(tmp_path / "nan.pt"), "--epochs", "1", "--quiet", "--out", str(out)], capsys)
     assert code == 2 and "not finite" in err and "\n" not in err and not out.exists()
+
+
+def test_suite_refuses_flags_it_would_ignore(capsys):
+    code, err = run(["eval", "--suite", "--track-file", "assets/tracks/oval.json"], capsys)
+    assert code == 2 and "--suite drives every level's test split" in err and "\n" not in err

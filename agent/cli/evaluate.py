@@ -44,6 +44,9 @@ def run(args) -> int:
     if args.suite:
         from sim.levels import LEVELS
 
+        if args.track_file or args.split != "test" or args.level != "school":
+            raise ValueError("--suite drives every level's test split; leave out --track-file, --split and --level")
+
         print(f"evaluating {who} on every level's test split: {args.tracks} tracks x {args.seeds} conditions, {args.laps} laps each")
         with tqdm(total=len(LEVELS) * args.tracks * args.seeds, unit="episode", desc="suite", disable=args.quiet) as bar:
             rows = suite(model, config, args.tracks, args.laps, args.workers, args.seeds, bar)
@@ -90,7 +93,8 @@ def model_level(model: str | None) -> str | None:
     from models import checkpoint
 
     _, meta = checkpoint.load(model)
-    return meta["env"].get("level", {}).get("name", "school")
+    level = meta.get("env", {}).get("level") if isinstance(meta.get("env"), dict) else None
+    return str(level.get("name", "school")) if isinstance(level, dict) else "school"
 
 
 def _write(path: str, data: dict) -> None:
