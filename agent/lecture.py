@@ -344,7 +344,7 @@ def saliency_on_obstacles(model_path: Path, out: Path, track: int = 1_000_003, d
             b.set_title(f"saliency; steers {steer:+.2f}", fontsize=8)
             a.axis("off")
             b.axis("off")
-    fig.suptitle(f"{model_path.name}: what the steering depends on near an obstacle on its {'left' if picks[0].offset_m > 0 else 'right'}", fontsize=9)
+    fig.suptitle(f"{model_path.name}: what the steering depends on near a cone and a parked car (+ steers left)", fontsize=9)
     fig.tight_layout()
     fig.savefig(out, dpi=90)
     plt.close(fig)
