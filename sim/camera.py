@@ -347,7 +347,7 @@ CONE_BAND = np.array([245, 245, 240], dtype=np.float32)
 CAR_BODIES = np.array([[200, 40, 40], [40, 80, 190], [230, 230, 225], [50, 55, 60]], dtype=np.float32)
 CAR_GLASS = np.array([70, 85, 100], dtype=np.float32)
 CAR_DARK = np.array([25, 25, 28], dtype=np.float32)
-MAX_OBSTACLE_DISTANCE_M = 50.0
+MAX_OBSTACLE_DISTANCE_M = 45.0  # the ground is drawn to 40 m; beyond this an obstacle is under a pixel
 
 
 def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, obstacles, graded: bool = False) -> None:
@@ -361,7 +361,7 @@ def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, 
     camera sees their footprints. `graded`: `img` is a varied lens's graded frame (plus
     0.5), so colours go through each car's look, fogged at the obstacle's distance.
     """
-    cars = np.arange(lens.fwd_s.shape[0])[sel] if not isinstance(sel, slice) or sel != slice(None) else np.arange(len(img))
+    cars = np.arange(len(lens.poses))[sel]
     n, rows, w = img.shape[0], img.shape[1], img.shape[2]
     for k in range(n):
         if not obstacles["valid"][k]:
@@ -370,7 +370,7 @@ def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, 
         ch, sh = math.cos(float(heading[k])), math.sin(float(heading[k]))
         dx, dy = float(obstacles["x"][k]) - float(x[k]), float(obstacles["y"][k]) - float(y[k])
         fwd, left = dx * ch + dy * sh, -dx * sh + dy * ch  # the obstacle's centre in the car's frame
-        if fwd > MAX_OBSTACLE_DISTANCE_M or fwd < -cam.view_m:
+        if math.hypot(fwd, left) > sight_m(cam):  # the same cut as World's one-car shortcut
             continue
         oc, os_ = float(obstacles["cos"][k]), float(obstacles["sin"][k])
         axis = (oc * ch + os_ * sh, -oc * sh + os_ * ch)  # its length axis in the car's frame
@@ -382,6 +382,11 @@ def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, 
             _paint_footprint(img[k], row0, cam, fwd, left, axis, hl, hw, shade(colour))
         else:
             _paint_upright(img[k], row0, cam, fwd, left, axis, hl, hw, h, cone, colour, shade)
+
+
+def sight_m(cam: CameraParams) -> float:
+    """How far from the car an obstacle may be and still be drawn [m]."""
+    return (MAX_OBSTACLE_DISTANCE_M if cam.mode == "dashcam" else cam.view_m) + 5.0
 
 
 def _shader(lens: Lens, car: int, distance: float, cam: CameraParams):

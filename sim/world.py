@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.camera import MAX_OBSTACLE_DISTANCE_M, Lens, make_camera, render_frames
+from sim.camera import Lens, make_camera, render_frames, sight_m
 from sim.car import CarState, step as car_step
 from sim.config import EnvConfig
 from sim.geometry import wrap_angle
@@ -415,8 +415,14 @@ class World:
     def _obstacles_seen(self) -> dict | None:
         """Per car, the obstacle it is passing (what its camera draws), as `paint_obstacles` takes it."""
         ts, ob = self.trackset, self.obstacles
-        if self.n == 1 and self._nearest_obstacle()[1] > MAX_OBSTACLE_DISTANCE_M + self.config.camera.view_m:
-            return None
+        if self.n == 1:  # one car: slices, not fancy indexing; nothing when the obstacle is beyond sight
+            k, dist = self._nearest_obstacle()
+            if dist > sight_m(self.config.camera):
+                return None
+            out = {name: getattr(ob, name)[0, k : k + 1] for name in ("x", "y", "cos", "sin", "half_len", "half_wid", "height", "cone")}
+            out["colour"] = np.array([k])
+            out["valid"] = np.ones(1, dtype=bool)
+            return out
         k = ts.obs_ahead[ts.start + self.vertex]
         cars = np.arange(self.n)
         j = np.maximum(k, 0)
