@@ -20,10 +20,23 @@ def test_readme_performance_blocks_are_rendered_from_the_committed_results():
     mod = _readme_module()
     text = (ROOT / "README.md").read_text()
     names = set(mod.blocks(text))
-    assert {"env", "eval", "dataset", "train", "soak"} <= names
-    for name in names:
+    assert {"env", "eval", "dataset", "train", "soak", "levels", "suite"} <= names
+    for name in names - {"suite"}:
         assert (ROOT / "benchmarks" / "results" / f"{name}.json").exists(), f"no results for README block {name}"
+    suites = {p.stem for p in (ROOT / "assets" / "models").glob("suite_*.json")}
+    assert {"suite_expert", "suite_camera", "suite_camera_weather"} <= suites  # the suite table's reports
     assert mod.rendered(text) == text, "README.md is stale: run python benchmarks/readme.py"
+
+
+def test_bench_levels_writes_its_figures(tmp_path):
+    out = tmp_path / "levels.json"
+    subprocess.run(
+        [sys.executable, "benchmarks/bench_levels.py", "--rounds", "1", "--steps", "60", "--json", str(out)],
+        cwd=ROOT, check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    levels = json.loads(out.read_text())["figures"]["levels"]
+    assert set(levels) >= {"school", "weather", "cones"} and levels["school"]["vs_school"] == 1.0
+    assert "`weather`" in _readme_module().render_levels(json.loads(out.read_text()))
 
 
 def test_bench_env_writes_its_figures(tmp_path):
