@@ -30,28 +30,9 @@ from sim.config import MARKING_STYLES, CameraParams, EnvConfig, Level, TrackPara
 
 _ALL_MARKINGS = tuple(f"{e}/{c}" for e in MARKING_STYLES for c in MARKING_STYLES)
 
-LEVELS: dict[str, Level] = {
-    "school": Level(),
-    "country": Level(
-        "country",
-        road_width_m=(6.0, 10.0),
-        min_radius_m=9.0,
-        markings=_ALL_MARKINGS,
-        cruise_speed_mps=(10.0, 16.0),
-    ),
-    "weather": Level(
-        "weather",
-        road_width_m=(6.0, 10.0),
-        min_radius_m=9.0,
-        markings=_ALL_MARKINGS,
-        cruise_speed_mps=(10.0, 16.0),
-        weather=True,
-        camera_jitter=0.04,
-        sensor_noise_m=0.3,
-        steer_trim=0.03,
-        disjoint_splits=True,
-    ),
-}
+LEVELS: dict[str, Level] = {"school": Level()}
+LEVELS["country"] = Level("country", road_width_m=(6.0, 10.0), min_radius_m=9.0, markings=_ALL_MARKINGS, cruise_speed_mps=(10.0, 16.0))
+LEVELS["weather"] = replace(LEVELS["country"], name="weather", weather=True, camera_jitter=0.04, sensor_noise_m=0.3, steer_trim=0.03, disjoint_splits=True)
 LEVELS["cones"] = replace(LEVELS["weather"], name="cones", obstacle_spacing_m=(60.0, 120.0))
 
 ABOUT = {

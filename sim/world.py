@@ -24,6 +24,8 @@ from sim.track import Track
 from sim.trackset import TrackSet
 
 REBUILD_SLACK = 1.5  # a rebuilt pool gives each car this much room, so new tracks rarely rebuild it
+BOX_FIELDS = ("x", "y", "cos", "sin", "half_len", "half_wid")  # an obstacle's box (ObstacleTable columns)
+SPRITE_FIELDS = BOX_FIELDS + ("height", "cone")  # and what the camera needs to draw it
 NOISE_BLOCK = 256  # sensor noise is drawn this many readings at a time
 DRAW_AHEAD_M = 32.0  # a car that needs road drawn gets this much more (not on its first frame: resets stay cheap)
 
@@ -336,17 +338,20 @@ class World:
             return k, math.inf
         return k, math.hypot(float(ob.x[0, k]) - float(self.car.x[0]), float(ob.y[0, k]) - float(self.car.y[0]))
 
+    def _passing(self, *fields: str):
+        """Per car: the index of the obstacle it is passing (-1: none), and those fields of it ((N,) each)."""
+        k = self.trackset.obs_ahead[self.trackset.start + self.vertex]
+        j, cars = np.maximum(k, 0), np.arange(self.n)
+        return k, [getattr(self.obstacles, f)[cars, j] for f in fields]
+
     def _contacts(self) -> np.ndarray:
         """(N,) whether each car's body (two circles) touches the obstacle it is passing."""
-        ts, ob, c = self.trackset, self.obstacles, self.car
+        ob, c = self.obstacles, self.car
         if self.n == 1:  # most steps no obstacle is near: skip the arithmetic
             k, dist = self._nearest_obstacle()
             if dist > float(ob.half_len[0, k]) + float(ob.half_wid[0, k]) + max(CAR_CIRCLES_M) + CAR_RADIUS_M:
                 return np.zeros(1, dtype=bool)
-        k = ts.obs_ahead[ts.start + self.vertex]
-        cars = np.arange(self.n)
-        j = np.maximum(k, 0)
-        x, y, co, si, hl, hw = (a[cars, j] for a in (ob.x, ob.y, ob.cos, ob.sin, ob.half_len, ob.half_wid))
+        k, (x, y, co, si, hl, hw) = self._passing(*BOX_FIELDS)
         hc, hs = np.cos(c.heading), np.sin(c.heading)
         near = np.zeros(self.n, dtype=bool)
         for along in CAR_CIRCLES_M:
@@ -414,34 +419,28 @@ class World:
 
     def _obstacles_seen(self) -> dict | None:
         """Per car, the obstacle it is passing (what its camera draws), as `paint_obstacles` takes it."""
-        ts, ob = self.trackset, self.obstacles
+        ob = self.obstacles
         if self.n == 1:  # one car: slices, not fancy indexing; nothing when the obstacle is beyond sight
             k, dist = self._nearest_obstacle()
             if dist > sight_m(self.config.camera):
                 return None
-            out = {name: getattr(ob, name)[0, k : k + 1] for name in ("x", "y", "cos", "sin", "half_len", "half_wid", "height", "cone")}
+            out = {name: getattr(ob, name)[0, k : k + 1] for name in SPRITE_FIELDS}
             out["colour"] = np.array([k])
             out["valid"] = np.ones(1, dtype=bool)
             return out
-        k = ts.obs_ahead[ts.start + self.vertex]
-        cars = np.arange(self.n)
-        j = np.maximum(k, 0)
-        out = {name: getattr(ob, name)[cars, j] for name in ("x", "y", "cos", "sin", "half_len", "half_wid", "height", "cone")}
-        out["colour"] = j
+        k, values = self._passing(*SPRITE_FIELDS)
+        out = dict(zip(SPRITE_FIELDS, values))
+        out["colour"] = np.maximum(k, 0)
         out["valid"] = k >= 0
         return out
 
     def _rays_to_obstacles(self, x, y, heading) -> np.ndarray:
         """(N, r) distance along each ray to the obstacle each car is passing (max range if none)."""
-        ts, ob = self.trackset, self.obstacles
         far = self.rays.params.max_range_m
         if self.n == 1 and len(x) == 1 and self._nearest_obstacle()[1] > far + 5.0:
             return np.full((1, len(self.rays.angles)), far)
-        vertex = self.vertex
-        k = ts.obs_ahead[ts.start + vertex]
-        cars = np.arange(self.n)
-        j = np.maximum(k, 0)
-        ox, oy, co, si, hl, hw = (a[cars, j][:, None] for a in (ob.x, ob.y, ob.cos, ob.sin, ob.half_len, ob.half_wid))
+        k, values = self._passing(*BOX_FIELDS)
+        ox, oy, co, si, hl, hw = (v[:, None] for v in values)
         ang = np.asarray(heading)[:, None] + self.rays.angles
         d = ray_box(np.asarray(x)[:, None], np.asarray(y)[:, None], np.cos(ang), np.sin(ang), ox, oy, co, si, hl, hw, far)
         return np.where((k >= 0)[:, None], d, far)
