@@ -362,8 +362,7 @@ def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, 
     0.5), so colours go through each car's look, fogged at the obstacle's distance.
     """
     cars = np.arange(len(lens.poses))[sel]
-    n, rows, w = img.shape[0], img.shape[1], img.shape[2]
-    for k in range(n):
+    for k in range(img.shape[0]):
         if not obstacles["valid"][k]:
             continue
         cam = lens.poses[int(cars[k])]

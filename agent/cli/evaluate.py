@@ -31,8 +31,6 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import json
-
     from tqdm import tqdm
 
     from agent.evaluate import eval_tracks, evaluate_parallel, format_suite, format_table, plot_trajectories, suite

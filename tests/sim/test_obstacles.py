@@ -11,7 +11,7 @@ from sim import track as tracks
 from sim.config import EnvConfig
 from sim.env import DrivingEnv, resolve_track
 from sim.levels import Conditions, with_level
-from sim.obstacles import INNER_EDGE_M, PASS_GAP_M, Obstacle, problems
+from sim.obstacles import INNER_EDGE_M, PASS_GAP_M, problems
 from sim.world import World
 
 CONES = with_level(EnvConfig(), "cones")
