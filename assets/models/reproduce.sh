@@ -29,4 +29,10 @@ python run_sim.py eval --suite --driver expert-blind --tracks 20 --seeds 2 --qui
 for name in camera sensors camera_weather sensors_weather camera_cones sensors_cones; do
     python run_sim.py eval --suite --model $m/$name.pt --tracks 20 --seeds 2 --quiet --report $m/suite_$name.json
 done
+# separation at weather: a tiny network trained for ~10 s on 8 expert episodes, against the bundled model
+tiny=${TINY_DATA:-data/tiny_weather}
+rm -rf "$tiny"
+python run_sim.py record --driver expert --level weather --episodes 8 --steps 1000 --seed 3 --out "$tiny" --quiet
+python run_sim.py train "$tiny" --arch tiny --epochs 4 --seed 0 --out runs/tiny_weather.pt --quiet
+python run_sim.py eval --model runs/tiny_weather.pt --level weather --tracks 20 --seeds 2 --quiet --report $m/separation_tiny_weather.json
 python benchmarks/readme.py
