@@ -104,11 +104,14 @@ def parse(items, where: str, length_m: float, width_m: float) -> tuple[Obstacle,
     return tuple(out)
 
 
-def avoidance_offsets(obstacles, n: int, ds: float, width_m: float, before_m: float = 22.0, after_m: float = 12.0) -> np.ndarray:
+def avoidance_offsets(obstacles, n: int, ds: float, width_m: float, before_m: float = 12.0, after_m: float = 12.0) -> np.ndarray:
     """(n,) the lateral offset [m] at each vertex of a path that passes every obstacle on
     its free side: in the middle of where the car's centre may be beside it, from 3 m before its near end to 6 m
     past its far end (the car's tail and a pursuer that cuts corners need the room), eased
-    in over `before_m` and out over `after_m` with a cosine, so steering never jumps."""
+    in over `before_m` and out over `after_m` with a cosine, so steering never jumps. The
+    swerve starts late (15 m before the obstacle's near end): where a 64x64 camera shows
+    the obstacle a few pixels tall, so a network that copies it reacts to what it can see
+    (starting at 25 m, the expert taught a network 14 points less, 45.6 against 59.2)."""
     out = np.zeros(n)
     s = np.arange(n) * ds
     length = n * ds
