@@ -167,6 +167,8 @@ class Level:
         if self.camera_jitter > 0.2 or self.steer_trim > 0.2:
             raise ValueError(f"level {self.name}: camera_jitter and steer_trim must stay under 0.2")
 
+    TRACK_FIELDS = ("width_m", "max_width_m", "min_radius_m", "markings", "obstacle_spacing_m")  # of TrackParams, set by track_params
+
     def track_params(self, base: "TrackParams") -> "TrackParams":
         """`base` with this level's track fields put in."""
         kw = {}

@@ -59,7 +59,7 @@ def with_level(config: EnvConfig, level) -> EnvConfig:
     first, so no level inherits another's roads."""
     level = level_named(level)
     base = TrackParams()
-    track = replace(config.track, width_m=base.width_m, max_width_m=None, min_radius_m=base.min_radius_m, markings=(), obstacle_spacing_m=None)
+    track = replace(config.track, **{f: getattr(base, f) for f in Level.TRACK_FIELDS})
     return replace(config, level=level, track=track)
 
 
