@@ -14,6 +14,13 @@ C) and/or `sensors` float32 (n, k), `action` float32 (n, A) (the label to learn)
 (see SOURCES), `camera_shift_m` float32 (n,) (non-zero for side-camera frames) and
 `round` int16 (n,) (DAgger round, 0 otherwise).
 
+Frames a trainer leaves out are marked in the manifest, never by rewriting a chunk:
+`excluded` on an episode lists [first, end) frame ranges a person cut out (`data review`),
+and `end: "off_road"` says the episode ended by leaving the road. From those and the
+recorded `off_road` flags, `crash_frames` finds the crash segments: the CRASH_S seconds of
+driving before each exit from the road (see its doc for the rule) where a person drove
+(source human or takeover; an expert's label near an exit is still the way back).
+
 Crash safety: a chunk is written to a temporary name and renamed; the manifest is
 rewritten the same way after every chunk, so a process killed at any moment leaves a
 readable dataset that lacks at most the chunk being written.
@@ -41,6 +48,9 @@ STEP_FIELDS = ("progress_m", "lateral_offset_m", "heading_error_rad", "speed_mps
 # what may differ between recordings of one dataset: episode length and, since mixing levels
 # is a curriculum, the level and the roads it draws (each episode records its level)
 _IGNORED_ENV_FIELDS = {"max_steps", "max_laps", "offroad", "offroad_penalty", "level", "track"}
+
+
+CRASH_S = 1.5  # the driving before an exit from the road that is marked as a crash [s]
 
 
 class DatasetError(ValueError):
@@ -370,12 +380,16 @@ class Dataset:
         reported through `warn` and left out.
         """
         chosen = range(len(self.episodes)) if episodes is None else episodes
+        marks = [f for f in ("crash", "excluded") if f in fields]
+        fields = tuple(f for f in fields if f not in marks) + (("off_road", "camera_shift_m", "source") if "crash" in marks else ())
         if self.unlisted:
             warn(f"{self.root}: {len(self.unlisted)} chunk file(s) the manifest does not list were left out ({', '.join(self.unlisted[:3])})")
         plan = [(i, k, self.root / name) for i in chosen for k, name in enumerate(self.episodes[i]["chunks"])]
         total = sum(self.episodes[i]["frames"] for i in chosen)
         out: dict[str, np.ndarray] = {}
         episode = np.empty(total, dtype=np.int32)
+        frame = np.empty(total, dtype=np.int64)  # index of each frame within its episode
+        reached: dict[int, int] = {}
         n = 0
         skipped = 0
         for i, k, path in plan:
@@ -397,9 +411,65 @@ class Dataset:
                 skipped += 1
                 continue
             episode[n : n + m] = i
+            sizes = self.episodes[i].get("chunk_frames")
+            start = sum(sizes[:k]) if sizes is not None and len(sizes) >= k else reached.get(i, 0)
+            frame[n : n + m] = start + np.arange(m)
+            reached[i] = start + m
             n += m
         if skipped:
             warn(f"{self.root}: skipped {skipped} bad chunk(s) of {len(plan)}; {n:,} of {total:,} frames loaded")
         result = {k: v[:n] for k, v in out.items()}
         result["episode"] = episode[:n]
+        result["frame"] = frame[:n]
+        if "excluded" in marks:
+            result["excluded"] = self.excluded_frames(result["episode"], result["frame"])
+        if "crash" in marks:
+            ended = np.array([e.get("end") in ("off_road", "collision") for e in self.episodes], dtype=bool)
+            shift = result.get("camera_shift_m", np.zeros(n, np.float32))
+            crash = crash_frames(result["episode"], result.get("off_road", np.zeros(n, bool)), shift, ended, self.env_config.dt_s)
+            # only where the label is what the driver did: an expert's label near an exit is the way back
+            result["crash"] = crash & np.isin(result.get("source", np.zeros(n, np.uint8)), [SOURCES.index("human"), SOURCES.index("takeover")])
         return result
+
+    def excluded_frames(self, episode: np.ndarray, frame: np.ndarray) -> np.ndarray:
+        """Boolean mask: the frames inside an episode's `excluded` ranges."""
+        out = np.zeros(len(episode), dtype=bool)
+        for i, e in enumerate(self.episodes):
+            for a, b in e.get("excluded", []):
+                out |= (episode == i) & (frame >= a) & (frame < b)
+        return out
+
+
+def crash_frames(episode: np.ndarray, off_road: np.ndarray, camera_shift_m: np.ndarray, ended_off_road: np.ndarray, dt_s: float) -> np.ndarray:
+    """Boolean mask of crash segments, the frames a trainer leaves out by default.
+
+    The rule: an exit from the road is a driven frame marked `off_road` whose previous
+    driven frame was on the road (and, for an episode whose manifest says it ended off the
+    road, the end of the episode). The CRASH_S seconds of driven frames before each exit,
+    the exit's own frame, and any side-camera frames among them are a crash segment: the
+    drift that led off the road is not driving to learn from.
+
+    Args:
+        episode: (N,) episode index of each frame; an episode's frames are contiguous and in order.
+        off_road: (N,) the recorded off-road flag.
+        camera_shift_m: (N,) non-zero for side-camera frames (they take no time).
+        ended_off_road: per episode index, whether it ended by leaving the road.
+    """
+    window = max(1, round(CRASH_S / dt_s))
+    crash = np.zeros(len(episode), dtype=bool)
+    if len(episode) == 0:
+        return crash
+    bounds = np.flatnonzero(np.diff(episode)) + 1
+    for a, b in zip(np.r_[0, bounds], np.r_[bounds, len(episode)]):
+        driven = a + np.flatnonzero(camera_shift_m[a:b] == 0)
+        if len(driven) == 0:
+            continue
+        off = off_road[driven]
+        exits = list(np.flatnonzero(off & ~np.r_[False, off[:-1]]))
+        if ended_off_road[episode[a]] and not off[-1]:
+            exits.append(len(driven))  # the exit itself was never recorded: the episode ended there
+        for k in exits:
+            first = driven[max(0, k - window)]
+            last = driven[k] if k < len(driven) else b - 1
+            crash[first : last + 1] = True
+    return crash

@@ -1,8 +1,17 @@
 """The `drive` session: a person drives in the pygame window, optionally recording.
 
-Keys: arrows/WASD steer (and throttle/brake with action="steer+throttle"), R toggles
-recording, P pauses, Backspace discards the current episode's recording, Esc or closing
-the window quits and saves.
+Keys: arrows/WASD steer (and throttle/brake with action="steer+throttle"), Space
+re-centres the wheel, R pauses/resumes recording, P pauses, Backspace discards an episode,
+Esc or closing the window quits and saves.
+
+- Recording starts at once when there is a dataset folder (`--no-autostart` waits for R);
+  a red REC badge shows the frames and seconds this episode.
+- Leaving the road ends the episode (a new track follows). The episode's manifest entry
+  says `end: "off_road"`, so the trainer leaves out its last 1.5 s (the crash segment, see
+  `agent.dataset.crash_frames`).
+- Backspace discards the episode that just ended (off the road, or out of time) when the
+  new one is under UNDO_WINDOW_S old: the crash you just had. Otherwise it discards the
+  episode being recorded.
 """
 
 from __future__ import annotations
@@ -14,8 +23,9 @@ import pygame
 
 from agent.dataset import DatasetWriter
 from agent.human import HumanControls
+from sim.render import REC
 
-LEGEND = ("arrows/WASD steer", "R record  P pause", "Backspace discard", "Esc quit & save")
+UNDO_WINDOW_S = 2.0  # Backspace this soon after an episode ended discards that episode
 
 
 @dataclass
@@ -25,6 +35,7 @@ class DriveStats:
     episodes_saved: int = 0
     episodes_discarded: int = 0
     laps: int = 0
+    exits: int = 0
     messages: list = field(default_factory=list)
 
 
@@ -38,29 +49,57 @@ def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None 
         record_from_start: start recording immediately (R toggles it).
         before_frame: called with the frame number before input is read (tests inject
             pygame events here).
+        say: where messages go besides the window (one line each).
     """
     u = env.unwrapped
     writer = DatasetWriter(record_dir, u.config) if record_dir is not None else None
     stats = DriveStats()
     recording = writer is not None and record_from_start
     paused = False
-    episode = None
+    episode = None  # the RecordedEpisode being written
+    ended = None  # the last saved episode's entry, while it can still be undone
+    episode_steps = 0  # steps since the current episode (track) began
+    undo_steps = round(UNDO_WINDOW_S / u.config.dt_s)
     obs, info = env.reset(seed=seed)  # later episodes continue the seeded sequence of tracks
     controls.reset()
 
-    def close_episode(save: bool) -> None:
-        nonlocal episode
+    def tell(text: str) -> None:
+        stats.messages.append(text)
+        say(text)
+        if u.renderer is not None:
+            u.renderer.flash(text)
+
+    def close_episode(save: bool, end: str | None = None) -> None:
+        nonlocal episode, ended
         if episode is None:
             return
         if save:
             frames = episode.frames
+            if end is not None:
+                episode.entry["end"] = end
             episode.close()
             if frames:
                 stats.episodes_saved += 1
+            ended = episode.entry if frames and end in ("off_road", "collision", "time") else None
         else:
             episode.discard()
             stats.episodes_discarded += 1
         episode = None
+
+    def backspace() -> None:
+        nonlocal ended
+        if ended is not None and episode_steps < undo_steps and ended in writer.manifest["episodes"]:
+            writer.discard(ended)
+            stats.episodes_saved -= 1
+            stats.episodes_discarded += 1
+            tell(f"discarded the episode that just ended ({ended['frames']} frames)")
+            ended = None
+        elif episode is not None:
+            frames = episode.frames
+            close_episode(save=False)
+            tell(f"discarded this episode ({frames} frames)")
+        else:
+            tell("nothing to discard")
 
     try:
         running = True
@@ -70,50 +109,70 @@ def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None 
             for event in pygame.event.get():
                 if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
                     running = False
-                elif event.type == pygame.KEYDOWN and event.key == pygame.K_r and writer is not None:
+                elif event.type == pygame.KEYDOWN and event.key == pygame.K_r:
+                    if writer is None:
+                        tell("not recording: start with --record DIR")
+                        continue
                     recording = not recording
                     if not recording:
-                        close_episode(save=True)
+                        close_episode(save=True, end="stopped")
+                    tell("recording" if recording else "recording paused (R resumes)")
                 elif event.type == pygame.KEYDOWN and event.key == pygame.K_p:
                     paused = not paused
-                elif event.type == pygame.KEYDOWN and event.key == pygame.K_BACKSPACE:
-                    close_episode(save=False)
-                    say("discarded the current episode")
+                elif event.type == pygame.KEYDOWN and event.key == pygame.K_BACKSPACE and writer is not None:
+                    backspace()
             if not running:
                 break
             if paused:
-                _show(u, recording, episode, stats, paused=True)
+                _show(u, controls, recording, writer, episode, paused=True)
                 continue
             steer, throttle = controls.update(u.config.dt_s)
             action = np.array([steer] if u.config.action == "steer" else [steer, throttle], dtype=np.float32)
             if recording:
                 if episode is None:
-                    episode = writer.episode(track=u.track.name, driver="human", controls=controls.mode)
+                    episode = writer.episode(track=u.track.name, driver="human", controls=controls.name)
                 episode.add(obs, action, action, info, "human")
             obs, reward, terminated, truncated, info = env.step(action)
             stats.steps += 1
+            episode_steps += 1
+            if info["lap"] > stats.laps:
+                tell(f"lap {info['lap']} in {info['lap_times_s'][-1]:.1f} s")
             stats.laps = max(stats.laps, info["lap"])
-            _show(u, recording, episode, stats, paused=False)
+            _show(u, controls, recording, writer, episode, paused=False)
             if terminated or truncated:
-                close_episode(save=True)
+                end = "off_road" if info["off_road"] else ("collision" if terminated else "time")
+                close_episode(save=True, end=end)
+                if terminated:
+                    stats.exits += 1
+                    what = "off the road" if info["off_road"] else "hit an obstacle"
+                    tell(f"{what}: new track" + (" (last 1.5 s is a crash; Backspace discards)" if writer is not None else ""))
                 obs, info = env.reset()
                 controls.reset()
+                episode_steps = 0
     finally:  # Esc, window closed, Ctrl-C or an error: what was recorded is saved
-        close_episode(save=True)
+        close_episode(save=True, end="quit")
         if writer is not None:
             stats.recorded = sum(e["frames"] for e in writer.manifest["episodes"])
     return stats
 
 
-def _show(u, recording, episode, stats, paused: bool) -> None:
-    r = u._renderer
+def _show(u, controls, recording, writer, episode, paused: bool) -> None:
+    r = u.renderer
     if r is None:
         return
     frames = episode.frames if episode is not None else 0
+    if recording:
+        r.badge = (f"REC  {frames} frames  {frames * u.config.dt_s:.0f} s", REC)
+    elif writer is not None:
+        r.badge = ("not recording (R)", (90, 90, 96))
+    else:
+        r.badge = ("not recording (no --record)", (90, 90, 96))
     r.lines = [
-        ("REC " if recording else "not recording ") + f"{frames} frames this episode",
+        f"controls {controls.name}",
         "PAUSED (P)" if paused else "",
-        *LEGEND,
+        controls.legend(),
+        "R rec on/off  P pause",
+        "Backspace discard  Esc quit",
     ]
     if paused:
         u.render()

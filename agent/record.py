@@ -39,6 +39,8 @@ class RecordSettings:
     side_shift_m: float = 1.5
     side_max_yaw_deg: float = 8.0
     workers: int = 1
+    driver: str = "expert"  # or "human-model": the scripted person of agent.human drives, its steering is the label
+    style: str = "wheel"  # human-model: the keyboard style it steers with
 
 
 def episode_plan(settings: RecordSettings) -> list[tuple[int, int]]:
@@ -71,6 +73,9 @@ def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: R
     world.reset_cars(np.arange(n))
     rngs = [np.random.default_rng(noise_seed) for _, noise_seed in tasks]
     expert = ExpertParams()
+    if driver is None and settings.driver == "human-model":
+        driver, source = _people(config, settings, tasks), "human"
+    labels_driven = settings.driver == "human-model"  # a person's label is what they did
     rho = math.exp(-config.dt_s / settings.dart_corr_s)
     noise = np.zeros(n)
     obs, info = world.observe(), world.info()
@@ -86,6 +91,8 @@ def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: R
             steer = driver(world, obs, label, rngs)
         executed = np.clip(steer, -1.0, 1.0).astype(np.float32)  # as stored, so as driven
         recorded = range(n) if keep is None else np.flatnonzero(keep())
+        if labels_driven:
+            label = executed
         for i in recorded:
             writers[i].add({k: v[i] for k, v in obs.items()}, label[i : i + 1], executed[i : i + 1], {k: info[k][i] for k in INFO_FIELDS}, source, round=round)
         if settings.side_cameras:
@@ -96,6 +103,21 @@ def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: R
             progress(n)
     for w in writers:
         w.flush()
+
+
+def _people(config: EnvConfig, settings: RecordSettings, tasks):
+    """A driver callback: one scripted person per car (agent.human.HumanModel), seeded from
+    its episode's noise seed; a car put back on the road gets its wheel re-centred."""
+    from agent.human import HumanControls, HumanModel
+
+    people = [HumanModel(HumanControls(style=settings.style), config.dt_s, np.random.default_rng([noise_seed, 3])) for _, noise_seed in tasks]
+
+    def drive(world, obs, label, rngs):
+        for i in np.flatnonzero(world.off_road):
+            people[i].reset()
+        return np.array([p.step(float(w)) for p, w in zip(people, label)])
+
+    return drive
 
 
 INFO_FIELDS = ("off_road", "progress_m", "lateral_offset_m", "heading_error_rad", "speed_mps")
@@ -146,11 +168,14 @@ def record_expert(out, config: EnvConfig, settings: RecordSettings, bar=None) ->
     """
     dataset = DatasetWriter(out, config)
     plan = episode_plan(settings)
-    meta = {"dart_sigma": settings.dart_sigma, "side_cameras": settings.side_cameras}
+    if settings.driver == "human-model":
+        meta = {"controls": f"keyboard ({settings.style})"}
+    else:
+        meta = {"dart_sigma": settings.dart_sigma, "side_cameras": settings.side_cameras}
     entries = {}
     tasks = []
     for track_seed, noise_seed in plan:
-        entry = dataset.new_episode(f"seed {track_seed}", "expert", **meta)
+        entry = dataset.new_episode(f"seed {track_seed}", settings.driver, **meta)
         entries[entry["id"]] = entry
         tasks.append((entry["id"], track_seed, noise_seed))
     update = bar.update if bar is not None else (lambda n: None)

@@ -75,6 +75,8 @@ class TrainArgs:
     """CPU threads; default: the cores there are"""
     max_frames: int | None = None
     """use at most this many training frames (seeded choice), for quick experiments"""
+    keep_crashes: bool = False
+    """train on crash segments too (the driving before each exit from the road where a person drove; left out by default)"""
     skip_bad: bool = False
     """skip truncated or corrupt chunks (each is reported, and the frames left are counted) instead of stopping"""
 
@@ -133,32 +135,71 @@ def load_datasets(paths: list[str], fields: tuple[str, ...], warn=print, skip_ba
     return data, sets[0].env_config, identity
 
 
-VAL_BLOCK_FRAMES = 300  # one episode alone is split into blocks this long (10 s)
+VAL_BLOCK_FRAMES = 300  # with fewer than MIN_VAL_EPISODES episodes, blocks this long are held out (10 s)
 VAL_GAP_FRAMES = 30  # frames this close to a held-out block are left out of training (1 s)
+MIN_VAL_EPISODES = 4  # fewer episodes than this: validation is held out in time blocks instead
+VAL_SLACK = 1.5  # validation may hold at most this times val_frac of the frames
 
 
 def split_by_episode(episode: np.ndarray, val_frac: float, rng: np.random.Generator):
     """Boolean masks (train, val): whole episodes go to one side, neighbours never leak.
 
-    A dataset of one episode (a single long drive, or one killed mid-recording) is split
-    in time instead: whole blocks of VAL_BLOCK_FRAMES are held out, and the frames within
-    VAL_GAP_FRAMES of them are used by neither side.
+    Validation holds about `val_frac` of the frames and never more than VAL_SLACK times
+    that, so training keeps most of the data and one long episode (the only clean lap of
+    a short human recording) cannot be taken from it. Whole episodes are held out when
+    there are at least MIN_VAL_EPISODES and some draw of them fits; otherwise (a few
+    long drives) every episode is cut into blocks of VAL_BLOCK_FRAMES, whole blocks are
+    held out, and the frames within VAL_GAP_FRAMES of them are used by neither side.
     """
-    ids = np.unique(episode)
-    if len(ids) >= 2:
+    ids, counts = np.unique(episode, return_counts=True)
+    total = len(episode)
+    target = val_frac * total
+    cap = VAL_SLACK * target
+    if len(ids) >= MIN_VAL_EPISODES:
         n_val = min(len(ids) - 1, max(1, int(round(val_frac * len(ids)))))
-        val = np.isin(episode, rng.choice(ids, n_val, replace=False))
-        return ~val, val
-    blocks = len(episode) // VAL_BLOCK_FRAMES
+        chosen = rng.choice(ids, n_val, replace=False)  # equal episodes: a plain draw
+        held = counts[np.searchsorted(ids, chosen)].sum()
+        if not target / VAL_SLACK <= held <= cap:  # uneven episodes: fill up to the target, within the cap
+            chosen, held = [], 0
+            for j in rng.permutation(len(ids)):
+                if held >= target or len(chosen) == len(ids) - 1:
+                    break
+                if held + counts[j] <= cap:
+                    chosen.append(ids[j])
+                    held += counts[j]
+        if held >= target / VAL_SLACK:
+            val = np.isin(episode, chosen)
+            return ~val, val
+    return _split_in_time(episode, val_frac, rng)
+
+
+def _split_in_time(episode: np.ndarray, val_frac: float, rng: np.random.Generator):
+    """Hold out whole time blocks of every episode (see split_by_episode)."""
+    starts = np.r_[0, np.flatnonzero(np.diff(episode)) + 1]
+    lengths = np.diff(np.r_[starts, len(episode)])
+    block = np.empty(len(episode), dtype=np.int64)
+    blocks = 0
+    for a, n in zip(starts, lengths):
+        k = max(1, n // VAL_BLOCK_FRAMES)
+        block[a : a + n] = blocks + np.minimum(np.arange(n) // VAL_BLOCK_FRAMES, k - 1)  # a tail joins the last block
+        blocks += k
     if blocks < 2:
         raise ValueError(f"validation needs 2 episodes, or one of at least {2 * VAL_BLOCK_FRAMES} frames; the data has 1 episode of {len(episode)} frames")
-    n_val = min(blocks - 1, max(1, int(round(val_frac * blocks))))
-    block = np.minimum(np.arange(len(episode)) // VAL_BLOCK_FRAMES, blocks - 1)  # the tail joins the last block
-    val = np.isin(block, rng.choice(blocks, n_val, replace=False))
-    edges = np.flatnonzero(np.diff(val.astype(np.int8))) + 1  # where held-out blocks begin and end
+    sizes = np.bincount(block, minlength=blocks)
+    target = val_frac * len(episode)
+    chosen, held = [], 0
+    for j in rng.permutation(blocks):
+        if held >= target - VAL_BLOCK_FRAMES / 2 or len(chosen) == blocks - 1:  # the nearest whole number of blocks
+            break
+        if not chosen or held + sizes[j] <= VAL_SLACK * target:
+            chosen.append(j)
+            held += sizes[j]
+    val = np.isin(block, chosen)
+    edges = np.flatnonzero(np.diff(val.astype(np.int8)) | np.diff(episode)) + 1  # where held-out blocks begin and end
     near = np.zeros(len(episode), dtype=bool)
     for e in edges:
-        near[max(0, e - VAL_GAP_FRAMES) : e + VAL_GAP_FRAMES] = True
+        if val[e] != val[e - 1] and episode[e] == episode[e - 1]:
+            near[max(0, e - VAL_GAP_FRAMES) : e + VAL_GAP_FRAMES] = True
     return ~val & ~near, val
 
 
@@ -243,11 +284,18 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
 
     # ---- data: one uint8 tensor of frames, batches by indexing
     keys = ("camera", "sensors") if args.model == "both" else (args.model,)
-    data, env_config, identity = load_datasets(args.datasets, keys + ("action", "source", "off_road"), warn=log, skip_bad=args.skip_bad)
+    data, env_config, identity = load_datasets(args.datasets, keys + ("action", "source", "off_road", "crash", "excluded"), warn=log, skip_bad=args.skip_bad)
     for k in keys:
         if k not in data:
             raise DatasetError(f"{args.datasets[0]}: has no {k} frames (recorded with observation={env_config.observation}); use --model {'sensors' if k == 'camera' else 'camera'}")
-    keep = ~data["off_road"]  # frames already off the road teach nothing good
+    keep = ~data["off_road"] & ~data["excluded"]  # frames already off the road teach nothing good; a person cut the others
+    crashes = data["crash"] & keep
+    if crashes.any():
+        log(f"crash segments: {int(crashes.sum()):,} frames ({int(crashes.sum()) * env_config.dt_s:.0f} s) of the driving before exits from the road " + ("kept (--keep-crashes)" if args.keep_crashes else "left out (--keep-crashes keeps them)"))
+        if not args.keep_crashes:
+            keep &= ~crashes
+    if data["excluded"].any():
+        log(f"excluded in review: {int(data['excluded'].sum()):,} frames left out")
     if args.max_frames is not None and keep.sum() > args.max_frames:
         idx = np.flatnonzero(keep)
         keep[:] = False
@@ -263,7 +311,7 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
     val_frames = {k: v[va_idx] for k, v in frames.items()}
     val_steer = steer_all[va_idx]
     weights = torch.from_numpy(sample_weights(data["action"][train_mask, 0], data["source"][train_mask], args))
-    log(f"data: {len(tr_idx):,} training frames, {len(va_idx):,} validation frames from {len(np.unique(data['episode']))} episodes; input {spec.network_inputs()}")
+    log(describe_split(data["episode"], train_mask, val_mask, env_config.dt_s) + f"; input {spec.network_inputs()}")
 
     # ---- model
     camera_arch = (args.arch or DEFAULT_CAMERA_ARCH) if "camera" in keys else None
@@ -340,7 +388,23 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
         if stale >= args.patience:
             log(f"early stop: no better validation loss for {args.patience} epochs")
             break
+    if meta["metrics"]["steer_mae"] >= baseline_mae:
+        log(
+            f"WARNING: the validation steering error ({meta['metrics']['steer_mae']:.4f}) is not below predicting the mean "
+            f"steering ({baseline_mae:.4f}): the network learned nothing that carries over to driving it did not train on. "
+            "Record more laps (clean ones, on several tracks), or look at the data with `data review`."
+        )
     return summary
+
+
+def describe_split(episode: np.ndarray, train_mask: np.ndarray, val_mask: np.ndarray, dt_s: float) -> str:
+    """'split: training N frames (E episodes, S s); validation ...': what each side holds."""
+
+    def side(mask) -> str:
+        k = len(np.unique(episode[mask]))
+        return f"{int(mask.sum()):,} frames ({k} episode{'s' if k != 1 else ''}, {mask.sum() * dt_s:,.0f} s)"
+
+    return f"split: training {side(train_mask)}; validation {side(val_mask)}"
 
 
 def _bar(total: int, desc: str, enabled: bool):
@@ -357,6 +421,7 @@ def _write_summary(out: Path, meta: dict, history: list, baseline_mae: float, se
         "baseline_steer_mae": baseline_mae,
         "parameters": meta["parameters"],
         "seconds": round(seconds, 2),
+        "learned": bool(meta["metrics"]["steer_mae"] < baseline_mae),  # better than predicting the mean
         "history": history,
         "train_args": meta["train_args"],
     }

@@ -5,8 +5,10 @@ HUD: the network's input image enlarged; its steering beside the expert's for th
 state; for a classification head, the vote over steering bins; F shows the first
 convolution layer's feature maps live; S overlays a saliency map on the camera image;
 speed, lap time, autonomy %. Arrow keys (or A/D) take over: while a key is held the
-person drives, each takeover counts as an intervention, and with a recording folder the
-takeover frames are recorded with source "takeover".
+person drives. One continuous correction is one takeover (it ends when the keys have been
+up for TAKEOVER_RELEASE_S), each counts as an intervention, and with a recording folder
+the takeover frames are recorded with source "takeover", except those after the car left
+the road during the takeover.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from models.preprocess import preprocess
 
 LEGEND = ("F feature maps   S saliency", "arrows: take over   Esc: quit")
 INTERVENTION_PENALTY_S = 6.0
+TAKEOVER_RELEASE_S = 1.0  # keys up this long ends a takeover; pressing sooner continues it
 
 
 @dataclass
@@ -125,12 +128,10 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
 
     u = env.unwrapped
     wide = (MAP_PX + PANEL_W + 300, MAP_PX)  # the map, the HUD, and a column for the network
-    if u._renderer is not None and tuple(u._renderer.size) != wide:
-        u._renderer.close()  # one made by an earlier render() is too narrow for the network's column
-        u._renderer = None
-    if u._renderer is None:
-        u._renderer = Renderer(u.render_mode, fps=u.metadata["render_fps"], size=wide)
-    renderer = u._renderer
+    if u.renderer is None or tuple(u.renderer.size) != wide:  # one made by an earlier render() is too narrow
+        u.renderer = None
+        u.renderer = Renderer(u.render_mode, fps=u.metadata["render_fps"], size=wide)
+    renderer = u.renderer
     expert = ExpertDriver(env)
     panel = NetworkPanel(policy, renderer)
     renderer.extra = panel.draw
@@ -141,6 +142,9 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
     frames = []
     obs, info = env.reset(seed=seed)
     human = False
+    release_steps = round(TAKEOVER_RELEASE_S / u.config.dt_s)
+    since_keys = release_steps + 1  # steps since a steering key was last down
+    crashed = False  # this takeover has left the road
     try:
         while max_frames is None or stats.steps < max_frames:
             if before_frame is not None:
@@ -161,15 +165,21 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
             action = net_action if net_action is not None else expert_action
             keys = pygame.key.get_pressed() if interactive else None
             steering_keys = interactive and any(keys[k] for k in LEFT_KEYS + RIGHT_KEYS)
-            if steering_keys and not human:  # a takeover begins: the wheel starts where the driver had it
-                stats.takeovers += 1
-                controls.steer = float(action[0])
+            if steering_keys:
+                if since_keys > release_steps:  # a takeover begins: the wheel starts where the driver had it
+                    stats.takeovers += 1
+                    controls.steer = float(action[0])
+                    crashed = False
+                since_keys = 0
+            else:
+                since_keys += 1
             human = steering_keys
             if human:
                 steer, throttle = controls.update(u.config.dt_s, keys)
                 action = np.array([steer] if u.config.action == "steer" else [steer, throttle], dtype=np.float32)
                 stats.takeover_steps += 1
-                if writer is not None:
+                crashed = crashed or bool(info["off_road"])
+                if writer is not None and not crashed:  # after leaving the road, the rest of this takeover is not a lesson
                     if episode is None:
                         episode = writer.episode(track=u.track.name, driver="takeover")
                     episode.add(obs, action, action, info, "takeover")

@@ -214,6 +214,18 @@ class DrivingEnv(gym.Env):
         return info
 
     # ----------------------------------------------------------------- rendering
+    @property
+    def renderer(self):
+        """The Renderer drawing this env (None before the first render)."""
+        return self._renderer
+
+    @renderer.setter
+    def renderer(self, renderer) -> None:
+        """Draw with another Renderer (a wider layout); the old one is closed."""
+        if self._renderer is not None and self._renderer is not renderer:
+            self._renderer.close()
+        self._renderer = renderer
+
     def render(self):
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'")

@@ -21,6 +21,8 @@ DIM = (150, 155, 165)
 CAR = (220, 40, 40)
 TRAIL = (255, 140, 0)
 RAY = (80, 200, 255)
+REC = (225, 30, 30)
+OFFSCREEN_DRIVERS = ("offscreen", "dummy")  # SDL video drivers that show nothing
 
 
 class Renderer:
@@ -47,6 +49,13 @@ class Renderer:
                     f"cannot open a window ({e}); without a display, run headless with --max-frames N "
                     "(and --video FILE to see it)"
                 ) from None
+            driver = pygame.display.get_driver()
+            if driver in OFFSCREEN_DRIVERS and os.environ.get("SDL_VIDEODRIVER") != driver:
+                pygame.display.quit()  # SDL fell back to drawing nowhere: nobody would see the road
+                raise RuntimeError(
+                    f"cannot open a window: SDL fell back to its {driver!r} video driver, so nothing would be shown "
+                    f"(DISPLAY={os.environ.get('DISPLAY', '')!r}); check DISPLAY, or run headless with --max-frames N"
+                )
         else:  # an off-screen surface: needs no display at all
             self.screen = pygame.Surface(size)
         self.clock = pygame.time.Clock()
@@ -58,6 +67,15 @@ class Renderer:
         self.lines: list[str] = []  # extra HUD lines set by callers
         self.view = None  # (H, W, 3) uint8 image and caption shown instead of the camera frame
         self.quit_requested = False  # the window's close button was pressed
+        self.badge: tuple[str, tuple] | None = None  # (text, colour) at the map's top left: REC
+        self._message: tuple[str, float] | None = None  # (text, until when) across the map
+        self.show_fps = mode == "human"
+
+    def flash(self, text: str, seconds: float = 3.0) -> None:
+        """Show `text` across the top of the map for `seconds` (leaving the road, a lap)."""
+        import time
+
+        self._message = (text, time.monotonic() + seconds)
 
     # --------------------------------------------------------------- the world
     def _world_surface(self, track, params):
@@ -125,12 +143,37 @@ class Renderer:
                 end = self.to_screen(view.x + d * math.cos(view.heading + ang), view.y + d * math.sin(view.heading + ang))
                 pygame.draw.line(screen, RAY, start, end, 1)
         self._draw_car(view, env.config.car.wheelbase_m)
+        self._draw_overlays()
         self._draw_panel(view, (env.last_obs or {}).get("camera"), env.config.level.name)
         if self.mode == "human":
             pygame.display.flip()
             self.clock.tick(self.fps)
             return None
         return np.ascontiguousarray(pygame.surfarray.pixels3d(screen).transpose(1, 0, 2))
+
+    def _draw_overlays(self) -> None:
+        """The badge (REC) at the map's top left and a flashed message across its top."""
+        import time
+
+        if self.badge is not None:
+            text, colour = self.badge
+            img = self.big.render(text, True, (255, 255, 255))
+            box = pygame.Rect(8, 8, img.get_width() + 34, img.get_height() + 10)
+            pygame.draw.rect(self.screen, colour, box, border_radius=6)
+            if colour == REC:
+                pygame.draw.circle(self.screen, (255, 255, 255), (box.x + 14, box.centery), 6)
+            self.screen.blit(img, (box.x + 26, box.y + 5))
+        if self._message is not None:
+            text, until = self._message
+            if time.monotonic() > until:
+                self._message = None
+                return
+            img = self.big.render(text, True, (255, 255, 255))
+            box = pygame.Rect(0, 0, img.get_width() + 24, img.get_height() + 14)
+            box.midtop = (MAP_PX // 2, 56)
+            pygame.draw.rect(self.screen, (20, 20, 24), box, border_radius=6)
+            pygame.draw.rect(self.screen, (255, 200, 60), box, 2, border_radius=6)
+            self.screen.blit(img, (box.x + 12, box.y + 7))
 
     def _draw_car(self, car, wheelbase_m: float) -> None:
         length, width = wheelbase_m + 1.6, 1.9  # [m]
@@ -172,6 +215,7 @@ class Renderer:
             f"interventions {view.interventions}",
             f"track  {view.track.name}",
             f"level  {level}",
+            *([f"fps    {self.clock.get_fps():4.0f}"] if self.show_fps else []),
             *self.lines,
         ]
         for line in lines:

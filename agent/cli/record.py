@@ -6,14 +6,21 @@ import os
 
 from agent.cli.common import int_in, float_in, env_config, add_layout_flags, add_world_flags
 
-HELP = "record expert demonstrations headless"
-DESCRIPTION = "Record demonstrations by the scripted expert, with DART noise injection (the car executes noisy steering, the label is the expert's clean steering) and optional side cameras."
+HELP = "record demonstrations headless (the expert, or a scripted person)"
+DESCRIPTION = (
+    "Record demonstrations headless. --driver expert (the default): the scripted expert, with DART noise injection "
+    "(the car executes noisy steering, the label is the expert's clean steering) and optional side cameras. "
+    "--driver human-model: a scripted person on a keyboard (reaction delay 0.25 s, key presses through the same "
+    "controls as `drive`, overshoot, now and then a lapse that drifts off the road); the label is what it steered, "
+    "as a person's is, so the human path can be tried end to end without a person."
+)
 
 
 def add_arguments(p) -> None:
     add_world_flags(p, track=False)
     add_layout_flags(p)
-    p.add_argument("--driver", choices=("expert",), default="expert", help="who drives (default: expert)")
+    p.add_argument("--driver", choices=("expert", "human-model"), default="expert", help="who drives: expert (default) or human-model (a scripted person on the keyboard)")
+    p.add_argument("--style", choices=("wheel", "ramp"), default="wheel", help="human-model: the keyboard steering style (default: wheel; see drive --help)")
     p.add_argument("--episodes", type=int_in(1), default=20, help="episodes, each on its own track of --split (default: 20)")
     p.add_argument("--steps", type=int_in(1), default=1500, help="steps per episode (default: 1500 = 50 s)")
     p.add_argument("--out", default="data/expert", metavar="DIR", help="dataset folder (appends when it exists; default: data/expert)")
@@ -29,6 +36,8 @@ def run(args) -> int:
     from agent.dataset import Dataset
     from agent.record import RecordSettings, record_expert
 
+    if args.driver == "human-model" and args.side_cameras:
+        raise ValueError("--side-cameras: only with --driver expert (a side frame's label is the expert's steering)")
     config = env_config(args)
     settings = RecordSettings(
         episodes=args.episodes,
@@ -38,6 +47,8 @@ def run(args) -> int:
         dart_sigma=args.dart,
         side_cameras=args.side_cameras,
         workers=args.workers,
+        driver=args.driver,
+        style=args.style,
     )
     from agent.dataset import DatasetWriter
 

@@ -40,7 +40,7 @@ def test_scripted_keyboard_drive_records_smooth_steering(tmp_path, env, monkeypa
     schedule = [(10, pygame.KEYDOWN, pygame.K_LEFT), (40, pygame.KEYUP, pygame.K_LEFT), (60, pygame.KEYDOWN, pygame.K_d), (75, pygame.KEYUP, pygame.K_d)]
     before_frame, held = key_script(schedule)
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys(held))
-    controls = HumanControls()
+    controls = HumanControls(style="ramp")
     stats = drive(env, controls, record_dir=tmp_path / "d", max_frames=120, before_frame=before_frame)
     assert stats.steps == 120 and stats.recorded == 120
     data = Dataset(tmp_path / "d").load(("action",))
@@ -65,12 +65,40 @@ def test_r_toggles_recording_backspace_discards_esc_saves(tmp_path, env, monkeyp
     assert all(e["driver"] == "human" for e in ds.episodes)
 
 
-def test_mouse_steers_analog(monkeypatch):
-    monkeypatch.setattr(pygame.mouse, "get_pos", lambda: (160, 300))
-    c = HumanControls(mode="mouse", mouse_span=(0, 640))
+def test_mouse_steers_from_where_the_pointer_started(monkeypatch):
+    pointer = [(500, 300)]  # left far right of the window's centre before driving
+    monkeypatch.setattr(pygame.mouse, "get_pos", lambda: pointer[0])
+    c = HumanControls(mode="mouse", mouse_span=640)
+    for _ in range(10):
+        steer, _ = c.update(1 / 30, keys=FakeKeys(set()))
+    assert steer == 0.0  # a stale pointer steers nothing
+    pointer[0] = (340, 300)  # moved 160 px left: half a span's half
     for _ in range(30):
         steer, _ = c.update(1 / 30, keys=FakeKeys(set()))
     assert steer == pytest.approx(0.5)
+    c.update(1 / 30, keys=FakeKeys({pygame.K_SPACE}))  # Space: here is the new centre
+    for _ in range(30):
+        steer, _ = c.update(1 / 30, keys=FakeKeys(set()))
+    assert steer == pytest.approx(0.0)
+
+
+def test_wheel_style_holds_its_angle_and_space_centres_it():
+    c = HumanControls(style="wheel")
+    dt = 1 / 30
+    tap = [c.update(dt, FakeKeys({pygame.K_LEFT}))[0] for _ in range(2)][-1]
+    assert 0 < tap < 0.05  # a tap nudges the wheel a little
+    for _ in range(12):
+        c.update(dt, FakeKeys({pygame.K_LEFT}))
+    held = c.steer
+    assert 0.3 < held < 1.0
+    for _ in range(30):
+        c.update(dt, FakeKeys(set()))
+    assert c.steer == held  # released: the wheel stays where it was
+    c.update(dt, FakeKeys({pygame.K_SPACE}))
+    assert c.steer == 0.0
+    for _ in range(60):
+        c.update(dt, FakeKeys({pygame.K_RIGHT}))
+    assert c.steer == -1.0 and "wheel" in c.name and "Space" in c.legend()
 
 
 def test_gamepad_missing_is_a_clear_error():

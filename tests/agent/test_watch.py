@@ -2,6 +2,7 @@ import pygame
 import pytest
 
 from agent.dataset import Dataset
+from agent.human import HumanControls
 from agent.policy import NeuralPolicy
 from agent.watch import watch
 from models import checkpoint
@@ -53,17 +54,13 @@ def test_takeover_is_counted_and_recorded(tmp_path, monkeypatch):
     held = set()
 
     def before_frame(n):
-        if n == 10:
-            held.add(pygame.K_LEFT)
-        if n == 25:
-            held.discard(pygame.K_LEFT)
-        if n == 40:
-            held.add(pygame.K_d)
-        if n == 50:
-            held.discard(pygame.K_d)
+        # one correction: left, a 0.5 s pause, left again; then, 2 s later, a second one to the right
+        for at, key, down in ((10, pygame.K_LEFT, True), (20, pygame.K_LEFT, False), (35, pygame.K_LEFT, True), (40, pygame.K_LEFT, False), (100, pygame.K_d, True), (110, pygame.K_d, False)):
+            if n == at:
+                (held.add if down else held.discard)(key)
 
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(held))
-    stats, _ = watch(env, None, max_frames=60, record_dir=tmp_path / "takeovers", before_frame=before_frame)
+    stats, _ = watch(env, None, max_frames=120, record_dir=tmp_path / "takeovers", before_frame=before_frame, controls=HumanControls(style="ramp"))
     assert stats.takeovers == 2 and stats.takeover_steps == 25
     ds = Dataset(tmp_path / "takeovers")
     data = ds.load(("action", "source", "camera"))

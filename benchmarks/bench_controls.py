@@ -1,0 +1,79 @@
+"""Which keyboard style to default to: the scripted person drives with each, and a network learns from it.
+
+Run: python benchmarks/bench_controls.py [--seeds 3] [--json benchmarks/results/controls.json]
+
+For each keyboard style (`wheel`, `ramp`) and each seed, as a user would run it:
+`run_sim.py record --driver human-model --style STYLE --episodes 6 --steps 900` (3 minutes,
+5,400 frames at `school`), then `run_sim.py train DIR` with the default recipe, then
+`run_sim.py eval --tracks 20` on the test split. Reported per style (medians over seeds,
+and each seed's figure): how analog the labels are (share of frames at exactly 0, distinct
+values), how the person kept the lane (mean |offset|, exits per minute), and what the
+network learned (validation error against predicting the mean, lap completion, driving
+score). The target of issue 13: >= 80% lap completion from 3 minutes of driving.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from common import ROOT, median, parser, write
+
+from agent.dataset import Dataset  # noqa: E402
+
+STYLES = ("wheel", "ramp")
+
+
+def run(*args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def one(style: str, seed: int, tmp: Path) -> dict:
+    data, model, report = tmp / f"{style}{seed}", tmp / f"{style}{seed}.pt", tmp / f"{style}{seed}.json"
+    run("record", "--driver", "human-model", "--style", style, "--episodes", "6", "--steps", "900", "--seed", str(seed), "--out", str(data), "--quiet")
+    d = Dataset(data).load(("action", "off_road", "lateral_offset_m"))
+    steer = d["action"][:, 0]
+    minutes = len(steer) * Dataset(data).env_config.dt_s / 60
+    run("train", str(data), "--out", str(model), "--seed", str(seed), "--quiet")
+    trained = json.loads(model.with_suffix(".json").read_text())
+    run("eval", "--model", str(model), "--tracks", "20", "--quiet", "--report", str(report))
+    ev = json.loads(report.read_text())["summary"]
+    return {
+        "seed": seed,
+        "zero_share": float(np.mean(steer == 0)),
+        "distinct_labels": int(len(np.unique(np.round(steer, 3)))),
+        "mean_abs_offset_m": float(np.abs(d["lateral_offset_m"]).mean()),
+        "exits_per_min": float(d["off_road"].sum() / minutes),
+        "val_steer_mae": trained["best"]["steer_mae"],
+        "baseline_steer_mae": trained["baseline_steer_mae"],
+        "lap_completion": ev["lap_completion_rate"],
+        "driving_score": ev["driving_score"],
+    }
+
+
+def main() -> None:
+    ap = parser(__doc__)
+    ap.add_argument("--seeds", type=int, default=3, help="seeds per style")
+    args = ap.parse_args()
+    runs = {s: [] for s in STYLES}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(1, args.seeds + 1):
+            for style in STYLES:  # interleaved: load drifts hit both alike
+                r = one(style, seed, Path(tmp))
+                runs[style].append(r)
+                print(style, r, flush=True)
+    styles = {s: {k: median([r[k] for r in rs]) for k in rs[0] if k != "seed"} | {"runs": rs} for s, rs in runs.items()}
+    best = max(STYLES, key=lambda s: (styles[s]["lap_completion"], styles[s]["driving_score"]))
+    figures = {"styles": styles, "seeds": args.seeds, "frames": 5400, "best": best, "target_lap_completion": 0.8}
+    for s, f in styles.items():
+        print(f"{s}: {f['zero_share']:.0%} labels at 0, {f['distinct_labels']:.0f} distinct; |offset| {f['mean_abs_offset_m']:.2f} m; network: {f['lap_completion']:.0%} laps, score {f['driving_score']:.1f}")
+    write(args.json, "controls", figures)
+
+
+if __name__ == "__main__":
+    main()
