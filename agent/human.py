@@ -98,12 +98,12 @@ class HumanControls:
     def legend(self) -> str:
         """One HUD line: how to steer with the controls in use."""
         if self.mode == "mouse":
-            return "mouse: move sideways to steer, Space re-centres"
+            return "mouse steers  Space: centre"
         if self.mode == "gamepad":
-            return "gamepad: left stick steers"
+            return "left stick steers"
         if self.style == "wheel":
-            return "arrows/A D turn the wheel, Space centres"
-        return "hold arrows/A D to steer, release to centre"
+            return "arrows: wheel  Space: centre"
+        return "hold arrows to steer"
 
     def max_step(self, dt_s: float) -> float:
         """The largest change of the steering command in one step (for tests and HUDs)."""

@@ -102,7 +102,7 @@ class NetworkPanel:
         y += 30
         r.bar((x, y, w, 16), self.net_steer, label=f"network steering {self.net_steer:+.2f}")
         y += 40
-        r.bar((x, y, w, 16), self.expert_steer, (120, 200, 120), label=f"expert steering {self.expert_steer:+.2f} (for comparison)")
+        r.bar((x, y, w, 16), self.expert_steer, (120, 200, 120), label=f"expert steering {self.expert_steer:+.2f} (to compare)")
         y += 44
         out = self.policy.last_output if self.policy is not None else None
         if out is not None and self.policy.model.head_kind == "classification":
