@@ -189,7 +189,7 @@ def _split_in_time(episode: np.ndarray, val_frac: float, rng: np.random.Generato
     target = val_frac * len(episode)
     chosen, held = [], 0
     for j in rng.permutation(blocks):
-        if held >= target - VAL_BLOCK_FRAMES / 2 or len(chosen) == blocks - 1:  # the nearest whole number of blocks
+        if chosen and (held >= target - VAL_BLOCK_FRAMES / 2 or len(chosen) == blocks - 1):  # the nearest whole number of blocks
             break
         if not chosen or held + sizes[j] <= VAL_SLACK * target:
             chosen.append(j)
