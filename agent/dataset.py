@@ -266,6 +266,27 @@ class EpisodeWriter:
         self.on_chunk(name, n, steps)
 
 
+def set_excluded(root: str | Path, episode_id: str, ranges: list[tuple[int, int]]) -> None:
+    """Store an episode's excluded frame ranges ([first, end), merged) in the manifest;
+    chunks are never rewritten. The manifest is re-read first and replaced atomically."""
+    root = Path(root)
+    manifest = read_manifest(root)
+    entry = next((e for e in manifest["episodes"] if e["id"] == episode_id), None)
+    if entry is None:
+        raise DatasetError(f"{root / MANIFEST}: no episode {episode_id}")
+    merged: list[list[int]] = []
+    for a, b in sorted((int(a), int(b)) for a, b in ranges if b > a):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    if merged:
+        entry["excluded"] = merged
+    else:
+        entry.pop("excluded", None)
+    _atomic_write_bytes(root / MANIFEST, json.dumps(manifest, indent=1).encode())
+
+
 # ------------------------------------------------------------------------ reading
 def read_manifest(root: str | Path) -> dict:
     path = Path(root) / MANIFEST

@@ -120,3 +120,24 @@ def test_drive_refuses_a_display_that_shows_nothing(tmp_path):
     ours = [line for line in r.stderr.splitlines() if line.startswith("run_sim.py")]  # (SDL may add a line of its own)
     assert len(ours) == 1 and "cannot open a window" in ours[0] and "offscreen" in ours[0]
     assert not (tmp_path / "ghost").exists() or Dataset(tmp_path / "ghost").frames == 0
+
+
+def test_data_review_window_scrubs_and_cuts(display, tmp_path):
+    from tests.agent.test_dataset import record_random
+
+    record_random(tmp_path / "d", 300, seed=2)
+    proc = start(display, "data", "review", str(tmp_path / "d"))
+    wid, w, h, x, y = window(display, proc)
+    xdotool(display, "mousemove", str(x + w // 2), str(y + 100))
+    for key in ("shift+Right", "bracketleft", "shift+Right", "bracketright"):
+        xdotool(display, "key", key)
+        time.sleep(0.2)
+    time.sleep(0.5)
+    img = screenshot(display, wid, tmp_path / "review.png")
+    out = finish(display, proc)
+    from agent.review import FRAME_PX, SIZE, TRACE
+
+    assert (w, h) == SIZE and img.shape[:2] == (h, w)
+    assert drawn(img, 20, 50, 20 + FRAME_PX, 50 + FRAME_PX) > 0.9  # the frame
+    assert drawn(img, TRACE.x, TRACE.y, TRACE.right, TRACE.bottom) > 0.5  # the trace
+    assert Dataset(tmp_path / "d").episodes[0]["excluded"] == [[30, 61]], out

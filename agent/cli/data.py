@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 
-HELP = "inspect datasets: data info DIR"
-DESCRIPTION = "Inspect recorded datasets."
+HELP = "inspect datasets: data info DIR, data review DIR"
+DESCRIPTION = "Inspect recorded datasets: `data info` summarises one, `data review` opens a window to scrub its episodes and cut out bad driving."
 
 
 def add_arguments(p) -> None:
@@ -18,6 +18,32 @@ def add_arguments(p) -> None:
     q.add_argument("--skip-bad", action="store_true", help="report truncated or corrupt chunks and read the rest")
     q.add_argument("--json", action="store_true", help="also print the summary as one JSON line")
     q.set_defaults(func=run)
+    r = dsub.add_parser(
+        "review",
+        help="a window to scrub episodes frame by frame and cut out bad driving (stored in the manifest; train leaves it out)",
+        description=(
+            "Scrub a dataset's episodes frame by frame: the frame, its label, the steering trace over the episode "
+            "(coloured by source; crash segments orange, cuts grey, off-road red). Keys: Left/Right one frame "
+            "(Shift: one second), Up/Down episode, Home/End, Space play, [ marks a cut's start, ] cuts to here, "
+            "U restores the cut under the cursor, F cycles the filter (a source, or |steering| > 0.5), click the "
+            "trace to jump, Esc quits. Cuts go to the manifest; chunks are never rewritten."
+        ),
+    )
+    r.add_argument("dir", help="dataset folder")
+    r.add_argument("--max-frames", type=int, default=None, metavar="N", help="close after N drawn frames (for scripts)")
+    r.add_argument("--png", default=None, metavar="FILE", help="save the last view as a PNG when the window closes")
+    r.set_defaults(func=run_review)
+
+
+def run_review(args) -> int:
+    from agent.cli.common import has_display
+    from agent.review import review
+
+    if not has_display():
+        raise RuntimeError("data review needs a window and no display was found (set DISPLAY, or run under Xvfb)")
+    state = review(args.dir, max_frames=args.max_frames, png=args.png)
+    print(f"reviewed {args.dir}: {state.cuts} cut(s) made" + (f"; wrote {args.png}" if args.png else ""))
+    return 0
 
 
 def run(args) -> int:
