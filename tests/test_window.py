@@ -52,7 +52,7 @@ def window(env, proc, timeout_s: float = 90.0):
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stdout.read()
         tree = subprocess.run(["xwininfo", "-root", "-tree"], env=env, capture_output=True, text=True).stdout
-        m = re.search(r'(0x[0-9a-f]+) "DriveLab".*?(\d+)x(\d+)\+(-?\d+)\+(-?\d+)', tree)
+        m = re.search(r'(0x[0-9a-f]+) "DriveLab[^"]*".*?(\d+)x(\d+)\+(-?\d+)\+(-?\d+)', tree)
         if m:
             time.sleep(1.5)  # a few frames drawn
             return m.group(1), *(int(v) for v in m.groups()[1:])
