@@ -65,7 +65,7 @@ def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None 
 
     def tell(text: str) -> None:
         stats.messages.append(text)
-        say(text)
+        say(text.replace("\n", "; "))
         if u.renderer is not None:
             u.renderer.flash(text)
 
@@ -145,7 +145,7 @@ def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None 
                 if terminated:
                     stats.exits += 1
                     what = "off the road" if info["off_road"] else "hit an obstacle"
-                    tell(f"{what}: new track" + (" (last 1.5 s is a crash; Backspace discards)" if writer is not None else ""))
+                    tell(f"{what}: new track" + ("\nlast 1.5 s marked as a crash\nBackspace: discard the episode" if writer is not None else ""))
                 obs, info = env.reset()
                 controls.reset()
                 episode_steps = 0

@@ -40,7 +40,7 @@ class RecordSettings:
     side_max_yaw_deg: float = 8.0
     workers: int = 1
     driver: str = "expert"  # or "human-model": the scripted person of agent.human drives, its steering is the label
-    style: str = "wheel"  # human-model: the keyboard style it steers with
+    style: str = "ramp"  # human-model: the keyboard style it steers with (agent.human.DEFAULT_STYLE)
 
 
 def episode_plan(settings: RecordSettings) -> list[tuple[int, int]]:

@@ -119,6 +119,27 @@ def render_levels(r: dict) -> str:
     return "\n".join(rows + ["", _machine(r["machine"], f"`python benchmarks/bench_levels.py`: `gym.make(\"DriveLab-v0\", level=NAME)` as it comes (dashcam and sensors, new track and conditions every reset, steering uniform in ±0.2); medians of {f['rounds']} rounds, each running every level for one block in turn")])
 
 
+def render_controls(r: dict) -> str:
+    f = r["figures"]
+    rows = [
+        "| keyboard style | labels at exactly 0 | distinct labels | the person's mean \\|offset\\| | exits per minute | network: val. error / mean's | network: lap completion | network: driving score |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, e in f["styles"].items():
+        mark = " (default)" if name == f["best"] else ""
+        laps = ", ".join(f"{run['lap_completion']:.0%}" for run in e["runs"])
+        rows.append(
+            f"| `{name}`{mark} | {e['zero_share']:.0%} | {e['distinct_labels']:.0f} | {e['mean_abs_offset_m']:.2f} m | {e['exits_per_min']:.2f} | "
+            f"{e['val_steer_mae']:.3f} / {e['baseline_steer_mae']:.3f} | **{e['lap_completion']:.0%}** ({laps}) | {e['driving_score']:.1f} |"
+        )
+    how = (
+        f"`python benchmarks/bench_controls.py`: per style and seed (medians of {f['seeds']} seeds; each seed's lap completion in brackets), "
+        f"`record --driver human-model --style STYLE --episodes 6 --steps 900` ({f['frames']:,} frames, 3 minutes at `school`), "
+        f"`train DIR` with the default recipe, `eval --tracks 20`; target ≥ {f['target_lap_completion']:.0%} lap completion"
+    )
+    return "\n".join(rows + ["", _machine(r["machine"], how)])
+
+
 SUITE_ORDER = ("expert", "expert_blind", "camera", "sensors", "camera_weather", "sensors_weather", "camera_cones", "sensors_cones")
 
 
@@ -139,7 +160,7 @@ def render_suite(reports: dict[str, dict]) -> str:
     return "\n".join(rows + ["", "*`run_sim.py eval --suite --tracks N --seeds K`: each level's first N test-split tracks, each with K draws of the level's conditions, 2 laps each; driving score (95% bootstrap interval) and the share of episodes with every lap done and no intervention. Reports: `assets/models/suite_*.json`, written by `assets/models/reproduce.sh`.*"])
 
 
-RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels}
+RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels, "controls": render_controls}
 MODELS = ROOT / "assets" / "models"
 
 

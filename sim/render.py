@@ -72,7 +72,7 @@ class Renderer:
         self.show_fps = mode == "human"
 
     def flash(self, text: str, seconds: float = 3.0) -> None:
-        """Show `text` across the top of the map for `seconds` (leaving the road, a lap)."""
+        """Show `text` (lines split at newlines) across the top of the map for `seconds`."""
         import time
 
         self._message = (text, time.monotonic() + seconds)
@@ -168,12 +168,16 @@ class Renderer:
             if time.monotonic() > until:
                 self._message = None
                 return
-            img = self.big.render(text, True, (255, 255, 255))
-            box = pygame.Rect(0, 0, img.get_width() + 24, img.get_height() + 14)
+            imgs = [self.big.render(line, True, (255, 255, 255)) for line in text.split("\n")]
+            box = pygame.Rect(0, 0, max(i.get_width() for i in imgs) + 24, sum(i.get_height() for i in imgs) + 14)
             box.midtop = (MAP_PX // 2, 56)
+            box.clamp_ip(pygame.Rect(0, 0, MAP_PX, self.size[1]))
             pygame.draw.rect(self.screen, (20, 20, 24), box, border_radius=6)
             pygame.draw.rect(self.screen, (255, 200, 60), box, 2, border_radius=6)
-            self.screen.blit(img, (box.x + 12, box.y + 7))
+            y = box.y + 7
+            for img in imgs:
+                self.screen.blit(img, (box.centerx - img.get_width() // 2, y))
+                y += img.get_height()
 
     def _draw_car(self, car, wheelbase_m: float) -> None:
         length, width = wheelbase_m + 1.6, 1.9  # [m]

@@ -5,13 +5,22 @@ from __future__ import annotations
 from agent.cli.common import int_in, env_kwargs, add_layout_flags, add_world_flags, has_display
 
 HELP = "drive yourself in a window, and record"
-DESCRIPTION = "Drive the car yourself. Keys: arrows/WASD steer (up/down throttle and brake with --action steer+throttle), R toggles recording, P pauses, Backspace discards the current episode, Esc or closing the window quits and saves. Holding a steering key ramps the wheel smoothly; release returns it to centre."
+DESCRIPTION = (
+    "Drive the car yourself. Keys: arrows/WASD steer (up/down throttle and brake with --action steer+throttle), "
+    "R pauses/resumes recording, P pauses, Backspace discards an episode, Esc or closing the window quits and saves. "
+    "With --record DIR, recording starts at once (a red REC badge shows it; --no-autostart waits for R). "
+    "Keyboard styles: ramp (the default) - holding a key ramps the steering smoothly toward full lock and releasing "
+    "returns it to centre; wheel - the arrows turn a wheel that holds its angle, Space centres it. "
+    "Leaving the road starts a new track; the last 1.5 s before it is marked as a crash and left out of training "
+    "(train --keep-crashes keeps it), and Backspace within 2 s of it discards that whole episode."
+)
 
 
 def add_arguments(p) -> None:
     add_world_flags(p)
     add_layout_flags(p)
-    p.add_argument("--controls", choices=("keyboard", "mouse", "gamepad"), default="keyboard", help="keyboard (default), mouse (horizontal position over the map steers) or gamepad (axis 0)")
+    p.add_argument("--controls", choices=("keyboard", "mouse", "gamepad"), default="keyboard", help="keyboard (default), mouse (moving sideways from where the pointer starts steers; Space re-centres) or gamepad (axis 0)")
+    p.add_argument("--style", choices=("ramp", "wheel"), default="ramp", help="keyboard steering: ramp (default; chosen by benchmarks/bench_controls.py) or wheel")
     p.add_argument("--record", default=None, metavar="DIR", help="dataset folder to record into (appends when it exists)")
     p.add_argument("--no-autostart", action="store_true", help="do not record until R is pressed")
     p.add_argument("--max-frames", type=int_in(1), default=None, metavar="N", help="stop after N steps")
@@ -27,7 +36,7 @@ def run(args) -> int:
     if not has_display():
         raise RuntimeError("drive needs a window and no display was found (set DISPLAY, or run under Xvfb)")
     env = gym.make("DriveLab-v0", render_mode="human", **env_kwargs(args))
-    controls = HumanControls(mode=args.controls)
+    controls = HumanControls(mode=args.controls, style=args.style)
     stats = drive(env, controls, record_dir=args.record, max_frames=args.max_frames, record_from_start=not args.no_autostart, seed=args.seed)
     env.close()
     msg = f"drove {stats.steps} steps"

@@ -20,7 +20,7 @@ def add_arguments(p) -> None:
     add_world_flags(p, track=False)
     add_layout_flags(p)
     p.add_argument("--driver", choices=("expert", "human-model"), default="expert", help="who drives: expert (default) or human-model (a scripted person on the keyboard)")
-    p.add_argument("--style", choices=("wheel", "ramp"), default="wheel", help="human-model: the keyboard steering style (default: wheel; see drive --help)")
+    p.add_argument("--style", choices=("ramp", "wheel"), default="ramp", help="human-model: the keyboard steering style (default: ramp; see drive --help)")
     p.add_argument("--episodes", type=int_in(1), default=20, help="episodes, each on its own track of --split (default: 20)")
     p.add_argument("--steps", type=int_in(1), default=1500, help="steps per episode (default: 1500 = 50 s)")
     p.add_argument("--out", default="data/expert", metavar="DIR", help="dataset folder (appends when it exists; default: data/expert)")

@@ -117,3 +117,14 @@ def test_backspace_after_leaving_the_road_discards_that_episode(tmp_path, monkey
     crashed = [e for e in ds.episodes if e.get("end") == "off_road"]
     assert len(crashed) == stats.exits - 1 and stats.episodes_discarded == 1  # the first crash is gone, later ones kept
     assert sum(e["frames"] for e in ds.episodes) == stats.recorded > 20
+
+
+def test_the_default_style_is_the_one_measured_best():
+    import json
+    from pathlib import Path
+
+    from agent.human import DEFAULT_STYLE
+
+    figures = json.loads((Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "controls.json").read_text())["figures"]
+    assert DEFAULT_STYLE == figures["best"] == HumanControls().style == RecordSettings().style
+    assert figures["styles"][DEFAULT_STYLE]["lap_completion"] >= figures["target_lap_completion"]  # 3 minutes of it teach a network to drive
