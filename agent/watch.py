@@ -119,8 +119,9 @@ def torch_softmax(out) -> np.ndarray:
     return torch.softmax(out[0], dim=0).cpu().numpy()
 
 
-def watch(env, policy=None, max_frames: int | None = None, record_dir=None, frame_every: int = 0, before_frame=None, controls: HumanControls | None = None, seed: int | None = None) -> tuple[WatchStats, list]:
-    """Run the watch loop. `policy` None lets the expert drive; `seed` seeds the first reset.
+def watch(env, policy=None, max_frames: int | None = None, record_dir=None, frame_every: int = 0, before_frame=None, controls: HumanControls | None = None, seed: int | None = None, view: str = "camera") -> tuple[WatchStats, list]:
+    """Run the watch loop. `policy` None lets the expert drive; `seed` seeds the first reset;
+    `view` is what the panel starts with: "camera", "features" (F) or "saliency" (S).
 
     Returns the stats and, with `frame_every` > 0, every k-th rendered frame (for videos).
     """
@@ -135,6 +136,7 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
     expert = ExpertDriver(env)
     panel = NetworkPanel(policy, renderer)
     renderer.extra = panel.draw
+    panel.show_features, panel.show_saliency = view == "features", view == "saliency"
     controls = controls or HumanControls()
     writer = DatasetWriter(record_dir, u.config) if record_dir is not None else None
     episode = None

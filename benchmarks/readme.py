@@ -140,6 +140,16 @@ def render_controls(r: dict) -> str:
     return "\n".join(rows + ["", _machine(r["machine"], how)])
 
 
+def render_watch(r: dict) -> str:
+    f = r["figures"]
+    rows = ["| torch threads, machine | watch with saliency, FPS |", "|---|---:|"]
+    for name, fps in f["fps"].items():
+        mark = " (what `watch` uses)" if name.startswith("1 thread") else ""
+        rows.append(f"| {name}{mark} | {fps:.0f} |")
+    how = f"`python benchmarks/bench_watch.py`: the bundled camera model driving with the saliency view on, every frame of the full window drawn; busy: another process keeps a core at work; medians of {f['rounds']} rounds of {f['frames']} frames; target ≥ {f['target_fps']} FPS"
+    return "\n".join(rows + ["", _machine(r["machine"], how)])
+
+
 SUITE_ORDER = ("expert", "expert_blind", "camera", "sensors", "camera_weather", "sensors_weather", "camera_cones", "sensors_cones")
 
 
@@ -160,7 +170,7 @@ def render_suite(reports: dict[str, dict]) -> str:
     return "\n".join(rows + ["", "*`run_sim.py eval --suite --tracks N --seeds K`: each level's first N test-split tracks, each with K draws of the level's conditions, 2 laps each; driving score (95% bootstrap interval) and the share of episodes with every lap done and no intervention. Reports: `assets/models/suite_*.json`, written by `assets/models/reproduce.sh`.*"])
 
 
-RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels, "controls": render_controls}
+RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels, "controls": render_controls, "watch": render_watch}
 MODELS = ROOT / "assets" / "models"
 
 

@@ -12,6 +12,7 @@ def add_arguments(p) -> None:
     add_world_flags(p)
     p.add_argument("--model", default=None, metavar="PATH", help="checkpoint to drive with (default: assets/models/camera.pt)")
     p.add_argument("--driver", choices=("model", "expert"), default="model", help="model (default) or expert")
+    p.add_argument("--view", choices=("camera", "features", "saliency"), default="camera", help="what the HUD shows at the start: the camera (default), the first layer's feature maps (F) or a saliency map (S)")
     p.add_argument("--record", default=None, metavar="DIR", help="record takeover frames to this dataset folder")
     p.add_argument("--max-frames", type=int_in(1), default=None, metavar="N", help="stop after N steps (default: until closed); headless when there is no display")
     p.add_argument("--video", default=None, metavar="FILE", help="save an MP4 (.mp4) or GIF (.gif) of the run (needs --max-frames)")
@@ -36,9 +37,14 @@ def run(args) -> int:
     if model is not None:
         from agent.policy import NeuralPolicy
 
+        import torch
+
+        # one frame at a time: a second thread only waits on the first (measured 5 ms vs 250 ms per
+        # saliency frame on a busy 2-core machine; benchmarks/bench_watch.py)
+        torch.set_num_threads(1)
         policy = NeuralPolicy(model, env.unwrapped.config)
     try:
-        stats, frames = watch(env, policy, max_frames=args.max_frames, record_dir=args.record, frame_every=args.video_every if args.video else 0, seed=args.seed)
+        stats, frames = watch(env, policy, max_frames=args.max_frames, record_dir=args.record, frame_every=args.video_every if args.video else 0, seed=args.seed, view=args.view)
     except KeyboardInterrupt:
         stats, frames = None, []
     finally:
