@@ -79,26 +79,34 @@ class Renderer:
 
     # --------------------------------------------------------------- the world
     def _world_surface(self, track, params):
-        """The whole track, drawn and scaled to fit the view, cached per track."""
+        """The track's map, cached per track, scaled so that its shorter side fills the view:
+        the view has no empty bands, and on a long track it follows the car (see `_follow`)."""
         if self._map_for is track:
             return self._map
         from sim.raster import build  # numpy only
 
         raster = build(track, params)
         k = 0
-        while k + 1 < len(raster.level_shape) and max(raster.level_shape[k]) > 2 * MAP_PX:
+        while k + 1 < len(raster.level_shape) and min(raster.level_shape[k + 1]) >= MAP_PX:
             k += 1
         img = raster.level(k)[::-1]  # rows grow with y in the world, downward on screen
         surf = pygame.surfarray.make_surface(np.ascontiguousarray(img.transpose(1, 0, 2)))
         rows, cols = raster.level_shape[0]
-        self._scale = MAP_PX / (max(rows, cols) * raster.m_per_px)  # screen px per metre
+        self._scale = MAP_PX / (min(rows, cols) * raster.m_per_px)  # screen px per metre
         w, h = int(cols * raster.m_per_px * self._scale), int(rows * raster.m_per_px * self._scale)
         self._map = pygame.transform.smoothscale(surf, (w, h))
         self._map_for = track
         self._origin = raster.origin
         self._map_h = h
+        self._pan = (0, 0)
         self._draw_obstacles(track)
         return self._map
+
+    def _follow(self, x: float, y: float) -> None:
+        """Pan the view over the map to keep the car (at x, y) in the middle, within the map."""
+        mx, my = self._to_map(x, y)
+        w, h = self._map.get_size()
+        self._pan = (min(max(mx - MAP_PX // 2, 0), max(w - MAP_PX, 0)), min(max(my - MAP_PX // 2, 0), max(h - self.size[1], 0)))
 
     def _draw_obstacles(self, track) -> None:
         """Cones (orange discs) and parked cars (filled boxes) onto the cached map."""
@@ -112,17 +120,23 @@ class Renderer:
             x, y, c, s = table.x[0, j], table.y[0, j], table.cos[0, j], table.sin[0, j]
             hl, hw = table.half_len[0, j], table.half_wid[0, j]
             if o.kind == "cone":
-                pygame.draw.circle(self._map, tuple(int(v) for v in CONE), self.to_screen(x, y), max(2, int(hw * self._scale) + 1))
+                pygame.draw.circle(self._map, tuple(int(v) for v in CONE), self._to_map(x, y), max(2, int(hw * self._scale) + 1))
                 continue
-            corners = [self.to_screen(x + a * hl * c - b * hw * s, y + a * hl * s + b * hw * c) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+            corners = [self._to_map(x + a * hl * c - b * hw * s, y + a * hl * s + b * hw * c) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
             pygame.draw.polygon(self._map, tuple(int(v) for v in CAR_BODIES[j % len(CAR_BODIES)]), corners)
             pygame.draw.polygon(self._map, (20, 20, 20), corners, 1)
 
-    def to_screen(self, x: float, y: float) -> tuple[int, int]:
+    def _to_map(self, x: float, y: float) -> tuple[int, int]:
+        """World metres -> pixels on the cached map surface."""
         return (
             int((x - self._origin[0]) * self._scale),
             int(self._map_h - (y - self._origin[1]) * self._scale),
         )
+
+    def to_screen(self, x: float, y: float) -> tuple[int, int]:
+        """World metres -> window pixels (the map panned to follow the car)."""
+        mx, my = self._to_map(x, y)
+        return mx - self._pan[0], my - self._pan[1]
 
     def draw(self, env):
         """Draw `env` (a DrivingEnv) from its public state: `view()`, `trail`, `last_obs`
@@ -133,7 +147,10 @@ class Renderer:
         view = env.view()
         screen = self.screen
         screen.fill(BG)
-        screen.blit(self._world_surface(view.track, env.config.raster), (0, 0))
+        world = self._world_surface(view.track, env.config.raster)
+        self._follow(view.x, view.y)
+        screen.set_clip(pygame.Rect(0, 0, MAP_PX, self.size[1]))  # the map's drawings stay in the map's area
+        screen.blit(world, (-self._pan[0], -self._pan[1]))
         if len(env.trail) > 1:
             pts = [self.to_screen(px, py) for px, py in env.trail[-3000:]]
             pygame.draw.lines(screen, TRAIL, False, pts, 2)
@@ -143,6 +160,7 @@ class Renderer:
                 end = self.to_screen(view.x + d * math.cos(view.heading + ang), view.y + d * math.sin(view.heading + ang))
                 pygame.draw.line(screen, RAY, start, end, 1)
         self._draw_car(view, env.config.car.wheelbase_m)
+        screen.set_clip(None)
         self._draw_overlays()
         self._draw_panel(view, (env.last_obs or {}).get("camera"), env.config.level.name)
         if self.mode == "human":
