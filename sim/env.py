@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 import gymnasium as gym
 import numpy as np
@@ -17,6 +19,17 @@ from sim.levels import draw_conditions, with_level
 from sim.world import CarView, World
 
 TrackSpec = "int | str | Path | tracks.Track | None"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A read-only picture of a single env for viewers (the Renderer draws only this)."""
+
+    car: CarView  # pose, speed, steering, lap, rays
+    trail: tuple  # the car's (x, y) path this episode, the last 3,000 points
+    observation: Mapping  # the last observation; its arrays are read-only
+    info: Mapping  # what step() returned as info
+    config: EnvConfig
 
 
 @lru_cache(maxsize=64)
@@ -213,6 +226,16 @@ class DrivingEnv(gym.Env):
         info["lap_times_s"] = list(w.lap_times[0])
         return info
 
+    def snapshot(self) -> Snapshot:
+        """What a viewer may see, read-only: the car, its trail, the last observation
+        (arrays that cannot be written), the info, and the config."""
+        obs = {}
+        for k, v in (self.last_obs or {}).items():
+            v = v.view()
+            v.flags.writeable = False
+            obs[k] = v
+        return Snapshot(car=self.view(), trail=tuple(self.trail[-3000:]), observation=MappingProxyType(obs), info=MappingProxyType(self._info()), config=self.config)
+
     # ----------------------------------------------------------------- rendering
     @property
     def renderer(self):
@@ -234,7 +257,7 @@ class DrivingEnv(gym.Env):
             from sim.render import Renderer  # pygame is imported only when drawing
 
             self._renderer = Renderer(self.render_mode, fps=self.metadata["render_fps"])
-        return self._renderer.draw(self)
+        return self._renderer.draw(self.snapshot())
 
     def close(self):
         if self._renderer is not None:

@@ -103,10 +103,16 @@ class Renderer:
         return self._map
 
     def _follow(self, x: float, y: float) -> None:
-        """Pan the view over the map to keep the car (at x, y) in the middle, within the map."""
+        """Keep the car (at x, y) in view: when it leaves the middle half of the view, the
+        view re-centres on it, within the map. (Panning in steps, not every frame, keeps the
+        picture still most of the time: easier to watch, and GIFs stay small.)"""
         mx, my = self._to_map(x, y)
         w, h = self._map.get_size()
-        self._pan = (min(max(mx - MAP_PX // 2, 0), max(w - MAP_PX, 0)), min(max(my - MAP_PX // 2, 0), max(h - self.size[1], 0)))
+        pan = list(self._pan)
+        for axis, (pos, size, view) in enumerate(((mx, w, MAP_PX), (my, h, self.size[1]))):
+            if not view / 4 <= pos - pan[axis] <= 3 * view / 4:
+                pan[axis] = min(max(pos - view // 2, 0), max(size - view, 0))
+        self._pan = (pan[0], pan[1])
 
     def _draw_obstacles(self, track) -> None:
         """Cones (orange discs) and parked cars (filled boxes) onto the cached map."""
@@ -138,31 +144,31 @@ class Renderer:
         mx, my = self._to_map(x, y)
         return mx - self._pan[0], my - self._pan[1]
 
-    def draw(self, env):
-        """Draw `env` (a DrivingEnv) from its public state: `view()`, `trail`, `last_obs`
-        and `config`. Returns an (H, W, 3) uint8 array in rgb_array mode."""
+    def draw(self, snap):
+        """Draw a `sim.env.Snapshot` (the env's read-only picture: car, trail, observation,
+        info, config). Returns an (H, W, 3) uint8 array in rgb_array mode."""
         if self.mode == "human":
             pygame.event.pump()  # keep the window responsive; events stay queued for the app
             self.quit_requested = self.quit_requested or pygame.event.peek(pygame.QUIT)
-        view = env.view()
+        view = snap.car
         screen = self.screen
         screen.fill(BG)
-        world = self._world_surface(view.track, env.config.raster)
+        world = self._world_surface(view.track, snap.config.raster)
         self._follow(view.x, view.y)
         screen.set_clip(pygame.Rect(0, 0, MAP_PX, self.size[1]))  # the map's drawings stay in the map's area
         screen.blit(world, (-self._pan[0], -self._pan[1]))
-        if len(env.trail) > 1:
-            pts = [self.to_screen(px, py) for px, py in env.trail[-3000:]]
+        if len(snap.trail) > 1:
+            pts = [self.to_screen(px, py) for px, py in snap.trail]
             pygame.draw.lines(screen, TRAIL, False, pts, 2)
         if view.rays_m is not None:
             start = self.to_screen(view.x, view.y)
             for ang, d in zip(view.ray_angles_rad, view.rays_m):
                 end = self.to_screen(view.x + d * math.cos(view.heading + ang), view.y + d * math.sin(view.heading + ang))
                 pygame.draw.line(screen, RAY, start, end, 1)
-        self._draw_car(view, env.config.car.wheelbase_m)
+        self._draw_car(view, snap.config.car.wheelbase_m)
         screen.set_clip(None)
         self._draw_overlays()
-        self._draw_panel(view, (env.last_obs or {}).get("camera"), env.config.level.name)
+        self._draw_panel(view, snap.observation.get("camera"), snap.config.level.name)
         if self.mode == "human":
             pygame.display.flip()
             self.clock.tick(self.fps)

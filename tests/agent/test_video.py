@@ -25,7 +25,9 @@ def test_gif_is_scaled_and_small(frames, tmp_path):
     path = save_video(tmp_path / "run.gif", frames, fps=15, progress=False)
     with Image.open(path) as im:
         assert im.size[0] == GIF_WIDTH_PX and im.n_frames == len(frames)
-    assert path.stat().st_size < 5e6  # 300 frames of a drive, small enough to share
+    # 300 frames (10 s, every frame) of a drive, small enough to share; the map fills its whole
+    # area (no plain letterbox band), so this is ~6.4 MB; `watch --video` keeps every 2nd frame
+    assert path.stat().st_size < 7.5e6
 
 
 def test_mp4_keeps_every_frame(frames, tmp_path):
