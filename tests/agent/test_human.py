@@ -110,7 +110,7 @@ def test_backspace_after_leaving_the_road_discards_that_episode(tmp_path, monkey
             pressed["at"] = stats_steps[0] + 20  # two thirds of a second later
 
     stats_steps = [0]
-    stats = drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=400, before_frame=lambda n: (stats_steps.__setitem__(0, n), before_frame(n)), say=say)
+    stats = drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=150, before_frame=lambda n: (stats_steps.__setitem__(0, n), before_frame(n)), say=say)
     env.close()
     assert stats.exits >= 1 and any(s.startswith("discarded the episode that just ended") for s in said)
     ds = Dataset(tmp_path / "d")
