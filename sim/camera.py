@@ -371,6 +371,9 @@ def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, 
         fwd, left = dx * ch + dy * sh, -dx * sh + dy * ch  # the obstacle's centre in the car's frame
         if math.hypot(fwd, left) > sight_m(cam):  # the same cut as World's one-car shortcut
             continue
+        reach = math.hypot(float(obstacles["half_len"][k]), float(obstacles["half_wid"][k]))
+        if cam.mode == "dashcam" and fwd < cam.forward_m - reach:  # wholly behind the camera
+            continue
         oc, os_ = float(obstacles["cos"][k]), float(obstacles["sin"][k])
         axis = (oc * ch + os_ * sh, -oc * sh + os_ * ch)  # its length axis in the car's frame
         hl, hw, h = float(obstacles["half_len"][k]), float(obstacles["half_wid"][k]), float(obstacles["height"][k])

@@ -212,9 +212,8 @@ def ray_box(ox, oy, dx, dy, x, y, c, s, half_len, half_wid, max_range: float):
     with np.errstate(divide="ignore", invalid="ignore"):
         t1, t2 = (-half_len - lo_x) / d_x, (half_len - lo_x) / d_x
         t3, t4 = (-half_wid - lo_y) / d_y, (half_wid - lo_y) / d_y
-    t_in = np.maximum(np.minimum(t1, t2), np.minimum(t3, t4))
-    t_out = np.minimum(np.maximum(t1, t2), np.maximum(t3, t4))
-    t_in = np.nan_to_num(t_in, nan=-np.inf)
-    t_out = np.nan_to_num(t_out, nan=np.inf)
+    # fmin/fmax pass over a NaN (0/0: a ray along a slab's edge), where min/max would spread it
+    t_in = np.fmax(np.fmin(t1, t2), np.fmin(t3, t4))
+    t_out = np.fmin(np.fmax(t1, t2), np.fmax(t3, t4))
     hit = (t_out >= np.maximum(t_in, 0.0)) & (t_out >= 0)
     return np.where(hit, np.clip(t_in, 0.0, max_range), max_range)

@@ -116,6 +116,8 @@ class World:
         self.collisions = np.zeros(n, dtype=np.int64)
         self.in_contact = np.zeros(n, dtype=bool)
         self.obstacles: ObstacleTable | None = None  # only while some car's track has obstacles
+        self._near_pose = None  # the pose `_nearest_obstacle` last answered for, and its answer
+        self._near = (-1, math.inf)
         self.lap_times: list[list[float]] = [[] for _ in range(n)]
 
     # ------------------------------------------------------------------ tracks
@@ -171,6 +173,7 @@ class World:
                 self.obstacles = ObstacleTable(self.tracks)
         else:
             self.obstacles = None
+        self._near_pose = None  # new tracks: new obstacles
         self._forget_checks(changed)
         self._changed.clear()
         self._sync_looks()
@@ -330,16 +333,24 @@ class World:
             self.lap_start[i] = self.steps[i]
             self.laps[i] = laps[i]
 
-    def _nearest_obstacle(self) -> int:
-        """One car: the obstacle it is passing (-1: none), and its distance [m] (inf: none)."""
-        ts, ob = self.trackset, self.obstacles
-        k = int(ts.obs_ahead[ts.start[0] + self.vertex[0]])
-        if k < 0:
-            return k, math.inf
-        return k, math.hypot(float(ob.x[0, k]) - float(self.car.x[0]), float(ob.y[0, k]) - float(self.car.y[0]))
+    def _nearest_obstacle(self) -> tuple[int, float]:
+        """One car: the obstacle it is passing (-1: none), and its distance [m] (inf: none).
+        Remembered for the car's pose: a step asks three times (contact, camera, rays)."""
+        ts, ob, c = self.trackset, self.obstacles, self.car
+        pose = (c.x.item(0), c.y.item(0), self.vertex.item(0), id(ob))
+        if self._near_pose == pose:
+            return self._near
+        k = int(ts.obs_ahead[ts.start.item(0) + pose[2]])
+        near = (k, math.inf) if k < 0 else (k, math.hypot(ob.x.item(0, k) - pose[0], ob.y.item(0, k) - pose[1]))
+        self._near_pose, self._near = pose, near
+        return near
 
     def _passing(self, *fields: str):
         """Per car: the index of the obstacle it is passing (-1: none), and those fields of it ((N,) each)."""
+        if self.n == 1:  # slices, not fancy indexing
+            k = self._nearest_obstacle()[0]
+            j = max(k, 0)
+            return np.array([k]), [getattr(self.obstacles, f)[0, j : j + 1] for f in fields]
         k = self.trackset.obs_ahead[self.trackset.start + self.vertex]
         j, cars = np.maximum(k, 0), np.arange(self.n)
         return k, [getattr(self.obstacles, f)[cars, j] for f in fields]
@@ -349,7 +360,7 @@ class World:
         ob, c = self.obstacles, self.car
         if self.n == 1:  # most steps no obstacle is near: skip the arithmetic
             k, dist = self._nearest_obstacle()
-            if dist > float(ob.half_len[0, k]) + float(ob.half_wid[0, k]) + max(CAR_CIRCLES_M) + CAR_RADIUS_M:
+            if dist > ob.half_len.item(0, k) + ob.half_wid.item(0, k) + max(CAR_CIRCLES_M) + CAR_RADIUS_M:
                 return np.zeros(1, dtype=bool)
         k, (x, y, co, si, hl, hw) = self._passing(*BOX_FIELDS)
         hc, hs = np.cos(c.heading), np.sin(c.heading)
@@ -410,7 +421,9 @@ class World:
             sensors = np.empty((len(x), len(self.rays.angles) + 1), dtype=np.float32)
             sensors[:, :-1] = read_rays(self.rays, self.trackset, self.rasters, x, y, heading)
             if self.obstacles is not None:
-                sensors[:, :-1] = np.minimum(sensors[:, :-1], self._rays_to_obstacles(x, y, heading))
+                hits = self._rays_to_obstacles(x, y, heading)
+                if hits is not None:
+                    np.minimum(sensors[:, :-1], hits, out=sensors[:, :-1])
             if self._noise is not None:
                 self._add_noise(sensors)
             sensors[:, -1] = speed
@@ -434,11 +447,22 @@ class World:
         out["valid"] = k >= 0
         return out
 
-    def _rays_to_obstacles(self, x, y, heading) -> np.ndarray:
-        """(N, r) distance along each ray to the obstacle each car is passing (max range if none)."""
+    def _rays_to_obstacles(self, x, y, heading) -> np.ndarray | None:
+        """(N, r) distance along each ray to the obstacle each car is passing (max range if
+        none); None when one car has no obstacle within the rays' reach."""
         far = self.rays.params.max_range_m
-        if self.n == 1 and len(x) == 1 and self._nearest_obstacle()[1] > far + 5.0:
-            return np.full((1, len(self.rays.angles)), far)
+        if self.n == 1 and len(x) == 1:
+            k, dist = self._nearest_obstacle()
+            ob = self.obstacles
+            reach = math.hypot(ob.half_len.item(0, k), ob.half_wid.item(0, k)) + 2.0  # (+2 m: a side camera's shift)
+            if dist > far + reach:
+                return None
+            ox, oy = ob.x.item(0, k) - float(x[0]), ob.y.item(0, k) - float(y[0])  # from the rays' origin
+            d0, r = math.hypot(ox, oy), math.hypot(ob.half_len.item(0, k), ob.half_wid.item(0, k))
+            if d0 > r:  # no ray points within the angle the obstacle's bounding circle spans: none can hit it
+                off = np.abs((self.rays.angles - (math.atan2(oy, ox) - float(heading[0])) + math.pi) % (2 * math.pi) - math.pi)
+                if off.min() > math.asin(r / d0):
+                    return None
         k, values = self._passing(*BOX_FIELDS)
         ox, oy, co, si, hl, hw = (v[:, None] for v in values)
         ang = np.asarray(heading)[:, None] + self.rays.angles
