@@ -49,12 +49,13 @@ class ReviewState:
 class Review:
     """One dataset in the review window; `run()` is the loop."""
 
-    def __init__(self, root: str | Path, screen: pygame.Surface):
+    def __init__(self, root: str | Path, screen: pygame.Surface, present=pygame.display.flip):
         self.root = Path(root)
         self.ds = Dataset(self.root)
         if not self.ds.episodes:
             raise ValueError(f"{self.root}: no episodes to review")
         self.screen = screen
+        self.present = present  # shows the drawn picture (scaled into a small desktop's window)
         self.font = pygame.font.Font(None, 22)
         self.big = pygame.font.Font(None, 30)
         self.state = ReviewState()
@@ -257,7 +258,7 @@ class Review:
                 else:
                     self.move(1)
             self.draw()
-            pygame.display.flip()
+            self.present()
             self.clock.tick(fps)
             shown += 1
         return self.state
@@ -265,16 +266,12 @@ class Review:
 
 def review(root: str | Path, max_frames: int | None = None, png: str | None = None, before_frame=None) -> ReviewState:
     """Open the review window on the dataset at `root`; with `png`, save the last view."""
-    pygame.display.init()
+    from sim.render import open_window
+
     pygame.font.init()
-    pygame.display.set_caption("DriveLab review")
-    screen = pygame.display.set_mode(SIZE)
-    driver = pygame.display.get_driver()
-    if driver in ("offscreen", "dummy") and os.environ.get("SDL_VIDEODRIVER") != driver:
-        pygame.display.quit()
-        raise RuntimeError(f"cannot open a window: SDL fell back to its {driver!r} video driver (DISPLAY={os.environ.get('DISPLAY', '')!r}); check DISPLAY")
+    screen, present = open_window(SIZE, "DriveLab review")
     try:
-        state = Review(root, screen).run(max_frames, before_frame)
+        state = Review(root, screen, present).run(max_frames, before_frame)
         if png:
             pygame.image.save(screen, png)
     finally:

@@ -128,14 +128,15 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
     from sim.render import MAP_PX, PANEL_W, Renderer
 
     u = env.unwrapped
-    wide = (MAP_PX + PANEL_W + 300, MAP_PX)  # the map, the HUD, and a column for the network
-    if u.renderer is None or tuple(u.renderer.size) != wide:  # one made by an earlier render() is too narrow
+    # the layout from what is shown: the map, the HUD, and a column for the network if one drives
+    size = (MAP_PX + PANEL_W + (300 if policy is not None else 0), MAP_PX)
+    if u.renderer is None or tuple(u.renderer.size) != size:  # one made by an earlier render() has another layout
         u.renderer = None
-        u.renderer = Renderer(u.render_mode, fps=u.metadata["render_fps"], size=wide)
+        u.renderer = Renderer(u.render_mode, fps=u.metadata["render_fps"], size=size)
     renderer = u.renderer
     expert = ExpertDriver(env)
     panel = NetworkPanel(policy, renderer)
-    renderer.extra = panel.draw
+    renderer.extra = panel.draw if policy is not None else None  # the expert: the HUD's steering bar says it all
     panel.show_features, panel.show_saliency = view == "features", view == "saliency"
     controls = controls or HumanControls()
     writer = DatasetWriter(record_dir, u.config) if record_dir is not None else None

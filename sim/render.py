@@ -25,6 +25,46 @@ REC = (225, 30, 30)
 OFFSCREEN_DRIVERS = ("offscreen", "dummy")  # SDL video drivers that show nothing
 
 
+SCREEN_FILL = 0.92  # a window may take this share of the desktop's width and height
+
+
+def open_window(size: tuple[int, int], caption: str):
+    """Open a window for a layout of `size` pixels; returns (surface to draw on, present()).
+
+    The layout is drawn at its own size; on a desktop too small for it, the window is
+    made to fit (SCREEN_FILL of the desktop) and `present()` scales the picture into it.
+    Refuses (RuntimeError, one line) when SDL can only draw offscreen: a window nobody sees.
+    """
+    try:
+        pygame.display.init()
+        pygame.display.set_caption(caption)
+        desktop = (pygame.display.get_desktop_sizes() or [size])[0]
+        k = min(1.0, SCREEN_FILL * desktop[0] / size[0], SCREEN_FILL * desktop[1] / size[1])
+        shown = (max(1, int(size[0] * k)), max(1, int(size[1] * k)))
+        window = pygame.display.set_mode(shown)
+    except pygame.error as e:
+        raise RuntimeError(
+            f"cannot open a window ({e}); without a display, run headless with --max-frames N "
+            "(and --video FILE to see it)"
+        ) from None
+    driver = pygame.display.get_driver()
+    if driver in OFFSCREEN_DRIVERS and os.environ.get("SDL_VIDEODRIVER") != driver:
+        pygame.display.quit()  # SDL fell back to drawing nowhere: nobody would see the road
+        raise RuntimeError(
+            f"cannot open a window: SDL fell back to its {driver!r} video driver, so nothing would be shown "
+            f"(DISPLAY={os.environ.get('DISPLAY', '')!r}); check DISPLAY, or run headless with --max-frames N"
+        )
+    if shown == tuple(size):
+        return window, pygame.display.flip
+    canvas = pygame.Surface(size)
+
+    def present() -> None:
+        pygame.transform.smoothscale(canvas, shown, window)
+        pygame.display.flip()
+
+    return canvas, present
+
+
 class Renderer:
     """Draws an env: the whole track, the car, its trail, its sensor rays, the camera frame
     as an inset and a HUD. `human` shows a window; `rgb_array` returns the same picture.
@@ -40,24 +80,10 @@ class Renderer:
         self.size = size
         pygame.font.init()  # not pygame.init(): no audio device is needed (or present headless)
         if mode == "human":
-            try:
-                pygame.display.init()
-                pygame.display.set_caption("DriveLab")
-                self.screen = pygame.display.set_mode(size)
-            except pygame.error as e:
-                raise RuntimeError(
-                    f"cannot open a window ({e}); without a display, run headless with --max-frames N "
-                    "(and --video FILE to see it)"
-                ) from None
-            driver = pygame.display.get_driver()
-            if driver in OFFSCREEN_DRIVERS and os.environ.get("SDL_VIDEODRIVER") != driver:
-                pygame.display.quit()  # SDL fell back to drawing nowhere: nobody would see the road
-                raise RuntimeError(
-                    f"cannot open a window: SDL fell back to its {driver!r} video driver, so nothing would be shown "
-                    f"(DISPLAY={os.environ.get('DISPLAY', '')!r}); check DISPLAY, or run headless with --max-frames N"
-                )
+            self.screen, self.present = open_window(size, "DriveLab")
         else:  # an off-screen surface: needs no display at all
             self.screen = pygame.Surface(size)
+            self.present = None
         self.clock = pygame.time.Clock()
         self.font = pygame.font.Font(None, 22)
         self.big = pygame.font.Font(None, 30)
@@ -170,7 +196,7 @@ class Renderer:
         self._draw_overlays()
         self._draw_panel(view, snap.observation.get("camera"), snap.config.level.name)
         if self.mode == "human":
-            pygame.display.flip()
+            self.present()
             self.clock.tick(self.fps)
             return None
         return np.ascontiguousarray(pygame.surfarray.pixels3d(screen).transpose(1, 0, 2))

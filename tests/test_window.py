@@ -24,19 +24,24 @@ ROOT = Path(__file__).resolve().parents[1]
 SCREEN = (1600, 1000)
 
 
-@pytest.fixture(scope="module")
-def display():
-    """A private X server; yields the environment for programs that draw on it."""
+def xserver(width: int, height: int):
+    """Start a private X server of that size; returns (process, environment for programs on it)."""
     for n in range(150, 200):
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
             break
-    server = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "WAYLAND_DISPLAY")}
     env["DISPLAY"] = f":{n}"
     deadline = time.monotonic() + 20
     while subprocess.run(["xwininfo", "-root"], env=env, capture_output=True).returncode != 0:
         assert time.monotonic() < deadline, "Xvfb did not start"
         time.sleep(0.2)
+    return server, env
+
+
+@pytest.fixture(scope="module")
+def display():
+    server, env = xserver(*SCREEN)
     yield env
     server.terminate()
     server.wait(10)
@@ -141,3 +146,21 @@ def test_data_review_window_scrubs_and_cuts(display, tmp_path):
     assert drawn(img, 20, 50, 20 + FRAME_PX, 50 + FRAME_PX) > 0.9  # the frame
     assert drawn(img, TRACE.x, TRACE.y, TRACE.right, TRACE.bottom) > 0.5  # the trace
     assert Dataset(tmp_path / "d").episodes[0]["excluded"] == [[30, 61]], out
+
+
+def test_a_small_screen_gets_the_whole_layout_scaled_into_it(tmp_path):
+    server, env = xserver(1024, 600)
+    try:
+        proc = start(env, "watch", "--seed", "3")
+        wid, w, h, x, y = window(env, proc)
+        img = screenshot(env, wid, tmp_path / "small.png")
+        finish(env, proc)
+    finally:
+        server.terminate()
+        server.wait(10)
+    full = (MAP_PX + PANEL_W + 300, MAP_PX)
+    assert x + w <= 1024 and y + h <= 600 and w < full[0]  # it fits the screen
+    assert abs(w / h - full[0] / full[1]) < 0.01  # scaled as a whole, not cropped
+    k = w / full[0]
+    column = int((MAP_PX + PANEL_W + 10) * k)
+    assert drawn(img, column, int(42 * k), w - 5, int(420 * k)) > 0.02  # the network's column is still there

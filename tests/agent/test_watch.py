@@ -78,6 +78,11 @@ def test_the_window_holds_the_network_column_even_after_an_earlier_render():
     env = DrivingEnv(render_mode="human", observation="camera")
     env.reset(seed=1)  # renders the plain, narrow window
     assert env._renderer.size[0] == MAP_PX + PANEL_W
-    watch(env, None, max_frames=2, seed=1)
-    assert env._renderer.size[0] > MAP_PX + PANEL_W and pygame.display.get_surface().get_width() == env._renderer.size[0]
+    watch(env, NeuralPolicy("assets/models/camera.pt", env.config), max_frames=2, seed=1)
+    r = env.renderer
+    assert r.size[0] > MAP_PX + PANEL_W and r.screen.get_width() == r.size[0]  # the layout is drawn whole
+    window = pygame.display.get_surface().get_size()
+    desktop = pygame.display.get_desktop_sizes()[0]
+    assert window[0] <= desktop[0] and window[1] <= desktop[1]  # ... and shown in a window the desktop holds
+    assert abs(window[0] / window[1] - r.size[0] / r.size[1]) < 0.01  # scaled, not cropped
     env.close()
