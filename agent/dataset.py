@@ -302,7 +302,7 @@ def read_manifest(root: str | Path) -> dict:
         raise DatasetError(f"{path}: not a schema-{SCHEMA} DriveLab manifest")
     episodes = manifest["episodes"]
     if not isinstance(episodes, list) or not all(_valid_entry(e) for e in episodes):
-        raise DatasetError(f"{path}: damaged manifest (each episode needs an id, a frame count and a list of chunks)")
+        raise DatasetError(f"{path}: damaged manifest (each episode needs an id, a frame count and a list of chunks; cuts are [first, end) frame pairs)")
     try:
         EnvConfig.from_dict(manifest["env"])
     except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -317,7 +317,16 @@ def _valid_entry(e) -> bool:
         and isinstance(e.get("frames"), int) and not isinstance(e.get("frames"), bool) and e["frames"] >= 0
         and isinstance(e.get("chunks"), list)
         and all(isinstance(c, str) and not c.startswith("/") and ".." not in c.split("/") for c in e["chunks"])  # inside the folder
+        and _valid_ranges(e.get("excluded", []))
     )  # fmt: skip
+
+
+def _valid_ranges(ranges) -> bool:
+    """`excluded`: a list of [first, end) pairs of frame indices, 0 <= first < end."""
+    return isinstance(ranges, list) and all(
+        isinstance(r, list) and len(r) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in r) and 0 <= r[0] < r[1]
+        for r in ranges
+    )
 
 
 def _chunk_rows(path: Path, chunk: dict) -> int:

@@ -6,6 +6,11 @@ import pytest
 import run_sim
 
 BAD = [
+    ("data review d --max-frames 0", "--max-frames"),
+    ("record --driver human-model --side-cameras", "--side-cameras"),
+    ("record --driver person", "--driver"),
+    ("drive --style joystick", "--style"),
+    ("watch --view heatmap", "--view"),
     ("eval --tracks 0", "--tracks"),
     ("eval --tracks -3", "--tracks"),
     ("eval --laps 0", "--laps"),
@@ -126,3 +131,20 @@ def test_resume_from_nan_weights_stops_and_writes_nothing(tmp_path, capsys):
 def test_suite_refuses_flags_it_would_ignore(capsys):
     code, err = run(["eval", "--suite", "--track-file", "assets/tracks/oval.json"], capsys)
     assert code == 2 and "--suite drives every level's test split" in err and "\n" not in err
+
+
+def test_review_refuses_what_is_not_a_dataset_or_holds_bad_cuts(tmp_path, capsys):
+    import json
+
+    from tests.agent.test_dataset import record_random
+
+    (tmp_path / "empty").mkdir()
+    code, err = run(["data", "review", str(tmp_path / "empty"), "--max-frames", "1"], capsys)
+    assert code == 2 and "dataset.json" in err and "\n" not in err
+    record_random(tmp_path / "d", 30)
+    manifest = json.loads((tmp_path / "d" / "dataset.json").read_text())
+    manifest["episodes"][0]["excluded"] = [[5, "x"]]
+    (tmp_path / "d" / "dataset.json").write_text(json.dumps(manifest))
+    for line in (["data", "review", str(tmp_path / "d"), "--max-frames", "1"], ["train", str(tmp_path / "d"), "--epochs", "1"]):
+        code, err = run(line, capsys)
+        assert code == 2 and "cuts are [first, end)" in err and "\n" not in err and "Traceback" not in err

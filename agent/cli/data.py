@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from agent.cli.common import int_in
+
 
 HELP = "inspect datasets: data info DIR, data review DIR"
 DESCRIPTION = "Inspect recorded datasets: `data info` summarises one, `data review` opens a window to scrub its episodes and cut out bad driving."
@@ -30,7 +32,7 @@ def add_arguments(p) -> None:
         ),
     )
     r.add_argument("dir", help="dataset folder")
-    r.add_argument("--max-frames", type=int, default=None, metavar="N", help="close after N drawn frames (for scripts)")
+    r.add_argument("--max-frames", type=int_in(1), default=None, metavar="N", help="close after N drawn frames (for scripts)")
     r.add_argument("--png", default=None, metavar="FILE", help="save the last view as a PNG when the window closes")
     r.set_defaults(func=run_review)
 
