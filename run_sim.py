@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agent.cli import dagger, data, drive, evaluate, lecture, levels, record, snapshot, train, watch
+from agent.cli import dagger, data, drive, evaluate, export, lecture, levels, record, snapshot, train, watch
 from agent.cli.common import Parser
 
 COMMANDS = {
@@ -28,6 +28,7 @@ COMMANDS = {
     "lecture": lecture,
     "watch": watch,
     "eval": evaluate,
+    "export": export,
     "snapshot": snapshot,
     "levels": levels,
 }

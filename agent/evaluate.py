@@ -267,9 +267,9 @@ def make_driver(model: str | None, config: EnvConfig):
         return ExpertBatch()
     if model == BLIND_EXPERT:
         return ExpertBatch(ExpertParams(avoid=False))
-    from agent.policy import NeuralPolicy
+    from agent.policy import load_policy
 
-    return PolicyBatch(NeuralPolicy(model, config))
+    return PolicyBatch(load_policy(model, config))
 
 
 def _eval_chunk(args):

@@ -58,3 +58,38 @@ class NeuralPolicy:
         speed = float(obs["sensors"][-1]) if "sensors" in obs else self.env_config.car.cruise_speed_mps
         throttle = float(np.clip(0.5 * (self.env_config.car.cruise_speed_mps - speed), -1, 1))
         return np.array([steer, throttle], dtype=np.float32)
+
+
+class OnnxPolicy(NeuralPolicy):
+    """A policy exported with `run_sim.py export --onnx`, driven by onnxruntime.
+
+    The graph holds the preprocessing, so observations go in as the env gives them.
+    """
+
+    name = "onnx"
+
+    def __init__(self, path, env_config=None, device: str = "cpu"):
+        from models.export import OnnxDriver
+
+        self.path = str(path)
+        self.runner = OnnxDriver(path)
+        self.meta, self.spec = self.runner.meta, self.runner.spec
+        self.model = None  # no torch network: the HUD's feature maps and saliency need the .pt
+        self.device = device
+        self.env_config = env_config
+        if env_config is not None:
+            problems = checkpoint.env_mismatches(self.meta, env_config.to_dict())
+            if problems:
+                raise checkpoint.CheckpointError(f"{path}: does not fit this env: {'; '.join(problems)}")
+        self.last_output = None
+
+    def steer_batch(self, obs: dict) -> np.ndarray:
+        steer = self.runner.steering(obs)
+        if not np.isfinite(steer).all():
+            raise ValueError(f"{self.path}: the network's steering is not a finite number (NaN or inf)")
+        return steer
+
+
+def load_policy(path, env_config=None):
+    """A NeuralPolicy for a .pt checkpoint, an OnnxPolicy for an .onnx export."""
+    return OnnxPolicy(path, env_config) if str(path).lower().endswith(".onnx") else NeuralPolicy(path, env_config)

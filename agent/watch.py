@@ -61,6 +61,8 @@ class NetworkPanel:
         if self.policy is None:
             return
         self.inputs = preprocess(obs, self.policy.spec)
+        if self.policy.model is None:  # an ONNX policy (eval --video): no layers to show
+            return
         self.frame = obs.get("camera")
         model = self.policy.model
         self.r.view = None
@@ -105,7 +107,7 @@ class NetworkPanel:
         r.bar((x, y, w, 16), self.expert_steer, (120, 200, 120), label=f"expert steering {self.expert_steer:+.2f} (to compare)")
         y += 44
         out = self.policy.last_output if self.policy is not None else None
-        if out is not None and self.policy.model.head_kind == "classification":
+        if out is not None and self.policy.model is not None and self.policy.model.head_kind == "classification":
             probs = torch_softmax(out)
             r.text(f"votes over {len(probs)} bins (L ... R)", (x, y))
             y += 20

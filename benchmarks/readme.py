@@ -150,6 +150,23 @@ def render_watch(r: dict) -> str:
     return "\n".join(rows + ["", _machine(r["machine"], how)])
 
 
+def render_export(r: dict) -> str:
+    f = r["figures"]
+    same = "identical" if f["identical_laps_and_interventions"] else "**different**"
+    rows = [
+        "| policy file | runs on | lap completion | interventions | µs per frame (batch 1, 1 thread) |",
+        "|---|---|---:|---:|---:|",
+        f"| `camera.pt` | torch | {f['lap_completion']['pt']:.0%} | {f['interventions']['pt']} | {f['us_per_frame']['torch']:,.0f} |",
+        f"| `camera.onnx` | onnxruntime | {f['lap_completion']['onnx']:.0%} | {f['interventions']['onnx']} | {f['us_per_frame']['onnxruntime']:,.0f} |",
+    ]
+    how = (
+        f"`python benchmarks/bench_export.py`: `eval` of both on the first {f['tracks']} test tracks, 2 laps each "
+        f"(every episode's laps and interventions: {same}); the export checked on {f['check_frames']} real frames "
+        f"(max |difference| {f['max_abs_diff']:.0e}); per-frame times are medians of {f['rounds']} alternating rounds"
+    )
+    return "\n".join(rows + ["", _machine(r["machine"], how)])
+
+
 SUITE_ORDER = ("expert", "expert_blind", "camera", "sensors", "camera_weather", "sensors_weather", "camera_cones", "sensors_cones")
 
 
@@ -170,7 +187,7 @@ def render_suite(reports: dict[str, dict]) -> str:
     return "\n".join(rows + ["", "*`run_sim.py eval --suite --tracks N --seeds K`: each level's first N test-split tracks, each with K draws of the level's conditions, 2 laps each; driving score (95% bootstrap interval) and the share of episodes with every lap done and no intervention. Reports: `assets/models/suite_*.json`, written by `assets/models/reproduce.sh`.*"])
 
 
-RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels, "controls": render_controls, "watch": render_watch}
+RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels, "controls": render_controls, "watch": render_watch, "export": render_export}
 MODELS = ROOT / "assets" / "models"
 
 

@@ -68,13 +68,13 @@ def preprocess(obs: dict, spec: InputSpec, device: str | torch.device = "cpu") -
     """
     out = {}
     if "camera" in spec.keys:
-        x = torch.as_tensor(np.asarray(obs["camera"]) if not torch.is_tensor(obs["camera"]) else obs["camera"])
+        x = obs["camera"] if torch.is_tensor(obs["camera"]) else torch.as_tensor(np.asarray(obs["camera"]))
         if x.dim() == 3:
             x = x.unsqueeze(0)
         x = x[:, spec.crop_top :].to(device)  # (B, H', W, C) uint8
         out["camera"] = x.permute(0, 3, 1, 2).float().mul_(1.0 / 255.0).sub_(0.5)  # (B, C, H', W)
     if "sensors" in spec.keys:
-        s = torch.as_tensor(np.asarray(obs["sensors"]) if not torch.is_tensor(obs["sensors"]) else obs["sensors"], dtype=torch.float32)
+        s = obs["sensors"].float() if torch.is_tensor(obs["sensors"]) else torch.as_tensor(np.asarray(obs["sensors"]), dtype=torch.float32)
         if s.dim() == 1:
             s = s.unsqueeze(0)
         out["sensors"] = s.to(device) / torch.as_tensor(spec.sensor_scale, dtype=torch.float32, device=device)

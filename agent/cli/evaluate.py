@@ -69,11 +69,11 @@ def run(args) -> int:
         import gymnasium as gym
 
         import sim  # noqa: F401
-        from agent.policy import NeuralPolicy
+        from agent.policy import load_policy
         from agent.watch import watch
 
         env = gym.make("DriveLab-v0", render_mode="rgb_array", offroad="recover", max_laps=args.laps, track=tracks[0], **{k: v for k, v in env_kwargs(args).items() if k != "track"})
-        policy = NeuralPolicy(model, env.unwrapped.config) if model not in (None, "expert-blind") else None
+        policy = load_policy(model, env.unwrapped.config) if model not in (None, "expert-blind") else None
         steps = int(result.episodes[0]["seconds"] / env.unwrapped.config.dt_s)
         _, frames = watch(env, policy, max_frames=min(steps, args.video_frames * args.video_every), frame_every=args.video_every)
         env.close()
@@ -88,9 +88,9 @@ def model_level(model: str | None) -> str | None:
     """The level a checkpoint was trained at (None for the expert)."""
     if model is None or model == "expert-blind":
         return None
-    from models import checkpoint
+    from agent.policy import load_policy
 
-    _, meta = checkpoint.load(model)
+    meta = load_policy(model).meta  # a .pt checkpoint or an .onnx export
     level = meta.get("env", {}).get("level") if isinstance(meta.get("env"), dict) else None
     return str(level.get("name", "school")) if isinstance(level, dict) else "school"
 

@@ -42,6 +42,8 @@ def run(args) -> int:
         # one frame at a time: a second thread only waits on the first (measured 5 ms vs 250 ms per
         # saliency frame on a busy 2-core machine; benchmarks/bench_watch.py)
         torch.set_num_threads(1)
+        if str(model).lower().endswith(".onnx"):
+            raise ValueError(f"--model {model}: watch needs the .pt checkpoint (its HUD shows the layers an ONNX graph hides); eval drives an .onnx")
         policy = NeuralPolicy(model, env.unwrapped.config)
     try:
         stats, frames = watch(env, policy, max_frames=args.max_frames, record_dir=args.record, frame_every=args.video_every if args.video else 0, seed=args.seed, view=args.view)
