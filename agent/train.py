@@ -28,7 +28,7 @@ from sim.config import check_int, check_real
 @dataclass
 class TrainArgs:
     datasets: list[str] = field(default_factory=list)
-    """dataset folders recorded with the same env layout"""
+    """dataset folders recorded with the same env layout, or one Minari dataset as minari:ID"""
     model: str = "camera"
     """what the network reads: camera | sensors | both"""
     arch: str | None = None
@@ -115,6 +115,12 @@ def load_datasets(paths: list[str], fields: tuple[str, ...], warn=print, skip_ba
     """Load several datasets that share one env layout; episode ids are made unique."""
     if not paths:
         raise ValueError("give at least one dataset folder")
+    if any(str(p).startswith("minari:") for p in paths):
+        if len(paths) > 1:
+            raise ValueError("a minari:ID dataset trains alone; export the others to Minari too, or train on DriveLab folders")
+        from agent.formats import load_minari
+
+        return load_minari(str(paths[0])[len("minari:") :], fields)
     sets = [Dataset(p) for p in paths]
     for d in [d for d in sets if d.frames == 0]:
         warn(f"{d.root}: 0 frames recorded, skipped")

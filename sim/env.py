@@ -118,8 +118,10 @@ class DrivingEnv(gym.Env):
         max_steps: int | None = None,
         max_laps: int | None = None,
         level: str | Level | None = None,
-        config: EnvConfig | None = None,
+        config: EnvConfig | dict | None = None,
     ):
+        if isinstance(config, dict):  # as an EnvSpec stores it (a Minari dataset's recover_environment)
+            config = EnvConfig.from_dict(config)
         if config is not None and not isinstance(config, EnvConfig):
             raise ValueError(f"config={type(config).__name__}: expected an EnvConfig")
         cfg = config or EnvConfig()

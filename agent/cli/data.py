@@ -8,7 +8,7 @@ from pathlib import Path
 from agent.cli.common import int_in
 
 
-HELP = "inspect datasets: data info DIR, data review DIR"
+HELP = "inspect datasets: data info DIR, data review DIR, data export DIR --minari ID"
 DESCRIPTION = "Inspect recorded datasets: `data info` summarises one, `data review` opens a window to scrub its episodes and cut out bad driving."
 
 
@@ -35,6 +35,31 @@ def add_arguments(p) -> None:
     r.add_argument("--max-frames", type=int_in(1), default=None, metavar="N", help="close after N drawn frames (for scripts)")
     r.add_argument("--png", default=None, metavar="FILE", help="save the last view as a PNG when the window closes")
     r.set_defaults(func=run_review)
+    e = dsub.add_parser(
+        "export",
+        help="write a dataset in a standard format: --minari ID (needs the formats extra)",
+        description=(
+            "Write a DriveLab dataset as a Minari dataset (Farama's offline-data format, read by d3rlpy, TorchRL and "
+            "others): one Minari episode per DriveLab episode, the labels as actions, progress per step as rewards, "
+            "and progress, lateral offset, off-road, source, executed action, crash and excluded marks as infos. "
+            "Side-camera frames are dropped. minari.load_dataset(ID).recover_environment() makes the env it was "
+            "recorded in, level included; `train minari:ID` trains on it. Minari keeps datasets under "
+            "~/.minari/datasets (or MINARI_DATASETS_PATH)."
+        ),
+    )
+    e.add_argument("dir", help="dataset folder")
+    e.add_argument("--minari", required=True, metavar="ID", help="the Minari dataset id, e.g. drivelab/mine-v0")
+    e.add_argument("--author", default=None, help="author recorded in the Minari metadata (default: DriveLab)")
+    e.set_defaults(func=run_export)
+
+
+def run_export(args) -> int:
+    from agent.formats import to_minari
+
+    counts = to_minari(args.dir, args.minari, author=args.author)
+    dropped = f"; {counts['dropped_side_frames']} side-camera frames dropped" if counts["dropped_side_frames"] else ""
+    print(f"wrote Minari dataset {args.minari}: {counts['episodes']} episodes, {counts['steps']} steps{dropped}; train on it with: run_sim.py train minari:{args.minari}")
+    return 0
 
 
 def run_review(args) -> int:
