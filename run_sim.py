@@ -3,6 +3,8 @@
     python run_sim.py drive --record data/mine   drive yourself and record
     python run_sim.py record --driver expert     record expert demonstrations, headless
     python run_sim.py data info data/mine        what a dataset holds, with pictures
+    python run_sim.py data review data/mine      scrub a dataset, cut bad stretches
+    python run_sim.py export M.pt --onnx M.onnx  a network as ONNX
     python run_sim.py watch --driver expert      the expert drives in a window
     python run_sim.py snapshot --out world.png   a rendered frame and camera views, headless
     python run_sim.py levels                     the levels, from school to weather
