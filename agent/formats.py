@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,13 @@ from agent.dataset import Dataset, DatasetError
 from sim.config import EnvConfig
 
 ENV_ID = "DriveLab-v0"
+ID_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+-v\d+$")  # Minari's (namespace/)name-vVERSION
+
+
+def check_id(dataset_id: str, label: str | None = None) -> None:
+    """A one-line error for an id Minari would not accept (checked before anything is written)."""
+    if not ID_RE.match(dataset_id):
+        raise ValueError(f"{label or f'--minari {dataset_id!r}'}: expected a Minari id like drivelab/mine-v0 ((namespace/)name-vVERSION)")
 STEP_INFO = ("progress_m", "lateral_offset_m", "off_road", "source", "executed", "crash", "excluded")
 
 
@@ -52,10 +60,11 @@ def to_minari(root: str | Path, dataset_id: str, author: str | None = None) -> d
 
     import sim  # noqa: F401  (registers DriveLab-v0)
 
+    check_id(dataset_id)
     ds = Dataset(root)
     if ds.frames == 0:
         raise DatasetError(f"{ds.root}: no frames to export")
-    if dataset_id in minari.list_local_datasets():
+    if _exists(minari, dataset_id):
         raise ValueError(f"--minari {dataset_id}: a local Minari dataset of that id exists; choose another id or delete it (minari delete {dataset_id})")
     env = gym.make(ENV_ID, config=ds.env_config.to_dict())
     keys = [k for k in ("camera", "sensors") if k in env.observation_space.spaces]
@@ -105,9 +114,18 @@ def _create(minari, dataset_id, buffers, env, ds, author) -> None:
     )
 
 
+def _exists(minari, dataset_id: str) -> bool:
+    try:
+        minari.load_dataset(dataset_id)
+    except Exception:  # unknown, or not a readable dataset
+        return False
+    return True
+
+
 def load_minari(dataset_id: str, fields: tuple[str, ...]):
     """A Minari dataset of DriveLab-v0 -> (data arrays, EnvConfig, identity), as
     `agent.train.load_datasets` returns them for DriveLab folders."""
+    check_id(dataset_id, f"minari:{dataset_id}")
     minari = _minari()
     try:
         mds = minari.load_dataset(dataset_id)

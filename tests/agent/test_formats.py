@@ -61,6 +61,10 @@ def test_bad_ids_and_foreign_datasets(recorded, minari_home):
 
     with pytest.raises(DatasetError, match="no such Minari dataset"):
         load_minari("drivelab/missing-v0", FIELDS)
+    for bad in ("bad id", "x-vq", ""):
+        with pytest.raises(ValueError, match="expected a Minari id"):
+            to_minari(recorded, bad)
+    assert not minari_home.exists() or not any(minari_home.iterdir())  # nothing written for a bad id
     env = gym.make("CartPole-v1")
     buf = EpisodeBuffer(id=0, observations=np.zeros((3, 4), np.float32), actions=np.zeros(2, np.int64), rewards=[1.0, 1.0], terminations=[False, True], truncations=[False, False], infos={})
     minari.create_dataset_from_buffers("other/cartpole-v0", [buf], env=env, eval_env=env.spec, algorithm_name="none", author="t", description="t")
