@@ -121,7 +121,10 @@ class DrivingEnv(gym.Env):
         config: EnvConfig | dict | None = None,
     ):
         if isinstance(config, dict):  # as an EnvSpec stores it (a Minari dataset's recover_environment)
-            config = EnvConfig.from_dict(config)
+            try:
+                config = EnvConfig.from_dict(config)
+            except (TypeError, AttributeError, KeyError) as e:
+                raise ValueError(f"config: not an EnvConfig dict ({type(e).__name__}: {e})") from None
         if config is not None and not isinstance(config, EnvConfig):
             raise ValueError(f"config={type(config).__name__}: expected an EnvConfig")
         cfg = config or EnvConfig()

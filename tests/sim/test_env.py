@@ -156,7 +156,9 @@ def test_bad_arguments():
         ({"split": "val"}, "split"),
         ({"render_mode": "window"}, "render_mode"),
         ({"track": -5}, "track seed -5"),
-        ({"config": {"observation": "both"}}, "config"),
+        ({"config": "school"}, "config"),
+        ({"config": {"camera": 5}}, "config"),
+        ({"config": {"observation": "nope"}}, "observation"),
     ],
 )
 @pytest.mark.filterwarnings("ignore:.*render_mode")  # gymnasium warns before the env refuses it
