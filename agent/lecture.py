@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agent.evaluate import eval_tracks, evaluate_parallel
+from agent.evaluate import eval_tracks, evaluate, evaluate_parallel, make_driver
 from agent.record import RecordSettings, record_expert
 from agent.train import TrainArgs, train
 from models import checkpoint
@@ -35,11 +35,12 @@ class Budget:
     eval_tracks: int
     laps: int
     small_episodes: int  # the deliberately small datasets of the recovery experiment
+    eval_steps: int | None = None  # cap on each evaluation episode's steps (quick: a taste, not a verdict)
 
     @classmethod
     def of(cls, quick: bool) -> "Budget":
         if quick:
-            return cls(episodes=4, steps=250, epochs=2, eval_tracks=3, laps=1, small_episodes=3)
+            return cls(episodes=4, steps=250, epochs=2, eval_tracks=3, laps=1, small_episodes=3, eval_steps=300)
         return cls(episodes=24, steps=1000, epochs=8, eval_tracks=20, laps=2, small_episodes=6)
 
 
@@ -97,7 +98,9 @@ class Lecture:
         return summary
 
     def drive(self, model_path: str) -> dict:
-        return evaluate_parallel(model_path, self.config, self.tracks, self.b.laps, workers=1 if self.quick else 2).summary
+        if self.b.eval_steps is not None:  # quick: every track at once for a few seconds of driving
+            return evaluate(make_driver(model_path, self.config), self.config, self.tracks, self.b.laps, max_steps=self.b.eval_steps).summary
+        return evaluate_parallel(model_path, self.config, self.tracks, self.b.laps, workers=2).summary
 
     def row(self, name: str, summary: dict, extra: dict | None = None) -> dict:
         drive = self.drive(summary["path"])
