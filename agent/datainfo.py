@@ -18,8 +18,12 @@ def _frames_per_level(episodes: list[dict]) -> dict:
     return dict(out)
 
 
-def summarize(ds: Dataset, steer: np.ndarray, source: np.ndarray) -> dict:
+def summarize(ds: Dataset, steer: np.ndarray, source: np.ndarray, crash: np.ndarray | None = None, excluded: np.ndarray | None = None) -> dict:
+    """What `data info` prints; with the `crash` and `excluded` marks, also what train leaves out."""
     eps = ds.episodes
+    marks = {}
+    if crash is not None and excluded is not None:
+        marks["left_out_by_train"] = {"crash_frames": int((crash & ~excluded).sum()), "cut_frames": int(excluded.sum())}
     return {
         "episodes": len(eps),
         "frames": int(len(steer)),
@@ -31,6 +35,7 @@ def summarize(ds: Dataset, steer: np.ndarray, source: np.ndarray) -> dict:
         "incomplete_episodes": sum(not e.get("complete", False) for e in eps),
         "steering_mean": round(float(steer.mean()), 3) if len(steer) else 0.0,
         "steering_std": round(float(steer.std()), 3) if len(steer) else 0.0,
+        **marks,
     }
 
 

@@ -85,9 +85,9 @@ def run(args) -> int:
         if args.json:
             print(json.dumps({"episodes": 0, "frames": 0}))
         return 0
-    fields = ("action", "source") + (("camera",) if ds.env_config.observation != "sensors" else ())
+    fields = ("action", "source", "crash", "excluded") + (("camera",) if ds.env_config.observation != "sensors" else ())
     data = ds.load(fields, skip_bad=args.skip_bad, warn=lambda m: print(f"warning: {m}", file=sys.stderr))
-    summary = summarize(ds, data["action"][:, 0], data["source"])
+    summary = summarize(ds, data["action"][:, 0], data["source"], data["crash"], data["excluded"])
     width = max(len(k) for k in summary)
     for k, v in summary.items():
         print(f"{k:<{width}}  {v}")

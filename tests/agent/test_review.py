@@ -43,6 +43,10 @@ def test_cuts_go_to_the_manifest_and_train_leaves_them_out(tmp_path):
     assert (tmp_path / "review.png").stat().st_size > 10_000
     marks = ds.load(("action", "excluded"))
     assert marks["excluded"].sum() == 11 and (marks["frame"][marks["excluded"]] == np.arange(60, 71)).all()
+    from agent.datainfo import summarize
+
+    info = summarize(ds, marks["action"][:, 0], np.zeros(len(marks["action"]), np.uint8), np.zeros(len(marks["action"]), bool), marks["excluded"])
+    assert info["left_out_by_train"] == {"crash_frames": 0, "cut_frames": 11}  # data info says what train will leave out
     said = []
     train(TrainArgs(datasets=[str(root)], model="sensors", epochs=1, out=str(tmp_path / "m.pt"), threads=1), progress=False, log=said.append)
     assert any(line.startswith("excluded in review: 11 frames") for line in said)
