@@ -49,7 +49,7 @@ class ReviewState:
 class Review:
     """One dataset in the review window; `run()` is the loop."""
 
-    def __init__(self, root: str | Path, screen: pygame.Surface, present=pygame.display.flip):
+    def __init__(self, root: str | Path, screen: pygame.Surface, present=pygame.display.flip, model: str | None = None):
         self.root = Path(root)
         self.ds = Dataset(self.root)
         if not self.ds.episodes:
@@ -60,15 +60,24 @@ class Review:
         self.big = pygame.font.Font(None, 30)
         self.state = ReviewState()
         self.clock = pygame.time.Clock()
+        self.policy = None
+        if model is not None:  # its steering is drawn beside the labels (DonkeyCar's labels-vs-predictions plot)
+            from agent.policy import load_policy
+
+            self.policy = load_policy(model, self.ds.env_config)
         self._load(0)
 
     # ------------------------------------------------------------------ data
     def _load(self, i: int) -> None:
         self.ds = Dataset(self.root)  # re-read: the manifest holds the cuts
         fields = ("action", "executed", "source", "off_road", "lateral_offset_m", "crash", "excluded")
-        fields += ("camera",) if self.ds.env_config.observation != "sensors" else ("sensors",)
+        fields += tuple(k for k in ("camera", "sensors") if self.ds.env_config.observation in (k, "both"))
         self.data = self.ds.load(fields, episodes=[i])
         self.n = len(self.data["action"])
+        self.predicted = None
+        if self.policy is not None and self.n:
+            obs = {k: self.data[k] for k in self.policy.spec.keys}
+            self.predicted = np.concatenate([self.policy.steer_batch({k: v[a : a + 512] for k, v in obs.items()}) for a in range(0, self.n, 512)])
         self.state.episode = i
         self.state.frame = min(self.state.frame, max(self.n - 1, 0))
 
@@ -189,7 +198,8 @@ class Review:
             f"track {entry.get('track', '?')}   level {entry.get('level', 'school')}",
             f"ended {entry.get('end', '-')}",
             f"source {SOURCES[int(d['source'][i])]}",
-            f"label steering {steer:+.3f}   executed {float(d['executed'][i, 0]):+.3f}",
+            f"label steering {steer:+.3f}   executed {float(d['executed'][i, 0]):+.3f}"
+            + (f"   network {float(self.predicted[i]):+.3f}" if self.predicted is not None else ""),
             f"offset {float(d['lateral_offset_m'][i]):+.2f} m   {'OFF THE ROAD' if d['off_road'][i] else 'on the road'}",
             f"cut ranges {entry.get('excluded', [])}"[:70],
             f"filter: {FILTERS[s.filter]}",
@@ -236,10 +246,15 @@ class Review:
                 pts = points[a : min(b + 1, n)]
                 colour = SOURCE_COLOURS[SOURCES[int(src[a])]]
                 pygame.draw.lines(sc, colour, False, pts, 2) if len(pts) > 1 else pygame.draw.circle(sc, colour, pts[0], 1)
+        if self.predicted is not None:  # the network's steering, thin and white, over the labels
+            net = np.stack([r.x + np.arange(n) / max(n, 1) * r.w, r.centery - self.predicted * (r.h / 2 - 4)], axis=1).tolist()
+            if len(net) > 1:
+                pygame.draw.lines(sc, (245, 245, 245), False, net, 1)
         if self.state.mark is not None:
             pygame.draw.line(sc, (80, 230, 230), (px(self.state.mark), r.y), (px(self.state.mark), r.bottom), 2)
         pygame.draw.line(sc, TEXT, (px(self.state.frame), r.y - 6), (px(self.state.frame), r.bottom + 6), 2)
-        self._text(f"steering over the episode (+ left); orange: crash segments ({CRASH_S} s before leaving the road), grey: cut, red ticks: off the road", (r.x, r.bottom + 6), DIM)
+        net = "; white: the network" if self.predicted is not None else ""
+        self._text(f"steering over the episode (+ left); orange: crashes ({CRASH_S} s before leaving the road), grey: cut, red: off the road{net}", (r.x, r.bottom + 6), DIM)
 
     def _text(self, text: str, pos, colour=TEXT, big: bool = False) -> None:
         self.screen.blit((self.big if big else self.font).render(text, True, colour), pos)
@@ -264,14 +279,15 @@ class Review:
         return self.state
 
 
-def review(root: str | Path, max_frames: int | None = None, png: str | None = None, before_frame=None) -> ReviewState:
-    """Open the review window on the dataset at `root`; with `png`, save the last view."""
+def review(root: str | Path, max_frames: int | None = None, png: str | None = None, before_frame=None, model: str | None = None) -> ReviewState:
+    """Open the review window on the dataset at `root`; with `png`, save the last view;
+    with `model`, draw that network's steering beside the labels."""
     from sim.render import open_window
 
     pygame.font.init()
     screen, present = open_window(SIZE, "DriveLab review")
     try:
-        state = Review(root, screen, present).run(max_frames, before_frame)
+        state = Review(root, screen, present, model).run(max_frames, before_frame)
         if png:
             pygame.image.save(screen, png)
     finally:

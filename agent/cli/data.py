@@ -33,6 +33,7 @@ def add_arguments(p) -> None:
     )
     r.add_argument("dir", help="dataset folder")
     r.add_argument("--max-frames", type=int_in(1), default=None, metavar="N", help="close after N drawn frames (for scripts)")
+    r.add_argument("--model", default=None, metavar="PATH", help="also draw this network's steering over the labels (.pt or .onnx): where it disagrees with the data")
     r.add_argument("--png", default=None, metavar="FILE", help="save the last view as a PNG when the window closes")
     r.set_defaults(func=run_review)
     e = dsub.add_parser(
@@ -68,7 +69,7 @@ def run_review(args) -> int:
 
     if not has_display():
         raise RuntimeError("data review needs a window and no display was found (set DISPLAY, or run under Xvfb)")
-    state = review(args.dir, max_frames=args.max_frames, png=args.png)
+    state = review(args.dir, max_frames=args.max_frames, png=args.png, model=args.model)
     print(f"reviewed {args.dir}: {state.cuts} cut(s) made" + (f"; wrote {args.png}" if args.png else ""))
     return 0
 

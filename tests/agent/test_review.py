@@ -50,3 +50,15 @@ def test_cuts_go_to_the_manifest_and_train_leaves_them_out(tmp_path):
     said = []
     train(TrainArgs(datasets=[str(root)], model="sensors", epochs=1, out=str(tmp_path / "m.pt"), threads=1), progress=False, log=said.append)
     assert any(line.startswith("excluded in review: 11 frames") for line in said)
+
+
+def test_review_draws_a_networks_steering_beside_the_labels(tmp_path):
+    from agent.review import SIZE, Review
+
+    root = tmp_path / "d"
+    record_random(root, 120, seed=1)
+    pygame.font.init()
+    r = Review(root, pygame.Surface(SIZE), present=lambda: None, model="assets/models/camera.pt")
+    assert r.predicted.shape == (r.n,) and np.isfinite(r.predicted).all()
+    assert not np.allclose(r.predicted, r.data["action"][:, 0])  # its own view, not the labels
+    r.draw()  # the trace with the network's line
