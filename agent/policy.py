@@ -26,13 +26,14 @@ class NeuralPolicy:
     name = "model"
 
     def __init__(self, path, env_config=None, device: str = "cpu"):
-        self.path = str(path)
-        self.model, self.meta = checkpoint.load(path, device=device)
-        self.spec = InputSpec.from_dict(self.meta["input"])
-        self.device = device
-        self.env_config = env_config
+        self.model, meta = checkpoint.load(path, device=device)
+        self._bind(path, meta, InputSpec.from_dict(meta["input"]), env_config, device)
+
+    def _bind(self, path, meta: dict, spec: InputSpec, env_config, device: str) -> None:
+        """Keep what driving needs; refuse (one line naming the file) an env the model does not fit."""
+        self.path, self.meta, self.spec, self.device, self.env_config = str(path), meta, spec, device, env_config
         if env_config is not None:
-            problems = checkpoint.env_mismatches(self.meta, env_config.to_dict())
+            problems = checkpoint.env_mismatches(meta, env_config.to_dict())
             if problems:
                 raise checkpoint.CheckpointError(f"{path}: does not fit this env: {'; '.join(problems)}")
         self.last_output = None  # the head's raw output for the HUD (logits for classification)
@@ -71,17 +72,9 @@ class OnnxPolicy(NeuralPolicy):
     def __init__(self, path, env_config=None, device: str = "cpu"):
         from models.export import OnnxDriver
 
-        self.path = str(path)
         self.runner = OnnxDriver(path)
-        self.meta, self.spec = self.runner.meta, self.runner.spec
         self.model = None  # no torch network: the HUD's feature maps and saliency need the .pt
-        self.device = device
-        self.env_config = env_config
-        if env_config is not None:
-            problems = checkpoint.env_mismatches(self.meta, env_config.to_dict())
-            if problems:
-                raise checkpoint.CheckpointError(f"{path}: does not fit this env: {'; '.join(problems)}")
-        self.last_output = None
+        self._bind(path, self.runner.meta, self.runner.spec, env_config, device)
 
     def steer_batch(self, obs: dict) -> np.ndarray:
         steer = self.runner.steering(obs)
