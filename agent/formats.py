@@ -41,6 +41,8 @@ def check_id(dataset_id: str, label: str | None = None) -> None:
     """A one-line error for an id Minari would not accept (checked before anything is written)."""
     if not ID_RE.match(dataset_id):
         raise ValueError(f"{label or f'--minari {dataset_id!r}'}: expected a Minari id like drivelab/mine-v0 ((namespace/)name-vVERSION)")
+
+
 STEP_INFO = ("progress_m", "lateral_offset_m", "off_road", "source", "executed", "crash", "excluded")
 
 

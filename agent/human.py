@@ -119,14 +119,14 @@ class HumanControls:
         self.mouse_centre = None  # the next read of the pointer is the new centre
         self.held_s = 0.0
 
-    def update(self, dt_s: float, keys=None, mouse_x: int | None = None) -> tuple[float, float]:
+    def update(self, dt_s: float, keys=None) -> tuple[float, float]:
         """Read the input devices and return (steer, throttle), each in [-1, 1]."""
         keys = keys if keys is not None else pygame.key.get_pressed()
         left = any(keys[k] for k in LEFT_KEYS)
         right = any(keys[k] for k in RIGHT_KEYS)
         centre = any(keys[k] for k in CENTRE_KEYS)
         if self.mode == "mouse":
-            x = mouse_x if mouse_x is not None else pygame.mouse.get_pos()[0]
+            x = pygame.mouse.get_pos()[0]
             if self.mouse_centre is None or centre:
                 self.mouse_centre = x
             target = float(np.clip(-2.0 * (x - self.mouse_centre) / self.mouse_span, -1.0, 1.0))  # left: +

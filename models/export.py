@@ -21,7 +21,6 @@ from models import checkpoint
 from models.preprocess import InputSpec, preprocess
 
 META_KEY = "drivelab"
-CHECK_FRAMES = 256
 TOLERANCE = 1e-4
 
 

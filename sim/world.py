@@ -337,7 +337,7 @@ class World:
         """One car: the obstacle it is passing (-1: none), and its distance [m] (inf: none).
         Remembered for the car's pose: a step asks three times (contact, camera, rays)."""
         ts, ob, c = self.trackset, self.obstacles, self.car
-        pose = (c.x.item(0), c.y.item(0), self.vertex.item(0), id(ob))
+        pose = (c.x.item(0), c.y.item(0), self.vertex.item(0))  # (new tracks forget it: see _sync)
         if self._near_pose == pose:
             return self._near
         k = int(ts.obs_ahead[ts.start.item(0) + pose[2]])
@@ -454,11 +454,11 @@ class World:
         if self.n == 1 and len(x) == 1:
             k, dist = self._nearest_obstacle()
             ob = self.obstacles
-            reach = math.hypot(ob.half_len.item(0, k), ob.half_wid.item(0, k)) + 2.0  # (+2 m: a side camera's shift)
-            if dist > far + reach:
+            r = math.hypot(ob.half_len.item(0, k), ob.half_wid.item(0, k))  # the obstacle's bounding circle
+            if dist > far + r + 2.0:  # (+2 m: a side camera's shift)
                 return None
             ox, oy = ob.x.item(0, k) - float(x[0]), ob.y.item(0, k) - float(y[0])  # from the rays' origin
-            d0, r = math.hypot(ox, oy), math.hypot(ob.half_len.item(0, k), ob.half_wid.item(0, k))
+            d0 = math.hypot(ox, oy)
             if d0 > r:  # no ray points within the angle the obstacle's bounding circle spans: none can hit it
                 off = np.abs((self.rays.angles - (math.atan2(oy, ox) - float(heading[0])) + math.pi) % (2 * math.pi) - math.pi)
                 if off.min() > math.asin(r / d0):

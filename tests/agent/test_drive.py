@@ -4,7 +4,7 @@ import pytest
 
 from agent.dataset import Dataset
 from agent.drive import drive
-from agent.human import HumanControls
+from agent.human import HumanControls, Keys
 from sim.env import DrivingEnv
 
 
@@ -21,14 +21,6 @@ def key_script(schedule):
     return before_frame, held
 
 
-class FakeKeys:
-    def __init__(self, held):
-        self.held = held
-
-    def __getitem__(self, key):
-        return key in self.held
-
-
 @pytest.fixture
 def env():
     e = DrivingEnv(render_mode="human", track="assets/tracks/oval.json")
@@ -39,7 +31,7 @@ def env():
 def test_scripted_keyboard_drive_records_smooth_steering(tmp_path, env, monkeypatch):
     schedule = [(10, pygame.KEYDOWN, pygame.K_LEFT), (40, pygame.KEYUP, pygame.K_LEFT), (60, pygame.KEYDOWN, pygame.K_d), (75, pygame.KEYUP, pygame.K_d)]
     before_frame, held = key_script(schedule)
-    monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys(held))
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
     controls = HumanControls(style="ramp")
     stats = drive(env, controls, record_dir=tmp_path / "d", max_frames=120, before_frame=before_frame)
     assert stats.steps == 120 and stats.recorded == 120
@@ -56,7 +48,7 @@ def test_scripted_keyboard_drive_records_smooth_steering(tmp_path, env, monkeypa
 def test_r_toggles_recording_backspace_discards_esc_saves(tmp_path, env, monkeypatch):
     schedule = [(20, pygame.KEYDOWN, pygame.K_r), (30, pygame.KEYDOWN, pygame.K_r), (50, pygame.KEYDOWN, pygame.K_BACKSPACE), (70, pygame.KEYDOWN, pygame.K_ESCAPE)]
     before_frame, held = key_script(schedule)
-    monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys(held))
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
     stats = drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=1000, before_frame=before_frame)
     # frames 0-19 recorded and saved by R; 30-49 recorded then discarded; 50-69 recorded and saved by Esc
     ds = Dataset(tmp_path / "d")
@@ -70,34 +62,34 @@ def test_mouse_steers_from_where_the_pointer_started(monkeypatch):
     monkeypatch.setattr(pygame.mouse, "get_pos", lambda: pointer[0])
     c = HumanControls(mode="mouse", mouse_span=640)
     for _ in range(10):
-        steer, _ = c.update(1 / 30, keys=FakeKeys(set()))
+        steer, _ = c.update(1 / 30, keys=Keys())
     assert steer == 0.0  # a stale pointer steers nothing
     pointer[0] = (340, 300)  # moved 160 px left: half a span's half
     for _ in range(30):
-        steer, _ = c.update(1 / 30, keys=FakeKeys(set()))
+        steer, _ = c.update(1 / 30, keys=Keys())
     assert steer == pytest.approx(0.5)
-    c.update(1 / 30, keys=FakeKeys({pygame.K_SPACE}))  # Space: here is the new centre
+    c.update(1 / 30, keys=Keys(pygame.K_SPACE))  # Space: here is the new centre
     for _ in range(30):
-        steer, _ = c.update(1 / 30, keys=FakeKeys(set()))
+        steer, _ = c.update(1 / 30, keys=Keys())
     assert steer == pytest.approx(0.0)
 
 
 def test_wheel_style_holds_its_angle_and_space_centres_it():
     c = HumanControls(style="wheel")
     dt = 1 / 30
-    tap = [c.update(dt, FakeKeys({pygame.K_LEFT}))[0] for _ in range(2)][-1]
+    tap = [c.update(dt, Keys(pygame.K_LEFT))[0] for _ in range(2)][-1]
     assert 0 < tap < 0.05  # a tap nudges the wheel a little
     for _ in range(12):
-        c.update(dt, FakeKeys({pygame.K_LEFT}))
+        c.update(dt, Keys(pygame.K_LEFT))
     held = c.steer
     assert 0.3 < held < 1.0
     for _ in range(30):
-        c.update(dt, FakeKeys(set()))
+        c.update(dt, Keys())
     assert c.steer == held  # released: the wheel stays where it was
-    c.update(dt, FakeKeys({pygame.K_SPACE}))
+    c.update(dt, Keys(pygame.K_SPACE))
     assert c.steer == 0.0
     for _ in range(60):
-        c.update(dt, FakeKeys({pygame.K_RIGHT}))
+        c.update(dt, Keys(pygame.K_RIGHT))
     assert c.steer == -1.0 and "wheel" in c.name and "Space" in c.legend()
 
 

@@ -2,7 +2,7 @@ import pygame
 import pytest
 
 from agent.dataset import Dataset
-from agent.human import HumanControls
+from agent.human import HumanControls, Keys
 from agent.policy import NeuralPolicy
 from agent.watch import watch
 from models import checkpoint
@@ -20,14 +20,6 @@ def classifier(tmp_path):
     return path
 
 
-class Keys:
-    def __init__(self, held):
-        self.held = held
-
-    def __getitem__(self, k):
-        return k in self.held
-
-
 def test_watch_runs_frames_with_every_hud_toggle(tmp_path, classifier, monkeypatch):
     pygame.display.init()  # the dummy video driver (tests set SDL_VIDEODRIVER=dummy)
     env = DrivingEnv(render_mode="rgb_array", offroad="recover", track=2)
@@ -40,7 +32,7 @@ def test_watch_runs_frames_with_every_hud_toggle(tmp_path, classifier, monkeypat
             pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key))
         views.append(env._renderer.view[1] if env._renderer and env._renderer.view else None)
 
-    monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(set()))
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys())
     stats, frames = watch(env, policy, max_frames=30, frame_every=10, before_frame=before_frame)
     assert stats.steps == 30 and len(frames) == 3 and frames[0].shape[1] > 900
     assert any(v and "feature maps" in v for v in views) and any(v and "Saliency" in v for v in views)
@@ -59,7 +51,7 @@ def test_takeover_is_counted_and_recorded(tmp_path, monkeypatch):
             if n == at:
                 (held.add if down else held.discard)(key)
 
-    monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(held))
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
     stats, _ = watch(env, None, max_frames=120, record_dir=tmp_path / "takeovers", before_frame=before_frame, controls=HumanControls(style="ramp"))
     assert stats.takeovers == 2 and stats.takeover_steps == 25
     ds = Dataset(tmp_path / "takeovers")
