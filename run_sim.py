@@ -8,6 +8,8 @@
     python run_sim.py watch --driver expert      the expert drives in a window
     python run_sim.py snapshot --out world.png   a rendered frame and camera views, headless
     python run_sim.py levels                     the levels, from school to weather
+    python run_sim.py sweep space.json           knobs x data x levels on Ray Tune
+    python run_sim.py race runs/class            grade a folder of models, leaderboard page
 
 Each command's flags are declared in `agent/cli/COMMAND.py` beside the `run(args)` that
 uses them.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agent.cli import dagger, data, drive, evaluate, export, lecture, levels, record, snapshot, train, watch
+from agent.cli import dagger, data, drive, evaluate, export, lecture, levels, race, record, snapshot, sweep, train, watch
 from agent.cli.common import Parser
 
 COMMANDS = {
@@ -28,8 +30,10 @@ COMMANDS = {
     "train": train,
     "dagger": dagger,
     "lecture": lecture,
+    "sweep": sweep,
     "watch": watch,
     "eval": evaluate,
+    "race": race,
     "export": export,
     "snapshot": snapshot,
     "levels": levels,

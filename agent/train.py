@@ -349,6 +349,7 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
         "train_args": asdict(args),
         "datasets": identity,
         "parameters": sum(p.numel() for p in model.parameters()),
+        "train_frames": int(len(tr_idx)),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -426,6 +427,7 @@ def _write_summary(out: Path, meta: dict, history: list, baseline_mae: float, se
         "best": meta.get("metrics"),
         "baseline_steer_mae": baseline_mae,
         "parameters": meta["parameters"],
+        "train_frames": meta["train_frames"],
         "seconds": round(seconds, 2),
         "learned": bool(meta["metrics"]["steer_mae"] < baseline_mae),  # better than predicting the mean
         "history": history,
