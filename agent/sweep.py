@@ -57,6 +57,7 @@ DEFAULTS = {
 }
 RECORD_SEED = 7  # the lecture's recordings
 DATA_KNOBS = ("level", "episodes", "steps", "dart")  # what decides the recording a trial trains on
+UNFINISHED = "not finished (the sweep was stopped)"
 INSTALL_HINT = "Ray is not installed; pip install -c constraints.txt -e '.[scale]' adds it"
 
 
@@ -332,13 +333,18 @@ def run_sweep(trials: list[dict] | None, out, tracks: int = 20, laps: int = 2, c
         tuner = tune.Tuner(
             trainable,
             param_space={"knobs": tune.grid_search(trials)},
-            tune_config=tune.TuneConfig(metric="driving_score", mode="max"),
+            tune_config=tune.TuneConfig(metric="driving_score", mode="max", trial_dirname_creator=_trial_dir),
             run_config=tune.RunConfig(name="tune", storage_path=str(out), verbose=0, callbacks=[_Progress()], failure_config=tune.FailureConfig(max_failures=0)),
         )
     grid = tuner.fit()
-    rows = collect(grid, out)
+    rows = collect(grid, out, trials)
     write_results(rows, out)
     return rows
+
+
+def _trial_dir(trial) -> str:
+    """A trial's folder under OUT/tune: its number and the knobs that vary ("003_arch=tiny_episodes=8")."""
+    return trial.config["knobs"]["name"].replace(" ", "_").replace("/", "-")[:120]
 
 
 try:  # a Tune callback when Ray is there; plain object otherwise (sweep then fails on connect)
@@ -369,23 +375,26 @@ class _Progress(_TuneCallback):
             _SINK["bar"].update(1)
 
 
-def collect(grid, out: Path) -> list[dict]:
-    """Rows from Tune's results, each trial's checkpoint copied to OUT/models/NAME.pt."""
+def collect(grid, out: Path, trials: list[dict]) -> list[dict]:
+    """One row per planned trial from Tune's results; each checkpoint copied to OUT/models/NAME.pt."""
+    results = {r.config["knobs"]["name"]: r for r in grid if r.config}  # a trial never started has no config
     rows = []
     (out / "models").mkdir(exist_ok=True)
-    for result in grid:
-        knobs = dict(result.config["knobs"])
+    for trial in trials:
+        knobs = dict(trial)
         row = {"trial": knobs.pop("name"), **knobs}
-        if result.error is not None or result.checkpoint is None:
-            first = str(result.error).strip().splitlines()[-1] if result.error else "no result"
-            rows.append({**row, "error": first[:200]})
+        result = results.get(row["trial"])
+        if result is not None and result.error is not None:
+            rows.append({**row, "error": (str(result.error).strip().splitlines() or ["failed"])[-1][:200]})
+            continue
+        if result is None or result.checkpoint is None:  # stopped (Ctrl+C) before it reported
+            rows.append({**row, "error": UNFINISHED})
             continue
         metrics = {k: result.metrics[k] for k in ("driving_score", "driving_score_ci95", "lap_completion", "infractions_per_km", "val_steer_error", "baseline_steer_error", "parameters", "train_frames", "epochs_run", "train_s", "eval_s")}
-        model = out / "models" / (row["trial"].replace(" ", "_").replace("/", "-")[:100] + ".pt")
+        model = out / "models" / (row["trial"].replace(" ", "_").replace("/", "-")[:120] + ".pt")
         with result.checkpoint.as_directory() as d:
             shutil.copyfile(Path(d) / "model.pt", model)
         rows.append({**row, **metrics, "model_path": str(model.relative_to(out))})
-    rows.sort(key=lambda r: r["trial"])
     return rows
 
 

@@ -27,6 +27,7 @@ def add_arguments(p) -> None:
     p.add_argument("--tracks", type=int_in(1, 10_000), default=20, metavar="N", help="test tracks each trial is evaluated on (default: 20)")
     p.add_argument("--laps", type=int_in(1, 100), default=2, help="laps per test track (default: 2)")
     p.add_argument("--cpus-per-trial", type=int_in(1, 1024), default=1, metavar="N", help="cores (torch threads) per trial; trials run side by side on the cores left (default: 1)")
+    p.add_argument("--cpus", type=int_in(1, 4096), default=None, metavar="N", help="cores Ray may use on this machine (default: all; ignored with --address)")
     p.add_argument("--address", default=None, metavar="HOST:PORT", help="join an existing Ray cluster (or 'auto' for one started on this machine with `ray start`); default: start Ray here")
     p.add_argument("--resume", action="store_true", help="continue the interrupted sweep in --out (finished trials are kept)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -35,7 +36,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from agent.sweep import format_rows, load_space, plan, run_sweep
+    from agent.sweep import UNFINISHED, format_rows, load_space, plan, run_sweep
 
     if args.resume:
         if args.out is None:
@@ -50,10 +51,13 @@ def run(args) -> int:
     if trials is not None:
         print(f"sweep: {total} trials ({'random draws' if args.samples else 'the grid'} of {args.space}), each evaluated on {args.tracks} test tracks x {args.laps} laps; results in {out}")
     with tqdm(total=total, unit="trial", desc="sweep", disable=args.quiet) as bar:
-        rows = run_sweep(trials, out, args.tracks, args.laps, args.cpus_per_trial, args.resume, args.address, log=tqdm.write if not args.quiet else print, bar=bar)
+        rows = run_sweep(trials, out, args.tracks, args.laps, args.cpus_per_trial, args.resume, args.address, args.cpus, log=tqdm.write if not args.quiet else print, bar=bar)
     print(format_rows(rows))
     print(f"wrote {out / 'results.csv'}, {out / 'results.json'}, {out / 'sweep.png'} and {len([r for r in rows if 'model_path' in r])} models in {out / 'models'}")
-    failed = [r for r in rows if "error" in r]
+    unfinished = [r for r in rows if r.get("error") == UNFINISHED]
+    failed = [r for r in rows if "error" in r and r not in unfinished]
+    if unfinished:
+        print(f"interrupted: {len(unfinished)} trials not finished; run_sim.py sweep --resume --out {out} continues (finished trials are kept)")
     if failed:
-        print(f"{len(failed)} trials failed; --resume --out {out} tries them again")
-    return 1 if failed else 0
+        print(f"{len(failed)} trials failed; run_sim.py sweep --resume --out {out} runs them again")
+    return 130 if unfinished else 1 if failed else 0
