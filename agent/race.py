@@ -147,6 +147,20 @@ def grade(path: str, suite: Suite, threads: int = 1) -> dict:
     return row
 
 
+def _grade_shipped(path: str, data: bytes, suite: Suite) -> dict:
+    """`grade` of a model whose bytes were shipped to this worker (written to a scratch copy)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / Path(path).name
+        copy.write_bytes(data)
+        row = grade(str(copy), suite)
+    row["model"] = path
+    if "error" in row:
+        row["error"] = row["error"].replace(str(copy), path)
+    return row
+
+
 def _sha256(path) -> str | None:
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
@@ -239,9 +253,17 @@ def _race_ray(paths: list[str], suite: Suite, workers: int, address: str | None,
     from agent.sweep import connect
 
     connect(address, None if address else workers)
-    task = ray.remote(num_cpus=1, max_retries=0)(grade)
+    try:
+        return _gather(ray, paths, suite, bar)
+    finally:
+        ray.shutdown()  # a command's Ray ends with it (its idle workers would hold memory and cores)
+
+
+def _gather(ray, paths: list[str], suite: Suite, bar) -> list[dict]:
+    task = ray.remote(num_cpus=1, max_retries=0)(_grade_shipped)
     suite_ref = ray.put(suite)
-    pending = {task.remote(p, suite_ref): p for p in paths}
+    # the file's bytes travel with the task: a worker on another node needs no shared disk
+    pending = {task.remote(p, Path(p).read_bytes(), suite_ref): p for p in paths}
     rows = []
     while pending:
         done, _ = ray.wait(list(pending), num_returns=1)

@@ -318,6 +318,14 @@ def run_sweep(trials: list[dict] | None, out, tracks: int = 20, laps: int = 2, c
         plan_file.write_text(json.dumps({"trials": trials, "tracks": tracks, "laps": laps, "cpus_per_trial": cpus_per_trial}, indent=1))
     connect(address, cpus)
     import ray
+
+    try:
+        return _tune(ray, trials, out, tracks, laps, cpus_per_trial, resume, address, log, bar)
+    finally:
+        ray.shutdown()  # a command's Ray ends with it (its idle workers would hold memory and cores)
+
+
+def _tune(ray, trials, out: Path, tracks: int, laps: int, cpus_per_trial: int, resume: bool, address, log, bar) -> list[dict]:
     from ray import tune
 
     if not address:  # on one machine, record what the trials share first, with all cores

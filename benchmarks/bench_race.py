@@ -1,0 +1,81 @@
+"""A class race: 20 models x 20 test tracks x 2 laps on this machine, with the leaderboard page.
+
+Run: python benchmarks/bench_race.py [--json benchmarks/results/race.json] [--sweep runs/bench_sweep/sweep/models]
+
+What a teacher runs: `run_sim.py race DIR` on a folder of 20 models, the default suite
+(the first 20 test tracks at `school`, 2 laps each), timed as a whole command (start-up,
+Ray, grading and the page). The 20 models are the 8 bundled ones and the 12 that
+benchmarks/bench_sweep.py trained (run it first). The race runs with Ray tasks and with
+local processes (`--engine local`), alternating, `--rounds` times each; figures are
+medians. With headless Chromium installed, the page is also photographed into
+docs/images/leaderboard.png.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, median, parser, write
+
+BUNDLED = sorted((ROOT / "assets" / "models").glob("*.pt"))
+
+
+def race(folder: Path, out: Path, engine: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "race", str(folder), "--out", str(out), "--engine", engine, "--quiet"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def screenshot(page: Path, png: Path) -> bool:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not chromium:
+        return False
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1300,1100", f"--screenshot={png}", page.as_uri()], check=True, capture_output=True, timeout=120)
+    return png.exists()
+
+
+def main() -> None:
+    ap = parser(__doc__)
+    ap.add_argument("--sweep", default=str(ROOT / "runs" / "bench_sweep" / "sweep" / "models"), help="the sweep's models (benchmarks/bench_sweep.py)")
+    ap.add_argument("--rounds", type=int, default=1)
+    args = ap.parse_args()
+    swept = sorted(Path(args.sweep).glob("*.pt"))
+    if len(swept) < 12:
+        sys.exit(f"{args.sweep}: expected the 12 models of benchmarks/bench_sweep.py; run it first")
+    times = {"ray": [], "local": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "class"
+        folder.mkdir()
+        for p in BUNDLED + swept[:12]:
+            shutil.copyfile(p, folder / (("bundled_" if p in BUNDLED else "sweep_") + p.name))
+        models = len(list(folder.glob("*.pt")))
+        for _ in range(args.rounds):
+            for engine in times:
+                times[engine].append(race(folder, Path(tmp) / engine, engine))
+                print(f"{engine}: {times[engine][-1]:.0f} s")
+        board = json.loads((Path(tmp) / "ray" / "leaderboard.json").read_text())
+        photographed = screenshot(Path(tmp) / "ray" / "leaderboard.html", ROOT / "docs" / "images" / "leaderboard.png")
+    top = [{k: m.get(k) for k in ("rank", "name", "driving_score", "lap_completion", "parameters", "grade_s")} for m in board["models"][:5]]
+    figures = {
+        "models": models,
+        "suite": board["suite"]["summary"],
+        "episodes_per_model": board["suite"]["episodes_per_model"],
+        "seconds": {engine: round(median(t), 1) for engine, t in times.items()},
+        "rounds": args.rounds,
+        "target_s": 180,
+        "top": top,
+        "failed": sum(1 for m in board["models"] if m.get("error")),
+        "screenshot": photographed,
+    }
+    print(json.dumps(figures, indent=1))
+    write(args.json, "race", figures)
+
+
+if __name__ == "__main__":
+    main()
