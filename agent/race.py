@@ -359,7 +359,7 @@ def render_html(rows: list[dict], suite: Suite) -> str:
         levels = " ".join(f"{e(k)} {v['driving_score']:.1f}" for k, v in r["levels"].items())
         body.append(
             f'<tr><td data-v="{r["rank"]}">{r["rank"]}</td><td>{name}<div class="small">{e(str(r.get("arch") or ""))}<br>reads {e(str(r.get("reads")))}, trained at {e(str(r.get("trained_at")))}</div></td>'
-            f'<td data-v="{r["driving_score"]}"><b>{r["driving_score"]:.1f}</b><div class="small">95% CI {ci[0]:.1f}-{ci[1]:.1f}<br>{e(levels) if len(r["levels"]) > 1 else ""}</div></td>'
+            f'<td data-v="{r["driving_score"]}"><b>{r["driving_score"]:.1f}</b><div class="small"><span class="ci">95% CI {ci[0]:.1f}-{ci[1]:.1f}</span><br>{e(levels) if len(r["levels"]) > 1 else ""}</div></td>'
             f'<td data-v="{r["lap_completion"]}">{100 * r["lap_completion"]:.0f}%</td>'
             f'<td data-v="{r["infractions_per_km"]}">{r["infractions_per_km"]:.2f}</td>'
             f'<td data-v="{r["collisions_per_km"]}">{r["collisions_per_km"]:.2f}</td>'
@@ -378,6 +378,8 @@ th {{ background: #f3f3f3; cursor: pointer; user-select: none; position: sticky;
 th:hover {{ background: #e4e4e4; }}
 td[data-v] {{ text-align: right; }}
 .small {{ font-size: 75%; color: #666; }}
+td:nth-child(2) {{ max-width: 20em; overflow-wrap: anywhere; }}
+td .ci {{ white-space: nowrap; }}
 tr.failed td {{ color: #a00; }}
 img {{ height: 90px; transition: height 0.2s; }}
 img:hover {{ height: 260px; }}
@@ -388,8 +390,8 @@ img:hover {{ height: 260px; }}
 <ul><li>{e(suite.describe())}: {suite.episodes} episodes per model (suite: {e(suite.source)})</li>{levels}
 <li>Each model drives in its own camera layout. Leaving the road puts the car back and counts an infraction; so does touching an obstacle.</li>
 <li>Driving score (CARLA style): 100 x share of the laps driven x {OFFROAD_PENALTY} per exit from the road x {COLLISION_PENALTY} per collision, averaged over episodes, with a bootstrap 95% confidence interval. Ranked by driving score, then fewer infractions.</li></ul>
-<h2>Ranking</h2><p class="small">Click a column to sort. Trajectories (point at them to enlarge): the first {PLOT_TRACKS} tracks of the first level, coloured by distance from the centre line; red x: an intervention.</p>
-<table id="board"><thead><tr><th>rank</th><th>model</th><th>driving score</th><th>laps done</th><th>infractions/km</th><th>collisions/km</th><th>parameters</th><th>grading time</th><th>trajectories</th></tr></thead>
+<h2>Ranking</h2><p class="small">Click a column to sort (or open this page as leaderboard.html#sort=parameters). Trajectories (point at them to enlarge): the first {PLOT_TRACKS} tracks of the first level, coloured by distance from the centre line; red x: an intervention.</p>
+<table id="board"><thead><tr><th data-key="rank">rank</th><th data-key="model">model</th><th data-key="score">driving score</th><th data-key="laps">laps done</th><th data-key="infractions">infractions/km</th><th data-key="collisions">collisions/km</th><th data-key="parameters">parameters</th><th data-key="time">grading time</th><th data-key="trajectories">trajectories</th></tr></thead>
 <tbody>
 {chr(10).join(body)}
 </tbody></table>
@@ -398,9 +400,15 @@ document.querySelectorAll("#board th").forEach((th, col) => th.addEventListener(
   const body = document.querySelector("#board tbody"), rows = [...body.rows];
   const key = r => {{ const c = r.cells[col]; return c && c.dataset.v !== undefined ? parseFloat(c.dataset.v) : (c ? c.textContent : ""); }};
   const asc = th.dataset.asc = th.dataset.asc === "1" ? "0" : "1";
-  rows.sort((a, b) => {{ const x = key(a), y = key(b); const d = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y)); return asc === "1" ? d : -d; }});
+  rows.sort((a, b) => {{ const fa = a.classList.contains("failed"), fb = b.classList.contains("failed");
+    if (fa !== fb) return fa ? 1 : -1;  // models that could not drive stay at the bottom
+    const x = key(a), y = key(b); const d = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y)); return asc === "1" ? d : -d; }});
   rows.forEach(r => body.appendChild(r));
 }}));
+// leaderboard.html#sort=parameters opens sorted by that column (twice: #sort=parameters-desc)
+const want = location.hash.match(/sort=(\w+)(-desc)?/);
+const th = want && document.querySelector(`#board th[data-key="${{want[1]}}"]`);
+if (th) {{ th.click(); if (want[2]) th.click(); }}
 </script>
 </body></html>
 """

@@ -179,7 +179,7 @@ def _short(value) -> str:
 
     if isinstance(value, str):
         named = {v: k for k, v in PRESETS.items()}.get(value.strip())
-        return named or value.replace(" ", "")
+        return named or value.replace(" ", "_")
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -350,9 +350,14 @@ def _tune(ray, trials, out: Path, tracks: int, laps: int, cpus_per_trial: int, r
     return rows
 
 
+def slug(name: str) -> str:
+    """A trial's name as a file name: "003 arch=conv(8,3)_relu" -> "003_arch=conv8,3_relu"."""
+    return name.replace("(", "").replace(")", "").replace(" ", "_").replace("/", "-")[:120]
+
+
 def _trial_dir(trial) -> str:
     """A trial's folder under OUT/tune: its number and the knobs that vary ("003_arch=tiny_episodes=8")."""
-    return trial.config["knobs"]["name"].replace(" ", "_").replace("/", "-")[:120]
+    return slug(trial.config["knobs"]["name"])
 
 
 try:  # a Tune callback when Ray is there; plain object otherwise (sweep then fails on connect)
@@ -399,7 +404,7 @@ def collect(grid, out: Path, trials: list[dict]) -> list[dict]:
             rows.append({**row, "error": UNFINISHED})
             continue
         metrics = {k: result.metrics[k] for k in ("driving_score", "driving_score_ci95", "lap_completion", "infractions_per_km", "val_steer_error", "baseline_steer_error", "parameters", "train_frames", "epochs_run", "train_s", "eval_s")}
-        model = out / "models" / (row["trial"].replace(" ", "_").replace("/", "-")[:120] + ".pt")
+        model = out / "models" / (slug(row["trial"]) + ".pt")
         with result.checkpoint.as_directory() as d:
             shutil.copyfile(Path(d) / "model.pt", model)
         rows.append({**row, **metrics, "model_path": str(model.relative_to(out))})

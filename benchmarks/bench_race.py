@@ -42,18 +42,20 @@ def screenshot(page: Path, png: Path) -> bool:
 
 def main() -> None:
     ap = parser(__doc__)
-    ap.add_argument("--sweep", default=str(ROOT / "runs" / "bench_sweep" / "sweep" / "models"), help="the sweep's models (benchmarks/bench_sweep.py)")
+    ap.add_argument("--sweep", default=str(ROOT / "runs" / "bench_sweep"), help="benchmarks/bench_sweep.py's work folder (its models)")
+    ap.add_argument("--models", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
-    swept = sorted(Path(args.sweep).glob("*.pt"))
-    if len(swept) < 12:
-        sys.exit(f"{args.sweep}: expected the 12 models of benchmarks/bench_sweep.py; run it first")
+    swept = sorted(Path(args.sweep).glob("sweep/models/*.pt")) + sorted(Path(args.sweep).glob("lecture_check/models/*.pt"))
+    need = args.models - len(BUNDLED)
+    if len(swept) < need:
+        sys.exit(f"{args.sweep}: expected {need} models of benchmarks/bench_sweep.py; run it first")
     times = {"ray": [], "local": []}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "class"
         folder.mkdir()
-        for p in BUNDLED + swept[:12]:
-            shutil.copyfile(p, folder / (("bundled_" if p in BUNDLED else "sweep_") + p.name))
+        for p in BUNDLED + swept[:need]:
+            shutil.copyfile(p, folder / (("bundled_" if p in BUNDLED else f"{p.parents[1].name}_") + p.name))
         models = len(list(folder.glob("*.pt")))
         for _ in range(args.rounds):
             for engine in times:

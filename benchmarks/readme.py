@@ -167,6 +167,46 @@ def render_export(r: dict) -> str:
     return "\n".join(rows + ["", _machine(r["machine"], how)])
 
 
+def render_sweep(r: dict) -> str:
+    f = r["figures"]
+    rows = ["| row (school, 20 test tracks) | parameters | training frames | val. error: sweep / by hand | driving score: sweep / by hand |", "|---|---:|---:|---:|---:|"]
+    for c in f["rows"]:
+        rows.append(f"| {c['row']} | {c['parameters']:,} | {c['train_frames']:,} | {c['sweep_val']:.4f} / {c['hand_val']:.4f} | {c['sweep_score']:.1f} / {c['hand_score']:.1f} |")
+    lecture = ", ".join(f"{c['row']} {c['sweep_val']:.4f} / {c['lecture_val']:.4f}" for c in f["lecture_rows"])
+    same = "all agree" if f["all_same_2_digits"] else "**not all agree**"
+    lsame = "all agree" if f["lecture_all_same_2_digits"] else "**not all agree**"
+    head = (
+        f"**{f['trials']} trials in {f['sweep_s']:.0f} s with `sweep`, against {f['by_hand_s']:.0f} s for the same commands by hand: "
+        f"{f['ratio']:.2f}x** (target ≤ {f['target_ratio']}x). Validation errors to 2 significant digits: {same}. "
+        f"Against the lecture's rows (`docs/lecture/knobs.json`, 24 episodes at `{f['lecture_level']}`, `--cpus-per-trial {f['lecture_cpus_per_trial']}` "
+        f"as the lecture trained with {f['lecture_cpus_per_trial']} threads; sweep / lecture): {lecture}; {lsame}."
+    )
+    how = (
+        "`python benchmarks/bench_sweep.py`: `run_sim.py sweep assets/sweeps/lecture_convnets.json` (4 of the lecture's ConvNets x 6, 12 and 24 "
+        "expert episodes, Ray on this machine, 1 core per trial) against `record` x 3, then `train` and `eval --tracks 20` for each row, one "
+        "command after another with all cores; both include their recordings; one run each. Agreeing to 2 significant digits: less than half a "
+        "unit of the second digit apart"
+    )
+    return "\n".join([head, ""] + rows + ["", _machine(r["machine"], how)])
+
+
+def render_race(r: dict) -> str:
+    f = r["figures"]
+    sec = f["seconds"]
+    head = (
+        f"**{f['models']} models, {f['suite']}: {sec['ray']:.0f} s with Ray tasks, {sec['local']:.0f} s with local processes** "
+        f"(target ≤ {f['target_s']} s, page included)."
+    )
+    rows = ["| rank | model | driving score | laps done | parameters |", "|---:|---|---:|---:|---:|"]
+    for m in f["top"]:
+        rows.append(f"| {m['rank']} | `{m['name']}` | {m['driving_score']:.1f} | {m['lap_completion']:.0%} | {m['parameters']:,} |")
+    how = (
+        f"`python benchmarks/bench_race.py`: `run_sim.py race DIR` timed as a whole command, on the 6 bundled models and 14 that the sweep benchmark above trained; "
+        f"the table is the top of its leaderboard; median of {f['rounds']} round(s) per engine"
+    )
+    return "\n".join([head, ""] + rows + ["", _machine(r["machine"], how)])
+
+
 SUITE_ORDER = ("expert", "expert_blind", "camera", "sensors", "camera_weather", "sensors_weather", "camera_cones", "sensors_cones")
 
 
@@ -187,7 +227,7 @@ def render_suite(reports: dict[str, dict]) -> str:
     return "\n".join(rows + ["", "*`run_sim.py eval --suite --tracks N --seeds K`: each level's first N test-split tracks, each with K draws of the level's conditions, 2 laps each; driving score (95% bootstrap interval) and the share of episodes with every lap done and no intervention. Reports: `assets/models/suite_*.json`, written by `assets/models/reproduce.sh`.*"])
 
 
-RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels, "controls": render_controls, "watch": render_watch, "export": render_export}
+RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels, "controls": render_controls, "watch": render_watch, "export": render_export, "sweep": render_sweep, "race": render_race}
 MODELS = ROOT / "assets" / "models"
 
 

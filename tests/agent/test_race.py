@@ -139,3 +139,31 @@ def test_a_folder_without_models_is_one_line(tmp_path, capsys):
     assert err == f"run_sim.py race: {tmp_path}: no checkpoints (.pt) or ONNX exports (.onnx) in it"
     assert run_sim.main(["race", str(tmp_path / "missing")]) == 2
     assert "no such folder of models" in capsys.readouterr().err
+
+
+def test_the_page_sorts_in_a_real_browser(class_folder):
+    """Headless Chromium opens the page sorted by parameters (the page's own script): fewest first, failures last."""
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    page = class_folder[0] / "board_ray" / "leaderboard.html"
+    if not chromium or not page.exists():
+        pytest.skip("needs Chromium and the Ray race's page")
+    from agent.race import write_leaderboard  # noqa: F401  (the page under test is the race's own)
+
+    board = json.loads(page.with_suffix(".json").read_text())
+    bob = dict(next(m for m in board["models"] if m["name"] == "bob.pt"))
+    html_text = page.read_text()
+    # give bob (ranked 2nd) fewer parameters than alice so the sort has something to do
+    head, _, rest = html_text.partition(">bob.pt<")
+    smaller = head + ">bob.pt<" + rest.replace(f'data-v="{bob["parameters"]}">{bob["parameters"]:,}<', 'data-v="7">7<', 1)
+    assert smaller != html_text
+    variant = page.with_name("sorted.html")
+    variant.write_text(smaller)
+    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", variant.as_uri() + "#sort=parameters"], capture_output=True, text=True, timeout=60).stdout
+    table = _Table()
+    table.feed(dom)
+    body = table.rows[1:]
+    assert body[0].startswith("2 bob.pt") and body[1].startswith("1 alice/sensors.pt"), body
+    assert all("could not" in r or "corrupt" in r or "Python objects" in r for r in body[2:])

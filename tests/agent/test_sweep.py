@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import run_sim
-from agent.sweep import DEFAULTS, SpaceError, load_space, plan
+from agent.sweep import DEFAULTS, SpaceError, load_space, plan, slug
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,7 +79,7 @@ def test_a_sweep_stopped_with_ctrl_c_resumes_keeping_finished_trials(tmp_path):
     """Two trials one after another (1 core), Ctrl+C after the first, then --resume."""
     pytest.importorskip("ray")
     space = tmp_path / "space.json"
-    space.write_text(json.dumps({"arch": ["alvinn", "tiny"], "episodes": 2, "steps": 150, "epochs": 2}))
+    space.write_text(json.dumps({"arch": ["fc(4) relu", "fc(16) relu"], "model": "sensors", "episodes": 2, "steps": 150, "epochs": 2}))  # MLPs: quick to train and drive
     out = tmp_path / "sweep"
     cmd = [sys.executable, str(ROOT / "run_sim.py"), "sweep", str(space), "--out", str(out), "--tracks", "2", "--laps", "1", "--cpus", "1", "--quiet"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -100,13 +100,13 @@ def test_a_sweep_stopped_with_ctrl_c_resumes_keeping_finished_trials(tmp_path):
     assert len(done) == 1
     kept = out / done[0]["model_path"]
     stamp = kept.stat().st_mtime_ns
-    finished_trial = next(out.glob(f"tune/{done[0]['trial'].replace(' ', '_')}*/checkpoint_000000"))
+    finished_trial = out / "tune" / slug(done[0]["trial"]) / "checkpoint_000000"
     trial_stamp = finished_trial.stat().st_mtime_ns
 
     again = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "sweep", "--resume", "--out", str(out), "--cpus", "1", "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=180)
     assert again.returncode == 0, again.stdout + again.stderr
     rows = json.loads((out / "results.json").read_text())
-    assert [r["arch"] for r in rows] == ["alvinn", "tiny"] and all("driving_score" in r for r in rows)
+    assert [r["arch"] for r in rows] == ["fc(4) relu", "fc(16) relu"] and all("driving_score" in r for r in rows)
     assert finished_trial.stat().st_mtime_ns == trial_stamp  # the finished trial was not run again
     assert len(list(out.glob("data/*/dataset.json"))) == 1  # both trials trained on one shared recording
     assert (out / "sweep.png").stat().st_size > 5000 and len((out / "results.csv").read_text().splitlines()) == 3
@@ -117,7 +117,6 @@ def test_a_sweep_stopped_with_ctrl_c_resumes_keeping_finished_trials(tmp_path):
     # the sweep's row is what `train` gives on the same recording with the same seed
     from agent.train import TrainArgs, train
 
-    tiny = rows[1]
     data = next(out.glob("data/*/dataset.json")).parent
-    by_hand = train(TrainArgs(datasets=[str(data)], arch="tiny", epochs=2, patience=2, seed=0, threads=1, out=str(tmp_path / "hand.pt")), progress=False, log=lambda *a: None)
-    assert round(by_hand["best"]["steer_mae"], 4) == tiny["val_steer_error"]
+    by_hand = train(TrainArgs(datasets=[str(data)], model="sensors", arch="fc(16) relu", epochs=2, patience=2, seed=0, threads=1, out=str(tmp_path / "hand.pt")), progress=False, log=lambda *a: None)
+    assert round(by_hand["best"]["steer_mae"], 4) == rows[1]["val_steer_error"]
