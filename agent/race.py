@@ -406,7 +406,7 @@ document.querySelectorAll("#board th").forEach((th, col) => th.addEventListener(
   rows.forEach(r => body.appendChild(r));
 }}));
 // leaderboard.html#sort=parameters opens sorted by that column (twice: #sort=parameters-desc)
-const want = location.hash.match(/sort=(\w+)(-desc)?/);
+const want = location.hash.match(/sort=(\\w+)(-desc)?/);
 const th = want && document.querySelector(`#board th[data-key="${{want[1]}}"]`);
 if (th) {{ th.click(); if (want[2]) th.click(); }}
 </script>
