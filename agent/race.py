@@ -14,8 +14,8 @@ Each model is graded in its own task: as a Ray task on a local or remote Ray clu
 (`engine="ray"`), or in a pool of local processes (`engine="local"`, no Ray needed). A
 model drives in its own camera layout at each of the suite's levels. Checkpoints are
 loaded weights-only (models.checkpoint), so a malicious file cannot run code; a file that
-fails (corrupt, foreign, NaN weights, a crash of its process) gets its error recorded and
-the race goes on. The ranking is by driving score over all the suite's episodes.
+fails (corrupt, foreign, NaN weights, a crash of its process, grading longer than the
+timeout) gets its error recorded and the race goes on. The ranking is by driving score over all the suite's episodes.
 """
 
 from __future__ import annotations
@@ -233,8 +233,11 @@ def _plot(result, n: int = PLOT_TRACKS) -> str:
 
 
 # ----------------------------------------------------------------------------- the race
-def race(models: list[Path], suite: Suite, engine: str = "auto", workers: int = 2, address: str | None = None, bar=None) -> list[dict]:
-    """Grade every model (in parallel); rows ranked best first, failures last."""
+def race(models: list[Path], suite: Suite, engine: str = "auto", workers: int = 2, address: str | None = None, bar=None, timeout_s: float | None = None) -> list[dict]:
+    """Grade every model (in parallel); rows ranked best first, failures last.
+
+    A model still grading after `timeout_s` seconds is stopped and gets that as its error.
+    """
     if engine == "auto":
         try:
             import ray  # noqa: F401
@@ -243,69 +246,105 @@ def race(models: list[Path], suite: Suite, engine: str = "auto", workers: int = 
         except ImportError:
             engine = "local"
     paths = [str(Path(p).resolve()) for p in models]
-    rows = _race_ray(paths, suite, workers, address, bar) if engine == "ray" else _race_local(paths, suite, workers, bar)
+    rows = _race_ray(paths, suite, workers, address, bar, timeout_s) if engine == "ray" else _race_local(paths, suite, workers, bar, timeout_s)
     return rank(rows)
 
 
-def _race_ray(paths: list[str], suite: Suite, workers: int, address: str | None, bar) -> list[dict]:
+def _failed(path: str, why: str) -> dict:
+    return {"model": path, "sha256": _sha256(path), "error": why}
+
+
+def _too_long(timeout_s: float) -> str:
+    return f"stopped after {timeout_s:g} s of grading (--timeout)"
+
+
+def _race_ray(paths: list[str], suite: Suite, workers: int, address: str | None, bar, timeout_s: float | None) -> list[dict]:
     import ray
 
     from agent.sweep import connect
 
     connect(address, None if address else workers)
     try:
-        return _gather(ray, paths, suite, bar)
+        return _gather(ray, paths, suite, bar, timeout_s)
     finally:
         ray.shutdown()  # a command's Ray ends with it (its idle workers would hold memory and cores)
 
 
-def _gather(ray, paths: list[str], suite: Suite, bar) -> list[dict]:
+def _gather(ray, paths: list[str], suite: Suite, bar, timeout_s: float | None) -> list[dict]:
+    """Ray tasks, as many at once as the cluster has cores (so a task's clock starts when it runs)."""
     task = ray.remote(num_cpus=1, max_retries=0)(_grade_shipped)
     suite_ref = ray.put(suite)
-    # the file's bytes travel with the task: a worker on another node needs no shared disk
-    pending = {task.remote(p, Path(p).read_bytes(), suite_ref): p for p in paths}
-    rows = []
-    while pending:
-        done, _ = ray.wait(list(pending), num_returns=1)
+    slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    todo, running, rows = list(paths), {}, []
+    while todo or running:
+        while todo and len(running) < slots:
+            p = todo.pop(0)
+            # the file's bytes travel with the task: a worker on another node needs no shared disk
+            running[task.remote(p, Path(p).read_bytes(), suite_ref)] = (p, time.monotonic())
+        done, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
         for ref in done:
-            path = pending.pop(ref)
+            path, _ = running.pop(ref)
             try:
                 rows.append(ray.get(ref))
             except Exception as e:  # noqa: BLE001 - the worker died (a crash in native code): that model's result
-                rows.append({"model": path, "sha256": _sha256(path), "error": f"its grading process died ({type(e).__name__})"})
+                rows.append(_failed(path, f"its grading process died ({type(e).__name__})"))
             if bar is not None:
                 bar.update(1)
+        for ref, (path, start) in list(running.items()):
+            if timeout_s is not None and time.monotonic() - start > timeout_s:
+                ray.cancel(ref, force=True)
+                running.pop(ref)
+                rows.append(_failed(path, _too_long(timeout_s)))
+                if bar is not None:
+                    bar.update(1)
     return rows
 
 
-def _race_local(paths: list[str], suite: Suite, workers: int, bar) -> list[dict]:
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
+def _child(path: str, suite: Suite, conn) -> None:
+    conn.send(grade(path, suite))
+    conn.close()
 
-    # forkserver: workers start clean, never from a process whose torch threads run
-    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-    rows, todo = [], list(paths)
-    while todo:  # a crashed worker breaks the pool: the unfinished models get a fresh one
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            futures = {pool.submit(grade, p, suite): p for p in todo}
-            todo = []
-            broken = []
-            for f in as_completed(futures):
-                try:
-                    rows.append(f.result())
-                except BrokenProcessPool:
-                    broken.append(futures[f])
-                    continue
+
+def _race_local(paths: list[str], suite: Suite, workers: int, bar, timeout_s: float | None) -> list[dict]:
+    """One process per model, `workers` at once; a crash or a timeout ends only that model."""
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    # forkserver: each child forks from a clean server that has imported torch but run nothing
+    # (forking a process whose torch threads run can deadlock), so a child starts in milliseconds
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["torch", "agent.race", "agent.evaluate"])
+    else:
+        ctx = mp.get_context("spawn")
+    todo, running, rows = list(paths), {}, []
+    while todo or running:
+        while todo and len(running) < workers:
+            p = todo.pop(0)
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_child, args=(p, suite, send), daemon=True)
+            proc.start()
+            send.close()
+            running[recv] = (p, proc, time.monotonic())
+        ready = wait(list(running), timeout=0.5)
+        for conn in ready:
+            path, proc, _ = running.pop(conn)
+            try:
+                rows.append(conn.recv())
+            except EOFError:  # it exited without a result: killed or crashed
+                proc.join()
+                rows.append(_failed(path, f"its grading process died (exit code {proc.exitcode})"))
+            proc.join()
+            if bar is not None:
+                bar.update(1)
+        for conn, (path, proc, start) in list(running.items()):
+            if timeout_s is not None and time.monotonic() - start > timeout_s:
+                proc.kill()
+                proc.join()
+                running.pop(conn)
+                rows.append(_failed(path, _too_long(timeout_s)))
                 if bar is not None:
                     bar.update(1)
-        if broken:  # which model crashed it is unknown: grade the rest alone, one per pool
-            if len(broken) == 1 or workers == 1:
-                rows += [{"model": p, "sha256": _sha256(p), "error": "its grading process died"} for p in broken]
-                if bar is not None:
-                    bar.update(len(broken))
-            else:
-                rows += _race_local(broken, suite, 1, bar)
     return rows
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from agent.cli.common import int_in
+from agent.cli.common import float_in, int_in
 
 HELP = "grade every model in a folder on a (hidden) suite; leaderboard.json and leaderboard.html"
 DESCRIPTION = (
@@ -26,6 +26,7 @@ def add_arguments(p) -> None:
     p.add_argument("--workers", type=int_in(1, 1024), default=os.cpu_count() or 1, metavar="N", help="models graded at once on this machine (default: the cores there are)")
     p.add_argument("--engine", choices=("auto", "ray", "local"), default="auto", help="ray tasks or local processes (default: auto, Ray when installed)")
     p.add_argument("--address", default=None, metavar="HOST:PORT", help="grade on an existing Ray cluster (or 'auto' for one started here with `ray start`)")
+    p.add_argument("--timeout", type=float_in(1.0), default=900.0, metavar="S", help="stop grading a model after S seconds and list it with that error (default: 900; a camera ConvNet needs about 30 s per 20 tracks x 2 laps on one core)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -41,7 +42,7 @@ def run(args) -> int:
     engine = "ray" if args.address else args.engine
     print(f"race: {len(models)} models on {suite.describe()} ({suite.episodes} episodes each)")
     with tqdm(total=len(models), unit="model", desc="race", disable=args.quiet) as bar:
-        rows = race(models, suite, engine, args.workers, args.address, bar)
+        rows = race(models, suite, engine, args.workers, args.address, bar, args.timeout)
     out = Path(args.out or args.models)
     j, h = write_leaderboard(rows, suite, out, args.models)
     print(f"{'rank':>4}  {'model':<36} {'score':>6} {'95% CI':>12} {'laps':>5} {'infr/km':>8} {'params':>9}")

@@ -3,6 +3,7 @@
 import json
 import os
 import pickle
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -167,3 +168,20 @@ def test_the_page_sorts_in_a_real_browser(class_folder):
     body = table.rows[1:]
     assert body[0].startswith("2 bob.pt") and body[1].startswith("1 alice/sensors.pt"), body
     assert all("could not" in r or "corrupt" in r or "Python objects" in r for r in body[2:])
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_a_model_grading_too_long_is_stopped_and_the_race_goes_on(tmp_path, engine, capsys):
+    if engine == "ray":
+        pytest.importorskip("ray")
+    models = tmp_path / "class"
+    models.mkdir()
+    (models / "slow.pt").write_bytes((ROOT / "assets" / "models" / "camera.pt").read_bytes())  # a ConvNet on 20 tracks x 2 laps: tens of seconds
+    (models / "broken.pt").write_bytes(b"not a checkpoint")
+    start = time.monotonic()
+    assert run_sim.main(["race", str(models), "--engine", engine, "--timeout", "3", "--workers", "2", "--quiet"]) == 0
+    took = time.monotonic() - start
+    board = {m["name"]: m for m in json.loads((models / "leaderboard.json").read_text())["models"]}
+    assert board["slow.pt"]["error"] == "stopped after 3 s of grading (--timeout)"
+    assert "corrupt or not a checkpoint" in board["broken.pt"]["error"]
+    assert took < 25, took  # not the minute the slow model would take

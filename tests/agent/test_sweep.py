@@ -81,7 +81,7 @@ def test_a_sweep_stopped_with_ctrl_c_resumes_keeping_finished_trials(tmp_path):
     space = tmp_path / "space.json"
     space.write_text(json.dumps({"arch": ["fc(4) relu", "fc(16) relu"], "model": "sensors", "episodes": 2, "steps": 150, "epochs": 2}))  # MLPs: quick to train and drive
     out = tmp_path / "sweep"
-    cmd = [sys.executable, str(ROOT / "run_sim.py"), "sweep", str(space), "--out", str(out), "--tracks", "2", "--laps", "1", "--cpus", "1", "--quiet"]
+    cmd = [sys.executable, str(ROOT / "run_sim.py"), "sweep", str(space), "--out", str(out), "--tracks", "1", "--laps", "1", "--cpus", "1", "--quiet"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
