@@ -22,6 +22,7 @@ a generator seeded by (track, k), the same every run.
 
 from __future__ import annotations
 
+import time
 import zlib
 from dataclasses import dataclass, replace
 
@@ -91,11 +92,12 @@ def episode_rng(spec, variant: int) -> np.random.Generator:
     return np.random.default_rng([key, variant, 11])
 
 
-def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: int | None = None, bar=None, split: str = "test", variants: list[int] | None = None) -> EvalResult:
+def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: int | None = None, bar=None, split: str = "test", variants: list[int] | None = None, deadline: float | None = None) -> EvalResult:
     """Drive `laps` laps on every track at once; returns per-episode metrics and a summary.
 
     `variants[i]` (default 0) picks episode i's conditions (`episode_rng`) from `split`'s
-    range, at levels that draw any.
+    range, at levels that draw any. Past `deadline` (a time.monotonic() value) it raises
+    TimeoutError: a race's limit on one model.
     """
     keys = set(driver.keys)  # observe only what the driver reads
     config = replace(config, offroad="recover", observation="both" if len(keys) == 2 else next(iter(keys)))
@@ -124,6 +126,8 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
     camera_only = keys == {"camera"}
     obs = world.observe()
     for step in range(max_steps):
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError("the time for driving ran out")
         if camera_only and not active.all():  # finished cars need no frames or inference
             cars = np.flatnonzero(active)
             steer = np.zeros(n)

@@ -127,10 +127,11 @@ def find_models(folder) -> list[Path]:
 
 
 # ----------------------------------------------------------------------------- grading one model
-def grade(path: str, suite: Suite, threads: int = 1) -> dict:
+def grade(path: str, suite: Suite, threads: int = 1, timeout_s: float | None = None) -> dict:
     """Drive one model through the suite: per-level summaries, an overall one and a plot.
 
-    Never raises: a model that cannot be loaded or driven comes back with `error`.
+    Never raises: a model that cannot be loaded or driven, or is still driving `timeout_s`
+    seconds after its grading began, comes back with `error`.
     """
     start = time.perf_counter()
     row = {"model": str(path), "sha256": _sha256(path)}
@@ -138,7 +139,9 @@ def grade(path: str, suite: Suite, threads: int = 1) -> dict:
         import torch
 
         torch.set_num_threads(threads)
-        row.update(_drive(path, suite))
+        row.update(_drive(path, suite, None if timeout_s is None else time.monotonic() + timeout_s))
+    except TimeoutError:
+        row["error"] = _too_long(timeout_s)
     except Exception as e:  # noqa: BLE001 - any failure of one model is that model's result
         lines = [line for line in str(e).strip().splitlines() if line.strip()] or [type(e).__name__]
         text = lines[0].removeprefix(f"{path}: ")  # the leaderboard names the model already
@@ -147,14 +150,14 @@ def grade(path: str, suite: Suite, threads: int = 1) -> dict:
     return row
 
 
-def _grade_shipped(path: str, data: bytes, suite: Suite) -> dict:
+def _grade_shipped(path: str, data: bytes, suite: Suite, timeout_s: float | None) -> dict:
     """`grade` of a model whose bytes were shipped to this worker (written to a scratch copy)."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / Path(path).name
         copy.write_bytes(data)
-        row = grade(str(copy), suite)
+        row = grade(str(copy), suite, timeout_s=timeout_s)
     row["model"] = path
     if "error" in row:
         row["error"] = row["error"].replace(str(copy), path)
@@ -168,7 +171,7 @@ def _sha256(path) -> str | None:
         return None
 
 
-def _drive(path: str, suite: Suite) -> dict:
+def _drive(path: str, suite: Suite, deadline: float | None = None) -> dict:
     from agent.evaluate import PolicyBatch, evaluate, summarize
     from agent.policy import load_policy
     from sim.config import EnvConfig
@@ -181,7 +184,7 @@ def _drive(path: str, suite: Suite) -> dict:
     levels, episodes, plot = {}, [], None
     for name in suite.levels:
         config = with_level(own, name)
-        result = evaluate(PolicyBatch(load_policy(path, config)), config, tracks, suite.laps, split=suite.split, variants=variants)
+        result = evaluate(PolicyBatch(load_policy(path, config)), config, tracks, suite.laps, split=suite.split, variants=variants, deadline=deadline)
         levels[name] = result.summary
         episodes += [{**e, "level": name} for e in result.episodes]
         if plot is None:
@@ -258,6 +261,14 @@ def _too_long(timeout_s: float) -> str:
     return f"stopped after {timeout_s:g} s of grading (--timeout)"
 
 
+STARTUP_ALLOWANCE_S = 120.0  # a worker's start and imports, before its own clock starts; the driver kills only past both
+
+
+def _overdue(start: float, timeout_s: float | None) -> bool:
+    """A backstop for a model stuck where its own clock cannot stop it (one endless forward pass)."""
+    return timeout_s is not None and time.monotonic() - start > timeout_s + STARTUP_ALLOWANCE_S
+
+
 def _race_ray(paths: list[str], suite: Suite, workers: int, address: str | None, bar, timeout_s: float | None) -> list[dict]:
     import ray
 
@@ -280,7 +291,7 @@ def _gather(ray, paths: list[str], suite: Suite, bar, timeout_s: float | None) -
         while todo and len(running) < slots:
             p = todo.pop(0)
             # the file's bytes travel with the task: a worker on another node needs no shared disk
-            running[task.remote(p, Path(p).read_bytes(), suite_ref)] = (p, time.monotonic())
+            running[task.remote(p, Path(p).read_bytes(), suite_ref, timeout_s)] = (p, time.monotonic())
         done, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
         for ref in done:
             path, _ = running.pop(ref)
@@ -291,7 +302,7 @@ def _gather(ray, paths: list[str], suite: Suite, bar, timeout_s: float | None) -
             if bar is not None:
                 bar.update(1)
         for ref, (path, start) in list(running.items()):
-            if timeout_s is not None and time.monotonic() - start > timeout_s:
+            if _overdue(start, timeout_s):
                 ray.cancel(ref, force=True)
                 running.pop(ref)
                 rows.append(_failed(path, _too_long(timeout_s)))
@@ -300,8 +311,8 @@ def _gather(ray, paths: list[str], suite: Suite, bar, timeout_s: float | None) -
     return rows
 
 
-def _child(path: str, suite: Suite, conn) -> None:
-    conn.send(grade(path, suite))
+def _child(path: str, suite: Suite, timeout_s: float | None, conn) -> None:
+    conn.send(grade(path, suite, timeout_s=timeout_s))
     conn.close()
 
 
@@ -322,7 +333,7 @@ def _race_local(paths: list[str], suite: Suite, workers: int, bar, timeout_s: fl
         while todo and len(running) < workers:
             p = todo.pop(0)
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(p, suite, send), daemon=True)
+            proc = ctx.Process(target=_child, args=(p, suite, timeout_s, send), daemon=True)
             proc.start()
             send.close()
             running[recv] = (p, proc, time.monotonic())
@@ -338,7 +349,7 @@ def _race_local(paths: list[str], suite: Suite, workers: int, bar, timeout_s: fl
             if bar is not None:
                 bar.update(1)
         for conn, (path, proc, start) in list(running.items()):
-            if timeout_s is not None and time.monotonic() - start > timeout_s:
+            if _overdue(start, timeout_s):
                 proc.kill()
                 proc.join()
                 running.pop(conn)

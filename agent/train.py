@@ -103,6 +103,9 @@ class TrainArgs:
             raise ValueError("arch='': expected a preset (pilotnet, tiny, alvinn, mlp) or a layer spec")
 
 
+PLOT_EVERY_S = 10.0  # the loss picture is redrawn at most this often during training (and always at the end)
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -357,7 +360,7 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
     best = math.inf
     stale = 0
     steps_per_epoch = max(1, len(tr_idx) // args.batch_size)
-    t_start = time.perf_counter()
+    t_start = plotted = time.perf_counter()
 
     # ---- the loop: forward, loss, backward, step
     for epoch in range(1, args.epochs + 1):
@@ -391,7 +394,11 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
             checkpoint.save(out, model, meta)
         else:
             stale += 1
-        summary = _write_summary(out, meta, history, baseline_mae, time.perf_counter() - t_start)
+        last = stale >= args.patience or epoch == args.epochs
+        # the loss picture costs ~0.2 s: redrawn at most every PLOT_EVERY_S while training, and at the end
+        plot = last or time.perf_counter() - plotted >= PLOT_EVERY_S
+        summary = _write_summary(out, meta, history, baseline_mae, time.perf_counter() - t_start, plot)
+        plotted = time.perf_counter() if plot else plotted
         if stale >= args.patience:
             log(f"early stop: no better validation loss for {args.patience} epochs")
             break
@@ -420,8 +427,8 @@ def _bar(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, leave=False, disable=not enabled, unit="batch")
 
 
-def _write_summary(out: Path, meta: dict, history: list, baseline_mae: float, seconds: float) -> dict:
-    """The JSON summary and the loss-curve PNG beside the checkpoint (rewritten every epoch)."""
+def _write_summary(out: Path, meta: dict, history: list, baseline_mae: float, seconds: float, plot: bool = True) -> dict:
+    """The JSON summary (rewritten every epoch) and, with `plot`, the loss-curve PNG beside the checkpoint."""
     summary = {
         "checkpoint": str(out),
         "best": meta.get("metrics"),
@@ -436,7 +443,8 @@ def _write_summary(out: Path, meta: dict, history: list, baseline_mae: float, se
     tmp = out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(summary, indent=1))
     os.replace(tmp, out.with_suffix(".json"))
-    plot_losses(history, out.with_suffix(".png"), title=f"{meta.get('camera_arch') or meta.get('sensor_arch')} ({meta['head']})")
+    if plot:
+        plot_losses(history, out.with_suffix(".png"), title=f"{meta.get('camera_arch') or meta.get('sensor_arch')} ({meta['head']})")
     return summary
 
 

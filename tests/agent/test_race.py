@@ -3,7 +3,6 @@
 import json
 import os
 import pickle
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -33,6 +32,16 @@ def _full_left(path: Path) -> None:
     checkpoint.save(path, model, meta)
 
 
+def _slow(path: Path) -> None:
+    """A valid camera network far heavier than it needs to be (random weights): it drives slowly and badly."""
+    _, meta = checkpoint.load(ROOT / "assets" / "models" / "camera.pt")
+    meta = {**meta, "camera_arch": "conv(32,3) relu conv(32,3) relu conv(32,3) relu fc(4) relu"}
+    torch.manual_seed(0)
+    model = checkpoint.build_model(meta)
+    meta["parameters"] = sum(p.numel() for p in model.parameters())
+    checkpoint.save(path, model, meta)
+
+
 @pytest.fixture(scope="module")
 def class_folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("race")
@@ -40,6 +49,7 @@ def class_folder(tmp_path_factory):
     (models / "alice").mkdir(parents=True)
     (models / "alice" / "sensors.pt").write_bytes(SENSORS.read_bytes())
     _full_left(models / "bob.pt")
+    _slow(models / "slow.pt")
     (models / "carol.pt").write_bytes(os.urandom(3000))  # corrupt
     _Evil.marker = root / "pwned"
     (models / "<i>mallory.pt").write_bytes(pickle.dumps(_Evil()))  # a pickle that would run code, and a name that is HTML
@@ -51,7 +61,7 @@ def class_folder(tmp_path_factory):
 def _race(class_folder, engine, capsys):
     root, models, suite = class_folder
     out = root / f"board_{engine}"
-    assert run_sim.main(["race", str(models), "--suite", str(suite), "--out", str(out), "--engine", engine, "--workers", "2", "--quiet"]) == 0
+    assert run_sim.main(["race", str(models), "--suite", str(suite), "--out", str(out), "--engine", engine, "--workers", "2", "--timeout", "3", "--quiet"]) == 0
     return out, json.loads((out / "leaderboard.json").read_text()), capsys.readouterr().out
 
 
@@ -90,6 +100,7 @@ def test_a_race_ranks_the_class_and_survives_bad_files(class_folder, capsys):
     assert models["carol.pt"]["rank"] is None and "corrupt or not a checkpoint" in models["carol.pt"]["error"]
     assert models["<i>mallory.pt"]["rank"] is None and "Python objects beyond tensors" in models["<i>mallory.pt"]["error"]
     assert not (root / "pwned").exists()  # weights-only loading: the pickle's command never ran
+    assert models["slow.pt"]["rank"] is None and models["slow.pt"]["error"] == "stopped after 3 s of grading (--timeout)"
     assert board["suite"]["tracks"] == [2000003, 2000011] and board["suite"]["episodes_per_model"] == 2
     assert "2 hidden tracks" in board["suite"]["summary"]
     assert "alice/sensors.pt" in said and "corrupt" in said
@@ -167,21 +178,4 @@ def test_the_page_sorts_in_a_real_browser(class_folder):
     table.feed(dom)
     body = table.rows[1:]
     assert body[0].startswith("2 bob.pt") and body[1].startswith("1 alice/sensors.pt"), body
-    assert all("could not" in r or "corrupt" in r or "Python objects" in r for r in body[2:])
-
-
-@pytest.mark.parametrize("engine", ["local", "ray"])
-def test_a_model_grading_too_long_is_stopped_and_the_race_goes_on(tmp_path, engine, capsys):
-    if engine == "ray":
-        pytest.importorskip("ray")
-    models = tmp_path / "class"
-    models.mkdir()
-    (models / "slow.pt").write_bytes((ROOT / "assets" / "models" / "camera.pt").read_bytes())  # a ConvNet on 20 tracks x 2 laps: tens of seconds
-    (models / "broken.pt").write_bytes(b"not a checkpoint")
-    start = time.monotonic()
-    assert run_sim.main(["race", str(models), "--engine", engine, "--timeout", "3", "--workers", "2", "--quiet"]) == 0
-    took = time.monotonic() - start
-    board = {m["name"]: m for m in json.loads((models / "leaderboard.json").read_text())["models"]}
-    assert board["slow.pt"]["error"] == "stopped after 3 s of grading (--timeout)"
-    assert "corrupt or not a checkpoint" in board["broken.pt"]["error"]
-    assert took < 25, took  # not the minute the slow model would take
+    assert all(any(w in r for w in ("corrupt", "Python objects", "stopped after")) for r in body[2:]), body
