@@ -14,7 +14,7 @@ DESCRIPTION = (
     '"laps": 2, "seeds": 1}, where tracks is a count (the first tracks of the test split), a list of seeds (2,000,000 '
     "and up lie in no split) or a list of JSON track files. Default: 20 test tracks at school, 2 laps. Models are "
     "graded in parallel, as Ray tasks when Ray is installed, else in local processes. Checkpoints load weights-only; "
-    "one that is corrupt or fails is listed with its error and the race goes on. Writes OUT/leaderboard.json and "
+    "one that is corrupt, fails or grades longer than --timeout is listed with its error and the race goes on. Writes OUT/leaderboard.json and "
     "OUT/leaderboard.html (a sortable table with each model's trajectories)."
 )
 
