@@ -194,15 +194,22 @@ def render_race(r: dict) -> str:
     f = r["figures"]
     sec = f["seconds"]
     head = (
-        f"**{f['models']} models, {f['suite']}: {sec['ray']:.0f} s with Ray tasks, {sec['local']:.0f} s with local processes** "
-        f"(target ≤ {f['target_s']} s, page included)."
+        f"**{f['models']} models x 20 test tracks x 2 laps, page included (target ≤ {f['target_s']} s):** "
+        f"the default suite at `school`: {sec['school, ray']:.0f} s with Ray tasks, {sec['school, local']:.0f} s with local processes; "
+        f"at `weather`: {sec['weather, ray']:.0f} s and {sec['weather, local']:.0f} s. "
+        + ("At `school` every model drove every lap (20 ties), so the page and this table come from `weather`, the top and the bottom of its leaderboard:" if f["school_all_laps"] else "The top and the bottom of the `weather` leaderboard:")
     )
-    rows = ["| rank | model | driving score | laps done | parameters |", "|---:|---|---:|---:|---:|"]
-    for m in f["top"]:
-        rows.append(f"| {m['rank']} | `{m['name']}` | {m['driving_score']:.1f} | {m['lap_completion']:.0%} | {m['parameters']:,} |")
+    rows = ["| rank | model | driving score (95% CI) | laps done | parameters |", "|---:|---|---:|---:|---:|"]
+    graded = [m for m in f["ranking"] if m["rank"] is not None]
+    shown = graded[:4] + graded[-3:] if len(graded) > 7 else graded
+    for k, m in enumerate(shown):
+        if k == 4 and len(graded) > 7:
+            rows.append("| … | | | | |")
+        ci = m["driving_score_ci95"]
+        rows.append(f"| {m['rank']} | `{m['name']}` | {m['driving_score']:.1f} ({ci[0]:.0f}–{ci[1]:.0f}) | {m['lap_completion']:.0%} | {m['parameters']:,} |")
     how = (
-        f"`python benchmarks/bench_race.py`: `run_sim.py race DIR` timed as a whole command, on the 6 bundled models and 14 that the sweep benchmark above trained; "
-        f"the table is the top of its leaderboard; median of {f['rounds']} round(s) per engine"
+        "`python benchmarks/bench_race.py`: `run_sim.py race DIR [--suite SUITE]` timed as a whole command, on the 6 bundled models and 14 that the sweep "
+        f"benchmark above trained; median of {f['rounds']} round(s) per suite and engine"
     )
     return "\n".join([head, ""] + rows + ["", _machine(r["machine"], how)])
 

@@ -120,3 +120,16 @@ def test_a_sweep_stopped_with_ctrl_c_resumes_keeping_finished_trials(tmp_path):
     data = next(out.glob("data/*/dataset.json")).parent
     by_hand = train(TrainArgs(datasets=[str(data)], model="sensors", arch="fc(16) relu", epochs=2, patience=2, seed=0, threads=1, out=str(tmp_path / "hand.pt")), progress=False, log=lambda *a: None)
     assert round(by_hand["best"]["steer_mae"], 4) == rows[1]["val_steer_error"]
+
+
+def test_sweep_command_line_mistakes_are_one_line(tmp_path, capsys):
+    cases = [
+        (["sweep", str(tmp_path / "missing.json")], "missing.json: cannot read the search space"),
+        (["sweep"], "SPACE: give a search-space file"),
+        (["sweep", "--resume"], "--resume: give --out DIR"),
+        (["sweep", "--resume", "--out", str(tmp_path)], "holds no sweep to resume"),
+    ]
+    for argv, says in cases:
+        assert run_sim.main(argv + ["--quiet"]) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert says in err and "\n" not in err, err
