@@ -267,12 +267,19 @@ def _tune_trial(config: dict, root: str, tracks: int, laps: int, threads: int) -
 
 
 # ----------------------------------------------------------------------------- the sweep
-def connect(address: str | None, cpus: int | None = None) -> None:
-    """ray.init on this machine (address None) or an existing cluster; one-line errors."""
+def require_ray() -> None:
+    """One line saying how to install Ray, when it is missing."""
     try:
-        import ray
+        import ray  # noqa: F401
     except ImportError:
         raise RuntimeError(INSTALL_HINT) from None
+
+
+def connect(address: str | None, cpus: int | None = None) -> None:
+    """ray.init on this machine (address None) or an existing cluster; one-line errors."""
+    require_ray()
+    import ray
+
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no Tune status tables: the bar and our lines say it
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     if address and address != "auto":

@@ -36,7 +36,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from agent.sweep import UNFINISHED, format_rows, load_space, plan, run_sweep
+    from agent.sweep import UNFINISHED, format_rows, load_space, plan, require_ray, run_sweep
 
     if args.resume:
         if args.out is None:
@@ -46,6 +46,7 @@ def run(args) -> int:
         if args.space is None:
             raise ValueError("SPACE: give a search-space file (or --resume --out DIR)")
         trials = plan(load_space(args.space), args.samples, args.seed)
+    require_ray()  # before anything is printed or written
     out = Path(args.out or Path("runs") / "sweep" / Path(args.space).stem)
     total = len(trials) if trials is not None else None
     if trials is not None:

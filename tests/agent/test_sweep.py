@@ -64,6 +64,7 @@ def test_without_ray_sweep_says_how_to_install_it(tmp_path, monkeypatch, capsys)
     assert run_sim.main(["sweep", str(f), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "pip install -c constraints.txt -e '.[scale]'" in err
+    assert not (tmp_path / "o").exists()  # nothing written
 
 
 def test_an_unreachable_cluster_is_one_line(tmp_path, capsys):
