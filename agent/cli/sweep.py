@@ -48,10 +48,22 @@ def run(args) -> int:
         trials = plan(load_space(args.space), args.samples, args.seed)
     require_ray()  # before anything is printed or written
     out = Path(args.out or Path("runs") / "sweep" / Path(args.space).stem)
-    total = len(trials) if trials is not None else None
     if trials is not None:
+        total = len(trials)
         print(f"sweep: {total} trials ({'random draws' if args.samples else 'the grid'} of {args.space}), each evaluated on {args.tracks} test tracks x {args.laps} laps; results in {out}")
-    with tqdm(total=total, unit="trial", desc="sweep", disable=args.quiet) as bar:
+    else:
+        import json
+
+        from agent.sweep import slug
+
+        plan_file = out / "plan.json"
+        if not plan_file.exists():
+            raise ValueError(f"--resume: {out.resolve()} holds no sweep to resume (no plan.json)")
+        names = [t["name"] for t in json.loads(plan_file.read_text())["trials"]]
+        done = sum((out / "tune" / slug(n) / "checkpoint_000000").exists() for n in names)
+        total = len(names)
+        print(f"sweep: resuming {out}: {done} of {len(names)} trials finished and kept")
+    with tqdm(total=total, initial=0 if trials is not None else done, unit="trial", desc="sweep", disable=args.quiet) as bar:
         rows = run_sweep(trials, out, args.tracks, args.laps, args.cpus_per_trial, args.resume, args.address, args.cpus, log=tqdm.write if not args.quiet else print, bar=bar)
     print(format_rows(rows))
     print(f"wrote {out / 'results.csv'}, {out / 'results.json'}, {out / 'sweep.png'} and {len([r for r in rows if 'model_path' in r])} models in {out / 'models'}")

@@ -106,6 +106,7 @@ def test_a_sweep_stopped_with_ctrl_c_resumes_keeping_finished_trials(tmp_path):
 
     again = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "sweep", "--resume", "--out", str(out), "--cpus", "1", "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=180)
     assert again.returncode == 0, again.stdout + again.stderr
+    assert f"sweep: resuming {out}: 1 of 2 trials finished and kept" in again.stdout
     rows = json.loads((out / "results.json").read_text())
     assert [r["arch"] for r in rows] == ["fc(4) relu", "fc(16) relu"] and all("driving_score" in r for r in rows)
     assert finished_trial.stat().st_mtime_ns == trial_stamp  # the finished trial was not run again
