@@ -430,25 +430,28 @@ def write_results(rows: list[dict], out: Path) -> None:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    """Driving score against parameters and against training frames, one colour per arch."""
+    """Driving score against parameters and against training frames, and the validation
+    error against training frames (it separates networks that all drive every lap); one
+    colour per arch."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     ok = [r for r in rows if "driving_score" in r]
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
     archs = list(dict.fromkeys(_short(r["arch"]) for r in ok))
     colors = plt.get_cmap("tab10")
+    panels = (("parameters", "driving_score"), ("train_frames", "driving_score"), ("train_frames", "val_steer_error"))
     for k, arch in enumerate(archs):
         mine = [r for r in ok if _short(r["arch"]) == arch]
-        for a, key in zip(ax, ("parameters", "train_frames")):
-            a.scatter([r[key] for r in mine], [r["driving_score"] for r in mine], color=colors(k % 10), label=arch[:40], s=30)
-    ax[0].set(xscale="log", xlabel="parameters", ylabel="driving score (test tracks)", title="score against network size")
-    ax[1].set(xscale="log", xlabel="training frames", title="score against data")
-    ax[0].set_ylim(-2, 102)
+        for a, (x, y) in zip(ax, panels):
+            a.scatter([r[x] for r in mine], [r[y] for r in mine], color=colors(k % 10), label=arch[:40], s=30)
+    ax[0].set(xscale="log", xlabel="parameters", ylabel="driving score (test tracks)", title="score against network size", ylim=(-2, 102))
+    ax[1].set(xscale="log", xlabel="training frames", ylabel="driving score (test tracks)", title="score against data", ylim=(-2, 102))
+    ax[2].set(xscale="log", yscale="log", xlabel="training frames", ylabel="validation |steering error|", title="error against data")
     if archs:
-        ax[1].legend(fontsize=7, loc="lower right")
+        ax[2].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

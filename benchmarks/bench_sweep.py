@@ -23,7 +23,8 @@ significant digit (0.0115 and 0.0116 agree; 0.0327 and 0.0347 do not).
 
 `--part timing` or `--part lecture` runs one part and keeps the other's figures in the JSON.
 
-The 12 sweep models land in WORK/sweep/models; benchmarks/bench_race.py races them.
+The 12 sweep models land in WORK/sweep/models; benchmarks/bench_race.py races them. The
+sweep's picture (OUT/sweep.png) becomes docs/images/sweep.png.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def timing(work: Path) -> dict:
     hand_s, hand = by_hand(work / "hand")
     print(f"by hand: {hand_s:.0f} s")
     sweep_s, rows = sweep(work, {"arch": list(ARCHS.values()), "episodes": EPISODES, "level": ["school"]}, "sweep")
+    shutil.copyfile(work / "sweep" / "sweep.png", ROOT / "docs" / "images" / "sweep.png")  # the README's picture
     print(f"sweep: {sweep_s:.0f} s ({sweep_s / hand_s:.2f}x by hand)")
     compared = []
     for r in rows:
