@@ -234,6 +234,20 @@ def format_table(result: EvalResult, limit: int = 20) -> str:
     return "\n".join(rows)
 
 
+def draw_trajectory(ax, track, traj: np.ndarray, dot: float = 1.5, cross: float = 60, edge_lw: float = 0.8, edge_color: str = "0.4"):
+    """One episode on a matplotlib axis: the track's edges, the path (steps, 3) coloured by
+    |lateral offset|, red crosses where the car was put back; returns the path's scatter (None if empty)."""
+    for edge in (track.left_edge, track.right_edge):
+        ax.plot(*np.vstack([edge, edge[:1]]).T, color=edge_color, lw=edge_lw)
+    sc = None
+    if len(traj):
+        sc = ax.scatter(traj[:, 0], traj[:, 1], c=np.abs(traj[:, 2]), s=dot, cmap="turbo", vmin=0, vmax=track.width_m / 2)
+        jumps = np.flatnonzero(np.abs(np.diff(traj[:, 2])) > 2.0)  # recoveries: where it went wrong
+        ax.scatter(traj[jumps, 0], traj[jumps, 1], marker="x", color="red", s=cross, zorder=3)
+    ax.set_aspect("equal")
+    return sc
+
+
 def plot_trajectories(result: EvalResult, path, max_tracks: int = 12) -> None:
     """Trajectories coloured by |lateral offset| over the track outlines; worst episodes first."""
     import matplotlib
@@ -247,15 +261,10 @@ def plot_trajectories(result: EvalResult, path, max_tracks: int = 12) -> None:
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
+    sc = None
     for ax, i in zip(axes.flat, order):
-        t, e, tr = result.tracks[i], result.episodes[i], result.trajectories[i]
-        ax.plot(*np.vstack([t.left_edge, t.left_edge[:1]]).T, color="0.4", lw=0.8)
-        ax.plot(*np.vstack([t.right_edge, t.right_edge[:1]]).T, color="0.4", lw=0.8)
-        if len(tr):
-            sc = ax.scatter(tr[:, 0], tr[:, 1], c=np.abs(tr[:, 2]), s=1.5, cmap="turbo", vmin=0, vmax=t.width_m / 2)
-            jumps = np.flatnonzero(np.abs(np.diff(tr[:, 2])) > 2.0)  # recoveries: where it went wrong
-            ax.scatter(tr[jumps, 0], tr[jumps, 1], marker="x", color="red", s=60, zorder=3)
-        ax.set_aspect("equal")
+        e = result.episodes[i]
+        sc = draw_trajectory(ax, result.tracks[i], result.trajectories[i]) or sc
         ax.set_title(f"{e['track']}\n{e['interventions']} interventions, max |offset| {e['max_abs_offset_m']:.1f} m", fontsize=8)
     fig.colorbar(sc, ax=axes.ravel().tolist(), shrink=0.6, label="|lateral offset| [m] (red x: intervention)")
     fig.savefig(path, dpi=80)

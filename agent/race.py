@@ -177,14 +177,15 @@ def _drive(path: str, suite: Suite, deadline: float | None = None) -> dict:
     from sim.config import EnvConfig
     from sim.levels import with_level
 
-    meta = load_policy(path).meta  # weights-only; raises CheckpointError with one line
-    own = EnvConfig.from_dict(meta["env"])
+    policy = load_policy(path)  # weights-only; raises CheckpointError with one line
+    meta = policy.meta
+    own = EnvConfig.from_dict(meta["env"])  # each level is driven in the model's own layout, so it always fits
     tracks = [t for t in suite.tracks for _ in range(suite.seeds)]
     variants = [k for _ in suite.tracks for k in range(suite.seeds)]
     levels, episodes, plot = {}, [], None
     for name in suite.levels:
         config = with_level(own, name)
-        result = evaluate(PolicyBatch(load_policy(path, config)), config, tracks, suite.laps, split=suite.split, variants=variants, deadline=deadline)
+        result = evaluate(PolicyBatch(policy), config, tracks, suite.laps, split=suite.split, variants=variants, deadline=deadline)
         levels[name] = result.summary
         episodes += [{**e, "level": name} for e in result.episodes]
         if plot is None:
@@ -213,21 +214,15 @@ def _plot(result, n: int = PLOT_TRACKS) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
+
+    from agent.evaluate import draw_trajectory
 
     n = min(n, len(result.episodes))
     fig, axes = plt.subplots(1, n, figsize=(2.4 * n, 2.6), squeeze=False)
     for ax, i in zip(axes.flat, range(n)):
-        t, e, tr = result.tracks[i], result.episodes[i], result.trajectories[i]
-        for edge in (t.left_edge, t.right_edge):
-            ax.plot(*np.vstack([edge, edge[:1]]).T, color="0.5", lw=0.6)
-        if len(tr):
-            ax.scatter(tr[:, 0], tr[:, 1], c=np.abs(tr[:, 2]), s=0.6, cmap="turbo", vmin=0, vmax=t.width_m / 2)
-            jumps = np.flatnonzero(np.abs(np.diff(tr[:, 2])) > 2.0)
-            ax.scatter(tr[jumps, 0], tr[jumps, 1], marker="x", color="red", s=30, zorder=3)
-        ax.set_aspect("equal")
+        draw_trajectory(ax, result.tracks[i], result.trajectories[i], dot=0.6, cross=30, edge_lw=0.6, edge_color="0.5")
         ax.axis("off")
-        ax.set_title(f"{e['track']}: {e['interventions']} interventions", fontsize=9)
+        ax.set_title(f"{result.episodes[i]['track']}: {result.episodes[i]['interventions']} interventions", fontsize=9)
     fig.tight_layout(pad=0.2)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=72)
