@@ -235,9 +235,9 @@ def loss_fn(model: DrivingNet, output: torch.Tensor, steer: torch.Tensor, args: 
 
 def augment(x: dict, steer: torch.Tensor, args: TrainArgs, gen: torch.Generator):
     """Random left-right mirror (steering negated, rays reversed) and brightness/contrast."""
-    b = len(steer)
+    b, dev = len(steer), steer.device  # random draws on the CPU generator: the same on every device
     if args.flip:
-        flip = torch.rand(b, generator=gen) < 0.5
+        flip = (torch.rand(b, generator=gen) < 0.5).to(dev)
         if "camera" in x:
             x["camera"] = torch.where(flip[:, None, None, None], x["camera"].flip(3), x["camera"])
         if "sensors" in x:
@@ -246,8 +246,8 @@ def augment(x: dict, steer: torch.Tensor, args: TrainArgs, gen: torch.Generator)
             x["sensors"] = torch.where(flip[:, None], mirrored, s)
         steer = torch.where(flip, -steer, steer)
     if args.jitter > 0 and "camera" in x:
-        contrast = 1 + args.jitter * (2 * torch.rand(b, 1, 1, 1, generator=gen) - 1)
-        bright = 0.5 * args.jitter * (2 * torch.rand(b, 1, 1, 1, generator=gen) - 1)
+        contrast = (1 + args.jitter * (2 * torch.rand(b, 1, 1, 1, generator=gen) - 1)).to(dev)
+        bright = (0.5 * args.jitter * (2 * torch.rand(b, 1, 1, 1, generator=gen) - 1)).to(dev)
         x["camera"] = x["camera"] * contrast + bright
     return x, steer
 
