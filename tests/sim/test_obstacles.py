@@ -11,7 +11,7 @@ from sim import track as tracks
 from sim.config import EnvConfig
 from sim.env import DrivingEnv, resolve_track
 from sim.levels import Conditions, with_level
-from sim.obstacles import INNER_EDGE_M, PASS_GAP_M, problems
+from sim.obstacles import CAR_RADIUS_M, INNER_EDGE_M, PASS_GAP_M, Obstacle, avoidance_offsets, problems
 from sim.world import World
 
 CONES = with_level(EnvConfig(), "cones")
@@ -155,6 +155,26 @@ def test_the_expert_passes_every_obstacle_and_a_centre_line_follower_does_not():
     assert r.summary["collisions"] == 0 and r.summary["lap_completion_rate"] == 1.0
     blind = evaluate(ExpertBatch(ExpertParams(avoid=False)), CONES, eval_tracks(12), laps=1)
     assert sum(e["collisions"] > 0 for e in blind.episodes) >= 10 and blind.summary["driving_score"] < 20
+
+
+@pytest.mark.parametrize("kind, side", [("cone", 1.0), ("car", -1.0)])
+def test_the_expert_path_leaves_the_centre_line_late_and_clears_the_obstacle(kind, side):
+    """The swerve a network copies starts 9.5 m before the obstacle (where a 64x64 camera
+    shows it), holds a clearance beside it, and eases back."""
+    wid = {"cone": 0.7, "car": 2.0}[kind]
+    half_len = {"cone": 0.35, "car": 2.25}[kind]
+    o = Obstacle(kind, 100.0, side * (INNER_EDGE_M + wid / 2))
+    ds, width = 0.25, 8.0
+    off = avoidance_offsets([o], 800, ds, width)
+    d = np.arange(800) * ds - o.s_m  # along the road from the obstacle's centre
+    near = -half_len
+    assert np.all(off[d < near - 9.5 - ds] == 0)  # straight on until 9.5 m before its near end
+    assert np.all(off[(d > near - 9.5 + ds) & (d < near)] * side < 0)  # then moving away from it
+    beside = (d >= near - 2.5) & (d <= half_len + 6.0)
+    gap = np.abs(off[beside] - o.offset_m) - wid / 2  # the car's centre to the obstacle's side
+    assert gap.min() >= CAR_RADIUS_M + 0.4 - 1e-9 and np.all(np.abs(off[beside]) <= width / 2 - CAR_RADIUS_M)
+    assert np.abs(np.diff(off)).max() < 0.6 * ds  # eased: at most 0.6 m sideways per metre along, no jump
+    assert np.all(off[d > half_len + 6.0 + 12.0 + ds] == 0)  # back on the line
 
 
 def test_info_counts_collisions():
