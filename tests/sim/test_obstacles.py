@@ -11,7 +11,7 @@ from sim import track as tracks
 from sim.config import EnvConfig
 from sim.env import DrivingEnv, resolve_track
 from sim.levels import Conditions, with_level
-from sim.obstacles import CAR_RADIUS_M, INNER_EDGE_M, PASS_GAP_M, Obstacle, avoidance_offsets, problems
+from sim.obstacles import CAR_RADIUS_M, INNER_EDGE_M, PASS_GAP_M, SIZES, Obstacle, avoidance_offsets, problems
 from sim.world import World
 
 CONES = with_level(EnvConfig(), "cones")
@@ -161,8 +161,8 @@ def test_the_expert_passes_every_obstacle_and_a_centre_line_follower_does_not():
 def test_the_expert_path_leaves_the_centre_line_late_and_clears_the_obstacle(kind, side):
     """The swerve a network copies starts 9.5 m before the obstacle (where a 64x64 camera
     shows it), holds a clearance beside it, and eases back."""
-    wid = {"cone": 0.7, "car": 2.0}[kind]
-    half_len = {"cone": 0.35, "car": 2.25}[kind]
+    ln, wid, _ = SIZES[kind]
+    half_len = ln / 2
     o = Obstacle(kind, 100.0, side * (INNER_EDGE_M + wid / 2))
     ds, width = 0.25, 8.0
     off = avoidance_offsets([o], 800, ds, width)
