@@ -308,15 +308,27 @@ def _check_reachable(address: str) -> None:
         raise RuntimeError(f"--address {address}: no Ray cluster answers there ({e.strerror or e})") from None
 
 
+def saved_plan(out) -> dict:
+    """The plan a sweep in OUT was started with (OUT/plan.json): its trials, tracks, laps and
+    cores per trial; a one-line error when OUT holds no sweep."""
+    out = Path(out).resolve()
+    if not (out / "plan.json").exists():
+        raise RuntimeError(f"--resume: {out} holds no sweep to resume (no plan.json)")
+    return json.loads((out / "plan.json").read_text())
+
+
+def finished(out, trials: list[dict]) -> int:
+    """How many of the trials have a checkpoint in OUT (they are kept on --resume)."""
+    return sum((Path(out) / "tune" / slug(t["name"]) / "checkpoint_000000").exists() for t in trials)
+
+
 def run_sweep(trials: list[dict] | None, out, tracks: int = 20, laps: int = 2, cpus_per_trial: int = 1, resume: bool = False, address: str | None = None, cpus: int | None = None, log=print, bar=None) -> list[dict]:
     """Run (or `resume`) the trials with Ray Tune; returns one row per trial and writes
     OUT/results.csv, OUT/results.json and OUT/sweep.png."""
     out = Path(out).resolve()
     plan_file = out / "plan.json"
     if resume:
-        if not plan_file.exists():
-            raise RuntimeError(f"--resume: {out} holds no sweep to resume (no plan.json)")
-        saved = json.loads(plan_file.read_text())
+        saved = saved_plan(out)
         trials, tracks, laps, cpus_per_trial = saved["trials"], saved["tracks"], saved["laps"], saved["cpus_per_trial"]
     elif (out / "tune").exists():
         raise RuntimeError(f"--out {out}: already holds a sweep; --resume continues it, or choose another --out")

@@ -6,8 +6,8 @@ What a teacher runs: `run_sim.py race DIR` on a folder of 20 models, with two su
 default (the first 20 test tracks at `school`, 2 laps each) and the same tracks at
 `weather` (where the page and the ranking come from: at `school` every one of these models
 drives every lap, and the page would rank 20 ties), each timed as a whole command (start-up,
-Ray, grading and the page). The 20 models are the 8 bundled ones and the 12 that
-benchmarks/bench_sweep.py trained (run it first). The race runs with Ray tasks and with
+Ray, grading and the page). The 20 models are the bundled ones (6) and, for the rest, those
+that benchmarks/bench_sweep.py trained (run it first). The race runs with Ray tasks and with
 local processes (`--engine local`), alternating, `--rounds` times each; figures are
 medians. With headless Chromium installed, the page is also photographed into
 docs/images/leaderboard.png.

@@ -36,7 +36,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from agent.sweep import UNFINISHED, format_rows, load_space, plan, require_ray, run_sweep
+    from agent.sweep import UNFINISHED, finished, format_rows, load_space, plan, require_ray, run_sweep, saved_plan
 
     if args.resume:
         if args.out is None:
@@ -52,17 +52,9 @@ def run(args) -> int:
         total = len(trials)
         print(f"sweep: {total} trials ({'random draws' if args.samples else 'the grid'} of {args.space}), each evaluated on {args.tracks} test tracks x {args.laps} laps; results in {out}")
     else:
-        import json
-
-        from agent.sweep import slug
-
-        plan_file = out / "plan.json"
-        if not plan_file.exists():
-            raise ValueError(f"--resume: {out.resolve()} holds no sweep to resume (no plan.json)")
-        names = [t["name"] for t in json.loads(plan_file.read_text())["trials"]]
-        done = sum((out / "tune" / slug(n) / "checkpoint_000000").exists() for n in names)
-        total = len(names)
-        print(f"sweep: resuming {out}: {done} of {len(names)} trials finished and kept")
+        planned = saved_plan(out)["trials"]
+        done, total = finished(out, planned), len(planned)
+        print(f"sweep: resuming {out}: {done} of {total} trials finished and kept")
     with tqdm(total=total, initial=0 if trials is not None else done, unit="trial", desc="sweep", disable=args.quiet) as bar:
         rows = run_sweep(trials, out, args.tracks, args.laps, args.cpus_per_trial, args.resume, args.address, args.cpus, log=tqdm.write if not args.quiet else print, bar=bar)
     print(format_rows(rows))
