@@ -16,6 +16,7 @@ from sim.camera import Lens, make_camera, render_frames, sight_m
 from sim.car import CarState, step as car_step
 from sim.config import EnvConfig
 from sim.geometry import wrap_angle
+from sim.heap import keep_freed_memory
 from sim.levels import Conditions, Look
 from sim.obstacles import CAR_CIRCLES_M, CAR_RADIUS_M, ObstacleTable, box_distance, ray_box
 from sim.raster import RasterSet, Reach
@@ -67,6 +68,7 @@ class World:
     """
 
     def __init__(self, config: EnvConfig, n: int):
+        keep_freed_memory()  # frames and activations are remade every step: keep their pages
         self.config = config
         self.n = n
         self.use_camera = config.observation in ("both", "camera")
