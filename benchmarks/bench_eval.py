@@ -5,6 +5,10 @@ Run: python benchmarks/bench_eval.py [--runs 3] [--tracks 100] [--json PATH]
 Times the whole command (start-up, loading the model, driving `--tracks` test tracks x 2
 laps with the default workers, writing the report) `--runs` times and reports the median
 wall time (target <= 25 s for 100 tracks on 2 cores) and the report's lap completion.
+
+Beside it, the floor that inference alone sets: the frames the episodes drove, times what
+one frame costs the ConvNet (`NeuralPolicy.steer_batch`, preprocessing included, 1 thread,
+at the batch size each worker drives), divided by the workers.
 """
 
 from __future__ import annotations
@@ -16,9 +20,36 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from common import ROOT, median, parser, write
 
 TARGET_S = 25.0
+MODEL = ROOT / "assets" / "models" / "camera.pt"
+WORKERS = 2  # eval's default on 2 cores
+CHUNKS_PER_WORKER = 4  # evaluate_parallel splits the tracks into workers x 4 batches
+
+
+def inference_us_per_frame(batch: int, rounds: int = 7, calls: int = 40) -> float:
+    """Median over rounds of the time [us] one frame costs the bundled ConvNet, 1 thread."""
+    import torch
+
+    from agent.policy import NeuralPolicy
+
+    torch.set_num_threads(1)
+    policy = NeuralPolicy(MODEL)
+    h, w, c = policy.spec.camera_shape
+    frames = np.random.default_rng(0).integers(0, 256, (batch, h, w, c), dtype=np.uint8)
+    obs = {"camera": frames}
+    for _ in range(5):
+        policy.steer_batch(obs)
+    per_frame = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(calls):
+            policy.steer_batch(obs)
+        per_frame.append((time.perf_counter() - t) / calls / batch * 1e6)
+    return median(per_frame)
 
 
 def main() -> None:
@@ -34,11 +65,20 @@ def main() -> None:
             t = time.perf_counter()
             subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
             times.append(time.perf_counter() - t)
-            summary = json.loads(report.read_text())["summary"]
+            rep = json.loads(report.read_text())
+            summary, episodes = rep["summary"], rep["episodes"]
             print(f"run {k + 1}/{args.runs}: {times[-1]:.1f} s", flush=True)
     print(f"eval of the bundled ConvNet, {args.tracks} test tracks x 2 laps: {median(times):.1f} s (median of {args.runs})   target {TARGET_S:.0f} s")
     print(f"lap completion {summary['lap_completion_rate'] * 100:.0f}%, autonomy {summary['autonomy_pct']:.2f}%")
-    write(args.json, "bench_eval", {"tracks": args.tracks, "laps": 2, "runs": args.runs, "seconds": median(times), "all_seconds": times, "target_s": TARGET_S, "summary": summary})
+    from sim.config import EnvConfig
+
+    frames = round(sum(e["seconds"] for e in episodes) / EnvConfig().dt_s)
+    batch = -(-args.tracks // (WORKERS * CHUNKS_PER_WORKER))
+    us = inference_us_per_frame(batch)
+    floor_s = frames * us / 1e6 / WORKERS
+    print(f"inference alone: {frames:,} frames x {us:.0f} us per frame (batch {batch}, 1 thread) / {WORKERS} workers = {floor_s:.1f} s")
+    inference = {"frames": frames, "batch": batch, "us_per_frame": us, "workers": WORKERS, "floor_s": floor_s}
+    write(args.json, "bench_eval", {"tracks": args.tracks, "laps": 2, "runs": args.runs, "seconds": median(times), "all_seconds": times, "target_s": TARGET_S, "summary": summary, "inference": inference})
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ def add_arguments(p) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+EPISODES_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total} episodes [{elapsed}<{remaining}]"  # fractions of episodes driven
+
+
 def run(args) -> int:
     from tqdm import tqdm
 
@@ -46,7 +49,7 @@ def run(args) -> int:
             raise ValueError("--suite drives every level's test split; leave out --track-file, --split and --level")
 
         print(f"evaluating {who} on every level's test split: {args.tracks} tracks x {args.seeds} conditions, {args.laps} laps each")
-        with tqdm(total=len(LEVELS) * args.tracks * args.seeds, unit="episode", desc="suite", disable=args.quiet) as bar:
+        with tqdm(total=len(LEVELS) * args.tracks * args.seeds, desc="suite", bar_format=EPISODES_BAR, disable=args.quiet) as bar:
             rows = suite(model, config, args.tracks, args.laps, args.workers, args.seeds, bar)
         print(format_suite(rows, who))
         if args.report:
@@ -55,7 +58,7 @@ def run(args) -> int:
         return 0
     tracks = eval_tracks(args.tracks, args.split, args.track_file or ())
     print(f"evaluating {who} at level {config.level.name} on {len(tracks)} {'track files' if args.track_file else args.split + ' tracks'}" + (f" x {args.seeds} conditions" if args.seeds > 1 else "") + f", {args.laps} laps each")
-    with tqdm(total=len(tracks) * args.seeds, unit="episode", desc="eval", disable=args.quiet) as bar:
+    with tqdm(total=len(tracks) * args.seeds, desc="eval", bar_format=EPISODES_BAR, disable=args.quiet) as bar:
         result = evaluate_parallel(model, config, tracks, args.laps, args.workers, bar, args.split, args.seeds)
     result.summary["level"] = config.level.name
     result.summary["model_level"] = trained_at

@@ -65,10 +65,27 @@ def test_seeds_repeat_each_track_with_other_conditions():
     assert again.episodes == r.episodes  # the same conditions however the work is split
 
 
-def test_parallel_equals_serial():
-    a = evaluate_parallel(None, EnvConfig(), eval_tracks(4), 1, workers=1)
-    b = evaluate_parallel(None, EnvConfig(), eval_tracks(4), 1, workers=2)
+class Bar:
+    """Records what a progress bar is told."""
+
+    def __init__(self):
+        self.seen = [0.0]
+
+    def update(self, k):
+        assert k >= -1e-9  # a bar never goes back
+        self.seen.append(self.seen[-1] + k)
+
+
+def test_parallel_equals_serial_and_the_bar_follows_the_driving():
+    bars = Bar(), Bar()
+    a = evaluate_parallel(None, EnvConfig(), eval_tracks(4), 1, workers=1, bar=bars[0])
+    b = evaluate_parallel(None, EnvConfig(), eval_tracks(4), 1, workers=2, bar=bars[1])
     assert a.episodes == b.episodes
+    for bar in bars:  # both end at the episodes driven
+        assert bar.seen[-1] == pytest.approx(4.0)
+    steps = max(round(e["seconds"] / EnvConfig().dt_s) for e in a.episodes)
+    middle = [v for v in bars[0].seen if 0.5 < v < 3.5]
+    assert len(bars[0].seen) >= steps // 30 and len(middle) > steps // 60  # a second of driving at a time, not episode by episode
 
 
 @pytest.mark.skipif(not BUNDLED.exists(), reason="bundled model not built")
