@@ -27,7 +27,6 @@ from common import ROOT, median, parser, write
 TARGET_S = 25.0
 MODEL = ROOT / "assets" / "models" / "camera.pt"
 WORKERS = 2  # eval's default on 2 cores
-CHUNKS_PER_WORKER = 4  # evaluate_parallel splits the tracks into workers x 4 batches
 
 
 def inference_us_per_frame(batch: int, rounds: int = 7, calls: int = 40) -> float:
@@ -73,7 +72,9 @@ def main() -> None:
     from sim.config import EnvConfig
 
     frames = round(sum(e["seconds"] for e in episodes) / EnvConfig().dt_s)
-    batch = -(-args.tracks // (WORKERS * CHUNKS_PER_WORKER))
+    from agent.evaluate import WORKER_BATCHES
+
+    batch = -(-args.tracks // (WORKERS * WORKER_BATCHES))  # the cars each of eval's batches starts with
     us = inference_us_per_frame(batch)
     floor_s = frames * us / 1e6 / WORKERS
     print(f"inference alone: {frames:,} frames x {us:.0f} us per frame (batch {batch}, 1 thread) / {WORKERS} workers = {floor_s:.1f} s")

@@ -70,8 +70,22 @@ def render_eval(r: dict) -> str:
         f"command with its default 2 workers: **{f['seconds']:.1f} s** (target ≤ {f['target_s']:.0f} s); lap "
         f"completion {s['lap_completion_rate'] * 100:.0f}%, autonomy {s['autonomy_pct']:.2f}%.",
         "",
+        *_inference_floor(f),
         _machine(r["machine"], f"`python benchmarks/bench_eval.py`: median of {f['runs']} runs"),
     ])  # fmt: skip
+
+
+def _inference_floor(f: dict) -> list[str]:
+    inf = f.get("inference")
+    if not inf:
+        return []
+    return [
+        f"The network alone sets a floor under that: the episodes drove {inf['frames']:,} frames, and one "
+        f"frame costs the ConvNet {inf['us_per_frame']:.0f} µs (preprocessing included, batches of "
+        f"{inf['batch']}, one thread per worker), so inference takes **{inf['floor_s']:.1f} s** of the "
+        f"{f['seconds']:.1f} s on {inf['workers']} workers.",
+        "",
+    ]
 
 
 def render_dataset(r: dict) -> str:
