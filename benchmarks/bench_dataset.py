@@ -16,18 +16,18 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, median, parser, write
+from common import PEAK_RSS, ROOT, median, parser, write
 
-LOADER = """
-import resource, sys, time
+LOADER = PEAK_RSS + """
+import sys, time
 sys.path.insert(0, {root!r})
 from agent.dataset import Dataset
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_rss_bytes()
 t = time.perf_counter()
 data = Dataset({path!r}).load(("camera", "sensors", "action"))
 dt = time.perf_counter() - t
 raw = sum(v.nbytes for v in data.values())
-peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024
+peak = peak_rss_bytes() - base
 print(len(data["action"]), dt, raw, peak)
 """
 EPISODE_STEPS = 2500

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from common import ROOT, median, parser, write
+from common import PEAK_RSS, ROOT, median, parser, write
 
 import gymnasium as gym  # noqa: E402
 
@@ -132,15 +132,15 @@ def reset_figures(seeds: int = 60) -> dict:
     return out
 
 
-MEMORY = """
-import resource, sys, numpy as np, gymnasium as gym
+MEMORY = PEAK_RSS + """
+import sys, numpy as np, gymnasium as gym
 sys.path.insert(0, {root!r})
 import sim
 venv = gym.make_vec("DriveLab-v0", num_envs=256, offroad="recover")
 venv.reset(seed=0)
 for _ in range(50):
     venv.step(np.zeros((256, 1), np.float32))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+print(peak_rss_bytes())
 """
 
 

@@ -61,3 +61,23 @@ def write(path: str | None, name: str, figures: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"benchmark": name, "machine": machine(), "figures": figures}, indent=1) + "\n")
     print(f"wrote {out}")
+
+
+PEAK_RSS = '''
+def peak_rss_bytes():
+    """This process's peak resident memory [bytes].
+
+    Read from /proc/self/status (VmHWM), not ru_maxrss: Linux carries the parent's peak
+    over a fork and exec into ru_maxrss, so a child started by a big benchmark process
+    would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+'''  # prepended to the code of benchmarks that measure memory in a fresh process
