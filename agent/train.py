@@ -23,7 +23,7 @@ from models import checkpoint
 from models.nets import DEFAULT_CAMERA_ARCH, DEFAULT_SENSOR_ARCH, DrivingNet, parse
 from models.preprocess import input_spec_for, preprocess
 from sim.config import check_int, check_real
-from sim.heap import keep_freed_memory
+from sim.heap import TRAIN_BLOCK_MB, keep_freed_memory
 
 
 @dataclass
@@ -286,7 +286,7 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
     rng = np.random.default_rng(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
-    keep_freed_memory()  # batches and activations are remade every step: keep their pages
+    keep_freed_memory(TRAIN_BLOCK_MB)  # batches and activations are remade every step: keep their pages
     device = resolve_device(args.device)
     if args.model not in ("camera", "sensors", "both"):
         raise ValueError(f"--model {args.model!r}: expected camera, sensors or both")

@@ -34,8 +34,10 @@ def inference_us_per_frame(batch: int, rounds: int = 7, calls: int = 40) -> floa
     import torch
 
     from agent.policy import NeuralPolicy
+    from sim.heap import keep_freed_memory
 
     torch.set_num_threads(1)
+    keep_freed_memory()  # as in eval's workers, whose World sets it
     policy = NeuralPolicy(MODEL)
     h, w, c = policy.spec.camera_shape
     frames = np.random.default_rng(0).integers(0, 256, (batch, h, w, c), dtype=np.uint8)
