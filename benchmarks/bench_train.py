@@ -20,6 +20,7 @@ from agent.train import TrainArgs, augment, loss_fn  # noqa: E402
 from models.nets import DEFAULT_CAMERA_ARCH, PRESETS, DrivingNet  # noqa: E402
 from models.preprocess import input_spec_for, preprocess  # noqa: E402
 from sim.config import EnvConfig  # noqa: E402
+from sim.heap import TRAIN_BLOCK_MB, keep_freed_memory  # noqa: E402
 
 TARGET = 3000
 
@@ -58,6 +59,7 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=20)
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
+    keep_freed_memory(TRAIN_BLOCK_MB)  # as `train` does
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch 256, 64x64 dashcam cropped to 42x64")
     figures = {}
     for name in PRESETS:
