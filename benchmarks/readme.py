@@ -82,8 +82,8 @@ def _inference_floor(f: dict) -> list[str]:
     return [
         f"The network alone sets a floor under that: the episodes drove {inf['frames']:,} frames, and one "
         f"frame costs the ConvNet {inf['us_per_frame']:.0f} µs (preprocessing included, batches of "
-        f"{inf['batch']}, one thread per worker), so inference takes **{inf['floor_s']:.1f} s** of the "
-        f"{f['seconds']:.1f} s on {inf['workers']} workers.",
+        f"{inf['batch']}, one thread per worker), so inference alone needs about **{inf['floor_s']:.1f} s** "
+        f"on {inf['workers']} workers" + (", more than the target by itself." if inf["floor_s"] > f["target_s"] else "."),
         "",
     ]
 
