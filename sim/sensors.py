@@ -62,7 +62,9 @@ def read_rays(fan: RayFan, tracks: TrackSet, rasters: RasterSet, x, y, heading) 
     info = np.take(rasters.info, row * rasters.info_stride + col + rasters.info_start)
     first = (info & 1).argmin(axis=2)  # (N, r) first sample off the road (0: none is, or the car is off)
     last_in = first - 1
-    at = (np.arange(first.size) * info.shape[2]).reshape(first.shape) + last_in  # (N, r) flat index of that sample
+    # (N, r) flat index of that sample; a ray that starts off the road (read as 0 below)
+    # looks at its own first sample, never at the previous ray's, which may be another car's
+    at = (np.arange(first.size) * info.shape[2]).reshape(first.shape) + np.maximum(last_in, 0)
     # Exact crossing: from the last sample on the road, the distance to the edge line of
     # its nearest vertex divided by how fast the ray approaches that edge (grid units).
     v = tracks.start[:, None] + np.maximum(np.take(info, at) >> 1, 0)  # (N, r) row in the track set
@@ -72,5 +74,6 @@ def read_rays(fan: RayFan, tracks: TrackSet, rasters: RasterSet, x, y, heading) 
     gap = tracks.half_width[:, None] / res - np.abs(lateral)
     extra = np.minimum(np.maximum(gap / np.maximum(approach, 1e-9), 0.0), fan.params.step_m / res)
     dist = np.minimum(fan.t_m[last_in] + extra * res, fan.params.max_range_m)
-    on_road = info[:, :, 0] & 1  # where no sample left the road: the full range if the car is on it
-    return np.where(first > 0, dist, fan.params.max_range_m * on_road)
+    own = info[:, :, 0]  # the car's own pixel (every ray's first sample)
+    on_road = (own & 1) * (own >= 0)  # -1 (far from the road) has its low bit set too
+    return np.where(first > 0, dist, fan.params.max_range_m) * on_road  # where no sample left the road: the full range

@@ -41,6 +41,12 @@ def test_off_road_reads_zero():
     assert np.all(d == 0.0)
 
 
+def test_far_off_road_reads_zero_even_facing_the_road():
+    # 10 m outside the lower straight's edge, beyond the info grid's margin, facing the road
+    d = read_rays_one(FAN, TRACK, RASTER, 0.0, -60.0 - 5.0 - 10.0, math.pi / 2)
+    assert np.all(d == 0.0)
+
+
 def test_batched_rays_equal_single_car_rays():
     tracks = [TRACK, from_seed(5), from_seed(1_000_007)]
     pool = RasterSet(tracks, RasterParams(), colour=False)
@@ -55,3 +61,23 @@ def test_batched_rays_equal_single_car_rays():
     for k in range(3):
         one = read_rays_one(FAN, tracks[k], build(tracks[k], colour=False), x[k], y[k], h[k])
         assert np.allclose(batch[k], one, atol=1e-9)
+
+
+def test_a_car_off_its_road_beside_one_on_a_longer_track_reads_zero():
+    """The last car of a batch is off its (short) road while the car before it sees its own
+    (long) road at a vertex past the short track's end: the off-road car must read zeros,
+    not look up the other car's vertex in its own rows (it once raised IndexError)."""
+    long, short = TRACK, from_seed(11)
+    assert long.n > short.n + 100
+    pool = RasterSet([long, short], RasterParams(), colour=False)
+    for r in pool.rasters:
+        r.draw_all()
+    v = long.n - 10  # a vertex the short track does not have
+    heading = long.heading[v]
+    last = heading + FAN.angles[-1]  # the batch's last sample before the off-road car's is this ray's farthest
+    x0 = long.centerline[v, 0] - FAN.t_m[-1] * math.cos(last)
+    y0 = long.centerline[v, 1] - FAN.t_m[-1] * math.sin(last)
+    x1, y1 = short.centerline.min(0) - 30.0  # far off its road, beyond its raster's corner
+    d = read_rays(FAN, TrackSet([long, short]), pool, np.array([x0, x1]), np.array([y0, y1]), np.array([heading, 0.0]))
+    assert np.all(d[1] == 0.0)
+    assert np.array_equal(d[0], read_rays_one(FAN, long, build(long, colour=False), x0, y0, heading))
