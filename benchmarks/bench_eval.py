@@ -26,7 +26,7 @@ from common import ROOT, median, parser, write
 
 TARGET_S = 25.0
 MODEL = ROOT / "assets" / "models" / "camera.pt"
-WORKERS = 2  # eval's default on 2 cores
+WORKERS = 2  # eval's default on 2 cores, named on the command line so the floor divides by what ran
 
 
 def inference_us_per_frame(batch: int, rounds: int = 7, calls: int = 40) -> float:
@@ -61,7 +61,7 @@ def main() -> None:
     times, summary = [], None
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        cmd = [sys.executable, str(ROOT / "run_sim.py"), "eval", "--tracks", str(args.tracks), "--laps", "2", "--quiet", "--report", str(report)]
+        cmd = [sys.executable, str(ROOT / "run_sim.py"), "eval", "--tracks", str(args.tracks), "--laps", "2", "--workers", str(WORKERS), "--quiet", "--report", str(report)]
         for k in range(args.runs):
             t = time.perf_counter()
             subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
