@@ -3,7 +3,7 @@
 Run: python benchmarks/bench_eval.py [--runs 3] [--tracks 100] [--json PATH]
 
 Times the whole command (start-up, loading the model, driving `--tracks` test tracks x 2
-laps with the default workers, writing the report) `--runs` times and reports the median
+laps with 2 workers, the default on 2 cores, writing the report) `--runs` times and reports the median
 wall time (target <= 25 s for 100 tracks on 2 cores) and the report's lap completion.
 
 Beside it, the floor that inference alone sets: the frames the episodes drove, times what
