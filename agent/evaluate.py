@@ -132,7 +132,7 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
     traj = np.zeros((max_steps, 3, n), dtype=np.float32)  # x, y, lateral offset per step
     throttle = None if config.action == "steer" else np.zeros(n)
     camera_only = keys == {"camera"}
-    lap_m = laps * np.array([t.length_m for t in track_objs])
+    lap_m = laps * np.array([t.length_m for t in track_objs])  # each episode's route [m]
     shown = 0.0  # episodes the bar has been told of
     obs = world.observe()
     for step in range(max_steps):
@@ -174,7 +174,7 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
     for i, t in enumerate(track_objs):
         seconds = elapsed[i] * config.dt_s
         km = max(float(world.progress[i]), 1e-9) / 1000
-        completion = float(np.clip(progress[i] / (laps * t.length_m), 0.0, 1.0))
+        completion = float(np.clip(progress[i] / lap_m[i], 0.0, 1.0))
         exits = int(interventions[i] - collisions[i])  # every collision is also an intervention (the car is put past it)
         episodes.append(
             {
