@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sim.config import CameraParams
+from sim.jit import kernel
 from sim.levels import Look
 from sim.raster import ASPHALT, CENTRE, GRASS, LINE, RGB, Raster, RasterSet, to_rgb8
 
@@ -189,9 +190,11 @@ class Lens:
         self.camera = camera
         level, scale, fwd_s, left_s = self._pixels(camera)
         g = len(level)
-        if varied:  # every pose keeps the nominal camera's mip levels: jitter changes footprints by a few %
-            fwd_s, left_s = (np.repeat(a[None], n, axis=0) for a in (fwd_s, left_s))
+        # (N, g) when varied, else (1, g): every pose keeps the nominal camera's mip levels
+        # (jitter changes footprints by a few %)
+        fwd_s, left_s = (np.repeat(a[None], n if varied else 1, axis=0) for a in (fwd_s, left_s))
         self.level, self.scale, self.fwd_s, self.left_s = level, scale, fwd_s, left_s
+        self.texels = rasters.texture.view(np.uint8)  # (3 T,): R, G, B of every texel
         self.row_stride = np.zeros((n, g), dtype=np.int32)
         self.offset = np.zeros((n, g), dtype=np.int32 if len(rasters.texture) < 2**31 else np.int64)
         self.max_col = np.zeros((n, g), dtype=np.float32)
@@ -205,6 +208,9 @@ class Lens:
             self.addend = np.zeros((n, g, 3), dtype=np.float32)
             for i in range(n):
                 self.set_view(i, camera.params, Look())
+        else:  # one sky for every car, no grading
+            self.sky = camera.sky.view(np.uint8).reshape(1, -1, 3)
+            self.grade, self.alpha, self.addend = np.zeros((0, 3, 3), np.float32), np.zeros((0, g, 3), np.float32), np.zeros((0, g, 3), np.float32)
         for i in range(n):
             self.update(i)
 
@@ -245,6 +251,45 @@ def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
     return Lens(camera, rasters)
 
 
+@kernel
+def car_frame(out, i, x, y, heading, origin, scale, fwd_s, left_s, row_stride, offset, max_col, max_row, texels, sky, grade, alpha, addend):
+    """Car i's camera frame into `out` ((H * W, 3) uint8, row-major pixels).
+
+    The car is at (x, y) [m] with `heading` [rad] on raster i (the Lens's tables, row i;
+    `fwd_s`, `left_s` and `sky` have one row for all cars unless the lens is varied). Sky
+    pixels come first and are copied; each later pixel is one texel of its mip level, at
+    the ground point the pixel sees, clamped onto the raster's grass margin beyond it. A
+    varied lens then grades it: `rgb @ grade[i] * alpha[i, p] + addend[i, p]` (colours,
+    sun and fog; `addend` holds +0.5, so truncation rounds).
+    """
+    varied = len(grade) > 0
+    row = i if varied else 0
+    first = sky.shape[1]
+    out[:first] = sky[row]
+    c, s = np.float32(math.cos(heading)), np.float32(math.sin(heading))
+    px, py = np.float32(x - origin[i, 0]), np.float32(y - origin[i, 1])
+    zero = np.float32(0.0)
+    for p in range(fwd_s.shape[1]):
+        f, l = fwd_s[row, p], left_s[row, p]
+        col = min(max(px * scale[p] + f * c - l * s, zero), max_col[i, p])  # texel column and row
+        r = min(max(py * scale[p] + f * s + l * c, zero), max_row[i, p])
+        t = 3 * (int(r) * row_stride[i, p] + int(col) + offset[i, p])
+        q = first + p
+        if not varied:
+            out[q, 0], out[q, 1], out[q, 2] = texels[t], texels[t + 1], texels[t + 2]
+            continue
+        red, green, blue = np.float32(texels[t]), np.float32(texels[t + 1]), np.float32(texels[t + 2])
+        for ch in range(3):
+            v = (red * grade[i, 0, ch] + green * grade[i, 1, ch] + blue * grade[i, 2, ch]) * alpha[i, p, ch] + addend[i, p, ch]
+            out[q, ch] = np.uint8(min(max(v, zero), np.float32(255.0)))
+
+
+@kernel
+def _frames(out, cars, x, y, heading, origin, scale, fwd_s, left_s, row_stride, offset, max_col, max_row, texels, sky, grade, alpha, addend):
+    for k in range(len(cars)):
+        car_frame(out[k], cars[k], x[k], y[k], heading[k], origin, scale, fwd_s, left_s, row_stride, offset, max_col, max_row, texels, sky, grade, alpha, addend)
+
+
 def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.ndarray:
     """Camera frames of N cars, car i at (x[i], y[i]) [m] with heading[i] [rad] on raster i.
 
@@ -255,41 +300,15 @@ def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.nd
         (N, H, W, C) uint8, C = 3 (RGB) or 1 (grayscale).
     """
     p = lens.camera.params
-    sel = slice(None) if cars is None else cars
-    origin = lens.rasters.origin[sel]
-    c = np.cos(heading).astype(np.float32)[:, None]
-    s = np.sin(heading).astype(np.float32)[:, None]
-    px = (np.asarray(x, dtype=np.float64) - origin[:, 0]).astype(np.float32)[:, None]
-    py = (np.asarray(y, dtype=np.float64) - origin[:, 1]).astype(np.float32)[:, None]
-    fwd_s, left_s = (lens.fwd_s[sel], lens.left_s[sel]) if lens.varied else (lens.fwd_s, lens.left_s)
-    col = px * lens.scale + fwd_s * c - left_s * s  # (N, g) texel column
-    row = py * lens.scale + fwd_s * s + left_s * c
-    # ground beyond the raster's grass margin shows the margin's edge (far away, blurred)
-    np.minimum(np.maximum(col, 0, out=col), lens.max_col[sel], out=col)
-    np.minimum(np.maximum(row, 0, out=row), lens.max_row[sel], out=row)
-    idx = row.astype(np.int32) * lens.row_stride[sel] + col.astype(np.int32) + lens.offset[sel]
-    n = len(col)
-    if lens.varied:  # every pixel below the common sky sampled, then graded
-        t = np.take(lens.rasters.texture, idx).view(np.uint8).reshape(n, -1, 3).astype(np.float32)
-        t = np.matmul(t, lens.grade[sel])
-        t *= lens.alpha[sel]  # (n, g, 3): a broadcast multiply would cost 6x more
-        t += lens.addend[sel]  # includes +0.5, so truncation rounds
-        if obstacles is not None:  # in the look's light, fogged at their own distance
-            paint_obstacles(t.reshape(n, -1, p.width_px, 3), lens.sky_rows, lens, sel, x, y, heading, obstacles, graded=True)
-        np.clip(t, 0.0, 255.0, out=t)
-        rgb = np.empty((n, p.height_px * p.width_px, 3), dtype=np.uint8)
-        rgb[:, : lens.camera.first_ground] = lens.sky[sel]
-        rgb[:, lens.camera.first_ground :] = t
-        rgb = rgb.reshape(n, p.height_px, p.width_px, 3)
-        if p.grayscale:
-            return (rgb @ GRAY_WEIGHTS + 0.5).astype(np.uint8)[..., None]
-        return rgb
-    texels = np.empty((n, p.height_px * p.width_px), dtype=RGB)
-    texels[:, : lens.camera.first_ground] = lens.camera.sky
-    texels[:, lens.camera.first_ground :] = np.take(lens.rasters.texture, idx)
-    rgb = texels.view(np.uint8).reshape(n, p.height_px, p.width_px, 3)
+    cars = np.arange(len(lens.rasters.origin)) if cars is None else np.asarray(cars, dtype=np.int64)
+    x, y, heading = (np.ascontiguousarray(v, dtype=np.float64) for v in (x, y, heading))
+    out = np.empty((len(cars), p.height_px * p.width_px, 3), dtype=np.uint8)
+    grade = lens.grade
+    _frames(out, cars, x, y, heading, lens.rasters.origin, lens.scale, lens.fwd_s, lens.left_s, lens.row_stride, lens.offset,
+            lens.max_col, lens.max_row, lens.texels, lens.sky, grade, lens.alpha, lens.addend)
+    rgb = out.reshape(len(cars), p.height_px, p.width_px, 3)
     if obstacles is not None:
-        paint_obstacles(rgb, 0, lens, sel, x, y, heading, obstacles)
+        paint_obstacles(rgb, 0, lens, cars, x, y, heading, obstacles, graded=lens.varied)
     if p.grayscale:
         return (rgb @ GRAY_WEIGHTS + 0.5).astype(np.uint8)[..., None]
     return rgb
@@ -396,7 +415,7 @@ def _shader(lens: Lens, car: int, distance: float, cam: CameraParams):
     offset, fog, density = lens.air[car]
     clear = math.exp(-density * max(distance, 0.0)) if cam.mode == "dashcam" else 1.0
     grade = lens.grade[car]
-    return lambda c: (c @ grade + offset) * clear + fog * (1 - clear) + 0.5
+    return lambda c: np.clip((c @ grade + offset) * clear + fog * (1 - clear) + 0.5, 0.0, 255.0)
 
 
 def _project(cam: CameraParams, fwd: float, left: float, up: float):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.jit import kernel
+
 # kind: (length, width, height) [m]
 SIZES = {"cone": (0.7, 0.7, 1.0), "car": (4.5, 2.0, 1.5)}  # a large traffic cone: a pixel tall at 25 m in a 64x64 dashcam
 KINDS = tuple(SIZES)
@@ -143,40 +145,51 @@ def avoidance_offsets(obstacles, n: int, ds: float, width_m: float, before_m: fl
     return out
 
 
-class ObstacleTable:
-    """The obstacles of N cars' tracks as (N, K) arrays (K: the most on any track), and
-    for every track vertex the obstacle to look at: the first one whose far end is still
-    ahead (or -1).
+# columns of an ObstacleTable's `table`: centre, axis, half sizes and height [m], arc length [m], 1.0 for a cone
+X, Y, COS, SIN, HALF_LEN, HALF_WID, HEIGHT, S, CONE = range(9)
+FIELDS = ("x", "y", "cos", "sin", "half_len", "half_wid", "height", "s", "cone")
 
-    Attributes: count (N,); x, y, cos, sin, half_len, half_wid, height (N, K) [m]; cone
-    (N, K) bool; s (N, K) [m].
+
+class ObstacleTable:
+    """The obstacles of N cars' tracks as one (N, K, 9) float64 array (K: the most on any
+    track), columns named by the constants above, so a kernel takes them in one argument.
+
+    Attributes: table (N, K, 9); count (N,); x, y, cos, sin, half_len, half_wid, height, s
+    (N, K) views of its columns [m]; cone (N, K) bool.
     """
 
     def __init__(self, tracks):
         n = len(tracks)
         k = max([len(t.obstacles) for t in tracks] + [1])
         self.count = np.zeros(n, dtype=np.int64)
-        shape = (n, k)
-        self.x, self.y, self.cos, self.sin = np.zeros(shape), np.zeros(shape), np.ones(shape), np.zeros(shape)
-        self.half_len, self.half_wid, self.height, self.s = np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)
-        self.cone = np.zeros(shape, dtype=bool)
+        self.table = np.zeros((n, k, len(FIELDS)))
+        self.table[:, :, COS] = 1.0
         for i, t in enumerate(tracks):
             self.put(i, t)
+
+    def __getattr__(self, name: str):
+        if name in FIELDS:
+            column = self.table[:, :, FIELDS.index(name)]
+            return column > 0 if name == "cone" else column
+        raise AttributeError(name)
 
     def put(self, i: int, track) -> bool:
         """Car i's row for `track`; False if it has more obstacles than the table holds."""
         obs = track.obstacles
-        if len(obs) > self.x.shape[1]:
+        if len(obs) > self.table.shape[1]:
             return False
         self.count[i] = len(obs)
+        self.table[i] = 0.0
+        self.table[i, :, COS] = 1.0
         for j, o in enumerate(obs):
             ln, wid, h = o.size
             (px, py), heading = track.point_at(o.s_m), float(track.heading_at(o.s_m))
             nx, ny = -math.sin(heading), math.cos(heading)
-            self.x[i, j], self.y[i, j] = px + nx * o.offset_m, py + ny * o.offset_m
-            self.cos[i, j], self.sin[i, j] = math.cos(heading), math.sin(heading)
-            self.half_len[i, j], self.half_wid[i, j], self.height[i, j] = ln / 2, wid / 2, h
-            self.cone[i, j], self.s[i, j] = o.kind == "cone", o.s_m
+            row = self.table[i, j]
+            row[X], row[Y] = px + nx * o.offset_m, py + ny * o.offset_m
+            row[COS], row[SIN] = math.cos(heading), math.sin(heading)
+            row[HALF_LEN], row[HALF_WID], row[HEIGHT] = ln / 2, wid / 2, h
+            row[S], row[CONE] = o.s_m, float(o.kind == "cone")
         return True
 
 
@@ -199,28 +212,44 @@ def ahead_index(track) -> np.ndarray:
     return out
 
 
-def box_distance(px, py, x, y, c, s, half_len, half_wid):
-    """Distance [m] from points (px, py) to oriented boxes (centre x, y; axis cos c, sin s;
-    half sizes), 0 inside. Arrays broadcast."""
-    dx, dy = px - x, py - y
-    u = np.abs(dx * c + dy * s) - half_len
-    v = np.abs(-dx * s + dy * c) - half_wid
-    return np.hypot(np.maximum(u, 0.0), np.maximum(v, 0.0))
+@kernel
+def box_distance(px, py, box):
+    """Distance [m] from the point (px, py) to an obstacle's box (a `table` row), 0 inside."""
+    dx, dy = px - box[X], py - box[Y]
+    u = abs(dx * box[COS] + dy * box[SIN]) - box[HALF_LEN]
+    v = abs(-dx * box[SIN] + dy * box[COS]) - box[HALF_WID]
+    return math.hypot(max(u, 0.0), max(v, 0.0))
 
 
-def ray_box(ox, oy, dx, dy, x, y, c, s, half_len, half_wid, max_range: float):
-    """Distance along rays (origin ox, oy; unit direction dx, dy) to oriented boxes, or
-    `max_range` where a ray misses (slab method). Arrays broadcast."""
-    rx, ry = ox - x, oy - y
-    lo_x = rx * c + ry * s  # origin in the box's frame
+@kernel
+def touches(x, y, heading, box):
+    """Whether a car at (x, y) [m] with `heading` [rad] touches the box: its body is two
+    circles of CAR_RADIUS_M at CAR_CIRCLES_M along its axis."""
+    c, s = math.cos(heading), math.sin(heading)
+    for along in CAR_CIRCLES_M:
+        if box_distance(x + c * along, y + s * along, box) < CAR_RADIUS_M:
+            return True
+    return False
+
+
+@kernel
+def ray_box(ox, oy, dx, dy, box, max_range):
+    """Distance along a ray (origin ox, oy [m]; unit direction dx, dy) to the box, or
+    `max_range` [m] where it misses (the slab method)."""
+    rx, ry = ox - box[X], oy - box[Y]
+    c, s, hl, hw = box[COS], box[SIN], box[HALF_LEN], box[HALF_WID]
+    lo_x = rx * c + ry * s  # the origin in the box's frame
     lo_y = -rx * s + ry * c
     d_x = dx * c + dy * s
     d_y = -dx * s + dy * c
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t1, t2 = (-half_len - lo_x) / d_x, (half_len - lo_x) / d_x
-        t3, t4 = (-half_wid - lo_y) / d_y, (half_wid - lo_y) / d_y
-    # fmin/fmax pass over a NaN (0/0: a ray along a slab's edge), where min/max would spread it
-    t_in = np.fmax(np.fmin(t1, t2), np.fmin(t3, t4))
-    t_out = np.fmin(np.fmax(t1, t2), np.fmax(t3, t4))
-    hit = (t_out >= np.maximum(t_in, 0.0)) & (t_out >= 0)
-    return np.where(hit, np.clip(t_in, 0.0, max_range), max_range)
+    t_in, t_out = -np.inf, np.inf
+    for lo, d, half in ((lo_x, d_x, hl), (lo_y, d_y, hw)):
+        if d == 0.0:  # parallel to this slab: inside it or never
+            if abs(lo) > half:
+                return max_range
+            continue
+        t1, t2 = (-half - lo) / d, (half - lo) / d
+        t_in, t_out = max(t_in, min(t1, t2)), min(t_out, max(t1, t2))
+    if t_out >= max(t_in, 0.0) and t_out >= 0:
+        return min(max(t_in, 0.0), max_range)
+    return max_range

@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from sim.config import RasterParams
+from sim.jit import kernel
 from sim.track import Track
 
 GRASS = np.array([62, 128, 48], dtype=np.float32)
@@ -31,6 +32,7 @@ ALONG_STEP_PX = 0.4  # road samples along the centreline, in pixels (the outside
 ACROSS_STEP_PX = 0.65  # and across it: under a pixel, so every covered pixel gets a sample
 
 RGB = np.dtype("V3")  # one texel: 3 bytes R, G, B, gathered as a single item
+MARKING_MODES = {"none": 0, "solid": 1, "dashed": 2}  # a line style as `draw_road` takes it
 
 
 def to_rgb8(rgb: np.ndarray) -> np.ndarray:
@@ -204,16 +206,6 @@ class Reach:
         return cls(float(np.hypot(forward_m, left_m).max()), max(0.0, float(-np.min(forward_m))))
 
 
-_SCRATCH = np.empty(0, dtype=np.int32)  # one-sample-per-pixel bookkeeping, shared (drawing is sequential)
-
-
-def _scratch(size: int) -> np.ndarray:
-    global _SCRATCH
-    if len(_SCRATCH) < size:
-        _SCRATCH = np.empty(size, dtype=np.int32)
-    return _SCRATCH
-
-
 class Raster:
     """A track drawn into arrays, its road drawn segment by segment on demand.
 
@@ -261,7 +253,6 @@ class Raster:
         self.segments = Segments.of(track, params)
         self.drawn = np.zeros(len(self.segments), dtype=bool)
         self.complete = False  # every segment drawn: nothing left to check
-        self._frame32 = None  # normal x, y and tangent x, y as float32 columns, made on the first draw
 
     @property
     def colour(self) -> bool:
@@ -308,108 +299,25 @@ class Raster:
         return len(todo)
 
     def draw(self, segs: np.ndarray) -> None:
-        """Draw the road of segments `segs`: info grid, and the texture if it has colour.
-
-        Samples spaced under a pixel along the centreline and across it mark the pixels
-        the road band covers. One sample per pixel survives (the last; across segments,
-        the later segment's), and its colour is computed exactly at the pixel centre from
-        |lateral offset|, so lines are anti-aliased whatever the resolution.
-        """
+        """Draw the road of segments `segs`: info grid, and the texture if it has colour (`draw_road`)."""
         segs = np.unique(np.asarray(segs, dtype=np.int64))  # in track order: later segments win
         if len(segs) == 0:
             return
-        track, params, res = self.track, self.params, self.m_per_px
-        size = self.segments.size
-        rows, cols = self.info.shape
-        lo = np.array(self.origin)
-        # samples: vertex v's span is u in [v - 0.5, v + 0.5), in segment order
-        per_vertex = int(np.ceil(1.0 / (ALONG_STEP_PX * res / track.ds)))
-        first = segs * size
-        count = np.minimum(first + size, track.n) - first
-        vertex = np.concatenate([np.arange(f, f + c) for f, c in zip(first, count)])  # (v,)
-        u = (vertex[:, None] + ((np.arange(per_vertex) + 0.5) / per_vertex - 0.5)).ravel()  # (a,) vertex units
-        i = np.floor(u).astype(np.int64)
-        f = (u - i)[:, None]
-        i %= track.n
-        j = (i + 1) % track.n
-        c = (track.centerline[i] * (1 - f) + track.centerline[j] * f - lo) / res  # (a, 2) pixels
-        nrm = (track.normal[i] * (1 - f) + track.normal[j] * f).astype(np.float32)
-        half = track.width_m / 2 + INFO_MARGIN_M
-        across = (np.arange(-half, half + 1e-9, ACROSS_STEP_PX * res) / res).astype(np.float32)  # (b,) pixels
-        ix = (c[:, None, 0].astype(np.float32) + across * nrm[:, None, 0]).astype(np.int32).ravel()
-        iy = (c[:, None, 1].astype(np.float32) + across * nrm[:, None, 1]).astype(np.int32).ravel()
-        flat = iy * cols + ix
-        order = np.arange(len(flat), dtype=np.int32)
-        scratch = _scratch(rows * cols)
-        scratch[flat] = order  # last writer wins ...
-        keep = np.flatnonzero(scratch[flat] == order)  # ... one sample per covered pixel
-        owner_vertex = np.repeat(vertex, per_vertex * len(across))[keep]
-        flat = flat[keep]
-        # a pixel another segment drew stays that segment's if it comes later along the track
-        old = self.info.ravel()[flat]
-        mine = (old < 0) | ((old >> 1) // size <= owner_vertex // size)
-        keep, flat, owner_vertex = keep[mine], flat[mine], owner_vertex[mine]
-        px, py = ix[keep], iy[keep]
-        rel_x = ((px + 0.5) * res + lo[0] - track.centerline[owner_vertex, 0]).astype(np.float32)
-        rel_y = ((py + 0.5) * res + lo[1] - track.centerline[owner_vertex, 1]).astype(np.float32)
-        if self._frame32 is None:  # 1-D float32 columns: the fastest gathers
-            self._frame32 = [np.ascontiguousarray(a[:, k], dtype=np.float32) for a in (track.normal, track.tangent) for k in (0, 1)]
-        nx, ny, tx, ty = (np.take(a, owner_vertex) for a in self._frame32)
-        ad = np.abs(rel_x * nx + rel_y * ny)  # |lateral| [m]
+        track, params = self.track, self.params
         w2 = track.width_m / 2
-        self.info.ravel()[flat] = 2 * owner_vertex + (ad <= w2)
+        half = w2 + INFO_MARGIN_M
+        styles = [MARKING_MODES[m] for m in track.markings.split("/")]
+        if self.colour:
+            road_lut, paint_lut, paint_rgb8 = _paint_table(w2, half, self.m_per_px, params)
+            tile, texels = _grass_tiles(params.levels)[0], self.texture.view(np.uint8)
+        else:
+            road_lut, paint_lut, paint_rgb8 = np.zeros(0, np.float32), np.zeros((0, 0, 3), np.float32), np.zeros((0, 0, 3), np.uint8)
+            tile, texels = np.zeros((0, 0, 3), np.uint8), np.zeros(0, np.uint8)
+        draw_road(segs, self.segments.size, track.centerline, track.normal, track.tangent, track.ds, w2, half,
+                  np.array(self.origin), self.m_per_px, self.info, styles[0], styles[1], params.dash_m,
+                  road_lut, paint_lut, paint_rgb8, tile, texels, self.level_shape, self.level_offset)
         self.drawn[segs] = True
         self.complete = bool(self.drawn.all())
-        if not self.colour:
-            return
-        # Colours depend only on |lateral| and on whether a dash is painted there: look them
-        # up in a table over |lateral| (1/64 m steps), then blend the few border pixels
-        # with the grass tile (never with what is there, so the drawing order cannot matter).
-        along = owner_vertex * track.ds + rel_x * tx + rel_y * ty  # [m]
-        q = np.minimum((ad * 64).astype(np.int32), int(half * 64) + 1)
-        dash = (np.floor(along / params.dash_m) % 2 == 0).astype(np.int32)
-        edge_style, centre_style = track.markings.split("/")
-        painted = {"solid": 1, "none": 0}
-        centre_on = dash if centre_style == "dashed" else painted[centre_style]
-        edge_off = 1 - dash if edge_style == "dashed" else 1 - painted[edge_style]
-        road_lut, paint_lut, paint_rgb8 = _paint_table(w2, half, res, params)
-        lut = (2 * edge_off + centre_on) * paint_lut.shape[1] + q  # row of the flattened tables
-        colour = np.take(paint_rgb8.reshape(-1).view(RGB), lut)  # (m,) texels
-        border = np.flatnonzero(road_lut[q] < 1.0)
-        tile = _grass_tiles(params.levels)[0]
-        grass = np.take(tile.reshape(-1, 3), (py[border] % GRASS_TILE_PX) * GRASS_TILE_PX + px[border] % GRASS_TILE_PX, axis=0).astype(np.float32)
-        mix = road_lut[q[border], None]
-        paint = np.take(paint_lut.reshape(-1, 3), lut[border], axis=0)
-        colour[border] = to_rgb8(grass + (paint - grass) * mix).reshape(-1).view(RGB)
-        self.texture[flat] = colour  # level 0 starts the texture
-        self._update_mips(py, px)
-
-    def _update_mips(self, py: np.ndarray, px: np.ndarray) -> None:
-        """Recompute every mip level over the aligned blocks of level-0 pixels (py, px).
-
-        A block is 2**(levels-1) pixels square, so each level's pixels inside it depend on
-        that block alone: gather the blocks, halve them level by level, scatter back.
-        """
-        levels = self.params.levels
-        b = 2 ** (levels - 1)
-        rows, cols = self.level_shape[0]
-        bcols = cols // b
-        mark = np.zeros((rows // b) * bcols, dtype=bool)
-        mark[(py // b) * bcols + px // b] = True
-        blocks = np.flatnonzero(mark)  # (B,)
-        by, bx = blocks // bcols, blocks % bcols
-        level = None
-        for k in range(levels):
-            h = b >> k  # block side at level k
-            span = np.arange(h)
-            idx = (by * h)[:, None, None] + span[None, :, None]  # (B, h, 1) rows
-            idx = self.level_offset[k] + idx * self.level_shape[k][1] + (bx * h)[:, None, None] + span  # (B, h, h)
-            if level is None:
-                level = np.take(self.texture, idx).view(np.uint8).reshape(len(blocks), h, h, 3)
-                continue
-            level = _halve(level)  # (B, h, h, 3)
-            self.texture[idx] = level.reshape(-1).view(RGB).reshape(idx.shape)
-
 
 def build(track: Track, params: RasterParams = RasterParams(), colour: bool = True) -> Raster:
     """A raster of `track` with its whole road drawn."""
@@ -511,3 +419,103 @@ class RasterSet:
     @property
     def nbytes(self) -> int:
         return self.texture.nbytes + self.info.nbytes
+
+
+@kernel
+def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_per_px, info, edge_mode, centre_mode, dash_m,
+              road_lut, paint_lut, paint_rgb8, tile, texels, level_shape, level_offset):
+    """Draw segments `segs` (ascending) of a track's road into its info grid and texture.
+
+    Samples spaced under a pixel along the centreline (vertex v's span is v - 0.5 to
+    v + 0.5) and across it (the road and INFO_MARGIN_M beyond each edge) mark the pixels
+    the band covers. A pixel belongs to the last sample that reaches it, unless a later
+    segment along the track drew it already, so any drawing order gives one picture. Its
+    info is 2 * vertex + 1 on the road, 2 * vertex beside it; its colour is computed
+    exactly at the pixel centre from |lateral offset| through the paint tables (1/64 m
+    steps), blended with the grass tile at the road's border, so lines are anti-aliased.
+    Every mip level is then recomputed over the touched blocks.
+
+    Args: centerline, normal, tangent (n, 2), ds [m], w2 = half the width and `half` the
+        band's half width [m]; origin (2,) [m]; info (rows, cols); edge_mode, centre_mode:
+        MARKING_MODES; road_lut, paint_lut, paint_rgb8: `_paint_table`; tile: the grass
+        tile's level 0; texels: the texture as bytes (empty: no colour); level_shape (L, 2),
+        level_offset (L,).
+    """
+    n = len(centerline)
+    rows, cols = info.shape
+    colour = len(texels) > 0
+    per_vertex = int(np.ceil(1.0 / (ALONG_STEP_PX * m_per_px / ds)))
+    step = ACROSS_STEP_PX * m_per_px
+    count = int(np.ceil((2 * half + 1e-9) / step))  # np.arange(-half, half + 1e-9, step)'s length
+    across = np.empty(count, dtype=np.float32)
+    for b in range(count):
+        across[b] = np.float32((-half + b * step) / m_per_px)
+    levels = len(level_shape)
+    blk = 2 ** (levels - 1)
+    bcols = cols // blk
+    touched = np.zeros((rows // blk) * bcols, dtype=np.bool_)
+    q_max = int(half * 64) + 1
+    width_q = paint_lut.shape[1]
+    w2_32 = np.float32(w2)
+    for seg in segs:
+        for vertex in range(seg * size, min((seg + 1) * size, n)):
+            cx0, cy0 = centerline[vertex, 0], centerline[vertex, 1]
+            nx, ny = np.float32(normal[vertex, 0]), np.float32(normal[vertex, 1])
+            tx, ty = np.float32(tangent[vertex, 0]), np.float32(tangent[vertex, 1])
+            for a in range(per_vertex):
+                u = vertex + ((a + 0.5) / per_vertex - 0.5)
+                i = int(np.floor(u))
+                f = u - i
+                i %= n
+                j = (i + 1) % n
+                cx = np.float32((centerline[i, 0] * (1 - f) + centerline[j, 0] * f - origin[0]) / m_per_px)
+                cy = np.float32((centerline[i, 1] * (1 - f) + centerline[j, 1] * f - origin[1]) / m_per_px)
+                mx = np.float32(normal[i, 0] * (1 - f) + normal[j, 0] * f)
+                my = np.float32(normal[i, 1] * (1 - f) + normal[j, 1] * f)
+                for b in range(count):
+                    px, py = int(cx + across[b] * mx), int(cy + across[b] * my)
+                    old = info[py, px]
+                    if old >= 0 and (old >> 1) // size > vertex // size:
+                        continue  # a later segment's pixel
+                    rel_x = np.float32((px + 0.5) * m_per_px + origin[0] - cx0)
+                    rel_y = np.float32((py + 0.5) * m_per_px + origin[1] - cy0)
+                    ad = abs(rel_x * nx + rel_y * ny)  # |lateral| [m]
+                    info[py, px] = 2 * vertex + (ad <= w2_32)
+                    if not colour:
+                        continue
+                    along = vertex * ds + rel_x * tx + rel_y * ty  # [m]
+                    q = min(int(ad * np.float32(64)), q_max)
+                    dash = 1 if np.floor(along / dash_m) % 2 == 0 else 0
+                    centre_on = dash if centre_mode == 2 else centre_mode
+                    edge_off = 1 - dash if edge_mode == 2 else 1 - edge_mode
+                    style = 2 * edge_off + centre_on
+                    t = 3 * (py * cols + px)  # level 0 starts the texture
+                    mix = road_lut[q]
+                    for ch in range(3):
+                        if mix < 1.0:  # the border: blend with the grass tile
+                            grass = np.float32(tile[py % GRASS_TILE_PX, px % GRASS_TILE_PX, ch])
+                            v = np.rint(grass + (paint_lut[style, q, ch] - grass) * mix)
+                            texels[t + ch] = np.uint8(min(max(v, 0.0), 255.0))
+                        else:
+                            texels[t + ch] = paint_rgb8[style, q, ch]
+                    touched[(py // blk) * bcols + px // blk] = True
+    if colour:
+        for block in np.flatnonzero(touched):
+            _halve_block(texels, block // bcols, block % bcols, blk, level_shape, level_offset)
+
+
+@kernel
+def _halve_block(texels, by, bx, blk, level_shape, level_offset):
+    """Recompute mip levels 1.. of one aligned block of level-0 pixels: each pixel the
+    rounded mean of the 2x2 pixels below it (as `_halve`)."""
+    for k in range(1, len(level_shape)):
+        h = blk >> k  # the block's side at level k
+        src_cols, dst_cols = level_shape[k - 1, 1], level_shape[k, 1]
+        for r in range(by * h, by * h + h):
+            for c in range(bx * h, bx * h + h):
+                dst = 3 * (level_offset[k] + r * dst_cols + c)
+                a = 3 * (level_offset[k - 1] + (2 * r) * src_cols + 2 * c)
+                b = a + 3 * src_cols
+                for ch in range(3):
+                    total = np.uint16(texels[a + ch]) + texels[a + 3 + ch] + texels[b + ch] + texels[b + 3 + ch] + 2
+                    texels[dst + ch] = np.uint8(total >> 2)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.jit import kernel
 from sim.obstacles import ahead_index, avoidance_offsets
 from sim.track import Track
 
-WINDOW = np.arange(-6, 7)  # vertices searched around the previous nearest one
+WINDOW = 6  # vertices searched either side of the previous nearest one
 
 
 def avoidance(track: Track) -> np.ndarray:
@@ -79,15 +80,8 @@ class TrackSet:
             x, y: (N,) positions; hint: (N,) previous nearest vertices (local indices),
                 searched +-6 vertices around.
         """
-        local = (hint[:, None] + WINDOW) % self.n[:, None]  # (N, w)
-        rows = self.start[:, None] + local
-        p = x + 1j * y
-        best = np.abs(self.centre[rows] - p[:, None]).argmin(axis=1)
-        v = local[np.arange(len(local)), best]
-        row = self.start + v
-        rx, ry = x - self.centre[row].real, y - self.centre[row].imag
-        tx, ty = self.tangent[row].real, self.tangent[row].imag
-        return v, (v * self.ds + rx * tx + ry * ty) % self.length, ry * tx - rx * ty
+        return _locate_all(self.centre, self.tangent, self.start, self.n, self.ds, self.length,
+                           np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), np.asarray(hint, dtype=np.int64))
 
     def point_at(self, s_m):
         """(N,) complex centreline positions at arc lengths `s_m` [m], one per track."""
@@ -97,3 +91,32 @@ class TrackSet:
         a = self.centre[self.start + i]
         b = self.centre[self.start + (i + 1) % self.n]
         return a * (1 - f) + b * f  # the same rounding as Track.point_at
+
+
+@kernel
+def locate(centre, tangent, start, n, ds, length, k, x, y, hint):
+    """Car on track slot k at (x, y) [m]: (nearest vertex, arc length [m], lateral offset
+    [m, left +]), the vertex searched within WINDOW of vertex `hint`.
+
+    `centre`, `tangent`: a TrackSet's (R,) complex rows; `start`, `n`, `ds`, `length`: its (N,) slots.
+    """
+    here = complex(x, y)
+    best, best_d = 0, np.inf
+    for w in range(-WINDOW, WINDOW + 1):
+        v = (hint + w) % n[k]
+        d = abs(centre[start[k] + v] - here)
+        if d < best_d:  # the first of equals, as argmin
+            best, best_d = v, d
+    row = start[k] + best
+    rx, ry = x - centre[row].real, y - centre[row].imag
+    tx, ty = tangent[row].real, tangent[row].imag
+    return best, (best * ds[k] + rx * tx + ry * ty) % length[k], ry * tx - rx * ty
+
+
+@kernel
+def _locate_all(centre, tangent, start, n, ds, length, x, y, hint):
+    v = np.empty(len(x), dtype=np.int64)
+    s, lateral = np.empty(len(x)), np.empty(len(x))
+    for k in range(len(x)):
+        v[k], s[k], lateral[k] = locate(centre, tangent, start, n, ds, length, k, x[k], y[k], hint[k])
+    return v, s, lateral

@@ -1,8 +1,12 @@
-"""The world: N cars, each on its own track, stepped together in numpy.
+"""The world: N cars, each on its own track, stepped together by compiled kernels.
 
 `DrivingEnv` is a Gymnasium view of this with N = 1 and `DrivingVectorEnv` with
-N = num_envs: there is one implementation of reset, step, recovery and observation, so a
-batch of cars behaves exactly like as many single envs. Nothing here imports pygame.
+N = num_envs. Every rule of a step is written once, for one car (`step_car`, and the
+rules it calls: `sim.car.move`, `sim.trackset.locate`, `sim.obstacles.touches`; the
+observation's `sim.sensors.car_rays` and `sim.camera.car_frame`), and a kernel loops it
+over the cars, so a batch of cars behaves exactly like as many single envs. Python keeps
+what is not per step: tracks, conditions, lap times, drawing the road lazily. Nothing
+here imports pygame.
 """
 
 from __future__ import annotations
@@ -13,21 +17,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.camera import Lens, make_camera, render_frames, sight_m
-from sim.car import CarState, step as car_step
+from sim.car import CarState, constants, move
 from sim.config import EnvConfig
 from sim.geometry import wrap_angle
 from sim.heap import keep_freed_memory
+from sim.jit import kernel
 from sim.levels import Conditions, Look
-from sim.obstacles import CAR_CIRCLES_M, CAR_RADIUS_M, ObstacleTable, box_distance, ray_box
+from sim.obstacles import FIELDS, HALF_LEN, S, ObstacleTable, touches
 from sim.raster import RasterSet, Reach
-from sim.sensors import make_rays, read_rays
+from sim.sensors import car_rays, make_rays
 from sim.track import Track
-from sim.trackset import TrackSet
+from sim.trackset import TrackSet, locate
 
 REBUILD_SLACK = 1.5  # a rebuilt pool gives each car this much room, so new tracks rarely rebuild it
-BOX_FIELDS = ("x", "y", "cos", "sin", "half_len", "half_wid")  # an obstacle's box (ObstacleTable columns)
-SPRITE_FIELDS = BOX_FIELDS + ("height", "cone")  # and what the camera needs to draw it
 NOISE_BLOCK = 256  # sensor noise is drawn this many readings at a time
+RECOVER_PAST_M = 4.0  # a car that hits an obstacle is put back this far past its far end
 DRAW_AHEAD_M = 32.0  # a car that needs road drawn gets this much more (not on its first frame: resets stay cheap)
 
 
@@ -64,7 +68,7 @@ class World:
         progress: net metres along the centreline since the episode began.
         laps, steps, interventions: per-car counters; lap_times: per-car lists [s].
         tracks, trackset, rasters: the cars' tracks, and their geometry and pictures in
-            per-car slots; the road is drawn where observations can see it (`reach`).
+            per-car slots (rasters only with a camera: the road is drawn where it can see, `reach`).
     """
 
     def __init__(self, config: EnvConfig, n: int):
@@ -75,11 +79,7 @@ class World:
         self.use_sensors = config.observation in ("both", "sensors")
         self.camera = make_camera(config.camera)
         self.rays = make_rays(config.sensors)
-        reach = Reach(0.0, 0.0)
-        if self.use_camera:
-            reach = reach.union(Reach.of_points(self.camera.forward_m, self.camera.left_m))
-        if self.use_sensors:
-            reach = reach.union(Reach.of_points(self.rays.offsets.real.ravel(), self.rays.offsets.imag.ravel()))
+        reach = Reach.of_points(self.camera.forward_m, self.camera.left_m) if self.use_camera else Reach(0.0, 0.0)
         level = config.level
         if level.camera_jitter:  # a jittered camera sees a little further
             reach = Reach(reach.radius_m * (1 + 2 * level.camera_jitter), reach.behind_m + 1.0)
@@ -93,7 +93,7 @@ class World:
         self._noise_rngs: list[np.random.Generator | None] = [None] * n
         # each car's noise comes from its own generator, drawn NOISE_BLOCK readings at a time
         self._noise = np.zeros((n, NOISE_BLOCK, config.sensors.n_rays)) if level.sensor_noise_m else None
-        self._noise_at = np.full(n, NOISE_BLOCK)
+        self._noise_at = np.full(n, NOISE_BLOCK, dtype=np.int64)
         self._looks_due: set[int] = set()
         self.tracks: list[Track | None] = [None] * n
         self._changed: set[int] = set()
@@ -118,9 +118,15 @@ class World:
         self.collisions = np.zeros(n, dtype=np.int64)
         self.in_contact = np.zeros(n, dtype=bool)
         self.obstacles: ObstacleTable | None = None  # only while some car's track has obstacles
-        self._near_pose = None  # the pose `_nearest_obstacle` last answered for, and its answer
-        self._near = (-1, math.inf)
         self.lap_times: list[list[float]] = [[] for _ in range(n)]
+        # what the kernels take in place of what is absent, made once
+        self._car_p = constants(config.car)
+        self._zeros = np.zeros(n)
+        self._all = np.arange(n)
+        self._complete = np.zeros(n, dtype=bool)  # whose raster has every segment drawn
+        self._lap_time = np.zeros(n)  # [s] of the lap each car finished this step (0: none)
+        self._no_obstacles = np.zeros((n, 0, len(FIELDS)))
+        self._no_noise = np.zeros((n, 0, config.sensors.n_rays))
 
     # ------------------------------------------------------------------ tracks
     def set_conditions(self, i: int, cond: Conditions) -> None:
@@ -144,41 +150,44 @@ class World:
             self._changed.add(i)
 
     def _sync(self) -> None:
-        """Bring the track and raster slots up to date after tracks changed.
+        """Bring the track (and raster) slots up to date after tracks changed.
 
         A new track is laid out in its car's slots when it fits (no road is drawn until a
-        car looks at it); otherwise that pool is rebuilt with room to grow.
+        camera looks at it); otherwise that pool is rebuilt with room to grow.
         """
         if not self._changed:
             self._sync_looks()
             return
         changed = sorted(self._changed)
-        if self.rasters is None:  # first build: exact sizes
+        if self.trackset is None:  # first build: exact sizes
             self.trackset = TrackSet(self.tracks)
-            self.rasters = RasterSet(self.tracks, self.config.raster, colour=self.use_camera)
-            self.lens = Lens(self.camera, self.rasters, self.varied_camera, self.config.level.camera_jitter) if self.use_camera else None
-            self._looks_due.update(range(self.n))
-        else:
-            if not all([self.trackset.put(i, self.tracks[i]) for i in changed]):
-                self.trackset = TrackSet(self.tracks, slack=REBUILD_SLACK)
-            if all([self.rasters.redraw(i, self.tracks[i]) for i in changed]):
-                if self.lens is not None:
-                    for i in changed:
-                        self.lens.update(i)
-            else:
-                self.rasters = self.rasters.rebuilt(self.tracks, slack=REBUILD_SLACK)
-                self.lens = Lens(self.camera, self.rasters, self.varied_camera, self.config.level.camera_jitter) if self.use_camera else None
-                self._looks_due.update(range(self.n))
-                self.pool_rebuilds += 1
+        elif not all([self.trackset.put(i, self.tracks[i]) for i in changed]):
+            self.trackset = TrackSet(self.tracks, slack=REBUILD_SLACK)
+        if self.use_camera:
+            self._sync_rasters(changed)
         if any(t.obstacles for t in self.tracks):
             if self.obstacles is None or not all([self.obstacles.put(i, self.tracks[i]) for i in changed]):
                 self.obstacles = ObstacleTable(self.tracks)
         else:
             self.obstacles = None
-        self._near_pose = None  # new tracks: new obstacles
         self._forget_checks(changed)
         self._changed.clear()
         self._sync_looks()
+
+    def _sync_rasters(self, changed: list[int]) -> None:
+        if self.rasters is None:
+            self.rasters = RasterSet(self.tracks, self.config.raster)
+        elif all([self.rasters.redraw(i, self.tracks[i]) for i in changed]):
+            for i in changed:
+                self.lens.update(i)
+                self._complete[i] = False
+            return
+        else:
+            self.rasters = self.rasters.rebuilt(self.tracks, slack=REBUILD_SLACK)
+            self.pool_rebuilds += 1
+        self.lens = Lens(self.camera, self.rasters, self.varied_camera, self.config.level.camera_jitter)
+        self._looks_due.update(range(self.n))
+        self._complete = np.array([r.complete for r in self.rasters.rasters])
 
     def _sync_looks(self) -> None:
         if self.varied_camera and self.lens is not None and self._looks_due:
@@ -186,32 +195,20 @@ class World:
         self._looks_due.clear()
 
     def _draw_near(self, cars, x, y, heading) -> None:
-        """Draw the road each of `cars` can see from (x, y, heading) before it moves on.
+        """Draw the road each of `cars` (indices) can see from (x, y, heading) before it moves on.
 
         A car is checked again once it has moved `reach.move_m` or turned `reach.turn_rad`
-        since its last check (always after a reset or a teleport). This runs every step,
-        so the common case is a handful of array operations.
+        since its last check (always after a reset or a teleport); `_stale` finds them.
         """
-        if self.n == 1:  # one car: float arithmetic, ~10x cheaper than numpy on 1-element arrays
-            if self.rasters.rasters[0].complete:
-                return
-            dx, dy = float(x[0]) - self._checked_x[0], float(y[0]) - self._checked_y[0]
-            if dx * dx + dy * dy <= self.reach.move_m**2 and math.cos(float(heading[0]) - self._checked_h[0]) >= self._cos_turn:
-                return
-            near = np.zeros(1, dtype=bool)
-        else:
-            dx = x - self._checked_x[cars]
-            dy = y - self._checked_y[cars]
-            near = dx * dx + dy * dy <= self.reach.move_m**2
-            near &= np.cos(heading - self._checked_h[cars]) >= self._cos_turn
-            if near.all():
-                return
-        index = np.arange(self.n)[cars]  # car of each pose
-        for k in np.flatnonzero(~near):
-            i = index[k]
+        todo = _stale(cars, x, y, heading, self._checked_x, self._checked_y, self._checked_h, self._complete, self.reach.move_m, self._cos_turn)
+        for k in todo:
+            i = cars[k]
             ahead = 0.0 if np.isnan(self._checked_x[i]) else DRAW_AHEAD_M
-            self.rasters.rasters[i].draw_near(x[k], y[k], heading[k], self.reach, ahead)
+            raster = self.rasters.rasters[i]
+            raster.draw_near(x[k], y[k], heading[k], self.reach, ahead)
+            self._complete[i] = raster.complete
             self._checked_x[i], self._checked_y[i], self._checked_h[i] = x[k], y[k], heading[k]
+
 
     def _forget_checks(self, idx) -> None:
         self._checked_x[idx] = self._checked_y[idx] = self._checked_h[idx] = np.nan
@@ -245,155 +242,25 @@ class World:
 
     # -------------------------------------------------------------------- step
     def step(self, steer: np.ndarray, throttle: np.ndarray | None):
-        """Advance every car by one step. Returns (reward, terminated, truncated), each (N,)."""
-        if self.n == 1:
-            return self._step_one(float(steer[0]), None if throttle is None else float(throttle[0]))
-        cfg = self.config
-        ts = self.trackset
-        if self.varied_car:
-            self.car = car_step(self.car, steer + self.trim, throttle, cfg.dt_s, cfg.car, self.cruise)
-        else:
-            self.car = car_step(self.car, steer, throttle, cfg.dt_s, cfg.car)
-        self.vertex, s, self.lateral = ts.locate(self.car.x, self.car.y, self.vertex)
-        ds = s - self.s
-        ds -= ts.length * np.rint(ds / ts.length)  # across the start line: the short way round
-        self.s = s
-        self.progress += ds
-        self.steps += 1
-        if (self.progress >= (self.laps + 1) * ts.length).any():  # net progress only: reversing never counts
-            self._count_laps()
-        self.off_road = np.abs(self.lateral) > ts.half_width
-        reward = ds - cfg.offroad_penalty * self.off_road
-        hit = np.zeros(self.n, dtype=bool)
-        if self.obstacles is not None:
-            touching = self._contacts()
-            hit = touching & ~self.in_contact  # a collision is the start of a contact
-            self.in_contact = touching
-            self.collisions += hit
-            reward -= cfg.collision_penalty * hit
-        if cfg.offroad == "terminate":
-            terminated = self.off_road | hit
-        else:
-            terminated = np.zeros(self.n, dtype=bool)
-            if hit.any():
-                self._recover_past_obstacle(np.flatnonzero(hit))
-            if self.off_road.any():
-                self._recover(np.flatnonzero(self.off_road & ~hit))
-        truncated = self.steps >= cfg.max_steps
-        if cfg.max_laps is not None:
-            truncated |= self.laps >= cfg.max_laps
+        """Advance every car by one step (`step_car`). Returns (reward, terminated, truncated), each (N,)."""
+        cfg, ts, c = self.config, self.trackset, self.car
+        n = self.n
+        reward, terminated, truncated = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+        ob = self.obstacles.table if self.obstacles is not None else self._no_obstacles
+        lapped = _step_cars(
+            np.ascontiguousarray(steer, dtype=np.float64), self._zeros if throttle is None else np.ascontiguousarray(throttle, dtype=np.float64),
+            throttle is not None, self.trim, self.cruise, self._car_p, cfg.dt_s,
+            c.x, c.y, c.heading, c.speed, c.steer, self.vertex, self.s, self.lateral, self.progress,
+            self.laps, self.steps, self.lap_start, self.interventions, self.collisions, self.off_road, self.in_contact,
+            ts.centre, ts.tangent, ts.heading, ts.start, ts.n, ts.ds, ts.length, ts.half_width, ts.obs_ahead, ob,
+            cfg.offroad == "recover", cfg.offroad_penalty, cfg.collision_penalty, cfg.max_steps, cfg.max_laps or 0,
+            reward, terminated, truncated, self._lap_time,
+        )
+        if lapped:
+            for i in np.flatnonzero(self._lap_time > 0):
+                self.lap_times[i].append(float(self._lap_time[i]))
         return reward, terminated, truncated
 
-    def _step_one(self, steer: float, throttle: float | None):
-        """`step` for a world of one car, on Python floats.
-
-        Why it exists: with one car, each numpy call costs ~1 us whatever the array size,
-        and `step` makes ~40 of them, which made the single env half as fast as a scalar
-        one. These are the same rules in the same order (the car's own `step` on floats,
-        `Track.locate`, whose arithmetic `TrackSet.locate` repeats), so one car here equals
-        one car of a batch bit for bit (tests/sim/test_vector.py checks it).
-        """
-        cfg, c = self.config, self.car
-        state = CarState(float(c.x[0]), float(c.y[0]), float(c.heading[0]), float(c.speed[0]), float(c.steer[0]))
-        if self.varied_car:
-            car = car_step(state, steer + float(self.trim[0]), throttle, cfg.dt_s, cfg.car, float(self.cruise[0]))
-        else:
-            car = car_step(state, steer, throttle, cfg.dt_s, cfg.car)
-        track = self.tracks[0]
-        vertex, s, lateral = track.locate(car.x, car.y, int(self.vertex[0]))
-        length = self.trackset.length[0]
-        ds = s - self.s[0]
-        ds -= length * np.rint(ds / length)  # across the start line: the short way round
-        c.x[0], c.y[0], c.heading[0], c.speed[0], c.steer[0] = car.x, car.y, car.heading, car.speed, car.steer
-        self.vertex[0], self.s[0], self.lateral[0] = vertex, s, lateral
-        self.progress[0] += ds
-        self.steps[0] += 1
-        if self.progress[0] >= (self.laps[0] + 1) * length:
-            self._count_laps()
-        off = abs(lateral) > track.width_m / 2
-        self.off_road[0] = off
-        reward = ds - cfg.offroad_penalty * off
-        hit = False
-        if self.obstacles is not None:
-            touching = bool(self._contacts()[0])
-            hit = touching and not self.in_contact[0]
-            self.in_contact[0] = touching
-            self.collisions[0] += hit
-            reward -= cfg.collision_penalty * hit
-        terminated = (off or hit) and cfg.offroad == "terminate"
-        if hit and not terminated:
-            self._recover_past_obstacle(np.zeros(1, dtype=np.int64))
-        elif off and not terminated:
-            self._recover(np.zeros(1, dtype=np.int64))
-        truncated = self.steps[0] >= cfg.max_steps or (cfg.max_laps is not None and self.laps[0] >= cfg.max_laps)
-        return np.array([reward]), np.array([terminated]), np.array([truncated])
-
-    def _count_laps(self) -> None:
-        laps = np.floor(self.progress / self.trackset.length).astype(np.int64)
-        for i in np.flatnonzero(laps > self.laps):
-            self.lap_times[i].append(float(self.steps[i] - self.lap_start[i]) * self.config.dt_s)
-            self.lap_start[i] = self.steps[i]
-            self.laps[i] = laps[i]
-
-    def _nearest_obstacle(self) -> tuple[int, float]:
-        """One car: the obstacle it is passing (-1: none), and its distance [m] (inf: none).
-        Remembered for the car's pose: a step asks three times (contact, camera, rays)."""
-        ts, ob, c = self.trackset, self.obstacles, self.car
-        pose = (c.x.item(0), c.y.item(0), self.vertex.item(0))  # (new tracks forget it: see _sync)
-        if self._near_pose == pose:
-            return self._near
-        k = int(ts.obs_ahead[ts.start.item(0) + pose[2]])
-        near = (k, math.inf) if k < 0 else (k, math.hypot(ob.x.item(0, k) - pose[0], ob.y.item(0, k) - pose[1]))
-        self._near_pose, self._near = pose, near
-        return near
-
-    def _passing(self, *fields: str):
-        """Per car: the index of the obstacle it is passing (-1: none), and those fields of it ((N,) each)."""
-        if self.n == 1:  # slices, not fancy indexing
-            k = self._nearest_obstacle()[0]
-            j = max(k, 0)
-            return np.array([k]), [getattr(self.obstacles, f)[0, j : j + 1] for f in fields]
-        k = self.trackset.obs_ahead[self.trackset.start + self.vertex]
-        j, cars = np.maximum(k, 0), np.arange(self.n)
-        return k, [getattr(self.obstacles, f)[cars, j] for f in fields]
-
-    def _contacts(self) -> np.ndarray:
-        """(N,) whether each car's body (two circles) touches the obstacle it is passing."""
-        ob, c = self.obstacles, self.car
-        if self.n == 1:  # most steps no obstacle is near: skip the arithmetic
-            k, dist = self._nearest_obstacle()
-            if dist > ob.half_len.item(0, k) + ob.half_wid.item(0, k) + max(CAR_CIRCLES_M) + CAR_RADIUS_M:
-                return np.zeros(1, dtype=bool)
-        k, (x, y, co, si, hl, hw) = self._passing(*BOX_FIELDS)
-        hc, hs = np.cos(c.heading), np.sin(c.heading)
-        near = np.zeros(self.n, dtype=bool)
-        for along in CAR_CIRCLES_M:
-            near |= box_distance(c.x + hc * along, c.y + hs * along, x, y, co, si, hl, hw) < CAR_RADIUS_M
-        return near & (k >= 0)
-
-    def _recover_past_obstacle(self, idx: np.ndarray) -> None:
-        """Put cars that hit an obstacle back on the centreline 4 m past its far end."""
-        ts, ob = self.trackset, self.obstacles
-        k = ts.obs_ahead[ts.start[idx] + self.vertex[idx]]
-        past = ob.s[idx, k] + ob.half_len[idx, k] + 4.0
-        self.vertex[idx] = np.floor(past / ts.ds[idx]).astype(np.int64) % ts.n[idx]
-        self._recover(idx)
-        self.in_contact[idx] = False
-
-    def _recover(self, idx: np.ndarray) -> None:
-        """Put cars back on the centreline at their nearest vertex, facing along the track."""
-        ts = self.trackset
-        row = ts.start[idx] + self.vertex[idx]
-        c = self.car
-        c.x[idx], c.y[idx] = ts.centre[row].real, ts.centre[row].imag
-        c.heading[idx] = ts.heading[row]
-        c.steer[idx] = 0.0
-        new_s = self.vertex[idx] * ts.ds[idx]
-        length = ts.length[idx]
-        self.progress[idx] += (new_s - self.s[idx] + length / 2) % length - length / 2
-        self.s[idx] = new_s
-        self.lateral[idx] = 0.0
-        self.interventions[idx] += 1
 
     # ------------------------------------------------------------ observation
     def observe(self, x=None, y=None, heading=None, speed=None, cars=None) -> dict:
@@ -403,97 +270,48 @@ class World:
         every car).
         """
         c = self.car
-        x = c.x if x is None else x
-        y = c.y if y is None else y
-        heading = c.heading if heading is None else heading
-        speed = c.speed if speed is None else speed
+        x = c.x if x is None else np.ascontiguousarray(x, dtype=np.float64)
+        y = c.y if y is None else np.ascontiguousarray(y, dtype=np.float64)
+        heading = c.heading if heading is None else np.ascontiguousarray(heading, dtype=np.float64)
+        speed = c.speed if speed is None else np.ascontiguousarray(speed, dtype=np.float64)
         obs = {}
-        if self.use_camera:
-            seen = self._obstacles_seen() if self.obstacles is not None else None
-            if cars is None:
-                self._draw_near(slice(None), x, y, heading)
-                obs["camera"] = render_frames(self.lens, x, y, heading, obstacles=seen)
-            else:
-                self._draw_near(cars, x[cars], y[cars], heading[cars])
-                seen = None if seen is None else {k: v[cars] for k, v in seen.items()}
-                obs["camera"] = render_frames(self.lens, x[cars], y[cars], heading[cars], cars, obstacles=seen)
+        if self.use_camera and cars is not None:
+            cars = np.asarray(cars, dtype=np.int64)
+            self._draw_near(cars, x[cars], y[cars], heading[cars])
+            obs["camera"] = render_frames(self.lens, x[cars], y[cars], heading[cars], cars, obstacles=self._obstacles_seen(cars))
+        if self.use_camera and cars is None:
+            self._draw_near(self._all, x, y, heading)
+            obs["camera"] = render_frames(self.lens, x, y, heading, self._all, obstacles=self._obstacles_seen(self._all))
         if self.use_sensors:
-            if cars is not None or not self.use_camera:  # else the camera's check covered every car
-                self._draw_near(slice(None), x, y, heading)
             sensors = np.empty((len(x), len(self.rays.angles) + 1), dtype=np.float32)
-            sensors[:, :-1] = read_rays(self.rays, self.trackset, self.rasters, x, y, heading)
-            if self.obstacles is not None:
-                hits = self._rays_to_obstacles(x, y, heading)
-                if hits is not None:
-                    np.minimum(sensors[:, :-1], hits, out=sensors[:, :-1])
-            if self._noise is not None:
-                self._add_noise(sensors)
-            sensors[:, -1] = speed
+            noise = self._noise
+            if noise is not None:  # each car's noise from its own generator, a block at a time
+                for i in np.flatnonzero((self._noise_at >= NOISE_BLOCK) & (self.noise_m > 0)):
+                    noise[i] = self._noise_rngs[i].standard_normal(noise.shape[1:])
+                    self._noise_at[i] = 0
+            else:
+                noise = self._no_noise
+            ts, fan = self.trackset, self.rays
+            ob = self.obstacles.table if self.obstacles is not None else self._no_obstacles
+            _sense(sensors, x, y, heading, speed, self.vertex, fan.cos, fan.sin, fan.t_m, fan.params.step_m, fan.params.max_range_m,
+                   ts.centre, ts.tangent, ts.start, ts.n, ts.half_width, ts.obs_ahead, ob, self.noise_m, noise, self._noise_at)
             obs["sensors"] = sensors
         return obs
 
-    def _obstacles_seen(self) -> dict | None:
-        """Per car, the obstacle it is passing (what its camera draws), as `paint_obstacles` takes it."""
-        ob = self.obstacles
-        if self.n == 1:  # one car: slices, not fancy indexing; nothing when the obstacle is beyond sight
-            k, dist = self._nearest_obstacle()
-            if dist > sight_m(self.config.camera):
-                return None
-            out = {name: getattr(ob, name)[0, k : k + 1] for name in SPRITE_FIELDS}
-            out["colour"] = np.array([k])
-            out["valid"] = np.ones(1, dtype=bool)
-            return out
-        k, values = self._passing(*SPRITE_FIELDS)
-        out = dict(zip(SPRITE_FIELDS, values))
+    def _obstacles_seen(self, cars) -> dict | None:
+        """Per car of `cars`, the obstacle it is passing (what its camera draws), as
+        `paint_obstacles` takes it; None when no car has one within the camera's sight."""
+        if self.obstacles is None:
+            return None
+        ts = self.trackset
+        k = ts.obs_ahead[ts.start[cars] + self.vertex[cars]]
+        rows = self.obstacles.table[cars, np.maximum(k, 0)]  # (n, 9)
+        out = {name: rows[:, j] for j, name in enumerate(FIELDS)}
+        out["cone"] = out["cone"] > 0
         out["colour"] = np.maximum(k, 0)
         out["valid"] = k >= 0
         return out
 
-    def _rays_to_obstacles(self, x, y, heading) -> np.ndarray | None:
-        """(N, r) distance along each ray to the obstacle each car is passing (max range if
-        none); None when one car has no obstacle within the rays' reach."""
-        far = self.rays.params.max_range_m
-        if self.n == 1 and len(x) == 1:
-            k, dist = self._nearest_obstacle()
-            ob = self.obstacles
-            r = math.hypot(ob.half_len.item(0, k), ob.half_wid.item(0, k))  # the obstacle's bounding circle
-            if dist > far + r + 2.0:  # (+2 m: a side camera's shift)
-                return None
-            ox, oy = ob.x.item(0, k) - float(x[0]), ob.y.item(0, k) - float(y[0])  # from the rays' origin
-            d0 = math.hypot(ox, oy)
-            if d0 > r:  # no ray points within the angle the obstacle's bounding circle spans: none can hit it
-                off = np.abs((self.rays.angles - (math.atan2(oy, ox) - float(heading[0])) + math.pi) % (2 * math.pi) - math.pi)
-                if off.min() > math.asin(r / d0):
-                    return None
-        k, values = self._passing(*BOX_FIELDS)
-        ox, oy, co, si, hl, hw = (v[:, None] for v in values)
-        ang = np.asarray(heading)[:, None] + self.rays.angles
-        d = ray_box(np.asarray(x)[:, None], np.asarray(y)[:, None], np.cos(ang), np.sin(ang), ox, oy, co, si, hl, hw, far)
-        return np.where((k >= 0)[:, None], d, far)
-
-    def _add_noise(self, sensors: np.ndarray) -> None:
-        """Add each car's sensor noise to its rays (each car's own generator, so a batch
-        reads what as many single cars would)."""
-        if self.n == 1:  # one car: plain indexing, ~10x cheaper than the fancy indexing below
-            if self.noise_m[0] == 0:
-                return
-            if self._noise_at[0] >= NOISE_BLOCK:
-                self._noise[0] = self._noise_rngs[0].standard_normal(self._noise.shape[1:])
-                self._noise_at[0] = 0
-            rays = sensors[0, :-1]
-            rays += self.noise_m[0] * self._noise[0, self._noise_at[0]]
-            np.clip(rays, 0.0, self.rays.params.max_range_m, out=rays)
-            self._noise_at[0] += 1
-            return
-        noisy = np.flatnonzero(self.noise_m)
-        if len(noisy) == 0:
-            return
-        for i in noisy[self._noise_at[noisy] >= NOISE_BLOCK]:
-            self._noise[i] = self._noise_rngs[i].standard_normal(self._noise.shape[1:])
-            self._noise_at[i] = 0
-        rays = sensors[noisy, :-1] + self.noise_m[noisy, None] * self._noise[noisy, self._noise_at[noisy]]
-        sensors[noisy, :-1] = np.clip(rays, 0.0, self.rays.params.max_range_m)
-        self._noise_at[noisy] += 1
 
     def info(self, i: int | None = None) -> dict:
         """Per-car info arrays (copies), or car i's as Python scalars."""
@@ -544,3 +362,115 @@ class World:
             ray_angles_rad=self.rays.angles,
             rays_m=rays_m,
         )
+
+
+# ------------------------------------------------------------------------ kernels
+@kernel
+def step_car(i, steer_cmd, throttle, use_throttle, trim, cruise, car_p, dt_s,
+             x, y, heading, speed, steer, vertex, s, lateral, progress, laps, steps, lap_start, interventions, collisions, off_road, in_contact,
+             centre, tangent, track_heading, start, n, ds, length, half_width, obs_ahead, obstacles,
+             recover, offroad_penalty, collision_penalty, max_steps, max_laps, reward, terminated, truncated, lap_time):
+    """The rules of one step for car i: it moves, is located on its track, counts progress
+    and laps (net progress only: reversing never counts), and may leave the road or hit
+    the obstacle it is passing. With `recover`, such a car is put back on the centreline
+    (past the obstacle it hit); else the episode ends. Writes row i of every array.
+
+    Args (arrays are (N,) unless said): steer_cmd, throttle, trim, cruise: the command in
+        [-1, 1], the level's trim added to it, and the cruise speed [m/s]; car_p: (9,)
+        `sim.car.constants`; x ... in_contact: the World's state; centre ... obs_ahead:
+        the TrackSet's (R,) rows and (N,) slots; obstacles: (N, K, 9) `ObstacleTable.table`
+        (K = 0: none); max_laps: 0 for no limit. lap_time [s]: the lap finished, or 0.
+    """
+    x[i], y[i], heading[i], speed[i], steer[i] = move(
+        x[i], y[i], heading[i], speed[i], steer[i], steer_cmd[i] + trim[i], throttle[i], use_throttle, cruise[i], dt_s, car_p)
+    v, s_new, lat = locate(centre, tangent, start, n, ds, length, i, x[i], y[i], vertex[i])
+    moved = s_new - s[i]
+    moved -= length[i] * np.rint(moved / length[i])  # across the start line: the short way round
+    vertex[i], s[i], lateral[i] = v, s_new, lat
+    progress[i] += moved
+    steps[i] += 1
+    lap_time[i] = 0.0
+    if progress[i] >= (laps[i] + 1) * length[i]:
+        done = int(np.floor(progress[i] / length[i]))
+        if done > laps[i]:
+            lap_time[i] = (steps[i] - lap_start[i]) * dt_s
+            lap_start[i] = steps[i]
+            laps[i] = done
+    off = abs(lat) > half_width[i]
+    off_road[i] = off
+    r = moved - offroad_penalty * off
+    hit = False
+    k = obs_ahead[start[i] + v] if obstacles.shape[1] > 0 else -1
+    if k >= 0:
+        touching = touches(x[i], y[i], heading[i], obstacles[i, k])
+        hit = touching and not in_contact[i]  # a collision is the start of a contact
+        in_contact[i] = touching
+        collisions[i] += hit
+        r -= collision_penalty * hit
+    reward[i] = r
+    terminated[i] = (off or hit) and not recover
+    if recover and hit:  # back on the centreline, past the obstacle's far end
+        past = obstacles[i, k, S] + obstacles[i, k, HALF_LEN] + RECOVER_PAST_M
+        vertex[i] = int(np.floor(past / ds[i])) % n[i]
+        in_contact[i] = False
+    if recover and (hit or off):  # back on the centreline at its vertex, facing along the track
+        row = start[i] + vertex[i]
+        x[i], y[i], heading[i], steer[i] = centre[row].real, centre[row].imag, track_heading[row], 0.0
+        new_s = vertex[i] * ds[i]
+        progress[i] += (new_s - s[i] + length[i] / 2) % length[i] - length[i] / 2
+        s[i], lateral[i] = new_s, 0.0
+        interventions[i] += 1
+    truncated[i] = steps[i] >= max_steps or (max_laps > 0 and laps[i] >= max_laps)
+
+
+@kernel
+def _step_cars(steer_cmd, throttle, use_throttle, trim, cruise, car_p, dt_s,
+               x, y, heading, speed, steer, vertex, s, lateral, progress, laps, steps, lap_start, interventions, collisions, off_road, in_contact,
+               centre, tangent, track_heading, start, n, ds, length, half_width, obs_ahead, obstacles,
+               recover, offroad_penalty, collision_penalty, max_steps, max_laps, reward, terminated, truncated, lap_time):
+    """`step_car` for every car; returns how many finished a lap."""
+    lapped = 0
+    for i in range(len(x)):
+        step_car(i, steer_cmd, throttle, use_throttle, trim, cruise, car_p, dt_s,
+                 x, y, heading, speed, steer, vertex, s, lateral, progress, laps, steps, lap_start, interventions, collisions, off_road, in_contact,
+                 centre, tangent, track_heading, start, n, ds, length, half_width, obs_ahead, obstacles,
+                 recover, offroad_penalty, collision_penalty, max_steps, max_laps, reward, terminated, truncated, lap_time)
+        lapped += lap_time[i] > 0
+    return lapped
+
+
+@kernel
+def _stale(cars, x, y, heading, checked_x, checked_y, checked_h, complete, move_m, cos_turn):
+    """Positions k (into `cars`) of the cars whose drawn road may not cover what they can see:
+    moved more than `move_m` [m] or turned more than acos(cos_turn) since their last check
+    (NaN: never checked), unless their raster is complete."""
+    out = np.empty(len(cars), dtype=np.int64)
+    m = 0
+    for k in range(len(cars)):
+        i = cars[k]
+        if complete[i]:
+            continue
+        dx, dy = x[k] - checked_x[i], y[k] - checked_y[i]
+        if not (dx * dx + dy * dy <= move_m * move_m and math.cos(heading[k] - checked_h[i]) >= cos_turn):
+            out[m] = k
+            m += 1
+    return out[:m]
+
+
+@kernel
+def _sense(sensors, x, y, heading, speed, vertex, fan_cos, fan_sin, t_m, step_m, max_range_m,
+           centre, tangent, start, n, half_width, obs_ahead, obstacles, noise_m, noise, noise_at):
+    """Every car's sensor row: `car_rays` to the road edge and the obstacle it is passing,
+    with its noise (the next of its drawn block), then its speed."""
+    none = np.empty(0)
+    r_count = len(fan_cos)
+    for i in range(len(x)):
+        k = obs_ahead[start[i] + vertex[i]] if obstacles.shape[1] > 0 else -1
+        obstacle = obstacles[i, k] if k >= 0 else none
+        draws = none
+        if noise_m[i] > 0 and noise.shape[1] > 0:
+            draws = noise[i, noise_at[i]]
+            noise_at[i] += 1
+        car_rays(sensors[i], i, x[i], y[i], heading[i], vertex[i], fan_cos, fan_sin, t_m, step_m, max_range_m,
+                 centre, tangent, start, n, half_width, obstacle, noise_m[i] if len(draws) else 0.0, draws)
+        sensors[i, r_count] = speed[i]
