@@ -166,18 +166,18 @@ class Lens:
 
     For pixel p at mip level k (scale 1 / (m_per_px * 2**k)), car i's texel column is
     `(x_i - x0_i) * scale[p] + fwd_s[p] * cos(h_i) - left_s[p] * sin(h_i)`, clamped to
-    its level's grid, and likewise the row. When car i's raster changes, `update(i)`
-    refreshes its row of the (N, g) tables.
+    its level's grid (read from the RasterSet's tables at each frame, so a raster laid out
+    anew needs nothing here), and likewise the row.
 
     A `varied` lens gives each car its own camera pose and `Look` (`set_view`): every
     pixel is sampled, the per-pixel tables are (N, g), and each frame is graded after
     the gather: `rgb @ grade[i] * alpha[i, p] + addend[i, p]` (colours, sun and fog; sky
     pixels have alpha 0 and the sky's colour as addend).
 
-    Attributes: camera; rasters; varied; level, scale, fwd_s, left_s: (g,) per ground
-    pixel ((N, g) when varied); row_stride, offset: (N, g) columns of the pixel's level
-    and its start in the texture; max_col, max_row: (N, g) float32 last column and row of
-    the pixel's level; grade (N, 3, 3), alpha and addend (N, g, 3) float32 when varied.
+    Attributes: camera; rasters; varied; level, scale: (g,) per ground pixel; fwd_s,
+    left_s: (1, g) ((N, g) when varied); sky (1, first ground pixel, 3) uint8 ((N, ...)
+    when varied); texels: the rasters' texture as bytes; grade (N, 3, 3), alpha and
+    addend (N, g, 3) float32 when varied (empty otherwise).
     """
 
     def __init__(self, camera: CameraModel, rasters: RasterSet, varied: bool = False, jitter: float = 0.0):
@@ -195,10 +195,6 @@ class Lens:
         fwd_s, left_s = (np.repeat(a[None], n if varied else 1, axis=0) for a in (fwd_s, left_s))
         self.level, self.scale, self.fwd_s, self.left_s = level, scale, fwd_s, left_s
         self.texels = rasters.texture.view(np.uint8)  # (3 T,): R, G, B of every texel
-        self.row_stride = np.zeros((n, g), dtype=np.int32)
-        self.offset = np.zeros((n, g), dtype=np.int32 if len(rasters.texture) < 2**31 else np.int64)
-        self.max_col = np.zeros((n, g), dtype=np.float32)
-        self.max_row = np.zeros((n, g), dtype=np.float32)
         self.poses = [camera.params] * n  # each car's camera (for drawing obstacles)
         if varied:
             self.sky = np.zeros((n, camera.first_ground, 3), dtype=np.uint8)  # the rows every pose sees as sky
@@ -211,8 +207,6 @@ class Lens:
         else:  # one sky for every car, no grading
             self.sky = camera.sky.view(np.uint8).reshape(1, -1, 3)
             self.grade, self.alpha, self.addend = np.zeros((0, 3, 3), np.float32), np.zeros((0, g, 3), np.float32), np.zeros((0, g, 3), np.float32)
-        for i in range(n):
-            self.update(i)
 
     def _pixels(self, camera: CameraModel):
         """Mip level, scale and scaled ground offsets of each sampled pixel of `camera`."""
@@ -221,14 +215,6 @@ class Lens:
         level = np.clip(np.floor(np.log2(ratio) + 0.25), 0, levels - 1).astype(np.int64)
         scale = 1.0 / (self.rasters.m_per_px * 2.0**level)
         return level, scale.astype(np.float32), (camera.forward_m * scale).astype(np.float32), (camera.left_m * scale).astype(np.float32)
-
-    def update(self, i: int) -> None:
-        """Refresh car i's tables from its raster's layout."""
-        shape = self.rasters.level_shape[i, self.level]  # (g, 2)
-        self.row_stride[i] = shape[:, 1]
-        self.offset[i] = self.rasters.level_offset[i, self.level]
-        self.max_col[i] = shape[:, 1] - 1
-        self.max_row[i] = shape[:, 0] - 1
 
     def set_view(self, i: int, params: CameraParams, look: Look) -> None:
         """Car i sees through a camera with `params` (a pose near this lens's) with `look`."""
@@ -252,11 +238,12 @@ def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
 
 
 @kernel
-def car_frame(out, i, x, y, heading, origin, scale, fwd_s, left_s, row_stride, offset, max_col, max_row, texels, sky, grade, alpha, addend):
+def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, level, scale, fwd_s, left_s, texels, sky, grade, alpha, addend):
     """Car i's camera frame into `out` ((H * W, 3) uint8, row-major pixels).
 
-    The car is at (x, y) [m] with `heading` [rad] on raster i (the Lens's tables, row i;
-    `fwd_s`, `left_s` and `sky` have one row for all cars unless the lens is varied). Sky
+    The car is at (x, y) [m] with `heading` [rad] on raster i (`origin`, `level_shape`,
+    `level_offset`: the RasterSet's; the rest the Lens's, whose `fwd_s`, `left_s` and `sky`
+    have one row for all cars unless the lens is varied). Sky
     pixels come first and are copied; each later pixel is one texel of its mip level, at
     the ground point the pixel sees, clamped onto the raster's grass margin beyond it. A
     varied lens then grades it: `rgb @ grade[i] * alpha[i, p] + addend[i, p]` (colours,
@@ -270,10 +257,11 @@ def car_frame(out, i, x, y, heading, origin, scale, fwd_s, left_s, row_stride, o
     px, py = np.float32(x - origin[i, 0]), np.float32(y - origin[i, 1])
     zero = np.float32(0.0)
     for p in range(fwd_s.shape[1]):
-        f, l = fwd_s[row, p], left_s[row, p]
-        col = min(max(px * scale[p] + f * c - l * s, zero), max_col[i, p])  # texel column and row
-        r = min(max(py * scale[p] + f * s + l * c, zero), max_row[i, p])
-        t = 3 * (int(r) * row_stride[i, p] + int(col) + offset[i, p])
+        f, l, k = fwd_s[row, p], left_s[row, p], level[p]
+        rows, cols = level_shape[i, k, 0], level_shape[i, k, 1]
+        col = min(max(px * scale[p] + f * c - l * s, zero), np.float32(cols - 1))  # texel column and row
+        r = min(max(py * scale[p] + f * s + l * c, zero), np.float32(rows - 1))
+        t = 3 * (int(r) * cols + int(col) + level_offset[i, k])
         q = first + p
         if not varied:
             out[q, 0], out[q, 1], out[q, 2] = texels[t], texels[t + 1], texels[t + 2]
@@ -285,9 +273,9 @@ def car_frame(out, i, x, y, heading, origin, scale, fwd_s, left_s, row_stride, o
 
 
 @kernel
-def _frames(out, cars, x, y, heading, origin, scale, fwd_s, left_s, row_stride, offset, max_col, max_row, texels, sky, grade, alpha, addend):
+def _frames(out, cars, x, y, heading, origin, level_shape, level_offset, level, scale, fwd_s, left_s, texels, sky, grade, alpha, addend):
     for k in range(len(cars)):
-        car_frame(out[k], cars[k], x[k], y[k], heading[k], origin, scale, fwd_s, left_s, row_stride, offset, max_col, max_row, texels, sky, grade, alpha, addend)
+        car_frame(out[k], cars[k], x[k], y[k], heading[k], origin, level_shape, level_offset, level, scale, fwd_s, left_s, texels, sky, grade, alpha, addend)
 
 
 def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.ndarray:
@@ -303,9 +291,9 @@ def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.nd
     cars = np.arange(len(lens.rasters.origin)) if cars is None else np.asarray(cars, dtype=np.int64)
     x, y, heading = (np.ascontiguousarray(v, dtype=np.float64) for v in (x, y, heading))
     out = np.empty((len(cars), p.height_px * p.width_px, 3), dtype=np.uint8)
-    grade = lens.grade
-    _frames(out, cars, x, y, heading, lens.rasters.origin, lens.scale, lens.fwd_s, lens.left_s, lens.row_stride, lens.offset,
-            lens.max_col, lens.max_row, lens.texels, lens.sky, grade, lens.alpha, lens.addend)
+    rs = lens.rasters
+    _frames(out, cars, x, y, heading, rs.origin, rs.level_shape, rs.level_offset, lens.level, lens.scale, lens.fwd_s, lens.left_s,
+            lens.texels, lens.sky, lens.grade, lens.alpha, lens.addend)
     rgb = out.reshape(len(cars), p.height_px, p.width_px, 3)
     if obstacles is not None:
         paint_obstacles(rgb, 0, lens, cars, x, y, heading, obstacles, graded=lens.varied)

@@ -82,13 +82,17 @@ def _grass_tiles(levels: int) -> tuple[np.ndarray, ...]:
 
 
 def _fill_periodic(dst: np.ndarray, tile: np.ndarray) -> None:
-    """Cover dst (rows, cols, 3) with `tile` repeated from its corner."""
+    """Cover dst (rows, cols, 3) with `tile` repeated from its corner: the first band of
+    rows tile by tile, then that band copied down (each copy a memcpy)."""
     th, tw = tile.shape[:2]
     rows, cols = dst.shape[:2]
-    for y in range(0, rows, th):
-        for x in range(0, cols, tw):
-            block = dst[y : y + th, x : x + tw]
-            block[...] = tile[: block.shape[0], : block.shape[1]]
+    band = dst[: min(th, rows)]
+    for x in range(0, cols, tw):
+        block = band[:, x : x + tw]
+        block[...] = tile[: block.shape[0], : block.shape[1]]
+    for y in range(th, rows, th):
+        part = dst[y : y + th]
+        part[...] = band[: part.shape[0]]
 
 
 @lru_cache(maxsize=32)
@@ -206,6 +210,17 @@ class Reach:
         return cls(float(np.hypot(forward_m, left_m).max()), max(0.0, float(-np.min(forward_m))))
 
 
+_SCRATCH = np.zeros(0, dtype=bool)  # which pixels a draw has reached, shared (drawing is sequential)
+
+
+def _scratch(size: int) -> np.ndarray:
+    """A False-filled bool array of at least `size` items, that `draw_road` leaves False."""
+    global _SCRATCH
+    if len(_SCRATCH) < size:
+        _SCRATCH = np.zeros(size, dtype=bool)
+    return _SCRATCH
+
+
 class Raster:
     """A track drawn into arrays, its road drawn segment by segment on demand.
 
@@ -315,7 +330,7 @@ class Raster:
             tile, texels = np.zeros((0, 0, 3), np.uint8), np.zeros(0, np.uint8)
         draw_road(segs, self.segments.size, track.centerline, track.normal, track.tangent, track.ds, w2, half,
                   np.array(self.origin), self.m_per_px, self.info, styles[0], styles[1], params.dash_m,
-                  road_lut, paint_lut, paint_rgb8, tile, texels, self.level_shape, self.level_offset)
+                  road_lut, paint_lut, paint_rgb8, tile, texels, self.level_shape, self.level_offset, _scratch(self.info.size))
         self.drawn[segs] = True
         self.complete = bool(self.drawn.all())
 
@@ -423,45 +438,38 @@ class RasterSet:
 
 @kernel
 def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_per_px, info, edge_mode, centre_mode, dash_m,
-              road_lut, paint_lut, paint_rgb8, tile, texels, level_shape, level_offset):
+              road_lut, paint_lut, paint_rgb8, tile, texels, level_shape, level_offset, scratch):
     """Draw segments `segs` (ascending) of a track's road into its info grid and texture.
 
     Samples spaced under a pixel along the centreline (vertex v's span is v - 0.5 to
     v + 0.5) and across it (the road and INFO_MARGIN_M beyond each edge) mark the pixels
-    the band covers. A pixel belongs to the last sample that reaches it, unless a later
-    segment along the track drew it already, so any drawing order gives one picture. Its
-    info is 2 * vertex + 1 on the road, 2 * vertex beside it; its colour is computed
-    exactly at the pixel centre from |lateral offset| through the paint tables (1/64 m
-    steps), blended with the grass tile at the road's border, so lines are anti-aliased.
-    Every mip level is then recomputed over the touched blocks.
+    the band covers. A pixel belongs to the vertex of the last sample that reaches it,
+    unless a later segment along the track drew it already, so any drawing order gives one
+    picture. Then each pixel drawn is finished once: its info is 2 * vertex + 1 on the
+    road, 2 * vertex beside it; its colour is computed exactly at the pixel centre from
+    |lateral offset| through the paint tables (1/64 m steps), blended with the grass tile
+    at the road's border, so lines are anti-aliased. Every mip level is then recomputed
+    over the touched blocks.
 
     Args: centerline, normal, tangent (n, 2), ds [m], w2 = half the width and `half` the
         band's half width [m]; origin (2,) [m]; info (rows, cols); edge_mode, centre_mode:
         MARKING_MODES; road_lut, paint_lut, paint_rgb8: `_paint_table`; tile: the grass
         tile's level 0; texels: the texture as bytes (empty: no colour); level_shape (L, 2),
-        level_offset (L,).
+        level_offset (L,); scratch: bool, at least rows * cols, all False (left so).
     """
     n = len(centerline)
     rows, cols = info.shape
-    colour = len(texels) > 0
     per_vertex = int(np.ceil(1.0 / (ALONG_STEP_PX * m_per_px / ds)))
     step = ACROSS_STEP_PX * m_per_px
     count = int(np.ceil((2 * half + 1e-9) / step))  # np.arange(-half, half + 1e-9, step)'s length
     across = np.empty(count, dtype=np.float32)
     for b in range(count):
         across[b] = np.float32((-half + b * step) / m_per_px)
-    levels = len(level_shape)
-    blk = 2 ** (levels - 1)
-    bcols = cols // blk
-    touched = np.zeros((rows // blk) * bcols, dtype=np.bool_)
-    q_max = int(half * 64) + 1
-    width_q = paint_lut.shape[1]
-    w2_32 = np.float32(w2)
+    drawn = np.empty(len(segs) * size * per_vertex * count, dtype=np.int64)  # pixels, each once
+    m = 0
     for seg in segs:
+        later = 2 * (seg + 1) * size  # info from here on is a later segment's
         for vertex in range(seg * size, min((seg + 1) * size, n)):
-            cx0, cy0 = centerline[vertex, 0], centerline[vertex, 1]
-            nx, ny = np.float32(normal[vertex, 0]), np.float32(normal[vertex, 1])
-            tx, ty = np.float32(tangent[vertex, 0]), np.float32(tangent[vertex, 1])
             for a in range(per_vertex):
                 u = vertex + ((a + 0.5) / per_vertex - 0.5)
                 i = int(np.floor(u))
@@ -474,31 +482,49 @@ def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_p
                 my = np.float32(normal[i, 1] * (1 - f) + normal[j, 1] * f)
                 for b in range(count):
                     px, py = int(cx + across[b] * mx), int(cy + across[b] * my)
-                    old = info[py, px]
-                    if old >= 0 and (old >> 1) // size > vertex // size:
+                    if info[py, px] >= later:
                         continue  # a later segment's pixel
-                    rel_x = np.float32((px + 0.5) * m_per_px + origin[0] - cx0)
-                    rel_y = np.float32((py + 0.5) * m_per_px + origin[1] - cy0)
-                    ad = abs(rel_x * nx + rel_y * ny)  # |lateral| [m]
-                    info[py, px] = 2 * vertex + (ad <= w2_32)
-                    if not colour:
-                        continue
-                    along = vertex * ds + rel_x * tx + rel_y * ty  # [m]
-                    q = min(int(ad * np.float32(64)), q_max)
-                    dash = 1 if np.floor(along / dash_m) % 2 == 0 else 0
-                    centre_on = dash if centre_mode == 2 else centre_mode
-                    edge_off = 1 - dash if edge_mode == 2 else 1 - edge_mode
-                    style = 2 * edge_off + centre_on
-                    t = 3 * (py * cols + px)  # level 0 starts the texture
-                    mix = road_lut[q]
-                    for ch in range(3):
-                        if mix < 1.0:  # the border: blend with the grass tile
-                            grass = np.float32(tile[py % GRASS_TILE_PX, px % GRASS_TILE_PX, ch])
-                            v = np.rint(grass + (paint_lut[style, q, ch] - grass) * mix)
-                            texels[t + ch] = np.uint8(min(max(v, 0.0), 255.0))
-                        else:
-                            texels[t + ch] = paint_rgb8[style, q, ch]
-                    touched[(py // blk) * bcols + px // blk] = True
+                    info[py, px] = 2 * vertex  # the road bit comes when the pixel is finished
+                    flat = py * cols + px
+                    if not scratch[flat]:
+                        scratch[flat] = True
+                        drawn[m] = flat
+                        m += 1
+    colour = len(texels) > 0
+    levels = len(level_shape)
+    blk = 2 ** (levels - 1)
+    bcols = cols // blk
+    touched = np.zeros((rows // blk) * bcols, dtype=np.bool_)
+    q_max = int(half * 64) + 1
+    w2_32 = np.float32(w2)
+    for k in range(m):
+        flat = drawn[k]
+        scratch[flat] = False
+        py, px = flat // cols, flat % cols
+        vertex = info[py, px] >> 1
+        rel_x = np.float32((px + 0.5) * m_per_px + origin[0] - centerline[vertex, 0])
+        rel_y = np.float32((py + 0.5) * m_per_px + origin[1] - centerline[vertex, 1])
+        ad = abs(rel_x * np.float32(normal[vertex, 0]) + rel_y * np.float32(normal[vertex, 1]))  # |lateral| [m]
+        if ad <= w2_32:
+            info[py, px] += 1
+        if not colour:
+            continue
+        along = vertex * ds + rel_x * np.float32(tangent[vertex, 0]) + rel_y * np.float32(tangent[vertex, 1])  # [m]
+        q = min(int(ad * np.float32(64)), q_max)
+        dash = 1 if np.floor(along / dash_m) % 2 == 0 else 0
+        centre_on = dash if centre_mode == 2 else centre_mode
+        edge_off = 1 - dash if edge_mode == 2 else 1 - edge_mode
+        style = 2 * edge_off + centre_on
+        t = 3 * flat  # level 0 starts the texture
+        mix = road_lut[q]
+        for ch in range(3):
+            if mix < 1.0:  # the border: blend with the grass tile
+                grass = np.float32(tile[py % GRASS_TILE_PX, px % GRASS_TILE_PX, ch])
+                v = np.rint(grass + (paint_lut[style, q, ch] - grass) * mix)
+                texels[t + ch] = np.uint8(min(max(v, 0.0), 255.0))
+            else:
+                texels[t + ch] = paint_rgb8[style, q, ch]
+        touched[(py // blk) * bcols + px // blk] = True
     if colour:
         for block in np.flatnonzero(touched):
             _halve_block(texels, block // bcols, block % bcols, blk, level_shape, level_offset)

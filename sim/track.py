@@ -16,6 +16,7 @@ import numpy as np
 from sim.config import MARKING_STYLES, SPLITS, TrackParams
 from sim import obstacles
 from sim.geometry import closed_catmull_rom, resample_closed, wrap_angle
+from sim.jit import kernel
 
 
 class TrackError(ValueError):
@@ -161,15 +162,22 @@ class Track:
         to second order (0.1 m at the gaps that matter).
         """
         step = max(1, int(round(4.0 / self.ds)))
-        p = self.centerline[::step]
-        s = np.arange(len(p)) * (step * self.ds)
-        d2 = np.subtract.outer(p[:, 0], p[:, 0]) ** 2 + np.subtract.outer(p[:, 1], p[:, 1]) ** 2
-        sep = np.abs(np.subtract.outer(s, s))
-        sep = np.minimum(sep, self.length_m - sep)
-        # Nearby points along the loop are close by construction; ignore them. A curve of
-        # radius R keeps chord >= 0.63 * arc for arcs up to pi*R, hence the 0.6 factor.
-        far = 0.6 * sep > self.width_m * 1.5
-        return float(np.sqrt(d2[far].min())) if far.any() else math.inf
+        return _closest_approach(self.centerline[::step], step * self.ds, self.length_m, self.width_m)
+
+
+@kernel
+def _closest_approach(p, spacing_m, length_m, width_m):
+    """`Track.closest_approach_m` over points `p` (m, 2) spaced `spacing_m` apart along the loop."""
+    best = np.inf
+    for i in range(len(p)):
+        for j in range(i + 1, len(p)):
+            sep = j * spacing_m - i * spacing_m
+            sep = min(sep, length_m - sep)
+            # Nearby points along the loop are close by construction; ignore them. A curve of
+            # radius R keeps chord >= 0.63 * arc for arcs up to pi*R, hence the 0.6 factor.
+            if 0.6 * sep > width_m * 1.5:
+                best = min(best, (p[i, 0] - p[j, 0]) ** 2 + (p[i, 1] - p[j, 1]) ** 2)
+    return math.sqrt(best)
 
 
 # ---------------------------------------------------------------------- generation
@@ -240,26 +248,43 @@ def _close_loop(layout, straights: np.ndarray, min_straight_m: float = 3.0) -> n
 
 def _sample_layout(layout, lengths: np.ndarray, step_m: float) -> np.ndarray:
     """Points along arcs and straights, about `step_m` apart; (n, 2), last not repeated."""
-    heading, pos, pts = 0.0, np.zeros(2), []
-    for feature, straight in zip(layout, lengths):
-        for a, r in feature:
+    arcs = np.array([arc for feature in layout for arc in feature], dtype=np.float64)  # (A, 2) angle, radius
+    ends = np.cumsum([len(feature) for feature in layout])  # feature f's arcs end here
+    return _sample_path(arcs[:, 0].copy(), arcs[:, 1].copy(), ends, np.asarray(lengths, dtype=np.float64), step_m)
+
+
+@kernel
+def _sample_path(angle, radius, ends, lengths, step_m):
+    """A turtle path: feature f turns through arcs (angle [rad], radius [m]) up to `ends[f]`,
+    then runs straight for `lengths[f]` [m]; sampled about `step_m` apart."""
+    total = 0
+    for k in range(len(angle)):
+        total += max(2, int(abs(angle[k]) * radius[k] / step_m))
+    for f in range(len(lengths)):
+        total += max(1, int(lengths[f] / step_m))
+    out = np.empty((total, 2))
+    heading, x, y, at, k = 0.0, 0.0, 0.0, 0, 0
+    for f in range(len(lengths)):
+        while k < ends[f]:
+            a, r = angle[k], radius[k]
             m = max(2, int(abs(a) * r / step_m))
-            hs = heading + np.arange(1, m + 1) * (a / m)
             side = math.copysign(r, a)
-            cx, cy = pos[0] - side * math.sin(heading), pos[1] + side * math.cos(heading)  # the arc's centre
-            arc = np.empty((m, 2))
-            arc[:, 0] = cx + side * np.sin(hs)
-            arc[:, 1] = cy - side * np.cos(hs)
-            pts.append(arc)
-            pos, heading = arc[-1], heading + a
-        m = max(1, int(straight / step_m))
-        t = np.arange(1, m + 1) * (straight / m)
-        line = np.empty((m, 2))
-        line[:, 0] = pos[0] + t * math.cos(heading)
-        line[:, 1] = pos[1] + t * math.sin(heading)
-        pts.append(line)
-        pos = line[-1]
-    return np.concatenate(pts)
+            cx, cy = x - side * math.sin(heading), y + side * math.cos(heading)  # the arc's centre
+            for j in range(1, m + 1):
+                h = heading + j * (a / m)
+                out[at, 0] = cx + side * math.sin(h)
+                out[at, 1] = cy - side * math.cos(h)
+                at += 1
+            x, y, heading = out[at - 1, 0], out[at - 1, 1], heading + a
+            k += 1
+        m = max(1, int(lengths[f] / step_m))
+        for j in range(1, m + 1):
+            t = j * (lengths[f] / m)
+            out[at, 0] = x + t * math.cos(heading)
+            out[at, 1] = y + t * math.sin(heading)
+            at += 1
+        x, y = out[at - 1, 0], out[at - 1, 1]
+    return out
 
 
 def generate(rng: np.random.Generator, params: TrackParams = TrackParams(), name: str = "procedural", markings: str = "solid/dashed") -> Track:

@@ -178,9 +178,7 @@ class World:
         if self.rasters is None:
             self.rasters = RasterSet(self.tracks, self.config.raster)
         elif all([self.rasters.redraw(i, self.tracks[i]) for i in changed]):
-            for i in changed:
-                self.lens.update(i)
-                self._complete[i] = False
+            self._complete[changed] = False
             return
         else:
             self.rasters = self.rasters.rebuilt(self.tracks, slack=REBUILD_SLACK)
