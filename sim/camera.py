@@ -174,7 +174,8 @@ class Lens:
     the gather: `rgb @ grade[i] * alpha[i, p] + addend[i, p]` (colours, sun and fog; sky
     pixels have alpha 0 and the sky's colour as addend).
 
-    Attributes: camera; rasters; varied; level, scale: (g,) per ground pixel; fwd_s,
+    Attributes: camera; rasters; varied; level, scale: (g,) per ground pixel; runs (R, 3):
+    start, end and level of consecutive pixels at one level (a dashcam's rows); fwd_s,
     left_s: (1, g) ((N, g) when varied); sky (1, first ground pixel, 3) uint8 ((N, ...)
     when varied); texels: the rasters' texture as bytes; grade (N, 3, 3), alpha and
     addend (N, g, 3) float32 when varied (empty otherwise).
@@ -194,6 +195,8 @@ class Lens:
         # (jitter changes footprints by a few %)
         fwd_s, left_s = (np.repeat(a[None], n if varied else 1, axis=0) for a in (fwd_s, left_s))
         self.level, self.scale, self.fwd_s, self.left_s = level, scale, fwd_s, left_s
+        starts = np.flatnonzero(np.r_[True, level[1:] != level[:-1]])
+        self.runs = np.stack([starts, np.r_[starts[1:], len(level)], level[starts]], axis=1)  # (R, 3) start, end, level
         self.texels = rasters.texture.view(np.uint8)  # (3 T,): R, G, B of every texel
         self.poses = [camera.params] * n  # each car's camera (for drawing obstacles)
         if varied:
@@ -238,34 +241,44 @@ def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
 
 
 @kernel
-def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, level, scale, fwd_s, left_s, texels, sky, grade, alpha, addend):
+def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd_s, left_s, texels, sky, grade, alpha, addend, idx):
     """Car i's camera frame into `out` ((H * W, 3) uint8, row-major pixels).
 
     The car is at (x, y) [m] with `heading` [rad] on raster i (`origin`, `level_shape`,
     `level_offset`: the RasterSet's; the rest the Lens's, whose `fwd_s`, `left_s` and `sky`
-    have one row for all cars unless the lens is varied). Sky
-    pixels come first and are copied; each later pixel is one texel of its mip level, at
-    the ground point the pixel sees, clamped onto the raster's grass margin beyond it. A
-    varied lens then grades it: `rgb @ grade[i] * alpha[i, p] + addend[i, p]` (colours,
-    sun and fog; `addend` holds +0.5, so truncation rounds).
+    have one row for all cars unless the lens is varied; `runs`: (start, end, level) of
+    consecutive ground pixels at one mip level). Sky pixels come first and are copied;
+    each later pixel is one texel of its mip level, at the ground point the pixel sees,
+    clamped onto the raster's grass margin beyond it. A varied lens then grades it:
+    `rgb @ grade[i] * alpha[i, p] + addend[i, p]` (colours, sun and fog; `addend` holds
+    +0.5, so truncation rounds). `idx`: scratch, (g,) int64.
     """
     varied = len(grade) > 0
     row = i if varied else 0
     first = sky.shape[1]
-    out[:first] = sky[row]
+    flat, sky_flat = out.reshape(-1), sky[row].reshape(-1)
+    for q in range(3 * first):
+        flat[q] = sky_flat[q]
     c, s = np.float32(math.cos(heading)), np.float32(math.sin(heading))
     px, py = np.float32(x - origin[i, 0]), np.float32(y - origin[i, 1])
     zero = np.float32(0.0)
-    for p in range(fwd_s.shape[1]):
-        f, l, k = fwd_s[row, p], left_s[row, p], level[p]
-        rows, cols = level_shape[i, k, 0], level_shape[i, k, 1]
-        col = min(max(px * scale[p] + f * c - l * s, zero), np.float32(cols - 1))  # texel column and row
-        r = min(max(py * scale[p] + f * s + l * c, zero), np.float32(rows - 1))
-        t = 3 * (int(r) * cols + int(col) + level_offset[i, k])
-        q = first + p
-        if not varied:
-            out[q, 0], out[q, 1], out[q, 2] = texels[t], texels[t + 1], texels[t + 2]
-            continue
+    fwd, left = fwd_s[row], left_s[row]
+    for j in range(len(runs)):  # where each pixel's texel is: a run at a time, its level's constants hoisted
+        k = runs[j, 2]
+        max_row, max_col = np.float32(level_shape[i, k, 0] - 1), np.float32(level_shape[i, k, 1] - 1)
+        cols, start = np.int32(level_shape[i, k, 1]), np.int32(level_offset[i, k])
+        x0, y0 = px * scale[runs[j, 0]], py * scale[runs[j, 0]]
+        for p in range(runs[j, 0], runs[j, 1]):
+            col = min(max(x0 + fwd[p] * c - left[p] * s, zero), max_col)
+            r = min(max(y0 + fwd[p] * s + left[p] * c, zero), max_row)
+            idx[p] = np.int32(r) * cols + np.int32(col) + start
+    if not varied:
+        for p in range(len(idx)):
+            t, q = 3 * np.int64(idx[p]), 3 * (first + p)
+            flat[q], flat[q + 1], flat[q + 2] = texels[t], texels[t + 1], texels[t + 2]
+        return
+    for p in range(len(idx)):
+        t, q = 3 * np.int64(idx[p]), first + p
         red, green, blue = np.float32(texels[t]), np.float32(texels[t + 1]), np.float32(texels[t + 2])
         for ch in range(3):
             v = (red * grade[i, 0, ch] + green * grade[i, 1, ch] + blue * grade[i, 2, ch]) * alpha[i, p, ch] + addend[i, p, ch]
@@ -273,9 +286,10 @@ def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, level, s
 
 
 @kernel
-def _frames(out, cars, x, y, heading, origin, level_shape, level_offset, level, scale, fwd_s, left_s, texels, sky, grade, alpha, addend):
+def _frames(out, cars, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd_s, left_s, texels, sky, grade, alpha, addend):
+    idx = np.empty(fwd_s.shape[1], dtype=np.int32)
     for k in range(len(cars)):
-        car_frame(out[k], cars[k], x[k], y[k], heading[k], origin, level_shape, level_offset, level, scale, fwd_s, left_s, texels, sky, grade, alpha, addend)
+        car_frame(out[k], cars[k], x[k], y[k], heading[k], origin, level_shape, level_offset, runs, scale, fwd_s, left_s, texels, sky, grade, alpha, addend, idx)
 
 
 def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.ndarray:
@@ -292,7 +306,7 @@ def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.nd
     x, y, heading = (np.ascontiguousarray(v, dtype=np.float64) for v in (x, y, heading))
     out = np.empty((len(cars), p.height_px * p.width_px, 3), dtype=np.uint8)
     rs = lens.rasters
-    _frames(out, cars, x, y, heading, rs.origin, rs.level_shape, rs.level_offset, lens.level, lens.scale, lens.fwd_s, lens.left_s,
+    _frames(out, cars, x, y, heading, rs.origin, rs.level_shape, rs.level_offset, lens.runs, lens.scale, lens.fwd_s, lens.left_s,
             lens.texels, lens.sky, lens.grade, lens.alpha, lens.addend)
     rgb = out.reshape(len(cars), p.height_px, p.width_px, 3)
     if obstacles is not None:
