@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.config import CameraParams
 from sim.jit import kernel
+from sim.obstacles import CONE as IS_CONE, COS, HALF_LEN, HALF_WID, HEIGHT as OB_HEIGHT, SIN, X, Y
 from sim.levels import Look
 from sim.raster import ASPHALT, CENTRE, GRASS, LINE, RGB, Raster, RasterSet, to_rgb8
 
@@ -198,11 +199,12 @@ class Lens:
         starts = np.flatnonzero(np.r_[True, level[1:] != level[:-1]])
         self.runs = np.stack([starts, np.r_[starts[1:], len(level)], level[starts]], axis=1)  # (R, 3) start, end, level
         self.texels = rasters.texture.view(np.uint8)  # (3 T,): R, G, B of every texel
-        self.poses = [camera.params] * n  # each car's camera (for drawing obstacles)
+        self.poses = np.repeat(pose_row(camera.params)[None], n, axis=0)  # (N, 8) each car's camera (for drawing obstacles)
         if varied:
             self.sky = np.zeros((n, camera.first_ground, 3), dtype=np.uint8)  # the rows every pose sees as sky
             self.grade = np.zeros((n, 3, 3), dtype=np.float32)
-            self.air = [None] * n  # per car: the grade's offset, the fog's colour and density (for obstacles)
+            # per car, for obstacles: the grade's offset, the fog's colour and density [1/m]
+            self.air_offset, self.air_fog, self.fog_per_m = np.zeros((n, 3), np.float32), np.zeros((n, 3), np.float32), np.zeros(n)
             self.alpha = np.zeros((n, g, 3), dtype=np.float32)
             self.addend = np.zeros((n, g, 3), dtype=np.float32)
             for i in range(n):
@@ -210,6 +212,8 @@ class Lens:
         else:  # one sky for every car, no grading
             self.sky = camera.sky.view(np.uint8).reshape(1, -1, 3)
             self.grade, self.alpha, self.addend = np.zeros((0, 3, 3), np.float32), np.zeros((0, g, 3), np.float32), np.zeros((0, g, 3), np.float32)
+            self.air_offset = self.air_fog = np.zeros((0, 3), np.float32)
+            self.fog_per_m = np.zeros(0)
 
     def _pixels(self, camera: CameraModel):
         """Mip level, scale and scaled ground offsets of each sampled pixel of `camera`."""
@@ -222,14 +226,15 @@ class Lens:
     def set_view(self, i: int, params: CameraParams, look: Look) -> None:
         """Car i sees through a camera with `params` (a pose near this lens's) with `look`."""
         c = self.camera
-        self.poses[i] = params
+        self.poses[i] = pose_row(params)
         if params == c.params:
             fwd, left, distance, sky_frac = c.forward_m, c.left_m, c.distance_m, c.sky_frac
         else:
             fwd, left, distance, sky_frac = pose(params, c.first_ground)
         self.fwd_s[i] = fwd * self.scale
         self.left_s[i] = left * self.scale
-        self.sky[i], self.grade[i], self.alpha[i], self.addend[i], self.air[i] = grade_tables(sky_frac, distance, c.first_ground, look)
+        self.sky[i], self.grade[i], self.alpha[i], self.addend[i], air = grade_tables(sky_frac, distance, c.first_ground, look)
+        self.air_offset[i], self.air_fog[i], self.fog_per_m[i] = air
 
 
 def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
@@ -296,8 +301,8 @@ def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.nd
     """Camera frames of N cars, car i at (x[i], y[i]) [m] with heading[i] [rad] on raster i.
 
     With `cars` (indices into the lens's rasters), x, y and heading are for those cars only.
-    `obstacles`: per rendered car, the obstacle to draw standing on the road (see
-    `paint_obstacles`), or None.
+    `obstacles`: None, or per rendered car the obstacle to draw standing on the road, as
+    (rows (n, 9) of an `ObstacleTable`, which (n,): its index on the track, -1 for none).
     Returns:
         (N, H, W, C) uint8, C = 3 (RGB) or 1 (grayscale).
     """
@@ -310,7 +315,8 @@ def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.nd
             lens.texels, lens.sky, lens.grade, lens.alpha, lens.addend)
     rgb = out.reshape(len(cars), p.height_px, p.width_px, 3)
     if obstacles is not None:
-        paint_obstacles(rgb, 0, lens, cars, x, y, heading, obstacles, graded=lens.varied)
+        rows, which = obstacles
+        _paint_all(rgb, cars, x, y, heading, rows, which, lens.poses, p.mode == "dashcam", lens.grade, lens.air_offset, lens.air_fog, lens.fog_per_m)
     if p.grayscale:
         return (rgb @ GRAY_WEIGHTS + 0.5).astype(np.uint8)[..., None]
     return rgb
@@ -371,129 +377,171 @@ CAR_DARK = np.array([25, 25, 28], dtype=np.float32)
 MAX_OBSTACLE_DISTANCE_M = 45.0  # the ground is drawn to 40 m; beyond this an obstacle is under a pixel
 
 
-def paint_obstacles(img: np.ndarray, row0: int, lens: Lens, sel, x, y, heading, obstacles, graded: bool = False) -> None:
-    """Draw each car's obstacle standing on the road into `img` ((n, rows, W, 3), image
-    row `row0` first), as that car's camera sees it.
+# a camera pose as `paint_obstacle` takes it: CameraParams' numbers, in this order
+POSE_FIELDS = ("width_px", "height_px", "fov_deg", "pitch_deg", "height_m", "forward_m", "view_m", "behind_m")
+WIDTH, HEIGHT, FOV, PITCH, CAM_HEIGHT, CAM_FORWARD, VIEW, BEHIND = range(len(POSE_FIELDS))
 
-    `obstacles` is a dict of (n,) arrays: x, y, cos, sin (its centre and axis), half_len,
-    half_wid, height [m], cone (bool), colour (int), valid (bool). A dashcam sees a cone
-    as an orange triangle with a white band and a parked car as a box with a glass band
-    and dark wheels, as wide and tall as they project (at least a pixel); the top-down
-    camera sees their footprints. `graded`: `img` is a varied lens's graded frame (plus
-    0.5), so colours go through each car's look, fogged at the obstacle's distance.
-    """
-    cars = np.arange(len(lens.poses))[sel]
-    for k in range(img.shape[0]):
-        if not obstacles["valid"][k]:
-            continue
-        cam = lens.poses[int(cars[k])]
-        ch, sh = math.cos(float(heading[k])), math.sin(float(heading[k]))
-        dx, dy = float(obstacles["x"][k]) - float(x[k]), float(obstacles["y"][k]) - float(y[k])
-        fwd, left = dx * ch + dy * sh, -dx * sh + dy * ch  # the obstacle's centre in the car's frame
-        if math.hypot(fwd, left) > sight_m(cam):  # the same cut as World's one-car shortcut
-            continue
-        reach = math.hypot(float(obstacles["half_len"][k]), float(obstacles["half_wid"][k]))
-        if cam.mode == "dashcam" and fwd < cam.forward_m - reach:  # wholly behind the camera
-            continue
-        oc, os_ = float(obstacles["cos"][k]), float(obstacles["sin"][k])
-        axis = (oc * ch + os_ * sh, -oc * sh + os_ * ch)  # its length axis in the car's frame
-        hl, hw, h = float(obstacles["half_len"][k]), float(obstacles["half_wid"][k]), float(obstacles["height"][k])
-        cone = bool(obstacles["cone"][k])
-        colour = CONE if cone else CAR_BODIES[int(obstacles["colour"][k]) % len(CAR_BODIES)]
-        shade = _shader(lens, int(cars[k]), fwd, cam) if graded else (lambda c: c)
-        if cam.mode == "topdown":
-            _paint_footprint(img[k], row0, cam, fwd, left, axis, hl, hw, shade(colour))
-        else:
-            _paint_upright(img[k], row0, cam, fwd, left, axis, hl, hw, h, cone, colour, shade)
+
+def pose_row(params: CameraParams) -> np.ndarray:
+    """(8,) float64: `params`' numbers in POSE_FIELDS order."""
+    return np.array([float(getattr(params, f)) for f in POSE_FIELDS])
 
 
 def sight_m(cam: CameraParams) -> float:
     """How far from the car an obstacle may be and still be drawn [m]."""
-    return (MAX_OBSTACLE_DISTANCE_M if cam.mode == "dashcam" else cam.view_m) + 5.0
+    return _sight(cam.mode == "dashcam", pose_row(cam))
 
 
-def _shader(lens: Lens, car: int, distance: float, cam: CameraParams):
-    """Colour -> car's graded colour of a thing `distance` metres away (plus 0.5, as in the frame)."""
-    offset, fog, density = lens.air[car]
-    clear = math.exp(-density * max(distance, 0.0)) if cam.mode == "dashcam" else 1.0
-    grade = lens.grade[car]
-    return lambda c: np.clip((c @ grade + offset) * clear + fog * (1 - clear) + 0.5, 0.0, 255.0)
+@kernel
+def _sight(dashcam, pose):
+    return (MAX_OBSTACLE_DISTANCE_M if dashcam else pose[VIEW]) + 5.0
 
 
-def _project(cam: CameraParams, fwd: float, left: float, up: float):
-    """Image (column, row, depth) of a point in the car's frame (up: above the ground)."""
-    f = (cam.width_px / 2) / math.tan(math.radians(cam.fov_deg) / 2)
-    pitch = math.radians(cam.pitch_deg)
-    F, D = fwd - cam.forward_m, cam.height_m - up
+@kernel
+def paint_obstacle(img, pose, dashcam, x, y, heading, ob, colour, graded, grade, air_offset, air_fog, fog_per_m):
+    """Draw obstacle `ob` (an `ObstacleTable` row) standing on the road into `img` ((H, W, 3)
+    uint8), as a camera with `pose` (`pose_row`) on a car at (x, y) [m] with `heading` sees it.
+
+    A dashcam sees a cone as an orange triangle with a white band and a parked car as a box
+    with a glass band and dark wheels, as wide and tall as they project (at least a pixel);
+    the top-down camera sees their footprints. `colour` picks a car's body colour. With
+    `graded`, colours go through the car's look (`grade`, `air_offset`, `air_fog`) as the
+    frame's did, fogged at the obstacle's distance (`fog_per_m`).
+    """
+    ch, sh = math.cos(heading), math.sin(heading)
+    dx, dy = ob[X] - x, ob[Y] - y
+    fwd, left = dx * ch + dy * sh, -dx * sh + dy * ch  # the obstacle's centre in the car's frame
+    if math.hypot(fwd, left) > _sight(dashcam, pose):
+        return
+    hl, hw, h = ob[HALF_LEN], ob[HALF_WID], ob[OB_HEIGHT]
+    reach = math.hypot(hl, hw)
+    if dashcam and fwd < pose[CAM_FORWARD] - reach:  # wholly behind the camera
+        return
+    ax, ay = ob[COS] * ch + ob[SIN] * sh, -ob[COS] * sh + ob[SIN] * ch  # its length axis in the car's frame
+    cone = ob[IS_CONE] > 0
+    body = CONE if cone else CAR_BODIES[colour % len(CAR_BODIES)]
+    clear = math.exp(-fog_per_m * max(fwd, 0.0)) if dashcam else 1.0
+    if not dashcam:
+        _paint_footprint(img, pose, fwd, left, ax, ay, hl, hw, _shade(body, graded, grade, air_offset, air_fog, clear))
+    else:
+        _paint_upright(img, pose, fwd, left, ax, ay, hl, hw, h, cone, body, graded, grade, air_offset, air_fog, clear)
+
+
+@kernel
+def _shade(c, graded, grade, offset, fog, clear):
+    """A paint colour (3,) float32 as the frame shows it: through the look's grade, fogged by
+    `clear` (1: clear air), plus 0.5 so that truncation rounds; clipped to 0..255."""
+    if not graded:
+        return c.copy()
+    out = np.empty(3, dtype=np.float32)
+    k, mist = np.float32(clear), np.float32(1.0 - clear)
+    for j in range(3):
+        v = (c[0] * grade[0, j] + c[1] * grade[1, j] + c[2] * grade[2, j] + offset[j]) * k + fog[j] * mist + np.float32(0.5)
+        out[j] = min(max(v, np.float32(0.0)), np.float32(255.0))
+    return out
+
+
+@kernel
+def _fill(img, r0, r1, c0, c1, colour):
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            for j in range(3):
+                img[r, c, j] = np.uint8(colour[j])
+
+
+@kernel
+def _project(pose, fwd, left, up):
+    """Image (column, row, depth) of a point in the car's frame (up: above the ground); depth
+    under 0.3 m: the point is not seen."""
+    f = (pose[WIDTH] / 2) / math.tan(math.radians(pose[FOV]) / 2)
+    pitch = math.radians(pose[PITCH])
+    F, D = fwd - pose[CAM_FORWARD], pose[CAM_HEIGHT] - up
     depth = F * math.cos(pitch) + D * math.sin(pitch)
-    if depth < 0.3:
-        return None
-    col = -left * f / depth + cam.width_px / 2
-    row = (-F * math.sin(pitch) + D * math.cos(pitch)) * f / depth + cam.height_px / 2
+    col = -left * f / depth + pose[WIDTH] / 2
+    row = (-F * math.sin(pitch) + D * math.cos(pitch)) * f / depth + pose[HEIGHT] / 2
     return col, row, depth
 
 
-def _paint_upright(img, row0, cam, fwd, left, axis, hl, hw, h, cone, colour, shade) -> None:
-    ax, ay = axis
-    corners = [(fwd + sa * hl * ax - sb * hw * ay, left + sa * hl * ay + sb * hw * ax) for sa in (-1, 1) for sb in (-1, 1)]
-    base = [_project(cam, cf, cl, 0.0) for cf, cl in corners]
-    if any(b is None for b in base):
+@kernel
+def _paint_upright(img, pose, fwd, left, ax, ay, hl, hw, h, cone, colour, graded, grade, air_offset, air_fog, clear):
+    col_lo, col_hi, bottom, near = np.inf, -np.inf, -np.inf, np.inf
+    for sa in (-1.0, 1.0):
+        for sb in (-1.0, 1.0):  # the footprint's corners
+            col, row, depth = _project(pose, fwd + sa * hl * ax - sb * hw * ay, left + sa * hl * ay + sb * hw * ax, 0.0)
+            if depth < 0.3:
+                return
+            col_lo, col_hi = min(col_lo, col), max(col_hi, col)
+            bottom, near = max(bottom, row), min(near, depth)  # the nearest ground corner
+    if _project(pose, fwd, left, h)[2] < 0.3:
         return
-    cols = [b[0] for b in base]
-    bottom = max(b[1] for b in base)  # the nearest ground corner
-    near = min(b[2] for b in base)
-    top_pt = _project(cam, fwd, left, h)
-    if top_pt is None:
-        return
-    f = (cam.width_px / 2) / math.tan(math.radians(cam.fov_deg) / 2)
-    top = bottom - h * f / near * math.cos(math.radians(cam.pitch_deg))  # upright height at the near face
-    c0, c1 = math.floor(min(cols)), math.ceil(max(cols))
+    f = (pose[WIDTH] / 2) / math.tan(math.radians(pose[FOV]) / 2)
+    top = bottom - h * f / near * math.cos(math.radians(pose[PITCH]))  # upright height at the near face
+    c0, c1 = math.floor(col_lo), math.ceil(col_hi)
     r0, r1 = math.floor(top), max(math.ceil(bottom), math.floor(top) + 1)
     if c1 <= c0:
         c1 = c0 + 1
     rows, w = img.shape[0], img.shape[1]
-    lo_r, hi_r = max(r0 - row0, 0), min(r1 - row0, rows)
+    lo_r, hi_r = max(r0, 0), min(r1, rows)
     lo_c, hi_c = max(c0, 0), min(c1, w)
     if lo_r >= hi_r or lo_c >= hi_c:
         return
     height_px = r1 - r0
-    body, white = shade(colour), shade(CONE_BAND)
+    body = _shade(colour, graded, grade, air_offset, air_fog, clear)
     if cone:  # a triangle: narrow at the top, the base's width at the bottom, a white band
+        white = _shade(CONE_BAND, graded, grade, air_offset, air_fog, clear)
         mid = (c0 + c1) / 2
         half = max((c1 - c0) / 2, 0.5)
         for r in range(lo_r, hi_r):
-            frac = (r + row0 - r0 + 1) / height_px  # 0 at the tip, 1 at the base
+            frac = (r - r0 + 1) / height_px  # 0 at the tip, 1 at the base
             a = max(int(math.floor(mid - half * frac)), lo_c)
             b = min(max(int(math.ceil(mid + half * frac)), a + 1), hi_c)
             band = 0.4 <= frac <= 0.6 and height_px >= 4
-            img[r, a:b] = white if band else body
+            _fill(img, r, r + 1, a, b, white if band else body)
         return
-    img[lo_r:hi_r, lo_c:hi_c] = body
+    _fill(img, lo_r, hi_r, lo_c, hi_c, body)
     glass_lo, glass_hi = r0 + 0.15 * height_px, r0 + 0.45 * height_px
     dark_lo = r0 + 0.8 * height_px
-    g0, g1 = max(int(glass_lo) - row0, lo_r), min(int(math.ceil(glass_hi)) - row0, hi_r)
+    g0, g1 = max(int(glass_lo), lo_r), min(int(math.ceil(glass_hi)), hi_r)
     if height_px >= 4 and g1 > g0:
-        img[g0:g1, lo_c:hi_c] = shade(CAR_GLASS)
-    d0 = max(int(dark_lo) - row0, lo_r)
+        _fill(img, g0, g1, lo_c, hi_c, _shade(CAR_GLASS, graded, grade, air_offset, air_fog, clear))
+    d0 = max(int(dark_lo), lo_r)
     if height_px >= 3 and hi_r > d0:
-        img[d0:hi_r, lo_c:hi_c] = shade(CAR_DARK)
+        _fill(img, d0, hi_r, lo_c, hi_c, _shade(CAR_DARK, graded, grade, air_offset, air_fog, clear))
 
 
-def _paint_footprint(img, row0, cam, fwd, left, axis, hl, hw, colour) -> None:
-    m = cam.view_m / max(cam.width_px, cam.height_px)
+@kernel
+def _paint_footprint(img, pose, fwd, left, ax, ay, hl, hw, colour):
+    m = pose[VIEW] / max(pose[WIDTH], pose[HEIGHT])
     reach = math.hypot(hl, hw)
-    r_lo = int((cam.height_px - (fwd + reach + cam.behind_m) / m))
-    r_hi = int(math.ceil(cam.height_px - (fwd - reach + cam.behind_m) / m))
-    c_lo = int(cam.width_px / 2 - (left + reach) / m)
-    c_hi = int(math.ceil(cam.width_px / 2 - (left - reach) / m))
-    r_lo, r_hi = max(r_lo, 0), min(r_hi, cam.height_px)
-    c_lo, c_hi = max(c_lo, 0), min(c_hi, cam.width_px)
-    if r_lo >= r_hi or c_lo >= c_hi:
-        return
-    rr, cc = np.mgrid[r_lo:r_hi, c_lo:c_hi]
-    pf = (cam.height_px - rr - 0.5) * m - cam.behind_m - fwd
-    pl = (cam.width_px / 2 - cc - 0.5) * m - left
-    ax, ay = axis
-    inside = (np.abs(pf * ax + pl * ay) <= max(hl, m / 2)) & (np.abs(-pf * ay + pl * ax) <= max(hw, m / 2))
-    sub = img[r_lo - row0 : r_hi - row0, c_lo:c_hi]
-    sub[inside] = colour
+    height, width = int(pose[HEIGHT]), int(pose[WIDTH])
+    r_lo = max(int(height - (fwd + reach + pose[BEHIND]) / m), 0)
+    r_hi = min(int(math.ceil(height - (fwd - reach + pose[BEHIND]) / m)), height)
+    c_lo = max(int(width / 2 - (left + reach) / m), 0)
+    c_hi = min(int(math.ceil(width / 2 - (left - reach) / m)), width)
+    half_len, half_wid = max(hl, m / 2), max(hw, m / 2)
+    for r in range(r_lo, r_hi):
+        pf = (height - r - 0.5) * m - pose[BEHIND] - fwd
+        for c in range(c_lo, c_hi):
+            pl = (width / 2 - c - 0.5) * m - left
+            if abs(pf * ax + pl * ay) <= half_len and abs(-pf * ay + pl * ax) <= half_wid:
+                for j in range(3):
+                    img[r, c, j] = np.uint8(colour[j])
+
+
+@kernel
+def _paint_all(frames, cars, x, y, heading, obstacles, which, poses, dashcam, grade, air_offset, air_fog, fog_per_m):
+    """`paint_obstacle` for every rendered car k whose `which[k]` >= 0 (the obstacle's index
+    on its track, its row `obstacles[k]`); `grade` empty: frames are not graded."""
+    graded = len(grade) > 0
+    for k in range(len(cars)):
+        if which[k] < 0:
+            continue
+        i = cars[k]
+        if graded:
+            paint_obstacle(frames[k], poses[i], dashcam, x[k], y[k], heading[k], obstacles[k], which[k], True, grade[i], air_offset[i], air_fog[i], fog_per_m[i])
+        else:
+            paint_obstacle(frames[k], poses[i], dashcam, x[k], y[k], heading[k], obstacles[k], which[k], False, _NO_GRADE, _NO_AIR, _NO_AIR, 0.0)
+
+
+_NO_GRADE = np.zeros((3, 3), dtype=np.float32)
+_NO_AIR = np.zeros(3, dtype=np.float32)

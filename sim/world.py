@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.camera import Lens, make_camera, render_frames, sight_m
+from sim.camera import Lens, make_camera, render_frames
 from sim.car import CarState, constants, move
 from sim.config import EnvConfig
 from sim.geometry import wrap_angle
@@ -296,20 +296,14 @@ class World:
             obs["sensors"] = sensors
         return obs
 
-    def _obstacles_seen(self, cars) -> dict | None:
+    def _obstacles_seen(self, cars):
         """Per car of `cars`, the obstacle it is passing (what its camera draws), as
-        `paint_obstacles` takes it; None when no car has one within the camera's sight."""
+        `render_frames` takes it; None when no track has obstacles."""
         if self.obstacles is None:
             return None
         ts = self.trackset
-        k = ts.obs_ahead[ts.start[cars] + self.vertex[cars]]
-        rows = self.obstacles.table[cars, np.maximum(k, 0)]  # (n, 9)
-        out = {name: rows[:, j] for j, name in enumerate(FIELDS)}
-        out["cone"] = out["cone"] > 0
-        out["colour"] = np.maximum(k, 0)
-        out["valid"] = k >= 0
-        return out
-
+        which = ts.obs_ahead[ts.start[cars] + self.vertex[cars]]
+        return self.obstacles.table[cars, np.maximum(which, 0)], which
 
     def info(self, i: int | None = None) -> dict:
         """Per-car info arrays (copies), or car i's as Python scalars."""
