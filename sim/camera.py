@@ -246,7 +246,7 @@ def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
 
 
 @kernel
-def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd_s, left_s, texels, sky, grade, alpha, addend, idx):
+def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd_s, left_s, texels, sky, grade, alpha, addend, idx, rgb):
     """Car i's camera frame into `out` ((H * W, 3) uint8, row-major pixels).
 
     The car is at (x, y) [m] with `heading` [rad] on raster i (`origin`, `level_shape`,
@@ -256,7 +256,7 @@ def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, runs, sc
     each later pixel is one texel of its mip level, at the ground point the pixel sees,
     clamped onto the raster's grass margin beyond it. A varied lens then grades it:
     `rgb @ grade[i] * alpha[i, p] + addend[i, p]` (colours, sun and fog; `addend` holds
-    +0.5, so truncation rounds). `idx`: scratch, (g,) int64.
+    +0.5, so truncation rounds). `idx`, `rgb`: scratch, (g,) int32 and (g, 3) float32.
     """
     varied = len(grade) > 0
     row = i if varied else 0
@@ -282,19 +282,31 @@ def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, runs, sc
             t, q = 3 * np.int64(idx[p]), 3 * (first + p)
             flat[q], flat[q + 1], flat[q + 2] = texels[t], texels[t + 1], texels[t + 2]
         return
+    g00, g01, g02 = grade[i, 0, 0], grade[i, 0, 1], grade[i, 0, 2]
+    g10, g11, g12 = grade[i, 1, 0], grade[i, 1, 1], grade[i, 1, 2]
+    g20, g21, g22 = grade[i, 2, 0], grade[i, 2, 1], grade[i, 2, 2]
+    top = np.float32(255.0)
+    for p in range(len(idx)):  # the gather alone, then the grade in a loop the compiler can vectorise
+        t = 3 * np.int64(idx[p])
+        rgb[p, 0], rgb[p, 1], rgb[p, 2] = texels[t], texels[t + 1], texels[t + 2]
+    a, b = alpha[i], addend[i]
     for p in range(len(idx)):
-        t, q = 3 * np.int64(idx[p]), first + p
-        red, green, blue = np.float32(texels[t]), np.float32(texels[t + 1]), np.float32(texels[t + 2])
-        for ch in range(3):
-            v = (red * grade[i, 0, ch] + green * grade[i, 1, ch] + blue * grade[i, 2, ch]) * alpha[i, p, ch] + addend[i, p, ch]
-            out[q, ch] = np.uint8(min(max(v, zero), np.float32(255.0)))
+        red, green, blue = rgb[p, 0], rgb[p, 1], rgb[p, 2]
+        q = 3 * (first + p)
+        v0 = (red * g00 + green * g10 + blue * g20) * a[p, 0] + b[p, 0]
+        v1 = (red * g01 + green * g11 + blue * g21) * a[p, 1] + b[p, 1]
+        v2 = (red * g02 + green * g12 + blue * g22) * a[p, 2] + b[p, 2]
+        flat[q] = np.uint8(min(max(v0, zero), top))
+        flat[q + 1] = np.uint8(min(max(v1, zero), top))
+        flat[q + 2] = np.uint8(min(max(v2, zero), top))
 
 
 @kernel
 def _frames(out, cars, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd_s, left_s, texels, sky, grade, alpha, addend):
     idx = np.empty(fwd_s.shape[1], dtype=np.int32)
+    rgb = np.empty((fwd_s.shape[1] if len(grade) else 0, 3), dtype=np.float32)
     for k in range(len(cars)):
-        car_frame(out[k], cars[k], x[k], y[k], heading[k], origin, level_shape, level_offset, runs, scale, fwd_s, left_s, texels, sky, grade, alpha, addend, idx)
+        car_frame(out[k], cars[k], x[k], y[k], heading[k], origin, level_shape, level_offset, runs, scale, fwd_s, left_s, texels, sky, grade, alpha, addend, idx, rgb)
 
 
 def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.ndarray:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+import math
+
 import numpy as np
 
 from sim.config import RasterParams
@@ -298,17 +300,10 @@ class Raster:
         """
         if self.complete:
             return 0
-        seg = self.segments
         texel = (2 ** (self.params.levels - 1)) * self.m_per_px * 2**0.5  # a far camera pixel reads a coarse texel
-        margin = reach.move_m + texel + seg.radius_m
-        d = seg.centre - complex(x, y)
-        unit = complex(np.cos(heading), np.sin(heading))
-        ahead = (d * unit.conjugate()).real
-        dist = np.abs(d)
-        front = ahead >= -(reach.behind_m + margin + reach.radius_m * reach.turn_rad)
-        todo = np.flatnonzero((dist <= reach.radius_m + margin) & front & ~self.drawn)
-        if len(todo) and ahead_m > 0:
-            todo = np.flatnonzero((dist <= reach.radius_m + margin + ahead_m) & front & ~self.drawn)
+        seg = self.segments
+        todo = _near_segments(seg.centre, seg.radius_m, self.drawn, x, y, heading, reach.radius_m, reach.move_m + texel,
+                              reach.behind_m + reach.radius_m * reach.turn_rad, ahead_m)
         if len(todo):
             self.draw(todo)
         return len(todo)
@@ -434,6 +429,28 @@ class RasterSet:
     @property
     def nbytes(self) -> int:
         return self.texture.nbytes + self.info.nbytes
+
+
+@kernel
+def _near_segments(centre, radius_m, drawn, x, y, heading, reach_m, margin_m, behind_m, ahead_m):
+    """Segments not drawn yet that may be seen from (x, y, heading): within `reach_m` plus
+    `margin_m` plus their own radius, and no further than `behind_m` (plus the same) behind;
+    when there are any, those a further `ahead_m` away too."""
+    c, s = math.cos(heading), math.sin(heading)
+    out = np.empty(len(centre), dtype=np.int64)
+    for extra in (0.0, ahead_m):
+        m = 0
+        for j in range(len(centre)):
+            if drawn[j]:
+                continue
+            dx, dy = centre[j].real - x, centre[j].imag - y
+            margin = margin_m + radius_m[j]
+            if math.hypot(dx, dy) <= reach_m + margin + extra and dx * c + dy * s >= -(behind_m + margin):
+                out[m] = j
+                m += 1
+        if m == 0 or ahead_m <= 0:
+            break
+    return out[:m]
 
 
 @kernel

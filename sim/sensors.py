@@ -53,16 +53,21 @@ def nearest_vertex(centre, start, n, k, x, y, v):
     """The vertex of track slot k nearest (x, y) [m], walking from vertex `v` while the
     distance falls (a point on the road is much nearer its own stretch than any other)."""
     base, m = start[k], n[k]
-    d = abs(centre[base + v] - complex(x, y))
+    d = _dist2(centre[base + v], x, y)
     while True:
         w = v + 1 if v + 1 < m else 0
-        dw = abs(centre[base + w] - complex(x, y))
+        dw = _dist2(centre[base + w], x, y)
         if dw >= d:
             w = v - 1 if v > 0 else m - 1
-            dw = abs(centre[base + w] - complex(x, y))
+            dw = _dist2(centre[base + w], x, y)
             if dw >= d:
                 return v
         v, d = w, dw
+
+
+@kernel
+def _dist2(c, x, y):
+    return (c.real - x) ** 2 + (c.imag - y) ** 2
 
 
 @kernel

@@ -136,8 +136,14 @@ class World:
         self.trim[i] = cond.steer_trim
         self.noise_m[i] = cond.sensor_noise_m
         self._noise_rngs[i] = np.random.default_rng(cond.noise_seed) if cond.sensor_noise_m > 0 else None
-        self._noise_at[i] = NOISE_BLOCK
+        if self._noise_rngs[i] is not None:
+            self._draw_noise(i)
         self._looks_due.add(i)
+
+    def _draw_noise(self, i: int) -> None:
+        """Car i's next NOISE_BLOCK readings of standard normal noise, from its own generator."""
+        self._noise[i] = self._noise_rngs[i].standard_normal(self._noise.shape[1:])
+        self._noise_at[i] = 0
 
     def _apply_looks(self, idx) -> None:
         for i in idx:
@@ -282,17 +288,14 @@ class World:
             obs["camera"] = render_frames(self.lens, x, y, heading, self._all, obstacles=self._obstacles_seen(self._all))
         if self.use_sensors:
             sensors = np.empty((len(x), len(self.rays.angles) + 1), dtype=np.float32)
-            noise = self._noise
-            if noise is not None:  # each car's noise from its own generator, a block at a time
-                for i in np.flatnonzero((self._noise_at >= NOISE_BLOCK) & (self.noise_m > 0)):
-                    noise[i] = self._noise_rngs[i].standard_normal(noise.shape[1:])
-                    self._noise_at[i] = 0
-            else:
-                noise = self._no_noise
+            noise = self._no_noise if self._noise is None else self._noise
             ts, fan = self.trackset, self.rays
             ob = self.obstacles.table if self.obstacles is not None else self._no_obstacles
-            _sense(sensors, x, y, heading, speed, self.vertex, fan.cos, fan.sin, fan.t_m, fan.params.step_m, fan.params.max_range_m,
-                   ts.centre, ts.tangent, ts.start, ts.n, ts.half_width, ts.obs_ahead, ob, self.noise_m, noise, self._noise_at)
+            spent = _sense(sensors, x, y, heading, speed, self.vertex, fan.cos, fan.sin, fan.t_m, fan.params.step_m, fan.params.max_range_m,
+                           ts.centre, ts.tangent, ts.start, ts.n, ts.half_width, ts.obs_ahead, ob, self.noise_m, noise, self._noise_at)
+            if spent:  # each car's noise comes from its own generator, a block at a time
+                for i in np.flatnonzero((self._noise_at >= NOISE_BLOCK) & (self.noise_m > 0)):
+                    self._draw_noise(i)
             obs["sensors"] = sensors
         return obs
 
@@ -453,9 +456,11 @@ def _stale(cars, x, y, heading, checked_x, checked_y, checked_h, complete, move_
 def _sense(sensors, x, y, heading, speed, vertex, fan_cos, fan_sin, t_m, step_m, max_range_m,
            centre, tangent, start, n, half_width, obs_ahead, obstacles, noise_m, noise, noise_at):
     """Every car's sensor row: `car_rays` to the road edge and the obstacle it is passing,
-    with its noise (the next of its drawn block), then its speed."""
+    with its noise (the next of its drawn block), then its speed. Returns how many cars
+    have used up their block of noise."""
     none = np.empty(0)
     r_count = len(fan_cos)
+    spent = 0
     for i in range(len(x)):
         k = obs_ahead[start[i] + vertex[i]] if obstacles.shape[1] > 0 else -1
         obstacle = obstacles[i, k] if k >= 0 else none
@@ -463,6 +468,8 @@ def _sense(sensors, x, y, heading, speed, vertex, fan_cos, fan_sin, t_m, step_m,
         if noise_m[i] > 0 and noise.shape[1] > 0:
             draws = noise[i, noise_at[i]]
             noise_at[i] += 1
+            spent += noise_at[i] >= noise.shape[1]
         car_rays(sensors[i], i, x[i], y[i], heading[i], vertex[i], fan_cos, fan_sin, t_m, step_m, max_range_m,
                  centre, tangent, start, n, half_width, obstacle, noise_m[i] if len(draws) else 0.0, draws)
         sensors[i, r_count] = speed[i]
+    return spent
