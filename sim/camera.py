@@ -178,7 +178,7 @@ class Lens:
     Attributes: camera; rasters; varied; level, scale: (g,) per ground pixel; runs (R, 3):
     start, end and level of consecutive pixels at one level (a dashcam's rows); fwd_s,
     left_s: (1, g) ((N, g) when varied); sky (1, first ground pixel, 3) uint8 ((N, ...)
-    when varied); texels: the rasters' texture as bytes; grade (N, 3, 3), alpha and
+    when varied); grade (N, 3, 3), alpha and
     addend (N, g, 3) float32 when varied (empty otherwise).
     """
 
@@ -198,7 +198,6 @@ class Lens:
         self.level, self.scale, self.fwd_s, self.left_s = level, scale, fwd_s, left_s
         starts = np.flatnonzero(np.r_[True, level[1:] != level[:-1]])
         self.runs = np.stack([starts, np.r_[starts[1:], len(level)], level[starts]], axis=1)  # (R, 3) start, end, level
-        self.texels = rasters.texture.view(np.uint8)  # (3 T,): R, G, B of every texel
         self.poses = np.repeat(pose_row(camera.params)[None], n, axis=0)  # (N, 8) each car's camera (for drawing obstacles)
         if varied:
             self.sky = np.zeros((n, camera.first_ground, 3), dtype=np.uint8)  # the rows every pose sees as sky
@@ -238,8 +237,7 @@ class Lens:
 
 
 def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
-    """The per-pixel constants of `camera` on every raster of `rasters` (or one Raster,
-    which must have colour: the lens reads its texture)."""
+    """The per-pixel constants of `camera` on every raster of `rasters` (or one Raster)."""
     if isinstance(rasters, Raster):
         rasters = RasterSet.around(rasters)
     return Lens(camera, rasters)
@@ -250,7 +248,7 @@ def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, runs, sc
     """Car i's camera frame into `out` ((H * W, 3) uint8, row-major pixels).
 
     The car is at (x, y) [m] with `heading` [rad] on raster i (`origin`, `level_shape`,
-    `level_offset`: the RasterSet's; the rest the Lens's, whose `fwd_s`, `left_s` and `sky`
+    `level_offset`: the RasterSet's; `texels`: its texture as bytes; the rest the Lens's, whose `fwd_s`, `left_s` and `sky`
     have one row for all cars unless the lens is varied; `runs`: (start, end, level) of
     consecutive ground pixels at one mip level). Sky pixels come first and are copied;
     each later pixel is one texel of its mip level, at the ground point the pixel sees,
@@ -302,11 +300,11 @@ def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, runs, sc
 
 
 @kernel
-def _frames(out, cars, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd_s, left_s, texels, sky, grade, alpha, addend):
+def _frames(out, cars, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd_s, left_s, textures, sky, grade, alpha, addend):
     idx = np.empty(fwd_s.shape[1], dtype=np.int32)
     rgb = np.empty((fwd_s.shape[1] if len(grade) else 0, 3), dtype=np.float32)
     for k in range(len(cars)):
-        car_frame(out[k], cars[k], x[k], y[k], heading[k], origin, level_shape, level_offset, runs, scale, fwd_s, left_s, texels, sky, grade, alpha, addend, idx, rgb)
+        car_frame(out[k], cars[k], x[k], y[k], heading[k], origin, level_shape, level_offset, runs, scale, fwd_s, left_s, textures[cars[k]], sky, grade, alpha, addend, idx, rgb)
 
 
 def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.ndarray:
@@ -324,7 +322,7 @@ def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.nd
     out = np.empty((len(cars), p.height_px * p.width_px, 3), dtype=np.uint8)
     rs = lens.rasters
     _frames(out, cars, x, y, heading, rs.origin, rs.level_shape, rs.level_offset, lens.runs, lens.scale, lens.fwd_s, lens.left_s,
-            lens.texels, lens.sky, lens.grade, lens.alpha, lens.addend)
+            rs.textures, lens.sky, lens.grade, lens.alpha, lens.addend)
     rgb = out.reshape(len(cars), p.height_px, p.width_px, 3)
     if obstacles is not None:
         rows, which = obstacles

@@ -1,14 +1,13 @@
-"""The track as pictures in memory: a colour texture (with mipmaps) and a road-info grid.
+"""The track as a picture in memory: a colour texture with mipmaps, for the camera.
 
-The camera samples the texture; the sensors march over the info grid. Both are plain
-numpy arrays, so observations never need pygame.
+It is a plain numpy array, so observations never need pygame.
 
 Drawing is lazy, so a reset onto a new track costs little: a raster starts as grass (a
-copy of a periodic tile, all mip levels precomputed) with an empty info grid, and the
-road is drawn in segments of about `RasterParams.segment_m` as cars come near them
-(`Raster.draw_near`). Where two segments cover one pixel, the later segment along the
-track owns it, whichever was drawn first, so a raster drawn in any order is identical to
-one drawn whole (`Raster.draw_all`).
+copy of a periodic tile, all mip levels precomputed), and the road is drawn in segments
+of about `RasterParams.segment_m` as cars come near them (`Raster.draw_near`). Where two
+segments cover one pixel, the later segment along the track owns it, whichever was drawn
+first (a one-byte owner grid remembers which), so a raster drawn in any order is
+identical to one drawn whole (`Raster.draw_all`).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from functools import lru_cache
 import math
 
 import numpy as np
+from numba.typed import List
 
 from sim.config import RasterParams
 from sim.jit import kernel
@@ -28,7 +28,8 @@ GRASS = np.array([62, 128, 48], dtype=np.float32)
 ASPHALT = np.array([92, 92, 98], dtype=np.float32)
 LINE = np.array([240, 240, 235], dtype=np.float32)
 CENTRE = np.array([250, 205, 40], dtype=np.float32)
-INFO_MARGIN_M = 2.5  # the info grid knows the nearest vertex this far beyond the edge
+INFO_MARGIN_M = 2.5  # the road's band is drawn this far beyond each edge (the border blends with grass)
+MAX_SEGMENTS = 255  # a track's segments; the owner grid holds segment + 1 in a byte
 GRASS_TILE_PX = 256  # period of the grass texture at level 0
 ALONG_STEP_PX = 0.4  # road samples along the centreline, in pixels (the outside of a curve stretches them)
 ACROSS_STEP_PX = 0.65  # and across it: under a pixel, so every covered pixel gets a sample
@@ -130,7 +131,6 @@ class Layout:
     cols: int
     level_shape: np.ndarray  # (L, 2)
     level_offset: np.ndarray  # (L,)
-    info_dtype: type
 
     @property
     def texels(self) -> int:
@@ -151,8 +151,7 @@ def layout(track: Track, params: RasterParams = RasterParams()) -> Layout:
     rows, cols = (np.ceil((hi - lo)[::-1] / res / align).astype(int) * align).tolist()
     shapes = np.array([(rows >> k, cols >> k) for k in range(params.levels)], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(shapes.prod(1))[:-1]]).astype(np.int64)
-    dtype = np.int32 if 2 * track.n + 1 > np.iinfo(np.int16).max else np.int16
-    lay = Layout((float(lo[0]), float(lo[1])), rows, cols, shapes, offsets, dtype)
+    lay = Layout((float(lo[0]), float(lo[1])), rows, cols, shapes, offsets)
     cache[("layout", params)] = lay
     return lay
 
@@ -162,7 +161,8 @@ class Segments:
     """The road cut into pieces of `size` vertices, each with a circle that holds its band.
 
     Segment j covers vertices [j * size, min((j + 1) * size, n)); everything it draws lies
-    within `radius_m[j]` of `centre[j]` (complex, [m]).
+    within `radius_m[j]` of `centre[j]` (complex, [m]). A track has at most MAX_SEGMENTS
+    (long tracks get longer segments), so an owner grid of one byte tells them apart.
     """
 
     size: int
@@ -171,14 +171,14 @@ class Segments:
 
     @classmethod
     def of(cls, track: Track, params: RasterParams) -> "Segments":
-        size = max(1, int(round(params.segment_m / track.ds)))
+        size = max(1, int(round(params.segment_m / track.ds)), -(-track.n // MAX_SEGMENTS))
         starts = np.arange(0, track.n, size)
         c = track.centerline
         lo = np.minimum.reduceat(c, starts, axis=0)
         hi = np.maximum.reduceat(c, starts, axis=0)
         centre = 0.5 * (lo + hi)
         # every vertex lies within half the box's diagonal; samples reach half a vertex
-        # further along, the band reaches the info margin across, a pixel rounds outward
+        # further along, the band reaches INFO_MARGIN_M beyond the edge, a pixel rounds outward
         reach = track.width_m / 2 + INFO_MARGIN_M + track.ds / 2 + 2 * params.m_per_px
         radius = 0.5 * np.hypot(*(hi - lo).T) + reach
         return cls(size, centre[:, 0] + 1j * centre[:, 1], radius)
@@ -212,14 +212,14 @@ class Reach:
         return cls(float(np.hypot(forward_m, left_m).max()), max(0.0, float(-np.min(forward_m))))
 
 
-_SCRATCH = np.zeros(0, dtype=bool)  # which pixels a draw has reached, shared (drawing is sequential)
+_SCRATCH = np.full(0, -1, dtype=np.int32)  # the vertex owning each pixel a draw reached, shared (drawing is sequential)
 
 
 def _scratch(size: int) -> np.ndarray:
-    """A False-filled bool array of at least `size` items, that `draw_road` leaves False."""
+    """An int32 array of at least `size` items, all -1, that `draw_road` leaves so."""
     global _SCRATCH
     if len(_SCRATCH) < size:
-        _SCRATCH = np.zeros(size, dtype=bool)
+        _SCRATCH = np.full(size, -1, dtype=np.int32)
     return _SCRATCH
 
 
@@ -231,22 +231,20 @@ class Raster:
         origin: world position [m] of pixel (0, 0)'s corner (x, y); rows grow with y.
         m_per_px: size of a level-0 pixel [m].
         texture: all mip levels of the colour texture, flattened and concatenated, one
-            3-byte RGB texel per item (dtype RGB), so a camera pixel is one gather; empty
-            when the raster was made without colour (sensors only).
+            3-byte RGB texel per item (dtype RGB), so a camera pixel is one gather.
         level_shape: (levels, 2) rows and columns of each level.
         level_offset: (levels,) start of each level in `texture`.
-        info: (rows, cols) int16 (int32 for tracks over ~16 km) at level 0: -1 far from
-            the road (or not drawn yet), else 2 * nearest vertex + 1 if the pixel centre
-            is on the road, 2 * nearest vertex beside it.
+        owner: (rows, cols) uint8 at level 0: 0 where no segment has drawn, else the
+            segment that owns the pixel + 1.
         segments: the pieces the road is drawn in; `drawn` (S,) bool says which are.
     """
 
-    def __init__(self, track: Track, params: RasterParams = RasterParams(), colour: bool = True, out=None, lay: Layout | None = None):
+    def __init__(self, track: Track, params: RasterParams = RasterParams(), out=None, lay: Layout | None = None):
         """Lay the raster out and fill it with grass; no road is drawn yet.
 
-        `out` (texture, info) are flat arrays at least the layout's sizes to draw into (a
-        slot of a RasterSet's pool); by default new arrays are made. `lay`: the track's
-        layout, if already known.
+        `out` (texture, owner) are flat arrays at least the layout's sizes to draw into
+        (buffers a RasterSet keeps for a car); by default new arrays are made. `lay`: the
+        track's layout, if already known.
         """
         lay = lay or layout(track, params)
         self.track = track
@@ -255,29 +253,21 @@ class Raster:
         self.m_per_px = params.m_per_px
         self.level_shape = lay.level_shape
         self.level_offset = lay.level_offset
-        texels = lay.texels if colour else 0
         rows, cols = lay.rows, lay.cols
         if out is None:
-            self.texture = np.empty(texels, dtype=RGB)
-            self.info = np.empty((rows, cols), dtype=lay.info_dtype)
-        else:
-            self.texture = out[0][:texels]
-            self.info = out[1][: rows * cols].reshape(rows, cols)
-        self.info.fill(-1)
-        if colour:
-            for k, tile in enumerate(_grass_tiles(params.levels)):
-                _fill_periodic(self.level(k), tile)
+            out = np.empty(lay.texels, dtype=RGB), np.empty(rows * cols, dtype=np.uint8)
+        self.texture = out[0][: lay.texels]
+        self.owner = out[1][: rows * cols].reshape(rows, cols)
+        self.owner.fill(0)
+        for k, tile in enumerate(_grass_tiles(params.levels)):
+            _fill_periodic(self.level(k), tile)
         self.segments = Segments.of(track, params)
         self.drawn = np.zeros(len(self.segments), dtype=bool)
         self.complete = False  # every segment drawn: nothing left to check
 
     @property
-    def colour(self) -> bool:
-        return len(self.texture) > 0
-
-    @property
     def nbytes(self) -> int:
-        return self.texture.nbytes + self.info.nbytes
+        return self.texture.nbytes + self.owner.nbytes
 
     def level(self, k: int) -> np.ndarray:
         """Level k of the texture as (rows, cols, 3) uint8 RGB (a view)."""
@@ -309,7 +299,7 @@ class Raster:
         return len(todo)
 
     def draw(self, segs: np.ndarray) -> None:
-        """Draw the road of segments `segs`: info grid, and the texture if it has colour (`draw_road`)."""
+        """Draw the road of segments `segs` into the texture (`draw_road`)."""
         segs = np.unique(np.asarray(segs, dtype=np.int64))  # in track order: later segments win
         if len(segs) == 0:
             return
@@ -317,118 +307,80 @@ class Raster:
         w2 = track.width_m / 2
         half = w2 + INFO_MARGIN_M
         styles = [MARKING_MODES[m] for m in track.markings.split("/")]
-        if self.colour:
-            road_lut, paint_lut, paint_rgb8 = _paint_table(w2, half, self.m_per_px, params)
-            tile, texels = _grass_tiles(params.levels)[0], self.texture.view(np.uint8)
-        else:
-            road_lut, paint_lut, paint_rgb8 = np.zeros(0, np.float32), np.zeros((0, 0, 3), np.float32), np.zeros((0, 0, 3), np.uint8)
-            tile, texels = np.zeros((0, 0, 3), np.uint8), np.zeros(0, np.uint8)
+        road_lut, paint_lut, paint_rgb8 = _paint_table(w2, half, self.m_per_px, params)
         draw_road(segs, self.segments.size, track.centerline, track.normal, track.tangent, track.ds, w2, half,
-                  np.array(self.origin), self.m_per_px, self.info, styles[0], styles[1], params.dash_m,
-                  road_lut, paint_lut, paint_rgb8, tile, texels, self.level_shape, self.level_offset, _scratch(self.info.size))
+                  np.array(self.origin), self.m_per_px, self.owner, styles[0], styles[1], params.dash_m,
+                  road_lut, paint_lut, paint_rgb8, _grass_tiles(params.levels)[0], self.texture.view(np.uint8),
+                  self.level_shape, self.level_offset, _scratch(self.owner.size))
         self.drawn[segs] = True
         self.complete = bool(self.drawn.all())
 
-def build(track: Track, params: RasterParams = RasterParams(), colour: bool = True) -> Raster:
+
+def build(track: Track, params: RasterParams = RasterParams()) -> Raster:
     """A raster of `track` with its whole road drawn."""
-    return Raster(track, params, colour).draw_all()
+    return Raster(track, params).draw_all()
 
 
 class RasterSet:
-    """One raster per car in a single pool of arrays, so one gather serves N cars on N tracks.
+    """One raster per car, with the tables a kernel needs to sample car i's.
 
-    Texel k of car i's level l lives at `texture[level_offset[i, l] + row * cols + col]`
-    and its info at `info[info_base[i] + row * info_shape[i, 1] + col]`. Each car has a
-    slot `slack` times the size its first track needed, so a later track that fits is
-    laid out in place (`redraw`, which updates car i's rows of the tables) and the pool is
-    rebuilt only when one does not.
+    Each car keeps its own buffers; a later track that fits them is laid out in place
+    (`redraw`), one that does not gets buffers GROWTH times its size, so no car's new
+    track moves another's.
 
-    Attributes (N cars, L levels): rasters: list of N Rasters (views into the pool);
-    origin (N, 2) [m]; texture (T,) RGB texels of every level of every raster (empty
-    without colour); level_shape (N, L, 2); level_offset (N, L); info (I,) every info
-    grid, flattened; info_base (N,); info_shape (N, 2); info_limits (N, 1, 1) complex:
-    last column + 1j * last row; info_stride, info_start (N, 1, 1).
+    Attributes (N cars, L levels): rasters: list of N Rasters; origin (N, 2) [m];
+    textures: a numba typed List of N uint8 arrays, each car's texture as bytes;
+    level_shape (N, L, 2); level_offset (N, L), in texels from the start of the car's texture.
     """
 
-    def __init__(self, tracks, params: RasterParams = RasterParams(), colour: bool = True, slack: float = 1.0):
-        """A pool with one raster per track, laid out in place (roads not drawn yet)."""
-        lays = [layout(t, params) for t in tracks]
-        n = len(lays)
-        self.params, self.colour, self.m_per_px = params, colour, params.m_per_px
-        self.tex_cap = np.array([int(lay.texels * slack) if colour else 0 for lay in lays], dtype=np.int64)
-        self.info_cap = np.array([int(lay.rows * lay.cols * slack) for lay in lays], dtype=np.int64)
-        dtype = np.int32 if any(lay.info_dtype == np.int32 for lay in lays) else np.int16
-        self.texture = np.empty(int(self.tex_cap.sum()), dtype=RGB)
-        self.info = np.empty(int(self.info_cap.sum()), dtype=dtype)
-        self.tex_base = np.concatenate([[0], np.cumsum(self.tex_cap)[:-1]]).astype(np.int64)
-        self.info_base = np.concatenate([[0], np.cumsum(self.info_cap)[:-1]]).astype(np.int64)
-        self._empty_tables(n)
+    GROWTH = 1.25
+
+    def __init__(self, tracks, params: RasterParams = RasterParams()):
+        """One raster per track (roads not drawn yet), in buffers of exactly their size."""
+        n = len(tracks)
+        self.params, self.m_per_px = params, params.m_per_px
+        self.rasters: list[Raster] = [None] * n
+        self.origin = np.zeros((n, 2))
+        self.level_shape = np.zeros((n, params.levels, 2), dtype=np.int64)
+        self.level_offset = np.zeros((n, params.levels), dtype=np.int64)
+        self.textures = List([np.zeros(0, dtype=np.uint8) for _ in range(n)])
+        self._buffers = [None] * n
         for i, t in enumerate(tracks):
-            self._lay(i, t)
+            self.redraw(i, t)
 
     @classmethod
     def around(cls, raster: Raster) -> "RasterSet":
         """A one-car set over an existing raster's own arrays (no copy)."""
-        rs = cls.__new__(cls)
-        rs.params, rs.colour, rs.m_per_px = raster.params, raster.colour, raster.m_per_px
-        rs.texture, rs.info = raster.texture, raster.info.ravel()
-        rs.tex_base = rs.info_base = np.zeros(1, dtype=np.int64)
-        rs.tex_cap, rs.info_cap = np.array([len(raster.texture)]), np.array([raster.info.size])
-        rs._empty_tables(1)
+        rs = cls([], raster.params)
+        rs.rasters = [None]
+        rs.origin, rs.level_shape, rs.level_offset = np.zeros((1, 2)), rs.level_shape[:0].copy(), rs.level_offset[:0].copy()
+        rs.level_shape = np.zeros((1, raster.params.levels, 2), dtype=np.int64)
+        rs.level_offset = np.zeros((1, raster.params.levels), dtype=np.int64)
+        rs.textures = List([raster.texture.view(np.uint8)])
+        rs._buffers = [(raster.texture, raster.owner.ravel())]
         rs._set_tables(0, raster)
         return rs
-
-    def _empty_tables(self, n: int) -> None:
-        self.rasters: list[Raster] = [None] * n
-        self.origin = np.zeros((n, 2))
-        self.origin_c = np.zeros(n, dtype=complex)  # the same, as x + 1j*y
-        self.level_shape = np.zeros((n, self.params.levels, 2), dtype=np.int64)
-        self.level_offset = np.zeros((n, self.params.levels), dtype=np.int64)
-        self.info_shape = np.zeros((n, 2), dtype=np.int64)
-        self.info_limits = np.zeros((n, 1, 1), dtype=complex)
-        self.info_stride = np.zeros((n, 1, 1), dtype=np.int64)
-        self.info_start = self.info_base[:, None, None]
-
-    def _lay(self, i: int, track: Track, lay: Layout | None = None) -> None:
-        tex = self.texture[self.tex_base[i] : self.tex_base[i] + self.tex_cap[i]]
-        info = self.info[self.info_base[i] : self.info_base[i] + self.info_cap[i]]
-        self._set_tables(i, Raster(track, self.params, self.colour, out=(tex, info), lay=lay))
 
     def _set_tables(self, i: int, r: Raster) -> None:
         self.rasters[i] = r
         self.origin[i] = r.origin
-        self.origin_c[i] = complex(*r.origin)
         self.level_shape[i] = r.level_shape
-        self.level_offset[i] = r.level_offset + self.tex_base[i]
-        rows, cols = r.info.shape
-        self.info_shape[i] = rows, cols
-        self.info_limits[i] = (cols - 1) + 1j * (rows - 1)
-        self.info_stride[i] = cols
+        self.level_offset[i] = r.level_offset
 
-    def redraw(self, i: int, track: Track) -> bool:
-        """Lay `track` out in car i's slot if it fits (True), else change nothing (False)."""
+    def redraw(self, i: int, track: Track) -> None:
+        """Lay `track` out for car i: in its buffers if they hold it, else in larger ones."""
         lay = layout(track, self.params)
-        if (self.colour and lay.texels > self.tex_cap[i]) or lay.rows * lay.cols > self.info_cap[i]:
-            return False
-        if np.dtype(lay.info_dtype).itemsize > self.info.itemsize:
-            return False
-        self._lay(i, track, lay)
-        return True
-
-    def rebuilt(self, tracks, slack: float = 1.5) -> "RasterSet":
-        """A new pool for `tracks` (with room to grow), keeping what was drawn of unchanged ones."""
-        new = RasterSet(tracks, self.params, self.colour, slack)
-        for old, fresh in zip(self.rasters, new.rasters):
-            if old.track is fresh.track and old.drawn.any():
-                fresh.info[...] = old.info
-                fresh.texture[...] = old.texture
-                fresh.drawn[...] = old.drawn
-                fresh.complete = old.complete
-        return new
+        buffers = self._buffers[i]
+        if buffers is None or lay.texels > len(buffers[0]) or lay.rows * lay.cols > len(buffers[1]):
+            grow = 1.0 if buffers is None else self.GROWTH
+            buffers = np.empty(int(lay.texels * grow), dtype=RGB), np.empty(int(lay.rows * lay.cols * grow), dtype=np.uint8)
+            self._buffers[i] = buffers
+            self.textures[i] = buffers[0].view(np.uint8)
+        self._set_tables(i, Raster(track, self.params, out=buffers, lay=lay))
 
     @property
     def nbytes(self) -> int:
-        return self.texture.nbytes + self.info.nbytes
+        return sum(t.nbytes + o.nbytes for t, o in self._buffers)
 
 
 @kernel
@@ -454,28 +406,27 @@ def _near_segments(centre, radius_m, drawn, x, y, heading, reach_m, margin_m, be
 
 
 @kernel
-def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_per_px, info, edge_mode, centre_mode, dash_m,
+def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_per_px, owner, edge_mode, centre_mode, dash_m,
               road_lut, paint_lut, paint_rgb8, tile, texels, level_shape, level_offset, scratch):
-    """Draw segments `segs` (ascending) of a track's road into its info grid and texture.
+    """Draw segments `segs` (ascending) of a track's road into its texture.
 
     Samples spaced under a pixel along the centreline (vertex v's span is v - 0.5 to
     v + 0.5) and across it (the road and INFO_MARGIN_M beyond each edge) mark the pixels
     the band covers. A pixel belongs to the vertex of the last sample that reaches it,
-    unless a later segment along the track drew it already, so any drawing order gives one
-    picture. Then each pixel drawn is finished once: its info is 2 * vertex + 1 on the
-    road, 2 * vertex beside it; its colour is computed exactly at the pixel centre from
+    unless a later segment along the track drew it already (`owner`), so any drawing order
+    gives one picture. Then each pixel drawn is coloured once, exactly at its centre, from
     |lateral offset| through the paint tables (1/64 m steps), blended with the grass tile
     at the road's border, so lines are anti-aliased. Every mip level is then recomputed
     over the touched blocks.
 
     Args: centerline, normal, tangent (n, 2), ds [m], w2 = half the width and `half` the
-        band's half width [m]; origin (2,) [m]; info (rows, cols); edge_mode, centre_mode:
-        MARKING_MODES; road_lut, paint_lut, paint_rgb8: `_paint_table`; tile: the grass
-        tile's level 0; texels: the texture as bytes (empty: no colour); level_shape (L, 2),
-        level_offset (L,); scratch: bool, at least rows * cols, all False (left so).
+        band's half width [m]; origin (2,) [m]; owner (rows, cols) uint8; edge_mode,
+        centre_mode: MARKING_MODES; road_lut, paint_lut, paint_rgb8: `_paint_table`;
+        tile: the grass tile's level 0; texels: the texture as bytes; level_shape (L, 2),
+        level_offset (L,); scratch: int32 at least rows * cols, all -1 (left so).
     """
     n = len(centerline)
-    rows, cols = info.shape
+    rows, cols = owner.shape
     per_vertex = int(np.ceil(1.0 / (ALONG_STEP_PX * m_per_px / ds)))
     step = ACROSS_STEP_PX * m_per_px
     count = int(np.ceil((2 * half + 1e-9) / step))  # np.arange(-half, half + 1e-9, step)'s length
@@ -485,7 +436,7 @@ def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_p
     drawn = np.empty(len(segs) * size * per_vertex * count, dtype=np.int64)  # pixels, each once
     m = 0
     for seg in segs:
-        later = 2 * (seg + 1) * size  # info from here on is a later segment's
+        mark = np.uint8(seg + 1)
         for vertex in range(seg * size, min((seg + 1) * size, n)):
             for a in range(per_vertex):
                 u = vertex + ((a + 0.5) / per_vertex - 0.5)
@@ -499,33 +450,27 @@ def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_p
                 my = np.float32(normal[i, 1] * (1 - f) + normal[j, 1] * f)
                 for b in range(count):
                     px, py = int(cx + across[b] * mx), int(cy + across[b] * my)
-                    if info[py, px] >= later:
+                    if owner[py, px] > mark:
                         continue  # a later segment's pixel
-                    info[py, px] = 2 * vertex  # the road bit comes when the pixel is finished
+                    owner[py, px] = mark
                     flat = py * cols + px
-                    if not scratch[flat]:
-                        scratch[flat] = True
+                    if scratch[flat] < 0:
                         drawn[m] = flat
                         m += 1
-    colour = len(texels) > 0
+                    scratch[flat] = vertex
     levels = len(level_shape)
     blk = 2 ** (levels - 1)
     bcols = cols // blk
     touched = np.zeros((rows // blk) * bcols, dtype=np.bool_)
     q_max = int(half * 64) + 1
-    w2_32 = np.float32(w2)
     for k in range(m):
         flat = drawn[k]
-        scratch[flat] = False
+        vertex = scratch[flat]
+        scratch[flat] = -1
         py, px = flat // cols, flat % cols
-        vertex = info[py, px] >> 1
         rel_x = np.float32((px + 0.5) * m_per_px + origin[0] - centerline[vertex, 0])
         rel_y = np.float32((py + 0.5) * m_per_px + origin[1] - centerline[vertex, 1])
         ad = abs(rel_x * np.float32(normal[vertex, 0]) + rel_y * np.float32(normal[vertex, 1]))  # |lateral| [m]
-        if ad <= w2_32:
-            info[py, px] += 1
-        if not colour:
-            continue
         along = vertex * ds + rel_x * np.float32(tangent[vertex, 0]) + rel_y * np.float32(tangent[vertex, 1])  # [m]
         q = min(int(ad * np.float32(64)), q_max)
         dash = 1 if np.floor(along / dash_m) % 2 == 0 else 0
@@ -542,9 +487,8 @@ def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_p
             else:
                 texels[t + ch] = paint_rgb8[style, q, ch]
         touched[(py // blk) * bcols + px // blk] = True
-    if colour:
-        for block in np.flatnonzero(touched):
-            _halve_block(texels, block // bcols, block % bcols, blk, level_shape, level_offset)
+    for block in np.flatnonzero(touched):
+        _halve_block(texels, block // bcols, block % bcols, blk, level_shape, level_offset)
 
 
 @kernel

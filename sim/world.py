@@ -29,7 +29,7 @@ from sim.sensors import car_rays, make_rays
 from sim.track import Track
 from sim.trackset import TrackSet, locate
 
-REBUILD_SLACK = 1.5  # a rebuilt pool gives each car this much room, so new tracks rarely rebuild it
+REBUILD_SLACK = 1.5  # a rebuilt track set gives each car this much room, so new tracks rarely rebuild it
 NOISE_BLOCK = 256  # sensor noise is drawn this many readings at a time
 RECOVER_PAST_M = 4.0  # a car that hits an obstacle is put back this far past its far end
 DRAW_AHEAD_M = 32.0  # a car that needs road drawn gets this much more (not on its first frame: resets stay cheap)
@@ -100,7 +100,6 @@ class World:
         self.trackset: TrackSet | None = None
         self.rasters: RasterSet | None = None
         self.lens: Lens | None = None
-        self.pool_rebuilds = 0
         # pose (x, y, heading) of each car's last draw_near; NaN forces a check
         self._checked_x, self._checked_y, self._checked_h = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
         self._cos_turn = float(np.cos(self.reach.turn_rad))
@@ -159,7 +158,8 @@ class World:
         """Bring the track (and raster) slots up to date after tracks changed.
 
         A new track is laid out in its car's slots when it fits (no road is drawn until a
-        camera looks at it); otherwise that pool is rebuilt with room to grow.
+        camera looks at it); otherwise the track set is rebuilt with room to grow, and the
+        car's raster gets larger buffers of its own.
         """
         if not self._changed:
             self._sync_looks()
@@ -183,15 +183,12 @@ class World:
     def _sync_rasters(self, changed: list[int]) -> None:
         if self.rasters is None:
             self.rasters = RasterSet(self.tracks, self.config.raster)
-        elif all([self.rasters.redraw(i, self.tracks[i]) for i in changed]):
-            self._complete[changed] = False
-            return
+            self.lens = Lens(self.camera, self.rasters, self.varied_camera, self.config.level.camera_jitter)
+            self._looks_due.update(range(self.n))
         else:
-            self.rasters = self.rasters.rebuilt(self.tracks, slack=REBUILD_SLACK)
-            self.pool_rebuilds += 1
-        self.lens = Lens(self.camera, self.rasters, self.varied_camera, self.config.level.camera_jitter)
-        self._looks_due.update(range(self.n))
-        self._complete = np.array([r.complete for r in self.rasters.rasters])
+            for i in changed:
+                self.rasters.redraw(i, self.tracks[i])
+        self._complete[changed] = False
 
     def _sync_looks(self) -> None:
         if self.varied_camera and self.lens is not None and self._looks_due:

@@ -25,7 +25,7 @@ def test_any_drawing_order_gives_the_whole_track_picture(k, order_seed, chunks):
     for part in np.array_split(order, chunks):
         lazy.draw(part)
     assert lazy.drawn.all()
-    assert np.array_equal(lazy.info, WHOLE[k].info)
+    assert np.array_equal(lazy.owner, WHOLE[k].owner)
     assert np.array_equal(lazy.texture.view(np.uint8), WHOLE[k].texture.view(np.uint8))
 
 
@@ -85,8 +85,8 @@ def test_observations_on_a_lazy_raster_equal_those_on_the_whole_track(camera):
     assert w.rasters.rasters[0].drawn.all()  # by the end of a lap every segment was needed
 
 
-def test_a_batch_redraws_slots_in_place_and_matches_fresh_rasters():
-    """Cars that reset onto new tracks reuse their slots; what they see equals a fresh env."""
+def test_a_batch_redraws_in_place_and_matches_fresh_rasters():
+    """Cars that reset onto new tracks reuse their buffers when they fit; what they see equals a fresh env."""
     import gymnasium as gym
 
     venv = gym.make_vec("DriveLab-v0", num_envs=3, max_steps=40)
@@ -100,4 +100,20 @@ def test_a_batch_redraws_slots_in_place_and_matches_fresh_rasters():
         fresh.world.place(0, w.car.x[i], w.car.y[i], w.car.heading[i], w.car.speed[i])
         ref = fresh.world.observe()
         assert np.array_equal(ref["camera"][0], obs["camera"][i])
-    assert w.pool_rebuilds <= 3
+
+
+def test_a_car_keeps_its_buffers_for_a_track_that_fits_and_grows_them_for_one_that_does_not():
+    from sim.env import resolve_track
+    from sim.raster import layout
+
+    tracks = sorted((resolve_track(s) for s in range(20, 30)), key=lambda t: layout(t).texels)
+    small, big = tracks[0], tracks[-1]
+    pool = RasterSet([tracks[5]])
+    before = pool.textures[0]
+    pool.redraw(0, small)  # fits: drawn in place
+    assert pool.textures[0] is before or np.shares_memory(pool.textures[0], before)
+    pool.redraw(0, big)  # does not fit: larger buffers, with room to grow
+    assert not np.shares_memory(pool.textures[0], before)
+    assert len(pool.textures[0]) >= 3 * layout(big).texels * RasterSet.GROWTH - 3
+    pool.rasters[0].draw_all()
+    assert np.array_equal(pool.rasters[0].texture.view(np.uint8), build(big).texture.view(np.uint8))
