@@ -6,7 +6,7 @@ Drawing is lazy, so a reset onto a new track costs little: a raster starts as gr
 copy of a periodic tile, all mip levels precomputed), and the road is drawn in segments
 of about `RasterParams.segment_m` as cars come near them (`Raster.draw_near`). Where two
 segments cover one pixel, the later segment along the track owns it, whichever was drawn
-first (a one-byte owner grid remembers which), so a raster drawn in any order is
+first (a one-byte owner per pixel near the road remembers which), so a raster drawn in any order is
 identical to one drawn whole (`Raster.draw_all`).
 """
 
@@ -29,7 +29,8 @@ ASPHALT = np.array([92, 92, 98], dtype=np.float32)
 LINE = np.array([240, 240, 235], dtype=np.float32)
 CENTRE = np.array([250, 205, 40], dtype=np.float32)
 INFO_MARGIN_M = 2.5  # the road's band is drawn this far beyond each edge (the border blends with grass)
-MAX_SEGMENTS = 255  # a track's segments; the owner grid holds segment + 1 in a byte
+MAX_SEGMENTS = 255  # a track's segments; a pixel's owner is segment + 1 in a byte
+OWNER_BLOCK = 8  # owners are kept in blocks of this many pixels square, only where segments can draw
 GRASS_TILE_PX = 256  # period of the grass texture at level 0
 ALONG_STEP_PX = 0.4  # road samples along the centreline, in pixels (the outside of a curve stretches them)
 ACROSS_STEP_PX = 0.65  # and across it: under a pixel, so every covered pixel gets a sample
@@ -162,7 +163,7 @@ class Segments:
 
     Segment j covers vertices [j * size, min((j + 1) * size, n)); everything it draws lies
     within `radius_m[j]` of `centre[j]` (complex, [m]). A track has at most MAX_SEGMENTS
-    (long tracks get longer segments), so an owner grid of one byte tells them apart.
+    (long tracks get longer segments), so an owner of one byte tells them apart.
     """
 
     size: int
@@ -234,17 +235,19 @@ class Raster:
             3-byte RGB texel per item (dtype RGB), so a camera pixel is one gather.
         level_shape: (levels, 2) rows and columns of each level.
         level_offset: (levels,) start of each level in `texture`.
-        owner: (rows, cols) uint8 at level 0: 0 where no segment has drawn, else the
-            segment that owns the pixel + 1.
+        owner_blocks: (rows / OWNER_BLOCK, cols / OWNER_BLOCK) int32: for each block of
+            level-0 pixels that a segment can reach, its row in `owner`; -1 elsewhere.
+        owner: (blocks, OWNER_BLOCK**2) uint8: per pixel, 0 where no segment has drawn,
+            else the segment that owns it + 1.
         segments: the pieces the road is drawn in; `drawn` (S,) bool says which are.
     """
 
     def __init__(self, track: Track, params: RasterParams = RasterParams(), out=None, lay: Layout | None = None):
         """Lay the raster out and fill it with grass; no road is drawn yet.
 
-        `out` (texture, owner) are flat arrays at least the layout's sizes to draw into
-        (buffers a RasterSet keeps for a car); by default new arrays are made. `lay`: the
-        track's layout, if already known.
+        `out`: a texture array (dtype RGB) at least the layout's size to draw into (a buffer
+        a RasterSet keeps for a car); by default a new one is made. `lay`: the track's
+        layout, if already known.
         """
         lay = lay or layout(track, params)
         self.track = track
@@ -253,21 +256,20 @@ class Raster:
         self.m_per_px = params.m_per_px
         self.level_shape = lay.level_shape
         self.level_offset = lay.level_offset
-        rows, cols = lay.rows, lay.cols
-        if out is None:
-            out = np.empty(lay.texels, dtype=RGB), np.empty(rows * cols, dtype=np.uint8)
-        self.texture = out[0][: lay.texels]
-        self.owner = out[1][: rows * cols].reshape(rows, cols)
-        self.owner.fill(0)
+        self.texture = (np.empty(lay.texels, dtype=RGB) if out is None else out)[: lay.texels]
         for k, tile in enumerate(_grass_tiles(params.levels)):
             _fill_periodic(self.level(k), tile)
         self.segments = Segments.of(track, params)
+        # a vertex's samples lie within half a vertex along and the band's half width across
+        reach = track.width_m / 2 + INFO_MARGIN_M + track.ds / 2
+        self.owner_blocks, blocks = _band_blocks(track.centerline, reach, np.array(self.origin), self.m_per_px, lay.rows, lay.cols)
+        self.owner = np.zeros((blocks, OWNER_BLOCK * OWNER_BLOCK), dtype=np.uint8)
         self.drawn = np.zeros(len(self.segments), dtype=bool)
         self.complete = False  # every segment drawn: nothing left to check
 
     @property
     def nbytes(self) -> int:
-        return self.texture.nbytes + self.owner.nbytes
+        return self.texture.nbytes + self.owner.nbytes + self.owner_blocks.nbytes
 
     def level(self, k: int) -> np.ndarray:
         """Level k of the texture as (rows, cols, 3) uint8 RGB (a view)."""
@@ -309,9 +311,9 @@ class Raster:
         styles = [MARKING_MODES[m] for m in track.markings.split("/")]
         road_lut, paint_lut, paint_rgb8 = _paint_table(w2, half, self.m_per_px, params)
         draw_road(segs, self.segments.size, track.centerline, track.normal, track.tangent, track.ds, w2, half,
-                  np.array(self.origin), self.m_per_px, self.owner, styles[0], styles[1], params.dash_m,
+                  np.array(self.origin), self.m_per_px, self.owner_blocks, self.owner, styles[0], styles[1], params.dash_m,
                   road_lut, paint_lut, paint_rgb8, _grass_tiles(params.levels)[0], self.texture.view(np.uint8),
-                  self.level_shape, self.level_offset, _scratch(self.owner.size))
+                  self.level_shape, self.level_offset, _scratch(int(self.level_shape[0].prod())))
         self.drawn[segs] = True
         self.complete = bool(self.drawn.all())
 
@@ -357,7 +359,7 @@ class RasterSet:
         rs.level_shape = np.zeros((1, raster.params.levels, 2), dtype=np.int64)
         rs.level_offset = np.zeros((1, raster.params.levels), dtype=np.int64)
         rs.textures = List([raster.texture.view(np.uint8)])
-        rs._buffers = [(raster.texture, raster.owner.ravel())]
+        rs._buffers = [raster.texture]
         rs._set_tables(0, raster)
         return rs
 
@@ -370,17 +372,16 @@ class RasterSet:
     def redraw(self, i: int, track: Track) -> None:
         """Lay `track` out for car i: in its buffers if they hold it, else in larger ones."""
         lay = layout(track, self.params)
-        buffers = self._buffers[i]
-        if buffers is None or lay.texels > len(buffers[0]) or lay.rows * lay.cols > len(buffers[1]):
-            grow = 1.0 if buffers is None else self.GROWTH
-            buffers = np.empty(int(lay.texels * grow), dtype=RGB), np.empty(int(lay.rows * lay.cols * grow), dtype=np.uint8)
-            self._buffers[i] = buffers
-            self.textures[i] = buffers[0].view(np.uint8)
-        self._set_tables(i, Raster(track, self.params, out=buffers, lay=lay))
+        buffer = self._buffers[i]
+        if buffer is None or lay.texels > len(buffer):
+            buffer = np.empty(int(lay.texels * (1.0 if buffer is None else self.GROWTH)), dtype=RGB)
+            self._buffers[i] = buffer
+            self.textures[i] = buffer.view(np.uint8)
+        self._set_tables(i, Raster(track, self.params, out=buffer, lay=lay))
 
     @property
     def nbytes(self) -> int:
-        return sum(t.nbytes + o.nbytes for t, o in self._buffers)
+        return sum(b.nbytes for b in self._buffers) + sum(r.owner.nbytes + r.owner_blocks.nbytes for r in self.rasters)
 
 
 @kernel
@@ -406,7 +407,7 @@ def _near_segments(centre, radius_m, drawn, x, y, heading, reach_m, margin_m, be
 
 
 @kernel
-def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_per_px, owner, edge_mode, centre_mode, dash_m,
+def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_per_px, owner_blocks, owner, edge_mode, centre_mode, dash_m,
               road_lut, paint_lut, paint_rgb8, tile, texels, level_shape, level_offset, scratch):
     """Draw segments `segs` (ascending) of a track's road into its texture.
 
@@ -420,13 +421,13 @@ def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_p
     over the touched blocks.
 
     Args: centerline, normal, tangent (n, 2), ds [m], w2 = half the width and `half` the
-        band's half width [m]; origin (2,) [m]; owner (rows, cols) uint8; edge_mode,
+        band's half width [m]; origin (2,) [m]; owner_blocks, owner: the Raster's; edge_mode,
         centre_mode: MARKING_MODES; road_lut, paint_lut, paint_rgb8: `_paint_table`;
         tile: the grass tile's level 0; texels: the texture as bytes; level_shape (L, 2),
         level_offset (L,); scratch: int32 at least rows * cols, all -1 (left so).
     """
     n = len(centerline)
-    rows, cols = owner.shape
+    rows, cols = level_shape[0, 0], level_shape[0, 1]
     per_vertex = int(np.ceil(1.0 / (ALONG_STEP_PX * m_per_px / ds)))
     step = ACROSS_STEP_PX * m_per_px
     count = int(np.ceil((2 * half + 1e-9) / step))  # np.arange(-half, half + 1e-9, step)'s length
@@ -450,9 +451,11 @@ def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_p
                 my = np.float32(normal[i, 1] * (1 - f) + normal[j, 1] * f)
                 for b in range(count):
                     px, py = int(cx + across[b] * mx), int(cy + across[b] * my)
-                    if owner[py, px] > mark:
+                    block = owner_blocks[py // OWNER_BLOCK, px // OWNER_BLOCK]
+                    at = (py % OWNER_BLOCK) * OWNER_BLOCK + px % OWNER_BLOCK
+                    if owner[block, at] > mark:
                         continue  # a later segment's pixel
-                    owner[py, px] = mark
+                    owner[block, at] = mark
                     flat = py * cols + px
                     if scratch[flat] < 0:
                         drawn[m] = flat
@@ -489,6 +492,31 @@ def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_p
         touched[(py // blk) * bcols + px // blk] = True
     for block in np.flatnonzero(touched):
         _halve_block(texels, block // bcols, block % bcols, blk, level_shape, level_offset)
+
+
+@kernel
+def _band_blocks(centerline, reach_m, origin, m_per_px, rows, cols):
+    """The owner blocks the road's band can reach: every block that meets the bounding
+    square of radius `reach_m` [m] around a centreline vertex (centerline (n, 2) [m]).
+    Returns the (rows / OWNER_BLOCK, cols / OWNER_BLOCK) int32 table of their rows in an
+    owner array, -1 elsewhere, and how many there are."""
+    b_rows, b_cols = -(-rows // OWNER_BLOCK), -(-cols // OWNER_BLOCK)
+    table = np.full((b_rows, b_cols), -1, dtype=np.int32)
+    r = reach_m / m_per_px + 1.0  # [px], a pixel more for rounding
+    for v in range(len(centerline)):
+        cx, cy = (centerline[v, 0] - origin[0]) / m_per_px, (centerline[v, 1] - origin[1]) / m_per_px
+        c0, c1 = max(int(cx - r) // OWNER_BLOCK, 0), min(int(cx + r) // OWNER_BLOCK, b_cols - 1)
+        r0, r1 = max(int(cy - r) // OWNER_BLOCK, 0), min(int(cy + r) // OWNER_BLOCK, b_rows - 1)
+        for br in range(r0, r1 + 1):
+            for bc in range(c0, c1 + 1):
+                table[br, bc] = 0
+    count = 0
+    for br in range(b_rows):
+        for bc in range(b_cols):
+            if table[br, bc] == 0:
+                table[br, bc] = count
+                count += 1
+    return table, count
 
 
 @kernel
