@@ -54,8 +54,21 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, OSError, RuntimeError) as e:  # bad input: one line, no traceback
-        print(f"run_sim.py {args.command}: {e}", file=sys.stderr)
+    except ImportError as e:
+        if "numba" not in str(e):
+            raise
+        print(f"run_sim.py {args.command}: {e}", file=sys.stderr)  # sim.jit names numba and the pip command
+        return 2
+    except Exception as e:
+        if type(e).__module__.startswith("numba"):  # the world's kernels did not compile here (numba, numpy or the CPU)
+            from sim.jit import INSTALL
+
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            print(f"run_sim.py {args.command}: numba could not compile DriveLab's world ({first}); reinstall it: {INSTALL}", file=sys.stderr)
+            return 2
+        if not isinstance(e, (ValueError, OSError, RuntimeError)):
+            raise
+        print(f"run_sim.py {args.command}: {e}", file=sys.stderr)  # bad input: one line, no traceback
         return 2
     except KeyboardInterrupt:  # recordings are saved chunk by chunk; nothing more to do
         print(f"run_sim.py {args.command}: interrupted; what was recorded is saved", file=sys.stderr)

@@ -224,6 +224,9 @@ class EnvConfig:
         if not isinstance(self.camera.grayscale, bool):
             raise ValueError(f"grayscale={self.camera.grayscale!r}: expected True or False")
         check_int("sensors.n_rays", self.sensors.n_rays, 1, 360)
+        check_real("sensors.fov_rad", self.sensors.fov_rad, 0.0, positive=True)
+        if self.sensors.fov_rad > 2 * math.pi:
+            raise ValueError(f"sensors.fov_rad={self.sensors.fov_rad}: expected at most 2 pi (a full circle)")
         check_real("sensors.max_range_m", self.sensors.max_range_m, 0.0, positive=True)
         check_real("dt_s", self.dt_s, 0.0, positive=True)
         check_int("max_steps", self.max_steps, 1)

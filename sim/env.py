@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -14,7 +15,7 @@ from gymnasium import spaces
 
 from sim import track as tracks
 from sim.car import CarState
-from sim.config import SPLITS, EnvConfig, Level, TrackParams
+from sim.config import SPLITS, EnvConfig, Level, TrackParams, check_real
 from sim.levels import draw_conditions, with_level
 from sim.world import CarView, World
 
@@ -71,8 +72,9 @@ class DrivingEnv(gym.Env):
     ## Observation Space
     A Dict with the keys chosen by `observation`: `camera`, uint8 (H, W, C) frames from the
     `dashcam` (perspective, with a horizon) or `topdown` (ego-centred, heading up) camera;
-    `sensors`, float32 (n_rays + 1,): distances to the road edge [m] along rays fanned over
-    +-90 degrees, then the speed [m/s]. `both` (default) has both keys.
+    `sensors`, float32 (n_rays + 1,): distances to the road edge or an obstacle [m] along
+    `rays` rays (default 9) fanned evenly over `ray_fov_deg` (default 180 degrees), then
+    the speed [m/s]. `both` (default) has both keys.
 
     ## Rewards
     Metres of progress along the centreline each step (negative when going backwards), and
@@ -87,7 +89,7 @@ class DrivingEnv(gym.Env):
     ## Arguments
     `observation` ("both" | "camera" | "sensors"), `action` ("steer" | "steer+throttle"),
     `camera` ("dashcam" | "topdown"), `camera_size` (int or (width, height), default 64),
-    `grayscale`, `track` (a seed, a JSON path or a Track; None draws a seed from `split`
+    `grayscale`, `rays` and `ray_fov_deg` (the sensor fan), `track` (a seed, a JSON path or a Track; None draws a seed from `split`
     each reset), `split` ("train": seeds 0-999,999 | "test": seeds 1,000,000-1,999,999),
     `offroad` ("terminate" | "recover"), `max_steps`, `max_laps`, `render_mode`
     (None | "human" | "rgb_array"), `level` ("school" (default) | "country" | "weather",
@@ -115,6 +117,8 @@ class DrivingEnv(gym.Env):
         render_mode: str | None = None,
         camera_size: int | tuple[int, int] | None = None,
         grayscale: bool | None = None,
+        rays: int | None = None,
+        ray_fov_deg: float | None = None,
         max_steps: int | None = None,
         max_laps: int | None = None,
         level: str | Level | None = None,
@@ -138,8 +142,14 @@ class DrivingEnv(gym.Env):
             cam = replace(cam, width_px=pair[0], height_px=pair[1])  # checked by EnvConfig
         if grayscale is not None:
             cam = replace(cam, grayscale=grayscale)
+        fan = cfg.sensors
+        if rays is not None:
+            fan = replace(fan, n_rays=rays)  # checked by EnvConfig
+        if ray_fov_deg is not None:
+            check_real("ray_fov_deg", ray_fov_deg, 0.0, positive=True)
+            fan = replace(fan, fov_rad=math.radians(ray_fov_deg))
         overrides = dict(observation=observation, action=action, offroad=offroad, max_steps=max_steps)
-        cfg = replace(cfg, camera=cam, **{k: v for k, v in overrides.items() if v is not None})
+        cfg = replace(cfg, camera=cam, sensors=fan, **{k: v for k, v in overrides.items() if v is not None})
         if max_laps is not None:
             cfg = replace(cfg, max_laps=max_laps)
         view = cfg.camera.view_m - cfg.camera.behind_m  # how far the top-down camera sees

@@ -7,11 +7,15 @@ debugger, run with `NUMBA_DISABLE_JIT=1` (numba's own switch): the same function
 run as ordinary Python.
 
 Compiled code is cached beside the sources (or under `NUMBA_CACHE_DIR`), so only the
-first run after an install pays for compiling; where no cache can be written, numba
-compiles in memory each run.
+first run after an install pays for compiling. Where no cache can be written (a
+read-only install and no writable `NUMBA_CACHE_DIR`), the kernels are compiled in memory
+each run, after one line saying so.
 """
 
 from __future__ import annotations
+
+import os
+import sys
 
 INSTALL = 'pip install -c constraints.txt "numba>=0.60"'
 
@@ -21,10 +25,44 @@ except Exception as e:  # a broken or missing install: one line, naming the fix
     raise ImportError(f"numba could not be imported ({type(e).__name__}: {e}); DriveLab's world is compiled with it: {INSTALL}") from None
 
 
+_told = False  # whether the no-cache line was printed
+
+
 def kernel(fn):
     """Compile `fn` with numba (no Python objects inside; cached on disk; releases the GIL).
 
     Arithmetic follows IEEE rules exactly (no fastmath), so the same inputs give the same
     bits in every process and in every batch size.
     """
-    return numba.njit(cache=True, nogil=True)(fn)
+    global _told
+    try:
+        compiled = numba.njit(cache=True, nogil=True)(fn)
+        if hasattr(compiled, "_cache"):  # (with NUMBA_DISABLE_JIT=1 it is the plain function)
+            _survive_a_corrupt_cache(compiled._cache)
+        return compiled
+    except RuntimeError as e:  # numba found no writable place for its cache
+        if "cannot cache" not in str(e):
+            raise
+        if not _told:
+            print("DriveLab: no writable cache for numba (set NUMBA_CACHE_DIR to a writable folder); compiling the world in memory, each run", file=sys.stderr)
+            _told = True
+        return numba.njit(nogil=True)(fn)
+
+
+def _survive_a_corrupt_cache(cache) -> None:
+    """Let a cache whose files are corrupt (a crash mid-write, a disk error) be rebuilt: numba
+    itself raises on them. The unreadable index is removed and the kernel compiled anew,
+    then saved again. (Reaches into numba's cache object, pinned in constraints.txt.)"""
+    load = cache.load_overload
+
+    def load_or_forget(sig, target_context):
+        try:
+            return load(sig, target_context)
+        except Exception:
+            try:
+                os.remove(cache._cache_file._index_path)
+            except OSError:
+                pass
+            return None
+
+    cache.load_overload = load_or_forget

@@ -104,3 +104,21 @@ def test_eval_suite_has_a_row_per_level_and_names_the_levels(tmp_path):
     summary = json.loads((tmp_path / "e.json").read_text())["summary"]
     assert r.returncode == 0 and summary["level"] == "country" and summary["model_level"] == "school"
     assert "trained at level school" in r.stdout and "at level country" in r.stdout
+
+
+def test_a_denser_sensor_fan_is_recorded_trained_and_driven_with(tmp_path):
+    """--rays and --ray-fov shape the world; the dataset and the checkpoint keep the fan, eval
+    takes the model's fan by default and refuses another one in one line."""
+    import json
+
+    data, model = tmp_path / "d", tmp_path / "m.pt"
+    r = run("record", "--driver", "expert", "--episodes", "2", "--steps", "150", "--rays", "21", "--ray-fov", "120", "--observation", "sensors", "--out", str(data), "--quiet")
+    assert r.returncode == 0, r.stderr
+    sensors = json.loads((data / "dataset.json").read_text())["env"]["sensors"]
+    assert sensors["n_rays"] == 21 and abs(sensors["fov_rad"] - 2.0943951) < 1e-6
+    r = run("train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--out", str(model), "--quiet")
+    assert r.returncode == 0, r.stderr
+    r = run("eval", "--model", str(model), "--tracks", "1", "--laps", "1", "--quiet")
+    assert r.returncode == 0, r.stderr
+    r = run("eval", "--model", str(model), "--tracks", "1", "--laps", "1", "--rays", "9", "--quiet")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "sensors.n_rays 21 (model) vs 9 (env)" in r.stderr

@@ -54,6 +54,11 @@ BAD = [
     ("train d --val-frac 2", "--val-frac"),
     ("train d --threads 0", "--threads"),
     ("train d --momentum -0.5", "--momentum"),
+    ("record --rays 0", "--rays"),
+    ("record --rays 1000", "--rays"),
+    ("eval --ray-fov nan", "--ray-fov"),
+    ("watch --ray-fov 0", "--ray-fov"),
+    ("snapshot --ray-fov 400", "--ray-fov"),
 ]
 
 

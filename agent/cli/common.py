@@ -71,7 +71,27 @@ def env_kwargs(args) -> dict:
     for name in ("observation", "action", "grayscale"):
         if getattr(args, name, None) is not None:
             kw[name] = getattr(args, name)
+    kw["rays"], kw["ray_fov_deg"] = getattr(args, "rays", None), getattr(args, "ray_fov", None)
+    if None in (kw["rays"], kw["ray_fov_deg"]) and hasattr(args, "model"):  # the fan the network was trained with
+        fan = model_fan(model_arg(args))
+        if fan is not None:
+            kw["rays"] = fan[0] if kw["rays"] is None else kw["rays"]
+            kw["ray_fov_deg"] = fan[1] if kw["ray_fov_deg"] is None else kw["ray_fov_deg"]
     return kw
+
+
+def model_fan(model) -> tuple[int, float] | None:
+    """(rays, fan width [deg]) of the sensors a checkpoint was trained with; None for the
+    expert or a model that reads no sensors."""
+    if model is None or model == "expert-blind":
+        return None
+    from agent.policy import load_policy
+
+    meta = load_policy(model).meta
+    if "sensors" not in meta.get("input", {}).get("keys", ()):
+        return None
+    sensors = meta["env"]["sensors"]
+    return int(sensors["n_rays"]), math.degrees(sensors["fov_rad"])
 
 
 def env_config(args):
@@ -100,6 +120,8 @@ def add_world_flags(p: argparse.ArgumentParser, track: bool = True, seed: bool =
     p.add_argument("--split", choices=("train", "test"), default=split, help=f"seed range for random tracks, and at levels with disjoint splits the range of conditions (default: {split})")
     p.add_argument("--camera", choices=("dashcam", "topdown"), default="dashcam", help="camera mode (default: dashcam)")
     p.add_argument("--camera-size", type=int_in(8, 1024), default=64, metavar="PX", help="camera width and height in pixels, 8-1024 (default: 64)")
+    p.add_argument("--rays", type=int_in(1, 360), default=None, metavar="N", help="distance sensors: N rays, 1-360 (default: 9, or the model's)")
+    p.add_argument("--ray-fov", type=float_in(1, 360), default=None, metavar="DEG", help="the rays fan evenly over DEG degrees, 1-360 (default: 180, or the model's)")
     if seed:
         p.add_argument("--seed", type=int_in(0), default=0, help="seed for the env's random choices (default: 0)")
 
