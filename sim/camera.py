@@ -232,7 +232,7 @@ class Lens:
             fwd, left, distance, sky_frac = pose(params, c.first_ground)
         self.fwd_s[i] = fwd * self.scale
         self.left_s[i] = left * self.scale
-        self.sky[i], self.grade[i], self.alpha[i], self.addend[i], air = grade_tables(sky_frac, distance, c.first_ground, look)
+        self.sky[i], self.grade[i], self.alpha[i], self.addend[i], air = grade_tables(sky_frac, distance, c.first_ground, look, c.params.width_px)
         self.air_offset[i], self.air_fog[i], self.fog_per_m[i] = air
 
 
@@ -344,9 +344,9 @@ def common_sky_rows(params: CameraParams, jitter: float) -> int:
     return rows
 
 
-def grade_tables(sky_frac: np.ndarray, distance_m: np.ndarray, first: int, look: Look):
+def grade_tables(sky_frac: np.ndarray, distance_m: np.ndarray, first: int, look: Look, width: int):
     """The colour grade of `look` for an all-pixels camera (`sky_frac` (H * W,),
-    `distance_m` (g,) from pixel `first` on): (sky (first, 3) uint8, grade (3, 3), alpha
+    `distance_m` (g,) from pixel `first` on, `width` pixels a row): (sky (first, 3) uint8, grade (3, 3), alpha
     (g, 3), addend (g, 3), (offset (3,), fog colour (3,), fog_per_m)), a sampled pixel's
     colour being rgb @ grade * alpha + addend - 0.5.
 
@@ -372,7 +372,10 @@ def grade_tables(sky_frac: np.ndarray, distance_m: np.ndarray, first: int, look:
     sky = frac[first:, None] >= 0  # (g, 1)
     w_sky = 1.0 - np.exp(-look.fog_per_m * SKY_DISTANCE_M)
     top, horizon, fog, offset = (np.asarray(v, dtype=np.float32) for v in (top, horizon, fog, offset))
-    sky_rgb = (top + (horizon - top) * np.clip(frac, 0, 1)[:, None] ** 1.5) * np.float32(1 - w_sky) + fog * np.float32(w_sky)  # (H * W, 3)
+    # the sky's colour depends on the row alone: work it out per row (H, 3), then per pixel
+    row_frac = frac.reshape(-1, width).max(axis=1)  # a row's sky pixels share its value; ground is -1
+    row_rgb = (top + (horizon - top) * np.clip(row_frac, 0, 1)[:, None] ** 1.5) * np.float32(1 - w_sky) + fog * np.float32(w_sky)
+    sky_rgb = np.repeat(row_rgb, width, axis=0)  # (H * W, 3)
     clear = np.exp(-look.fog_per_m * distance_m.astype(np.float32))[:, None]  # (g, 1): 1 - fog weight
     alpha = np.where(sky, np.float32(0), clear) + np.zeros(3, dtype=np.float32)
     addend = np.where(sky, sky_rgb[first:], offset * clear + fog * (1 - clear)) + np.float32(0.5)

@@ -213,7 +213,7 @@ class Reach:
         return cls(float(np.hypot(forward_m, left_m).max()), max(0.0, float(-np.min(forward_m))))
 
 
-_SCRATCH = np.full(0, -1, dtype=np.int32)  # the vertex owning each pixel a draw reached, shared (drawing is sequential)
+_SCRATCH = np.full(0, -1, dtype=np.int32)  # the vertex owning each owner pixel a draw reached, shared (drawing is sequential)
 
 
 def _scratch(size: int) -> np.ndarray:
@@ -264,6 +264,7 @@ class Raster:
         reach = track.width_m / 2 + INFO_MARGIN_M + track.ds / 2
         self.owner_blocks, blocks = _band_blocks(track.centerline, reach, np.array(self.origin), self.m_per_px, lay.rows, lay.cols)
         self.owner = np.zeros((blocks, OWNER_BLOCK * OWNER_BLOCK), dtype=np.uint8)
+        self._block_rows, self._block_cols = (a.astype(np.int32) for a in np.nonzero(self.owner_blocks >= 0))  # row-major: block i is the i-th
         self.drawn = np.zeros(len(self.segments), dtype=bool)
         self.complete = False  # every segment drawn: nothing left to check
 
@@ -313,7 +314,7 @@ class Raster:
         draw_road(segs, self.segments.size, track.centerline, track.normal, track.tangent, track.ds, w2, half,
                   np.array(self.origin), self.m_per_px, self.owner_blocks, self.owner, styles[0], styles[1], params.dash_m,
                   road_lut, paint_lut, paint_rgb8, _grass_tiles(params.levels)[0], self.texture.view(np.uint8),
-                  self.level_shape, self.level_offset, _scratch(int(self.level_shape[0].prod())))
+                  self.level_shape, self.level_offset, self._block_rows, self._block_cols, _scratch(self.owner.size))
         self.drawn[segs] = True
         self.complete = bool(self.drawn.all())
 
@@ -408,7 +409,7 @@ def _near_segments(centre, radius_m, drawn, x, y, heading, reach_m, margin_m, be
 
 @kernel
 def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_per_px, owner_blocks, owner, edge_mode, centre_mode, dash_m,
-              road_lut, paint_lut, paint_rgb8, tile, texels, level_shape, level_offset, scratch):
+              road_lut, paint_lut, paint_rgb8, tile, texels, level_shape, level_offset, block_rows, block_cols, scratch):
     """Draw segments `segs` (ascending) of a track's road into its texture.
 
     Samples spaced under a pixel along the centreline (vertex v's span is v - 0.5 to
@@ -424,7 +425,8 @@ def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_p
         band's half width [m]; origin (2,) [m]; owner_blocks, owner: the Raster's; edge_mode,
         centre_mode: MARKING_MODES; road_lut, paint_lut, paint_rgb8: `_paint_table`;
         tile: the grass tile's level 0; texels: the texture as bytes; level_shape (L, 2),
-        level_offset (L,); scratch: int32 at least rows * cols, all -1 (left so).
+        level_offset (L,); block_rows, block_cols: (blocks,) where each owner block lies;
+        scratch: int32, one per owner pixel, all -1 (left so).
     """
     n = len(centerline)
     rows, cols = level_shape[0, 0], level_shape[0, 1]
@@ -456,21 +458,23 @@ def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_p
                     if owner[block, at] > mark:
                         continue  # a later segment's pixel
                     owner[block, at] = mark
-                    flat = py * cols + px
-                    if scratch[flat] < 0:
-                        drawn[m] = flat
+                    pixel = block * OWNER_BLOCK * OWNER_BLOCK + at
+                    if scratch[pixel] < 0:
+                        drawn[m] = pixel
                         m += 1
-                    scratch[flat] = vertex
+                    scratch[pixel] = vertex
     levels = len(level_shape)
     blk = 2 ** (levels - 1)
     bcols = cols // blk
     touched = np.zeros((rows // blk) * bcols, dtype=np.bool_)
     q_max = int(half * 64) + 1
     for k in range(m):
-        flat = drawn[k]
-        vertex = scratch[flat]
-        scratch[flat] = -1
-        py, px = flat // cols, flat % cols
+        pixel = drawn[k]
+        vertex = scratch[pixel]
+        scratch[pixel] = -1
+        block, at = pixel // (OWNER_BLOCK * OWNER_BLOCK), pixel % (OWNER_BLOCK * OWNER_BLOCK)
+        py, px = block_rows[block] * OWNER_BLOCK + at // OWNER_BLOCK, block_cols[block] * OWNER_BLOCK + at % OWNER_BLOCK
+        flat = py * cols + px
         rel_x = np.float32((px + 0.5) * m_per_px + origin[0] - centerline[vertex, 0])
         rel_y = np.float32((py + 0.5) * m_per_px + origin[1] - centerline[vertex, 1])
         ad = abs(rel_x * np.float32(normal[vertex, 0]) + rel_y * np.float32(normal[vertex, 1]))  # |lateral| [m]

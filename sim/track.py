@@ -88,13 +88,14 @@ class Track:
         """Build a track from a dense closed polyline (resampled to `spacing_m`)."""
         c = resample_closed(points, spacing_m)
         n = len(c)
-        length = float(np.sum(np.linalg.norm(np.roll(c, -1, 0) - c, axis=1)))
+        after, before = np.concatenate([c[1:], c[:1]]), np.concatenate([c[-1:], c[:-1]])  # np.roll by -1 and 1, cheaper
+        length = float(np.sum(np.linalg.norm(after - c, axis=1)))
         ds = length / n
-        d = (np.roll(c, -1, 0) - np.roll(c, 1, 0)) / (2 * ds)
+        d = (after - before) / (2 * ds)
         tangent = d / np.linalg.norm(d, axis=1, keepdims=True)
         normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
         heading = np.arctan2(tangent[:, 1], tangent[:, 0])
-        curvature = wrap_angle(np.roll(heading, -1) - np.roll(heading, 1)) / (2 * ds)
+        curvature = wrap_angle(np.concatenate([heading[1:], heading[:1]]) - np.concatenate([heading[-1:], heading[:-1]])) / (2 * ds)
         for a in (c, tangent, normal, heading, curvature):
             a.setflags(write=False)
         return cls(name, float(width_m), c, tangent, normal, heading, curvature, ds, markings)

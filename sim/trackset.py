@@ -28,8 +28,7 @@ class TrackSet:
     """Attributes (N cars, R rows in all):
     tracks: list of N Tracks; start, n, capacity: (N,) first row, vertices, slot size;
     ds, length, half_width: (N,) vertex spacing [m], length [m], half the road width [m];
-    centre, tangent, normal_conj: (R,) complex positions, unit tangents and conjugated
-    unit left normals; heading: (R,) [rad]; avoid: (R,) lateral offset of a path past the
+    centre, tangent: (R,) complex positions and unit tangents; heading: (R,) [rad]; avoid: (R,) lateral offset of a path past the
     obstacles [m]; obs_ahead: (R,) the obstacle (index on its track) a car there is passing, -1: none.
     """
 
@@ -46,7 +45,6 @@ class TrackSet:
         self.half_width = np.zeros(len(tracks))
         self.centre = np.zeros(rows, dtype=complex)
         self.tangent = np.zeros(rows, dtype=complex)
-        self.normal_conj = np.zeros(rows, dtype=complex)
         self.heading = np.zeros(rows)
         self.avoid = np.zeros(rows)  # the expert's lateral offset past obstacles [m]
         self.obs_ahead = np.full(rows, -1, dtype=np.int64)  # the obstacle a car at this vertex is passing
@@ -65,7 +63,6 @@ class TrackSet:
         tangent = track.tangent[:, 0] + 1j * track.tangent[:, 1]
         self.centre[rows] = track.centerline_c
         self.tangent[rows] = tangent
-        self.normal_conj[rows] = (1j * tangent).conj()
         self.heading[rows] = track.heading
         self.avoid[rows] = avoidance(track)
         self.obs_ahead[rows] = ahead_index(track)
