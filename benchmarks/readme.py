@@ -98,7 +98,9 @@ def _inference_floor(f: dict) -> list[str]:
         f"The network alone sets a floor under that: the episodes drove {inf['frames']:,} frames, and one "
         f"frame costs the ConvNet {inf['us_per_frame']:.0f} µs (preprocessing included, batches of "
         f"{inf['batch']}, one thread per worker), so inference alone needs about **{inf['floor_s']:.1f} s** "
-        f"on {inf['workers']} workers" + (", more than the target by itself." if inf["floor_s"] > f["target_s"] else "."),
+        f"on {inf['workers']} workers" + (", more than the target by itself." if inf["floor_s"] > f["target_s"] else ".")
+        + (f" The whole command takes **{inf['whole_over_floor']:.2f}×** that floor (target ≤ {inf['target_over_floor']}): "
+           "the rest is the world, start-up and bookkeeping." if "whole_over_floor" in inf else ""),
         "",
     ]
 
@@ -139,12 +141,24 @@ def render_train(r: dict) -> str:
     return "\n".join(rows + ["", _machine(m, f"`python benchmarks/bench_train.py`: batch {f['batch']}, {m.get('torch_threads', '?')} torch threads, median batch time")])
 
 
+def render_compile(r: dict) -> str:
+    f = r["figures"]
+    return "\n".join([
+        f"The first run after an install compiles the world's kernels (numba caches them beside the sources): "
+        f"`{f['command']}` from a fresh clone took **{f['first_s']:.1f} s** the first time and {f['second_s']:.1f} s the "
+        f"second, so compiling costs **{f['compile_s']:.1f} s** once (target ≤ {f['target_s']:.0f} s).",
+        "",
+        _machine(r["machine"], f"`python benchmarks/bench_compile.py`: medians over {f['runs']} fresh clones"),
+    ])  # fmt: skip
+
+
 def render_levels(r: dict) -> str:
     f = r["figures"]
-    rows = ["| level | steps/s | of school's | target |", "|---|---:|---:|---:|"]
+    rows = ["| level | steps/s | of school's | target | steps an episode |", "|---|---:|---:|---:|---:|"]
     for name, e in f["levels"].items():
         target = f"≥ {e['target_vs_school']:.0%}" if "target_vs_school" in e else ""
-        rows.append(f"| `{name}` | {e['steps_per_s']:,.0f} | {e['vs_school']:.0%} | {target} |")
+        episode = f"{e['mean_episode_steps']:.0f}" if "mean_episode_steps" in e else ""
+        rows.append(f"| `{name}` | {e['steps_per_s']:,.0f} | {e['vs_school']:.0%} | {target} | {episode} |")
     return "\n".join(rows + ["", _machine(r["machine"], f"`python benchmarks/bench_levels.py`: `gym.make(\"DriveLab-v0\", level=NAME)` as it comes (dashcam and sensors, new track and conditions every reset, steering uniform in ±0.2); medians of {f['rounds']} rounds, each running every level for one block in turn")])
 
 
@@ -263,7 +277,7 @@ def render_suite(reports: dict[str, dict]) -> str:
     return "\n".join(rows + ["", "*`run_sim.py eval --suite --tracks N --seeds K`: each level's first N test-split tracks, each with K draws of the level's conditions, 2 laps each; driving score (95% bootstrap interval) and the share of episodes with every lap done and no intervention. Reports: `assets/models/suite_*.json`, written by `assets/models/reproduce.sh`.*"])
 
 
-RENDER = {"env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels, "controls": render_controls, "watch": render_watch, "export": render_export, "sweep": render_sweep, "race": render_race}
+RENDER = {"compile": render_compile, "env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels, "controls": render_controls, "watch": render_watch, "export": render_export, "sweep": render_sweep, "race": render_race}
 MODELS = ROOT / "assets" / "models"
 
 
