@@ -125,7 +125,8 @@ def render_soak(r: dict) -> str:
     return "\n".join([
         f"{f['car_steps']:,} car-steps of {f['envs']} cars with cameras, episodes ending and autoresetting "
         f"onto new tracks all along: {f['seconds']:.0f} s; resident memory {min(rss):.0f}–{max(rss):.0f} MB "
-        f"({f['growth_pct']:+.1f}% from the first report to the last).",
+        f"({f['growth_pct']:+.1f}% from the first report to the last, {(rss[-1] / rss[len(rss) // 2] - 1) * 100:+.1f}% over the "
+        "second half: each car's raster buffer grows until it holds the largest track the car has met, then stays).",
         "",
         _machine(r["machine"], "`python benchmarks/bench_soak.py`"),
     ])  # fmt: skip
