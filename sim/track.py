@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.config import MARKING_STYLES, SPLITS, TrackParams
 from sim import obstacles
-from sim.geometry import closed_catmull_rom, resample_closed, wrap_angle
+from sim.geometry import closed_catmull_rom, wrap_angle
 from sim.jit import kernel
 
 
@@ -86,16 +86,8 @@ class Track:
     @classmethod
     def from_polyline(cls, name: str, width_m: float, points: np.ndarray, spacing_m: float = 1.0, markings: str = "solid/dashed") -> "Track":
         """Build a track from a dense closed polyline (resampled to `spacing_m`)."""
-        c = resample_closed(points, spacing_m)
-        n = len(c)
-        after, before = np.concatenate([c[1:], c[:1]]), np.concatenate([c[-1:], c[:-1]])  # np.roll by -1 and 1, cheaper
-        length = float(np.sum(np.linalg.norm(after - c, axis=1)))
-        ds = length / n
-        d = (after - before) / (2 * ds)
-        tangent = d / np.linalg.norm(d, axis=1, keepdims=True)
+        c, tangent, heading, curvature, ds = _frame(np.ascontiguousarray(points, dtype=np.float64), spacing_m)
         normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
-        heading = np.arctan2(tangent[:, 1], tangent[:, 0])
-        curvature = wrap_angle(np.concatenate([heading[1:], heading[:1]]) - np.concatenate([heading[-1:], heading[:-1]])) / (2 * ds)
         for a in (c, tangent, normal, heading, curvature):
             a.setflags(write=False)
         return cls(name, float(width_m), c, tangent, normal, heading, curvature, ds, markings)
@@ -179,6 +171,109 @@ def _closest_approach(p, spacing_m, length_m, width_m):
             if 0.6 * sep > width_m * 1.5:
                 best = min(best, (p[i, 0] - p[j, 0]) ** 2 + (p[i, 1] - p[j, 1]) ** 2)
     return math.sqrt(best)
+
+
+@kernel
+def _frame(points, spacing_m):
+    """A closed polyline (p, 2) resampled to uniform arc length (`round(length / spacing_m)`
+    points, at least 8), and each new vertex's unit tangent (central differences), heading
+    [rad] and signed curvature [1/m], and their spacing [m].
+
+    The arithmetic is numpy's, step for step (`np.interp`'s slope form, `np.sum`'s pairwise
+    order, norms as sqrt(x*x + y*y)), so a seed's track is the same to the last bit as when
+    this was numpy calls.
+    """
+    p = len(points)
+    s = np.empty(p + 1)  # arc length at each point of the closed loop
+    s[0] = 0.0
+    for i in range(p):
+        j = (i + 1) % p
+        dx, dy = points[j, 0] - points[i, 0], points[j, 1] - points[i, 1]
+        s[i + 1] = s[i] + math.sqrt(dx * dx + dy * dy)
+    n = max(int(round(s[p] / spacing_m)), 8)
+    c = np.empty((n, 2))
+    seg = 0
+    for i in range(n):
+        at = i * (s[p] / n)
+        while seg < p - 1 and s[seg + 1] <= at:
+            seg += 1
+        j = (seg + 1) % p
+        for k in range(2):
+            if at == s[seg]:
+                c[i, k] = points[seg, k]
+            else:
+                c[i, k] = (points[j, k] - points[seg, k]) / (s[seg + 1] - s[seg]) * (at - s[seg]) + points[seg, k]
+    steps = np.empty(n)
+    for i in range(n):
+        j = (i + 1) % n
+        dx, dy = c[j, 0] - c[i, 0], c[j, 1] - c[i, 1]
+        steps[i] = math.sqrt(dx * dx + dy * dy)
+    ds = _pairwise_sum(steps, 0, n) / n
+    tangent, heading, curvature = np.empty((n, 2)), np.empty(n), np.empty(n)
+    for i in range(n):
+        dx = (c[(i + 1) % n, 0] - c[i - 1, 0]) / (2 * ds)
+        dy = (c[(i + 1) % n, 1] - c[i - 1, 1]) / (2 * ds)
+        norm = math.sqrt(dx * dx + dy * dy)
+        tangent[i, 0], tangent[i, 1] = dx / norm, dy / norm
+        heading[i] = math.atan2(tangent[i, 1], tangent[i, 0])
+    for i in range(n):
+        curvature[i] = ((heading[(i + 1) % n] - heading[i - 1] + np.pi) % (2.0 * np.pi) - np.pi) / (2 * ds)
+    return c, tangent, heading, curvature, ds
+
+
+@kernel
+def _pairwise_sum(a, lo, n):
+    """The sum of a[lo : lo + n] in numpy's pairwise order, so it equals `np.sum` to the
+    last bit: numpy splits a run in halves (multiples of 8) down to blocks of at most 128,
+    and sums a block in eight running sums. (Numba cannot cache a recursive function, so
+    the halving is walked with a stack.)"""
+    los, ns = np.empty(64, dtype=np.int64), np.empty(64, dtype=np.int64)  # the runs being split
+    left = np.empty(64)  # each run's left half's sum, once known
+    state = np.zeros(64, dtype=np.int64)  # 0: split it, 1: its left half is summed
+    los[0], ns[0], top, result = lo, n, 0, 0.0
+    while top >= 0:
+        start, count = los[top], ns[top]
+        if count <= 128:
+            value = _block_sum(a, start, count)
+            top -= 1
+            while top >= 0 and state[top] == 1:  # finish the runs this completes
+                value = left[top] + value
+                top -= 1
+            if top < 0:
+                result = value
+                break
+            left[top], state[top] = value, 1  # the run's left half is done: do its right half
+            half = ns[top] // 2
+            half -= half % 8
+            los[top + 1], ns[top + 1], state[top + 1] = los[top] + half, ns[top] - half, 0
+            top += 1
+            continue
+        half = count // 2
+        half -= half % 8
+        los[top + 1], ns[top + 1], state[top + 1] = start, half, 0
+        top += 1
+    return result
+
+
+@kernel
+def _block_sum(a, lo, n):
+    """numpy's sum of a run of at most 128: eight running sums, combined in pairs, then the rest."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3], a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0, r1, r2, r3 = r0 + a[lo + i], r1 + a[lo + i + 1], r2 + a[lo + i + 2], r3 + a[lo + i + 3]
+        r4, r5, r6, r7 = r4 + a[lo + i + 4], r5 + a[lo + i + 5], r6 + a[lo + i + 6], r7 + a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
 
 
 # ---------------------------------------------------------------------- generation
