@@ -48,17 +48,3 @@ def closed_bspline(control: np.ndarray, samples_per_span: int = 16) -> np.ndarra
     ) / 6.0  # (s, 4)
     spans = np.stack([np.roll(c, 1, 0), c, np.roll(c, -1, 0), np.roll(c, -2, 0)], axis=1)  # (n, 4, 2)
     return np.einsum("sk,nkd->nsd", basis, spans).reshape(-1, 2)
-
-
-def resample_closed(points: np.ndarray, spacing_m: float) -> np.ndarray:
-    """Resample a closed polyline to (nearly) uniform arc-length spacing.
-
-    Returns (n, 2) with n = round(length / spacing_m), last point not repeated.
-    """
-    p = np.asarray(points, dtype=np.float64)
-    loop = np.vstack([p, p[:1]])
-    seg = np.linalg.norm(np.diff(loop, axis=0), axis=1)
-    s = np.concatenate([[0.0], np.cumsum(seg)])
-    n = max(int(round(s[-1] / spacing_m)), 8)
-    target = np.arange(n) * (s[-1] / n)
-    return np.stack([np.interp(target, s, loop[:, 0]), np.interp(target, s, loop[:, 1])], axis=1)
