@@ -24,6 +24,12 @@ driving before each exit from the road (see its doc for the rule) where a person
 Crash safety: a chunk is written to a temporary name and renamed; the manifest is
 rewritten the same way after every chunk, so a process killed at any moment leaves a
 readable dataset that lacks at most the chunk being written.
+
+One writer at a time: a `DatasetWriter` holds the folder's `.writer.lock` (its process id,
+host and command, created atomically) until it is closed or collected, so a second process
+waits (`record`) or is refused in one line naming the other writer (`drive`, `watch
+--record`, `data review`) instead of overwriting the manifest. The lock of a process that
+died is recovered.
 """
 
 from __future__ import annotations
@@ -31,6 +37,11 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import secrets
+import socket
+import sys
+import time
+import weakref
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +68,99 @@ class DatasetError(ValueError):
     """A dataset problem; the message is one line naming the file."""
 
 
+LOCK = ".writer.lock"
+_held: dict[str, int] = {}  # the folders this process writes to, and how many writers hold each
+
+
+def _tmp_name(path: Path) -> Path:
+    """A temporary name beside `path` that no other writer uses (pid and random tag)."""
+    return path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def _lock_owner(path: Path) -> dict | None:
+    """Who holds a lock file: its JSON, or None if it is unreadable."""
+    try:
+        owner = json.loads(path.read_text())
+        return owner if isinstance(owner, dict) and isinstance(owner.get("pid"), int) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(owner: dict) -> bool:
+    if owner.get("host") != socket.gethostname():
+        return True  # another machine's process: nothing here can tell it has ended
+    try:
+        os.kill(owner["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _who(owner: dict) -> str:
+    return f"process {owner['pid']} on {owner.get('host', '?')} ({owner.get('command', '?')}, since {owner.get('since', '?')})"
+
+
+def acquire(root: Path, wait: bool = False, say=print) -> None:
+    """Become the writer of dataset folder `root` (which must exist): take its lock file, or,
+    while another live process holds it, wait (`wait`) or raise a one-line DatasetError
+    naming it. A lock left by a dead process is taken over. Re-entrant within a process."""
+    key = str(root.resolve())
+    if _held.get(key):
+        _held[key] += 1
+        return
+    path, told = root / LOCK, False
+    while True:
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            owner = _lock_owner(path)
+            if owner is None:  # being written this instant, or left unreadable by a crash
+                try:
+                    stale = time.time() - path.stat().st_mtime > 5
+                except FileNotFoundError:
+                    continue
+                if not stale:
+                    time.sleep(0.05)
+                    continue
+            if owner is None or not _alive(owner):
+                try:
+                    os.unlink(path)  # a dead writer's lock
+                except FileNotFoundError:
+                    pass
+                continue
+            if not wait:
+                raise DatasetError(f"{root}: {_who(owner)} is writing to this dataset; let it finish, or use another folder") from None
+            if not told:
+                say(f"waiting for {_who(owner)} to finish writing to {root}")
+                told = True
+            time.sleep(0.2)
+            continue
+        with os.fdopen(fd, "w") as f:
+            json.dump({"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(sys.argv)[:200], "since": _now()}, f)
+        _held[key] = 1
+        return
+
+
+def release(root: Path) -> None:
+    """Give up one hold on `root`'s lock; the last one removes the lock file."""
+    key = str(root.resolve())
+    if not _held.get(key):
+        return
+    _held[key] -= 1
+    if _held[key] == 0:
+        del _held[key]
+        owner = _lock_owner(root / LOCK)
+        if owner is not None and owner["pid"] == os.getpid():
+            try:
+                (root / LOCK).unlink()
+            except FileNotFoundError:
+                pass
+
+
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = _tmp_name(path)
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
@@ -91,27 +193,41 @@ def _now() -> str:
 
 
 class DatasetWriter:
-    """Appends episodes to a dataset folder (created if missing).
+    """Appends episodes to a dataset folder (created if missing), as its only writer.
 
     Raises DatasetError if the folder holds a dataset recorded with a different env
-    configuration (no silent mixing of camera sizes or observation layouts).
+    configuration (no silent mixing of camera sizes or observation layouts), or if another
+    process is writing to it (unless `wait`: then it waits, saying so once through `say`).
+    The folder's lock is released by `close()`, or when the writer is collected.
     """
 
-    def __init__(self, root: str | Path, env_config: EnvConfig):
+    def __init__(self, root: str | Path, env_config: EnvConfig, wait: bool = False, say=print):
         self.root = Path(root)
         self.env = env_config.to_dict()
         path = self.root / MANIFEST
+        if self.root.exists() and not self.root.is_dir():
+            raise DatasetError(f"{self.root}: exists and is not a folder")
         if path.exists():
-            self.manifest = read_manifest(self.root)
-            diff = config_differences(self.manifest["env"], self.env)
-            if diff:
-                raise DatasetError(f"{path}: this recording's env differs from the dataset's in {', '.join(diff)}; record to another folder")
-        else:
-            if self.root.exists() and not self.root.is_dir():
-                raise DatasetError(f"{self.root}: exists and is not a folder")
-            self.root.mkdir(parents=True, exist_ok=True)
-            self.manifest = {"schema": SCHEMA, "env": self.env, "episodes": []}
-            self._save_manifest()
+            read_manifest(self.root)  # a broken manifest is refused before anything is taken
+        self.root.mkdir(parents=True, exist_ok=True)
+        acquire(self.root, wait, say)
+        self._release = weakref.finalize(self, release, self.root)
+        try:
+            if path.exists():  # read under the lock: what any earlier writer saved
+                self.manifest = read_manifest(self.root)
+                diff = config_differences(self.manifest["env"], self.env)
+                if diff:
+                    raise DatasetError(f"{path}: this recording's env differs from the dataset's in {', '.join(diff)}; record to another folder")
+            else:
+                self.manifest = {"schema": SCHEMA, "env": self.env, "episodes": []}
+                self._save_manifest()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Stop writing: the folder's lock goes (once every writer of this process has closed)."""
+        self._release()
 
     def _save_manifest(self) -> None:
         _atomic_write_bytes(self.root / MANIFEST, json.dumps(self.manifest, indent=1).encode())
@@ -205,7 +321,7 @@ class RecordedEpisode:
 
 def write_chunk(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write one chunk atomically (temporary name, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = _tmp_name(path)
     with open(tmp, "wb") as f:
         np.savez(f, **arrays)
         f.flush()
@@ -268,8 +384,18 @@ class EpisodeWriter:
 
 def set_excluded(root: str | Path, episode_id: str, ranges: list[tuple[int, int]]) -> None:
     """Store an episode's excluded frame ranges ([first, end), merged) in the manifest;
-    chunks are never rewritten. The manifest is re-read first and replaced atomically."""
+    chunks are never rewritten. The manifest is re-read first and replaced atomically, as
+    the folder's writer for that moment (refused while another process records into it)."""
     root = Path(root)
+    read_manifest(root)
+    acquire(root)
+    try:
+        _set_excluded(root, episode_id, ranges)
+    finally:
+        release(root)
+
+
+def _set_excluded(root: Path, episode_id: str, ranges) -> None:
     manifest = read_manifest(root)
     entry = next((e for e in manifest["episodes"] if e["id"] == episode_id), None)
     if entry is None:

@@ -52,15 +52,16 @@ def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None 
         say: where messages go besides the window (one line each).
     """
     u = env.unwrapped
-    writer = DatasetWriter(record_dir, u.config) if record_dir is not None else None
     stats = DriveStats()
-    recording = writer is not None and record_from_start
     paused = False
     episode = None  # the RecordedEpisode being written
     ended = None  # the last saved episode's entry, while it can still be undone
     episode_steps = 0  # steps since the current episode (track) began
     undo_steps = round(UNDO_WINDOW_S / u.config.dt_s)
     obs, info = env.reset(seed=seed)  # later episodes continue the seeded sequence of tracks
+    # after the window opened: a display that fails leaves no dataset behind
+    writer = DatasetWriter(record_dir, u.config) if record_dir is not None else None
+    recording = writer is not None and record_from_start
     controls.reset()
 
     def tell(text: str) -> None:

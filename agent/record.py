@@ -162,11 +162,12 @@ def _worker(args):
 
 
 def record_expert(out, config: EnvConfig, settings: RecordSettings, bar=None) -> DatasetWriter:
-    """Record `settings.episodes` expert episodes into the dataset at `out` (appending).
+    """Record `settings.episodes` expert episodes into the dataset at `out` (a folder, or
+    the DatasetWriter already holding it), appending.
 
     `bar` (a tqdm-like object with update(n)) shows progress in steps.
     """
-    dataset = DatasetWriter(out, config)
+    dataset = out if isinstance(out, DatasetWriter) else DatasetWriter(out, config)
     plan = episode_plan(settings)
     if settings.driver == "human-model":
         meta = {"controls": f"keyboard ({settings.style})"}

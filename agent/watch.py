@@ -141,11 +141,11 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
     renderer.extra = panel.draw if policy is not None else None  # the expert: the HUD's steering bar says it all
     panel.show_features, panel.show_saliency = view == "features", view == "saliency"
     controls = controls or HumanControls()
-    writer = DatasetWriter(record_dir, u.config) if record_dir is not None else None
     episode = None
     stats = WatchStats()
     frames = []
-    obs, info = env.reset(seed=seed)
+    obs, info = env.reset(seed=seed)  # opens the window: a display that fails leaves no dataset behind
+    writer = DatasetWriter(record_dir, u.config) if record_dir is not None else None
     human = False
     release_steps = round(TAKEOVER_RELEASE_S / u.config.dt_s)
     since_keys = release_steps + 1  # steps since a steering key was last down

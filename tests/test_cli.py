@@ -122,3 +122,16 @@ def test_a_denser_sensor_fan_is_recorded_trained_and_driven_with(tmp_path):
     assert r.returncode == 0, r.stderr
     r = run("eval", "--model", str(model), "--tracks", "1", "--laps", "1", "--rays", "9", "--quiet")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "sensors.n_rays 21 (model) vs 9 (env)" in r.stderr
+
+
+def test_a_window_that_cannot_open_leaves_no_dataset(tmp_path):
+    """drive --record and watch --record on a DISPLAY with no server behind it: refused, and nothing on disk."""
+    import os
+
+    env = {**os.environ, "DISPLAY": ":97", "SDL_VIDEODRIVER": ""}
+    env.pop("SDL_VIDEODRIVER")
+    for argv in (["drive", "--record", str(tmp_path / "d")], ["watch", "--driver", "expert", "--record", str(tmp_path / "w")]):
+        r = subprocess.run([sys.executable, "run_sim.py", *argv], capture_output=True, text=True, timeout=120, env=env)
+        assert r.returncode == 2, r.stderr
+        assert "Traceback" not in r.stderr
+    assert list(tmp_path.iterdir()) == []

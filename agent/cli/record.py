@@ -52,10 +52,12 @@ def run(args) -> int:
     )
     from agent.dataset import DatasetWriter
 
-    DatasetWriter(args.out, config)  # refuses a mismatched dataset before any work starts
-    before = Dataset(args.out).frames
+    # refuses a mismatched dataset before any work starts; waits while another process records into it
+    writer = DatasetWriter(args.out, config, wait=True)
+    mine = len(writer.manifest["episodes"])
     with tqdm(total=args.episodes * args.steps, unit="step", desc="recording", disable=args.quiet) as bar:
-        record_expert(args.out, config, settings, bar)
-    after = Dataset(args.out).frames
-    print(f"wrote {after - before} frames in {args.episodes} episodes to {args.out} ({after} frames in all)")
+        record_expert(writer, config, settings, bar)
+    written = sum(e["frames"] for e in writer.manifest["episodes"][mine:])
+    writer.close()
+    print(f"wrote {written} frames in {args.episodes} episodes to {args.out} ({Dataset(args.out).frames} frames in all)")
     return 0

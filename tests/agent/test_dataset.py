@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,3 +164,65 @@ def test_opening_a_dataset_removes_stale_tmp_files_and_warns_of_unlisted_chunks(
     warnings = []
     ds.load(warn=warnings.append)
     assert any("ep000009/chunk0000.npz" in w and "does not list" in w for w in warnings)
+
+
+def _record(out, *extra):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "run_sim.py", "record", "--driver", "expert", "--observation", "sensors", "--out", str(out), "--quiet", "--workers", "1", *extra],
+                            cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_processes_recording_into_one_folder_lose_nothing(tmp_path):
+    """The second writer waits for the first: every episode of both is listed and readable."""
+    out = tmp_path / "shared"
+    a = _record(out, "--episodes", "3", "--steps", "300", "--seed", "1")
+    b = _record(out, "--episodes", "2", "--steps", "300", "--seed", "2")
+    for p in (a, b):
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    ds = Dataset(out)
+    assert len(ds.manifest["episodes"]) == 5 and ds.frames == 5 * 300
+    assert len(ds.load(("sensors", "action"))["action"]) == 5 * 300
+    assert not (out / ".writer.lock").exists() and not list(out.glob("**/*.tmp"))
+
+
+def test_a_killed_writers_lock_does_not_block_the_next(tmp_path):
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "d"
+    p = _record(out, "--episodes", "50", "--steps", "1500")
+    lock = out / ".writer.lock"
+    for _ in range(600):
+        if lock.exists() and json.loads(lock.read_text() or "{}").get("pid") == p.pid:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the recorder never took the lock")
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert lock.exists()  # left behind by the killed writer
+    q = _record(out, "--episodes", "1", "--steps", "100")
+    _, err = q.communicate(timeout=300)
+    assert q.returncode == 0 and "waiting" not in err, err
+
+
+def test_a_second_interactive_writer_is_refused_naming_the_first(tmp_path):
+    from sim.config import EnvConfig
+
+    first = DatasetWriter(tmp_path, EnvConfig())
+    again = DatasetWriter(tmp_path, EnvConfig())  # the same process may hold it twice
+    again.close()
+    import subprocess
+    import sys
+
+    code = f"from agent.dataset import DatasetWriter; from sim.config import EnvConfig; DatasetWriter({str(tmp_path)!r}, EnvConfig())"
+    r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and f"process {os.getpid()}" in r.stderr and "is writing to this dataset" in r.stderr
+    first.close()
+    assert not (tmp_path / ".writer.lock").exists()
+    r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
