@@ -10,7 +10,6 @@ cloning given the same number of frames runs beside it for comparison.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from agent.train import TrainArgs, train
 from models import checkpoint
 from sim.config import SPLITS
 from sim.levels import with_level
+from agent.results import write_json
 
 COLUMNS = ["round", "method", "beta", "frames", "val_steer_error", "lap_completion", "autonomy_pct", "interventions_per_km"]
 
@@ -158,7 +158,7 @@ def write_results(rows: list[dict], out: Path, settings: DaggerSettings) -> None
         w = csv.DictWriter(f, fieldnames=COLUMNS)
         w.writeheader()
         w.writerows(rows)
-    (out / "dagger.json").write_text(json.dumps({"settings": asdict(settings), "rounds": rows}, indent=1))
+    write_json(out / "dagger.json", {"settings": asdict(settings), "rounds": rows})
     fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
     for method, style in (("dagger", "o-"), ("bc", "s--")):
         rs = [r for r in rows if r["method"] == method]

@@ -28,6 +28,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from agent.results import write_json
 
 MODEL_SUFFIXES = (".pt", ".onnx")
 DEFAULT_SUITE = {"name": "test split", "levels": ["school"], "tracks": 20, "laps": 2, "seeds": 1, "split": "test"}
@@ -374,7 +375,7 @@ def write_leaderboard(rows: list[dict], suite: Suite, out, models_dir) -> tuple[
         r["name"] = _name(r["model"], models_dir)
     doc = {"suite": {**asdict(suite), "episodes_per_model": suite.episodes, "summary": suite.describe()}, "models": [{k: v for k, v in r.items() if k != "plot_png"} for r in rows]}
     j = out / "leaderboard.json"
-    j.write_text(json.dumps(doc, indent=1))
+    write_json(j, doc)
     h = out / "leaderboard.html"
     h.write_text(render_html(rows, suite))
     return j, h

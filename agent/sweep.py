@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from agent.results import write_json
 
 # the lecture's budget (agent.lecture.Budget, full): a sweep row with these values is a lecture row
 DEFAULTS = {
@@ -432,7 +433,7 @@ def collect(grid, out: Path, trials: list[dict]) -> list[dict]:
 
 def write_results(rows: list[dict], out: Path) -> None:
     out = Path(out)
-    (out / "results.json").write_text(json.dumps(rows, indent=1))
+    write_json(out / "results.json", rows)
     fields = list(dict.fromkeys(k for r in rows for k in r))
     with open(out / "results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)

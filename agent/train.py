@@ -6,7 +6,6 @@ Read top to bottom: arguments, seeding, data (split by episode), model, the loop
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -24,6 +23,7 @@ from models.nets import DEFAULT_CAMERA_ARCH, DEFAULT_SENSOR_ARCH, DrivingNet, pa
 from models.preprocess import input_spec_for, preprocess
 from sim.config import check_int, check_real
 from sim.heap import TRAIN_BLOCK_MB, keep_freed_memory
+from agent.results import write_json
 
 
 @dataclass
@@ -312,9 +312,20 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
         keep[:] = False
         keep[np.sort(rng.choice(idx, args.max_frames, replace=False))] = True
     spec = input_spec_for(env_config, keys, args.crop_top)
+    where = ", ".join(str(d) for d in args.datasets)
+    if not keep.any():
+        raise DatasetError(f"{where}: no frames left to train on: of {len(keep):,}, {int(data['off_road'].sum()):,} are off the road, "
+                           f"{int(data['excluded'].sum()):,} were cut in review and {int(crashes.sum()):,} are crash segments; record more driving")
+    if args.val_frac <= 0:
+        raise ValueError("--val-frac 0: validation would be empty, and it decides which epoch is kept; hold out at least a little (default 0.15)")
     train_mask, val_mask = split_by_episode(data["episode"], args.val_frac, rng)
     train_mask &= keep
     val_mask &= keep
+    if not train_mask.any():
+        raise DatasetError(f"{where}: no frames left to train on once validation is held out; record more episodes")
+    if not val_mask.any():
+        raise DatasetError(f"{where}: the validation set is empty: every frame of the held-out episodes was left out (cut in review, off the road or "
+                           "a crash segment); record more episodes or cut less")
     frames = {k: torch.from_numpy(data[k]) for k in keys}  # (N, H, W, C) uint8 / (N, n) float32
     steer_all = torch.from_numpy(data["action"][:, 0].astype(np.float32))
     tr_idx = torch.from_numpy(np.flatnonzero(train_mask))
@@ -442,9 +453,7 @@ def _write_summary(out: Path, meta: dict, history: list, baseline_mae: float, se
         "history": history,
         "train_args": meta["train_args"],
     }
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(summary, indent=1))
-    os.replace(tmp, out.with_suffix(".json"))
+    write_json(out.with_suffix(".json"), summary)
     if plot:
         plot_losses(history, out.with_suffix(".png"), title=f"{meta.get('camera_arch') or meta.get('sensor_arch')} ({meta['head']})")
     return summary

@@ -1,5 +1,6 @@
 """Bad input on the command line: one line naming the flag or file, exit code 2, no traceback."""
 
+import json
 import re
 import pytest
 
@@ -162,3 +163,40 @@ def test_review_refuses_what_is_not_a_dataset_or_holds_bad_cuts(tmp_path, capsys
     for line in (["data", "review", str(tmp_path / "d"), "--max-frames", "1"], ["train", str(tmp_path / "d"), "--epochs", "1"]):
         code, err = run(line, capsys)
         assert code == 2 and "cuts are [first, end)" in err and "\n" not in err and "Traceback" not in err
+
+
+def test_train_refuses_an_empty_validation_set_and_a_dataset_with_nothing_left(tmp_path, capsys):
+    """No "validation error 0.0000 (mean: nan)" summaries: what cannot be measured is refused in one line."""
+    from agent.dataset import Dataset, set_excluded
+
+    data = tmp_path / "d"
+    code, _ = run(["record", "--driver", "expert", "--episodes", "4", "--steps", "120", "--observation", "sensors", "--out", str(data), "--quiet", "--workers", "1"], capsys)
+    assert code == 0
+    out = tmp_path / "m.pt"
+    code, err = run(["train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--val-frac", "0", "--out", str(out), "--quiet"], capsys)
+    assert code == 2 and "--val-frac" in err and "\n" not in err
+    for e in Dataset(data).manifest["episodes"]:  # every frame cut in review
+        set_excluded(data, e["id"], [(0, e["frames"])])
+    code, err = run(["train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--out", str(out), "--quiet"], capsys)
+    assert code == 2 and "no frames left to train on" in err and "cut in review" in err and "\n" not in err
+    episodes = Dataset(data).manifest["episodes"]
+    for e in episodes:
+        set_excluded(data, e["id"], [])
+    for e in episodes[:3]:  # what validation holds out (one of four episodes) may be any: cut all but one
+        set_excluded(data, e["id"], [(0, e["frames"])])
+    code, err = run(["train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--out", str(out), "--quiet"], capsys)
+    assert code == 2 and ("validation set is empty" in err or "once validation is held out" in err) and "\n" not in err
+    assert not out.exists() and not out.with_suffix(".json").exists()
+
+
+def test_results_with_nan_are_refused_where_they_are_written(tmp_path):
+    from agent.results import write_json
+
+    target = tmp_path / "report.json"
+    with pytest.raises(ValueError, match=r"report.json: not written: summary.driving_score = nan"):
+        write_json(target, {"summary": {"driving_score": float("nan"), "laps": 2}, "episodes": [{"x": 1.0}]})
+    with pytest.raises(ValueError, match=r"episodes\[1\].x = inf"):
+        write_json(target, {"episodes": [{"x": 1.0}, {"x": float("inf")}]})
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    write_json(target, {"summary": {"driving_score": 96.8}})
+    assert json.loads(target.read_text())["summary"]["driving_score"] == 96.8

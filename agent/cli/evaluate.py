@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from agent.cli.common import int_in, env_kwargs, env_config, add_world_flags, model_arg
 
@@ -99,8 +98,8 @@ def model_level(model: str | None) -> str | None:
 
 
 def _write(path: str, data: dict) -> None:
-    import json
 
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(data, indent=1))
+    from agent.results import write_json
+
+    write_json(path, data)
     print(f"wrote {path}")
