@@ -9,6 +9,8 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from numbers import Integral, Real
 
+from sim.obstacles import MIN_APART_M  # the closest obstacles a level may place
+
 OBSERVATIONS = ("both", "camera", "sensors")
 ACTIONS = ("steer", "steer+throttle")
 CAMERA_MODES = ("dashcam", "topdown")
@@ -154,7 +156,7 @@ class Level:
             if pair is not None:
                 if len(pair) != 2:
                     raise ValueError(f"level {self.name}: {label}={pair!r}: expected (low, high)")
-                check_real(f"level {self.name}: {label}", pair[0], 0.0, positive=True)
+                check_real(f"level {self.name}: {label}", pair[0], MIN_APART_M if label == "obstacle_spacing_m" else 0.0, positive=label != "obstacle_spacing_m")
                 check_real(f"level {self.name}: {label}", pair[1], pair[0])
         if self.min_radius_m is not None:
             check_real(f"level {self.name}: min_radius_m", self.min_radius_m, 0.0, positive=True)

@@ -20,10 +20,13 @@ SIZES = {"cone": (0.7, 0.7, 1.0), "car": (4.5, 2.0, 1.5)}  # a large traffic con
 KINDS = tuple(SIZES)
 PASS_GAP_M = 2.2  # free road beside an obstacle that a car (1.8 m wide) can pass through
 INNER_EDGE_M = 0.3  # a placed obstacle's inner side lies this far from the centre line: a car on the line hits it
-MIN_APART_M = 30.0  # between obstacles along the road
-CLEAR_START_M = 50.0  # no obstacle this close ahead of (or 15 m behind) the start line
+MIN_APART_M = 30.0  # between obstacles on opposite halves along the road: room to change sides (and placement's smallest spacing)
+CLEAR_START_M = 50.0  # placement puts no obstacle this close ahead of the start line ...
+CLEAR_BEHIND_START_M = 15.0  # ... or this close behind it
+START_GAP_M = 10.0  # a track file's obstacle leaves at least this much road between it and the car at the start
 CAR_RADIUS_M = 0.9  # the car's body: two circles this wide ...
 CAR_CIRCLES_M = (-1.3, 1.3)  # ... this far ahead of and behind its centre
+CAR_LENGTH_M = 2 * (CAR_CIRCLES_M[1] + CAR_RADIUS_M)  # the body's length
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,11 @@ def place(rng: np.random.Generator, length_m: float, width_m: float, curvature: 
     that moves to the other half passes; spots in curves tighter than 20 m radius are
     skipped, so passing never needs more than a gentle swerve.
     """
+    if not MIN_APART_M <= spacing_m[0] <= spacing_m[1]:
+        raise ValueError(f"obstacle_spacing_m={tuple(spacing_m)}: expected (low, high) with {MIN_APART_M:g} <= low <= high (a car needs room to change sides)")
     out = []
     s = CLEAR_START_M + float(rng.uniform(*spacing_m)) / 2
-    while s < length_m - max(spacing_m[0] / 2, 15.0):
+    while s < length_m - max(spacing_m[0] / 2, CLEAR_BEHIND_START_M):
         kind = "cone" if rng.random() < 0.6 else "car"
         side = 1.0 if rng.random() < 0.5 else -1.0
         _, wid, _ = SIZES[kind]
@@ -64,7 +69,9 @@ def place(rng: np.random.Generator, length_m: float, width_m: float, curvature: 
 
 def problems(obstacles, length_m: float, width_m: float) -> list[str]:
     """What is wrong with a track's obstacles (empty when nothing): off the road, overlapping,
-    or leaving no way past."""
+    where the car starts, or leaving no way past: too little free road beside one, or two on
+    opposite halves closer than MIN_APART_M, with no room to change sides between them. The
+    obstacles `place` makes keep every rule by construction."""
     found = []
     half = width_m / 2
     for k, o in enumerate(obstacles):
@@ -79,12 +86,18 @@ def problems(obstacles, length_m: float, width_m: float) -> list[str]:
         free = max(half - (o.offset_m + wid / 2), (o.offset_m - wid / 2) + half)  # the wider side's free road
         if free < PASS_GAP_M:
             found.append(f"{name}: blocks the road ({free:.1f} m free beside it; a car needs {PASS_GAP_M:.1f} m)")
+        from_start = min(o.s_m, length_m - o.s_m)
+        if from_start < ln / 2 + CAR_LENGTH_M / 2 + START_GAP_M:
+            found.append(f"{name}: too near the start line, where the car starts (keep its centre {ln / 2 + CAR_LENGTH_M / 2 + START_GAP_M:.1f} m from it)")
         for j in range(k):
             p = obstacles[j]
             apart = abs(o.s_m - p.s_m)
             apart = min(apart, length_m - apart)
             if apart < (o.size[0] + p.size[0]) / 2 + 1.0:
                 found.append(f"{name}: overlaps obstacle {j} ({p.kind} at {p.s_m:.1f} m)")
+            elif apart < MIN_APART_M and (o.offset_m > 0) != (p.offset_m > 0):
+                found.append(f"{name}: leaves no way past with obstacle {j} ({p.kind} at {p.s_m:.1f} m) on the other half {apart:.1f} m away "
+                             f"(a car needs {MIN_APART_M:g} m to change sides)")
     return found
 
 

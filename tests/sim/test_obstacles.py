@@ -186,3 +186,39 @@ def test_info_counts_collisions():
         *_, info = env.step([0.0])  # straight on: the centre line runs through every obstacle
         total = info["collisions"]
     assert total >= 2
+
+
+@pytest.mark.parametrize(
+    "obstacles, message",
+    [
+        ([{"kind": "car", "s_m": 100, "offset_m": 1.3}, {"kind": "car", "s_m": 106, "offset_m": -1.3}], "leaves no way past with obstacle 0"),
+        ([{"kind": "cone", "s_m": 2, "offset_m": 0.65}], "too near the start line"),
+        ([{"kind": "cone", "s_m": 0, "offset_m": -0.65}], "too near the start line"),
+    ],
+)
+def test_obstacles_that_leave_no_way_past_or_sit_on_the_start_are_refused(tmp_path, obstacles, message):
+    path = _write(tmp_path, "blocked", obstacles)
+    with pytest.raises(tracks.TrackError) as e:
+        tracks.load(path)
+    assert str(path) in str(e.value) and message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_placed_obstacles_keep_the_rule_files_are_checked_by():
+    """The rule a track file is checked by holds for every procedural cones track."""
+    from sim.obstacles import problems
+
+    for seed in range(1_000_000, 1_000_040):
+        t = resolve_track(seed, CONES.track)
+        assert problems(t.obstacles, t.length_m, t.width_m) == []
+
+
+@pytest.mark.parametrize("spacing", [(0.0, 0.0), (10.0, 20.0), (80.0, 40.0)])
+def test_an_obstacle_spacing_that_leaves_no_room_is_refused_not_a_hang(spacing):
+    from dataclasses import replace
+
+    from sim.config import Level, TrackParams
+
+    with pytest.raises(ValueError, match="obstacle_spacing_m"):
+        tracks.from_seed(5, replace(TrackParams(), obstacle_spacing_m=spacing))
+    with pytest.raises(ValueError, match="obstacle_spacing_m"):
+        Level("packed", obstacle_spacing_m=spacing)
