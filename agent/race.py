@@ -110,6 +110,13 @@ def load_suite(path=None) -> Suite:
         missing = [t for t in tracks if not Path(t).exists()]
         if missing:
             raise SuiteError(f"{where}: tracks: no such track file {missing[0]}")
+        from sim.track import TrackError, load
+
+        for t in tracks:  # a broken file is the suite's fault, found before any model drives
+            try:
+                load(t)
+            except TrackError as e:
+                raise SuiteError(f"{where}: tracks: {e}") from None
     else:
         raise SuiteError(f"{where}: tracks: expected a count, a non-empty list of seeds (>= 0) or of JSON track files, got {tracks!r}")
     name = str(data.get("name") or (Path(path).stem if path else "test split"))

@@ -179,3 +179,18 @@ def test_the_page_sorts_in_a_real_browser(class_folder):
     body = table.rows[1:]
     assert body[0].startswith("2 bob.pt") and body[1].startswith("1 alice/sensors.pt"), body
     assert all(any(w in r for w in ("corrupt", "Python objects", "stopped after")) for r in body[2:]), body
+
+
+def test_a_suite_naming_a_broken_track_file_is_refused_before_any_model_drives(tmp_path, capsys):
+    """The suite's error is the suite's: one line naming the suite and the track file, not 20 failed models."""
+    (tmp_path / "broken.json").write_text('{"name": "x", "width_m": -3, "centerline": [[0, 0], [10, 0], [10, 10], [0, 10]]}')
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps({"tracks": ["broken.json"]}))
+    models = tmp_path / "class"
+    models.mkdir()
+    (models / "a.pt").write_bytes(SENSORS.read_bytes())
+    out = tmp_path / "board"
+    assert run_sim.main(["race", str(models), "--suite", str(suite), "--out", str(out), "--engine", "local", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(suite) in err and "broken.json" in err and "width_m" in err and "\n" not in err
+    assert not out.exists()
