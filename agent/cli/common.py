@@ -53,6 +53,18 @@ def float_in(lo: float, hi: float | None = None):
     return _bounded(float, "a number", lo, hi)
 
 
+def out_file(*suffixes: str):
+    """An argparse type: an output file path ending in one of `suffixes` (any case), so a
+    misnamed output is refused before any work, not written in a format nobody asked for."""
+
+    def parse(text: str) -> str:
+        if Path(text).suffix.lower() not in suffixes:
+            raise argparse.ArgumentTypeError(f"expected a file name ending in {' or '.join(suffixes)}, got {text!r}")
+        return text
+
+    return parse
+
+
 def track_arg(text: str):
     """A track flag: a seed (an integer >= 0) or a path to a JSON track file."""
     try:

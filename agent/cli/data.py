@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from agent.cli.common import int_in
+from agent.cli.common import int_in, out_file
 
 
 HELP = "inspect datasets: data info DIR, data review DIR, data export DIR --minari ID"
@@ -34,7 +34,7 @@ def add_arguments(p) -> None:
     r.add_argument("dir", help="dataset folder")
     r.add_argument("--max-frames", type=int_in(1), default=None, metavar="N", help="close after N drawn frames (for scripts)")
     r.add_argument("--model", default=None, metavar="PATH", help="also draw this network's steering over the labels (.pt or .onnx): where it disagrees with the data")
-    r.add_argument("--png", default=None, metavar="FILE", help="save the last view as a PNG when the window closes")
+    r.add_argument("--png", type=out_file(".png"), default=None, metavar="FILE.png", help="save the last view as a PNG when the window closes")
     r.set_defaults(func=run_review)
     e = dsub.add_parser(
         "export",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from agent.cli.common import int_in, env_kwargs, env_config, add_world_flags, model_arg
+from agent.cli.common import int_in, env_kwargs, env_config, add_world_flags, model_arg, out_file
 
 HELP = "evaluate a network (or the expert) headless on unseen tracks"
 DESCRIPTION = "Drive --tracks tracks of --split (default: test, never trained on) or --track-file files, --laps laps each, all at once, at --level. Leaving the road puts the car back and counts an intervention. Prints per-episode metrics and a summary: driving score (CARLA style: 100 x share of the laps driven x 0.65 per exit from the road, with a bootstrap 95% confidence interval), lap completion rate (all laps, no intervention), autonomy percentage (PilotNet: 1 - interventions x 6 s / time), infractions and interventions per km, lateral offset, speed. --suite runs every level."
@@ -20,9 +20,9 @@ def add_arguments(p) -> None:
     p.add_argument("--seeds", type=int_in(1, 100), default=1, metavar="K", help="drive every track K times, each with other conditions of the level (weather, speed, ...; default: 1)")
     p.add_argument("--suite", action="store_true", help="evaluate on every level's test split (--tracks tracks x --laps laps each) and print one row per level; --report writes the rows")
     p.add_argument("--workers", type=int_in(1, 64), default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
-    p.add_argument("--report", default=None, metavar="FILE.json", help='write {"summary": ..., "episodes": [...]}')
-    p.add_argument("--plot", default=None, metavar="FILE.png", help="trajectories coloured by lateral offset over the track outlines, worst first")
-    p.add_argument("--video", default=None, metavar="FILE", help="MP4 (.mp4) or GIF (.gif) of the first episode with the HUD")
+    p.add_argument("--report", type=out_file(".json"), default=None, metavar="FILE.json", help='write {"summary": ..., "episodes": [...]}')
+    p.add_argument("--plot", type=out_file(".png"), default=None, metavar="FILE.png", help="trajectories coloured by lateral offset over the track outlines, worst first")
+    p.add_argument("--video", type=out_file(".mp4", ".gif"), default=None, metavar="FILE", help="MP4 (.mp4) or GIF (.gif) of the first episode with the HUD")
     p.add_argument("--video-every", type=int_in(1), default=3, metavar="K", help="keep every K-th frame (default: 3)")
     p.add_argument("--video-frames", type=int_in(1), default=300, metavar="N", help="at most N frames in the video (default: 300)")
     p.add_argument("--video-width", type=int_in(64, 4096), default=None, metavar="PX", help="video width in pixels, 64-4096 (default: 480 for a GIF, full size for an MP4)")
@@ -46,6 +46,8 @@ def run(args) -> int:
 
         if args.track_file or args.split != "test" or args.level != "school":
             raise ValueError("--suite drives every level's test split; leave out --track-file, --split and --level")
+        if args.plot or args.video:
+            raise ValueError("--suite writes a row per level (--report); --plot and --video draw one level's episodes: run eval --level NAME for those")
 
         print(f"evaluating {who} on every level's test split: {args.tracks} tracks x {args.seeds} conditions, {args.laps} laps each")
         with tqdm(total=len(LEVELS) * args.tracks * args.seeds, desc="suite", bar_format=EPISODES_BAR, disable=args.quiet) as bar:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.cli.common import int_in
+from agent.cli.common import int_in, out_file
 
 HELP = "export a trained network as ONNX (raw observation in, steering out)"
 DESCRIPTION = (
@@ -16,7 +16,7 @@ DESCRIPTION = (
 
 def add_arguments(p) -> None:
     p.add_argument("model", metavar="MODEL.pt", help="the checkpoint to export")
-    p.add_argument("--onnx", required=True, metavar="OUT.onnx", help="where to write the ONNX graph")
+    p.add_argument("--onnx", type=out_file(".onnx"), required=True, metavar="OUT.onnx", help="where to write the ONNX graph")
     p.add_argument("--frames", type=int_in(2, 10_000), default=256, help="real observations the export is checked on (default: 256)")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from agent.cli.common import out_file
+
 from pathlib import Path
 
 HELP = "run the lecture's experiments: figures and tables for docs/lecture.md"
@@ -14,7 +16,7 @@ def add_arguments(p) -> None:
     from sim.levels import LEVELS
 
     p.add_argument("--level", choices=tuple(LEVELS), default="school", help="the level every experiment records, trains and drives at (default: school)")
-    p.add_argument("--doc", default=None, metavar="FILE.md", help="also write the lecture from docs/lecture.tmpl.md with these results (docs/lecture.md)")
+    p.add_argument("--doc", type=out_file(".md"), default=None, metavar="FILE.md", help="also write the lecture from docs/lecture.tmpl.md with these results (docs/lecture.md)")
 
 
 def run(args) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.cli.common import int_in, env_kwargs, add_world_flags
+from agent.cli.common import int_in, env_kwargs, add_world_flags, out_file
 
 HELP = "save a rendered frame and the camera views as PNG (headless)"
 DESCRIPTION = "Drive the expert for --steps steps, then save the window picture and the dashcam/top-down camera views."
@@ -12,7 +12,7 @@ DESCRIPTION = "Drive the expert for --steps steps, then save the window picture 
 
 def add_arguments(p) -> None:
     add_world_flags(p)
-    p.add_argument("--out", default="snapshot.png", help="PNG file for the window picture; the camera views go beside it as *_camera.png")
+    p.add_argument("--out", type=out_file(".png"), default="snapshot.png", help="PNG file for the window picture; the camera views go beside it as *_camera.png")
     p.add_argument("--steps", type=int_in(0), default=90, help="steps the expert drives before the picture (default: 90)")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.cli.common import int_in, env_kwargs, add_world_flags, model_arg, has_display
+from agent.cli.common import int_in, env_kwargs, add_world_flags, model_arg, has_display, out_file
 
 HELP = "watch a network (or the expert) drive, with a HUD; take over with the arrows"
 DESCRIPTION = "Watch a trained network drive (the bundled camera model by default) or the expert (--driver expert). The HUD shows the network's input, its steering beside the expert's, the votes of a classification head; F shows the first layer's feature maps, S a saliency map. Hold the arrow keys to take over; each takeover counts as an intervention and, with --record, is recorded. Esc or closing the window quits."
@@ -15,7 +15,7 @@ def add_arguments(p) -> None:
     p.add_argument("--view", choices=("camera", "features", "saliency"), default="camera", help="what the HUD shows at the start: the camera (default), the first layer's feature maps (F) or a saliency map (S)")
     p.add_argument("--record", default=None, metavar="DIR", help="record takeover frames to this dataset folder")
     p.add_argument("--max-frames", type=int_in(1), default=None, metavar="N", help="stop after N steps (default: until closed); headless when there is no display")
-    p.add_argument("--video", default=None, metavar="FILE", help="save an MP4 (.mp4) or GIF (.gif) of the run (needs --max-frames)")
+    p.add_argument("--video", type=out_file(".mp4", ".gif"), default=None, metavar="FILE", help="save an MP4 (.mp4) or GIF (.gif) of the run (needs --max-frames)")
     p.add_argument("--video-every", type=int_in(1), default=2, metavar="K", help="keep every K-th frame in the video (default: 2)")
     p.add_argument("--video-width", type=int_in(64, 4096), default=None, metavar="PX", help="video width in pixels, 64-4096 (default: 480 for a GIF, full size for an MP4)")
 
