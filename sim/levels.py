@@ -49,8 +49,8 @@ def level_named(name) -> Level:
     """The preset called `name` (a Level passes through); a one-line error lists the levels."""
     if isinstance(name, Level):
         return name
-    if name not in LEVELS:
-        raise ValueError(f"level={name!r}: expected one of {', '.join(LEVELS)}")
+    if not isinstance(name, str) or name not in LEVELS:
+        raise ValueError(f"level={name!r}: expected one of {', '.join(LEVELS)} (or a Level)")
     return LEVELS[name]
 
 

@@ -12,7 +12,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from sim.config import SPLITS
+from sim.config import SPLITS, check_int
 from sim.env import DrivingEnv, resolve_track
 from sim.levels import draw_conditions
 from sim.world import World
@@ -29,6 +29,7 @@ class DrivingVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, num_envs: int = 8, track=None, split: str = "train", render_mode=None, **kwargs):
+        check_int("num_envs", num_envs, 1, 100_000)
         if render_mode is not None:
             raise ValueError("the vector env does not render; use DrivingEnv(render_mode=...) to watch one car")
         probe = DrivingEnv(track=track, split=split, **kwargs)  # validates arguments, defines spaces

@@ -106,3 +106,26 @@ def test_numeric_flags(capsys, flag, value):
         assert e.code == 2 and "\n" not in err and flag in err
     else:
         assert isinstance(getattr(args, flag[2:].replace("-", "_")), int)
+
+
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6),
+                   st.lists(st.sampled_from(["school", "cones", 1, None]), max_size=2), st.sampled_from(["school", "cones", "weather", "both", "sensors", "camera", "topdown", "recover"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(kwargs=st.dictionaries(st.sampled_from(["num_envs", "level", "observation", "camera", "camera_size", "rays", "ray_fov_deg", "offroad", "max_steps", "split"]), VALUES, max_size=4))
+def test_make_vec_arguments(kwargs):
+    """`gymnasium.make_vec` with any arguments builds an env that steps, or ends in one line."""
+    import gymnasium as gym
+
+    import sim  # noqa: F401
+
+    kwargs.setdefault("num_envs", 2)
+    try:
+        env = gym.make_vec("DriveLab-v0", **kwargs)
+    except (ValueError, TypeError) as e:
+        assert one_line(e), e
+        return
+    obs, _ = env.reset(seed=0)
+    env.step(np.zeros(env.action_space.shape, np.float32))
+    assert all(np.isfinite(v).all() for v in obs.values() if v.dtype.kind == "f")
