@@ -34,13 +34,14 @@ from agent.dataset import Dataset, DatasetError
 from sim.config import EnvConfig
 
 ENV_ID = "DriveLab-v0"
-ID_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+-v\d+$")  # Minari's (namespace/)name-vVERSION
+# Minari's (namespace/)name-vVERSION, its namespace rule included (at least two characters)
+ID_RE = re.compile(r"^(?:[-_\w][-_\w/]*[-_\w]+/)?[A-Za-z0-9_.-]+-v\d+$")
 
 
 def check_id(dataset_id: str, label: str | None = None) -> None:
     """A one-line error for an id Minari would not accept (checked before anything is written)."""
-    if not ID_RE.match(dataset_id):
-        raise ValueError(f"{label or f'--minari {dataset_id!r}'}: expected a Minari id like drivelab/mine-v0 ((namespace/)name-vVERSION)")
+    if not isinstance(dataset_id, str) or not ID_RE.match(dataset_id):
+        raise ValueError(f"{label or f'--minari {dataset_id!r}'}: expected a Minari id like drivelab/mine-v0 ((namespace/)name-vVERSION; a namespace has at least two characters)")
 
 
 STEP_INFO = ("progress_m", "lateral_offset_m", "off_road", "source", "executed", "crash", "excluded")
@@ -97,7 +98,13 @@ def to_minari(root: str | Path, dataset_id: str, author: str | None = None) -> d
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*(author_email|code_permalink).*")  # Minari asks for them; a local recording has neither
-        _create(minari, dataset_id, buffers, env, ds, author)
+        try:
+            _create(minari, dataset_id, buffers, env, ds, author)
+        except Exception as e:  # Minari refused midway: leave no half-made dataset to block a retry
+            if _exists(minari, dataset_id):
+                minari.delete_dataset(dataset_id)
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ValueError(f"--minari {dataset_id}: Minari could not write it ({first})") from None
     env.close()
     return {"episodes": len(buffers), "steps": int(sum(len(b.actions) for b in buffers)), "dropped_side_frames": dropped}
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import math
 import json
 import os
 import shutil
@@ -82,9 +83,13 @@ class Knob:
             if self.choices and value not in self.choices:
                 return f"expected one of {', '.join(self.choices)}, got {value!r}"
             return None
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (self.kind is float or float(value).is_integer())
-        if not ok or not np.isfinite(value) or (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
-            return f"expected {self.what} from {self.lo:g} to {self.hi:g}, got {value!r}"
+        bad = f"expected {self.what} from {self.lo:g} to {self.hi:g}, got {value!r}"
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return bad
+        if isinstance(value, float) and not (math.isfinite(value) and (self.kind is float or value.is_integer())):
+            return bad  # (an int of any size compares with the bounds as it is)
+        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            return bad
         return None
 
 
@@ -146,7 +151,23 @@ def load_space(path) -> dict[str, list]:
         if len(set(map(json.dumps, values))) < len(values):
             raise SpaceError(f"{path}: knob {name!r} lists a value twice")
         out[name] = [int(v) if KNOBS[name].kind is int else v for v in values]
+    for model in out.get("model", [DEFAULTS["model"]]):  # a combination every trial of the grid may meet
+        for arch in out.get("arch", [DEFAULTS["arch"]]):
+            problem = _pair_problem(model, arch)
+            if problem:
+                raise SpaceError(f"{path}: {problem}")
     return out
+
+
+def _pair_problem(model: str, arch: str) -> str | None:
+    """Why a network with `arch` cannot read `model`'s input (None: it can)."""
+    from models.nets import parse
+
+    spatial = [layer.kind for layer in parse(arch) if layer.kind in ("conv", "pool", "avgpool")]
+    if model == "sensors" and spatial:
+        return (f"model 'sensors' reads a vector of rays, but arch {arch!r} has {spatial[0]} layers (for camera frames); "
+                "give the sensors trials an MLP arch (e.g. \"mlp\") or sweep model 'camera' only")
+    return None
 
 
 def _arch_problem(spec: str) -> str | None:
@@ -313,9 +334,19 @@ def saved_plan(out) -> dict:
     """The plan a sweep in OUT was started with (OUT/plan.json): its trials, tracks, laps and
     cores per trial; a one-line error when OUT holds no sweep."""
     out = Path(out).resolve()
-    if not (out / "plan.json").exists():
+    path = out / "plan.json"
+    if not path.exists():
         raise RuntimeError(f"--resume: {out} holds no sweep to resume (no plan.json)")
-    return json.loads((out / "plan.json").read_text())
+    try:
+        plan = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise RuntimeError(f"--resume: {path}: unreadable ({str(e).splitlines()[0]}); start the sweep again in another --out") from None
+    shape = {"trials": list, "tracks": int, "laps": int, "cpus_per_trial": int}
+    wrong = [k for k, kind in shape.items() if not isinstance(plan, dict) or not isinstance(plan.get(k), kind) or isinstance(plan.get(k), bool)]
+    if wrong or not plan["trials"] or not all(isinstance(t, dict) and isinstance(t.get("name"), str) for t in plan["trials"]):
+        raise RuntimeError(f"--resume: {path}: not a sweep plan (expected {', '.join(shape)}; {wrong[0] if wrong else 'trials'} is missing or wrong); "
+                           "start the sweep again in another --out")
+    return plan
 
 
 def finished(out, trials: list[dict]) -> int:
@@ -333,10 +364,9 @@ def run_sweep(trials: list[dict] | None, out, tracks: int = 20, laps: int = 2, c
         trials, tracks, laps, cpus_per_trial = saved["trials"], saved["tracks"], saved["laps"], saved["cpus_per_trial"]
     elif (out / "tune").exists():
         raise RuntimeError(f"--out {out}: already holds a sweep; --resume continues it, or choose another --out")
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        plan_file.write_text(json.dumps({"trials": trials, "tracks": tracks, "laps": laps, "cpus_per_trial": cpus_per_trial}, indent=1))
-    connect(address, cpus)
+    connect(address, cpus)  # before anything is written: an unreachable cluster leaves no half-made sweep
+    if not resume:
+        write_json(plan_file, {"trials": trials, "tracks": tracks, "laps": laps, "cpus_per_trial": cpus_per_trial})
     import ray
 
     try:

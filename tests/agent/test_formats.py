@@ -61,7 +61,7 @@ def test_bad_ids_and_foreign_datasets(recorded, minari_home):
 
     with pytest.raises(DatasetError, match="no such Minari dataset"):
         load_minari("drivelab/missing-v0", FIELDS)
-    for bad in ("bad id", "x-vq", ""):
+    for bad in ("bad id", "x-vq", "", "x/a-v0"):  # (a namespace has at least two characters)
         with pytest.raises(ValueError, match="expected a Minari id"):
             to_minari(recorded, bad)
     assert not minari_home.exists() or not any(minari_home.iterdir())  # nothing written for a bad id

@@ -29,6 +29,10 @@ ROOT = Path(__file__).resolve().parents[2]
         ('{"arch": ["conv(8,5) pool(0)"]}', "arch[0]"),
         ('{"arch": ["tiny", "tiny"]}', "lists a value twice"),
         ('{"lr": [true]}', "lr[0]"),
+        ('{"episodes": [99999999999999999999999999]}', "episodes[0]"),
+        ('{"lr": [1e400]}', "lr[0]"),
+        ('{"model": ["sensors"]}', "model 'sensors' reads a vector of rays, but arch 'tiny'"),
+        ('{"model": ["camera", "sensors"], "arch": ["mlp", "pilotnet"]}', "arch 'pilotnet' has conv layers"),
     ],
 )
 def test_a_bad_search_space_is_one_line_naming_the_file_and_knob(tmp_path, text, says):
@@ -135,3 +139,22 @@ def test_sweep_command_line_mistakes_are_one_line(tmp_path, capsys):
         assert run_sim.main(argv + ["--quiet"]) == 2, argv
         err = capsys.readouterr().err.strip()
         assert says in err and "\n" not in err, err
+
+
+@pytest.mark.parametrize("plan_text, says", [("{}", "not a sweep plan"), ("{not json", "unreadable"), ('{"trials": [], "tracks": 2, "laps": 1, "cpus_per_trial": 1}', "not a sweep plan")])
+def test_resume_from_a_broken_plan_is_one_line_naming_it(tmp_path, capsys, plan_text, says):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "plan.json").write_text(plan_text)
+    assert run_sim.main(["sweep", "--resume", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(out / "plan.json") in err and says in err and "\n" not in err
+
+
+def test_an_unreachable_cluster_leaves_nothing_to_resume(tmp_path, capsys):
+    pytest.importorskip("ray")
+    f = tmp_path / "space.json"
+    f.write_text('{"arch": ["tiny"]}')
+    assert run_sim.main(["sweep", str(f), "--out", str(tmp_path / "o"), "--address", "127.0.0.1:9", "--quiet"]) == 2
+    capsys.readouterr()
+    assert not (tmp_path / "o" / "plan.json").exists()
