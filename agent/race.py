@@ -89,7 +89,7 @@ def load_suite(path=None) -> Suite:
     if unknown:
         raise SuiteError(f"{where}: unknown field {unknown[0]!r}; fields are {', '.join(sorted(known))}")
     levels = data.get("levels", ["school"])
-    if not isinstance(levels, list) or not levels or any(lv not in LEVELS for lv in levels):
+    if not isinstance(levels, list) or not levels or any(not isinstance(lv, str) or lv not in LEVELS for lv in levels):
         raise SuiteError(f"{where}: levels: expected a non-empty list of {', '.join(LEVELS)}, got {levels!r}")
     split = data.get("split", "test")
     if split not in ("train", "test"):

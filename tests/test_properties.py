@@ -129,3 +129,86 @@ def test_make_vec_arguments(kwargs):
     obs, _ = env.reset(seed=0)
     env.step(np.zeros(env.action_space.shape, np.float32))
     assert all(np.isfinite(v).all() for v in obs.values() if v.dtype.kind == "f")
+
+
+SUITE_VALUES = st.one_of(JSON, st.lists(st.integers(-2, 2_000_100), max_size=3), st.lists(st.sampled_from(["school", "cones", "moon"]), max_size=3), st.integers(-3, 200_000))
+
+
+@SETTINGS
+@given(suite=st.one_of(JSON, st.dictionaries(st.sampled_from(["name", "levels", "tracks", "laps", "seeds", "split", "description", "extra"]), SUITE_VALUES, max_size=5)))
+def test_race_suites(tmp_path, suite):
+    from agent.race import SuiteError, load_suite
+
+    path = tmp_path / "suite.json"
+    path.write_text(json.dumps(suite))
+    try:
+        s = load_suite(path)
+    except SuiteError as e:
+        assert one_line(e) and str(path) in str(e)
+    else:
+        assert s.tracks and s.levels and s.laps >= 1
+
+
+KNOB_VALUES = st.one_of(JSON, st.lists(st.one_of(st.integers(-10, 10**30), st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["tiny", "mlp", "pilotnet", "sensors", "camera", "school", "adam", "conv(8,3)"])), max_size=3))
+
+
+@SETTINGS
+@given(space=st.one_of(JSON, st.dictionaries(st.sampled_from(["arch", "episodes", "steps", "dart", "model", "lr", "batch_size", "level", "epochs", "seed"]), KNOB_VALUES, max_size=4)))
+def test_search_spaces(tmp_path, space):
+    from agent.sweep import SpaceError, load_space, plan
+
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps(space))
+    try:
+        checked = load_space(path)
+    except SpaceError as e:
+        assert one_line(e) and str(path) in str(e)
+    else:
+        assert plan(checked)
+
+
+OBSTACLE = st.fixed_dictionaries({"kind": st.sampled_from(["cone", "car", "truck"]), "s_m": NUMBERS, "offset_m": st.floats(-6, 6)})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(obstacles=st.one_of(JSON, st.lists(OBSTACLE, max_size=5)), s_scale=st.sampled_from([1.0, 50.0]))
+def test_track_files_with_obstacles(tmp_path, obstacles, s_scale):
+    """Obstacles in a track file load (and then leave a way past, off the start) or end in one line."""
+    from sim.obstacles import problems
+
+    if isinstance(obstacles, list):
+        obstacles = [{**o, "s_m": o["s_m"] * s_scale} if isinstance(o, dict) and isinstance(o.get("s_m"), (int, float)) else o for o in obstacles]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"name": "o", "width_m": 8.0, "centerline": [[0, 0], [60, 0], [90, 30], [60, 60], [0, 60], [-30, 30]], "obstacles": obstacles}))
+    try:
+        track = load(path)
+    except TrackError as e:
+        assert one_line(e) and str(path) in str(e)
+    else:
+        assert problems(track.obstacles, track.length_m, track.width_m) == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.one_of(JSON, st.lists(st.lists(st.one_of(st.integers(-5, 400), st.floats(allow_nan=True)), min_size=0, max_size=3), max_size=4)))
+def test_manifests_with_cuts(tmp_path, cuts):
+    """Whatever a manifest says was cut, the dataset loads with those frames left out, or ends in one line."""
+    from agent.dataset import DatasetWriter
+    from sim.config import EnvConfig
+
+    root = tmp_path / "d"
+    if not (root / MANIFEST).exists():
+        w = DatasetWriter(root, EnvConfig(observation="sensors"))
+        ep = w.episode(track="t", driver="human")
+        for _ in range(120):
+            ep.add({"sensors": np.zeros(10, np.float32)}, np.zeros(1, np.float32), np.zeros(1, np.float32), {"progress_m": 0, "lateral_offset_m": 0, "heading_error_rad": 0, "speed_mps": 0, "off_road": False}, "human")
+        ep.close()
+        w.close()
+    manifest = json.loads((root / MANIFEST).read_text())
+    manifest["episodes"][0]["excluded"] = cuts
+    (root / MANIFEST).write_text(json.dumps(manifest))
+    try:
+        data = Dataset(root).load(("sensors", "action", "excluded"))
+    except DatasetError as e:
+        assert one_line(e) and str(root) in str(e)
+    else:
+        assert len(data["action"]) == 120 and data["excluded"].dtype == bool
