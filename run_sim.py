@@ -51,7 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except ImportError as e:  # a command's module reaches the world, which needs numba
+        if "numba" not in str(e):
+            raise
+        print(f"run_sim.py: {e}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
         return args.func(args)
     except ImportError as e:

@@ -49,7 +49,7 @@ def label_warnings(steer: np.ndarray) -> list[str]:
         out.append(f"steering looks bang-bang: {extreme.mean():.0%} of labels are exactly -1, 0 or +1 (use the keyboard ramp, mouse or gamepad)")
     straight = np.abs(steer) < 0.03
     if straight.mean() > 0.7:
-        out.append(f"straight driving dominates: {straight.mean():.0%} of labels are near 0 (train with --balance)")
+        out.append(f"straight driving dominates: {straight.mean():.0%} of labels are near 0 (train weighs rarer steering up by default: keep --balance on)")
     left, right = (steer > 0.05).mean(), (steer < -0.05).mean()
     if max(left, right) > 0.05 and min(left, right) < 0.15 * max(left, right):
         side = "left" if left > right else "right"

@@ -233,11 +233,14 @@ class DatasetWriter:
         _atomic_write_bytes(self.root / MANIFEST, json.dumps(self.manifest, indent=1).encode())
 
     def _next_id(self) -> str:
-        used = {e["id"] for e in self.manifest["episodes"]}
-        used |= {p.name for p in self.root.glob("ep*") if p.is_dir()}  # leftovers of a crash too
-        n = 0
-        while f"ep{n:06d}" in used:
-            n += 1
+        """The next episode id: after every id this dataset has ever issued (the manifest
+        keeps the count, so a discarded episode's id is never reused and ids stay in
+        order), and after any folder a crash left."""
+        used = [e["id"] for e in self.manifest["episodes"]] + [p.name for p in self.root.glob("ep*") if p.is_dir()]
+        numbers = [int(i[2:]) for i in used if i[2:].isdigit()]
+        issued = self.manifest.get("next_episode")
+        n = max([issued if isinstance(issued, int) and not isinstance(issued, bool) else 0, *(k + 1 for k in numbers)])
+        self.manifest["next_episode"] = n + 1
         return f"ep{n:06d}"
 
     def new_episode(self, track: str, driver: str, **meta) -> dict:

@@ -83,6 +83,17 @@ class OnnxPolicy(NeuralPolicy):
         return steer
 
 
+def unlearned_warning(meta: dict, path) -> str | None:
+    """A line saying so when a checkpoint's training judged it to have learned nothing (its
+    validation steering error not below predicting the mean steering); None otherwise."""
+    m = meta.get("metrics") or {}
+    err, mean = m.get("steer_mae"), m.get("baseline_steer_mae")
+    if isinstance(err, (int, float)) and isinstance(mean, (int, float)) and not err < mean:
+        return (f"warning: {path} learned nothing that carries over: its validation steering error ({err:.4f}) is not below "
+                f"predicting the mean steering ({mean:.4f}); expect it to drive like a constant")
+    return None
+
+
 def load_policy(path, env_config=None):
     """A NeuralPolicy for a .pt checkpoint, an OnnxPolicy for an .onnx export."""
     return OnnxPolicy(path, env_config) if str(path).lower().endswith(".onnx") else NeuralPolicy(path, env_config)

@@ -110,7 +110,7 @@ class Review:
         entry = self.ds.episodes[self.state.episode]
         set_excluded(self.root, entry["id"], [*entry.get("excluded", []), (a, b + 1)])
         self.state.cuts += 1
-        self.say(f"cut frames {a}-{b} of {entry['id']} ({(b - a + 1) * self.ds.env_config.dt_s:.1f} s)")
+        self.say(f"cut frames {a + 1}-{b + 1} of {entry['id']} ({(b - a + 1) * self.ds.env_config.dt_s:.1f} s)")  # counted from 1, as the window shows them
         self._load(self.state.episode)
 
     def restore(self) -> None:
@@ -122,7 +122,7 @@ class Review:
             self.say("no cut here")
             return
         set_excluded(self.root, entry["id"], kept)
-        self.say(f"restored the cut at frame {f}")
+        self.say(f"restored the cut at frame {f + 1}")
         self._load(self.state.episode)
 
     def say(self, text: str) -> None:
@@ -158,7 +158,7 @@ class Review:
             s.playing = not s.playing
         elif k == pygame.K_LEFTBRACKET:
             s.mark = s.frame
-            self.say(f"cut starts at frame {s.frame}; ] cuts to where you stop")
+            self.say(f"cut starts at frame {s.frame + 1}; ] cuts to where you stop")
         elif k == pygame.K_RIGHTBRACKET:
             self.cut(s.mark if s.mark is not None else s.frame, s.frame)
             s.mark = None

@@ -55,7 +55,7 @@ class TrainArgs:
     val_frac: float = 0.15
     """fraction of episodes held out for validation (never single frames)"""
     patience: int = 5
-    """stop after this many epochs without a better validation loss"""
+    """stop after this many epochs without a lower validation steering error"""
     flip: bool = True
     """augment: mirror frames left-right and negate the steering"""
     jitter: float = 0.2
@@ -399,10 +399,10 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
         epoch_s = time.perf_counter() - t_epoch
         val = evaluate(model, val_frames, val_steer, spec, args, device)
         history.append({"epoch": epoch, "train_loss": running / seen, "val_loss": val["loss"], "val_steer_mae": val["steer_mae"], "samples_per_s": seen / epoch_s})
-        improved = val["loss"] < best
+        improved = val["steer_mae"] < best  # the measure `learned` is judged by, and the one reported
         log(f"epoch {epoch:3d}  train loss {running / seen:.4f}  val loss {val['loss']:.4f}  val steering error {val['steer_mae']:.4f} (mean-steering baseline {baseline_mae:.4f})  {seen / epoch_s:,.0f} samples/s{'  *' if improved else ''}")
         if improved:
-            best, stale = val["loss"], 0
+            best, stale = val["steer_mae"], 0
             meta["metrics"] = {"epoch": epoch, **val, "baseline_steer_mae": baseline_mae}
             checkpoint.save(out, model, meta)
         else:
@@ -413,7 +413,7 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
         summary = _write_summary(out, meta, history, baseline_mae, time.perf_counter() - t_start, plot)
         plotted = time.perf_counter() if plot else plotted
         if stale >= args.patience:
-            log(f"early stop: no better validation loss for {args.patience} epochs")
+            log(f"early stop: no lower validation steering error for {args.patience} epochs")
             break
     if not summary["learned"]:
         log(
@@ -425,13 +425,20 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
 
 
 def describe_split(episode: np.ndarray, train_mask: np.ndarray, val_mask: np.ndarray, dt_s: float) -> str:
-    """'split: training N frames (E episodes, S s); validation ...': what each side holds."""
+    """'split (whole episodes held out): training N frames (E episodes, S s); validation ...':
+    which holdout `split_by_episode` used and why, and what each side holds."""
 
     def side(mask) -> str:
         k = len(np.unique(episode[mask]))
         return f"{int(mask.sum()):,} frames ({k} episode{'s' if k != 1 else ''}, {mask.sum() * dt_s:,.0f} s)"
 
-    return f"split: training {side(train_mask)}; validation {side(val_mask)}"
+    if np.intersect1d(episode[train_mask], episode[val_mask]).size == 0:
+        how = "whole episodes held out for validation"
+    else:
+        why = f"fewer than {MIN_VAL_EPISODES} episodes" if len(np.unique(episode)) < MIN_VAL_EPISODES else "no draw of whole episodes came near the validation share"
+        how = (f"{VAL_BLOCK_FRAMES * dt_s:.0f} s blocks of every episode held out for validation ({why}), "
+               f"the {VAL_GAP_FRAMES * dt_s:.0f} s beside each used by neither side")
+    return f"split ({how}): training {side(train_mask)}; validation {side(val_mask)}"
 
 
 def _bar(total: int, desc: str, enabled: bool):

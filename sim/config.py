@@ -9,8 +9,6 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from numbers import Integral, Real
 
-from sim.obstacles import MIN_APART_M  # the closest obstacles a level may place
-
 OBSERVATIONS = ("both", "camera", "sensors")
 ACTIONS = ("steer", "steer+throttle")
 CAMERA_MODES = ("dashcam", "topdown")
@@ -21,6 +19,7 @@ OFFROAD_MODES = ("terminate", "recover")
 TRAIN_SEEDS = range(0, 1_000_000)
 TEST_SEEDS = range(1_000_000, 2_000_000)
 SPLITS = {"train": TRAIN_SEEDS, "test": TEST_SEEDS}
+MIN_APART_M = 30.0  # obstacles on opposite halves of the road at least this far apart: room to change sides (sim.obstacles)
 MAX_CAMERA_PX = 1024  # a 1024x1024 frame is 3 MB; far larger ones would exhaust memory
 
 

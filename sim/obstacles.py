@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.config import MIN_APART_M  # also placement's smallest spacing
 from sim.jit import kernel
 
 # kind: (length, width, height) [m]
@@ -20,7 +21,6 @@ SIZES = {"cone": (0.7, 0.7, 1.0), "car": (4.5, 2.0, 1.5)}  # a large traffic con
 KINDS = tuple(SIZES)
 PASS_GAP_M = 2.2  # free road beside an obstacle that a car (1.8 m wide) can pass through
 INNER_EDGE_M = 0.3  # a placed obstacle's inner side lies this far from the centre line: a car on the line hits it
-MIN_APART_M = 30.0  # between obstacles on opposite halves along the road: room to change sides (and placement's smallest spacing)
 CLEAR_START_M = 50.0  # placement puts no obstacle this close ahead of the start line ...
 CLEAR_BEHIND_START_M = 15.0  # ... or this close behind it
 START_GAP_M = 10.0  # a track file's obstacle leaves at least this much road between it and the car at the start

@@ -135,3 +135,21 @@ def test_a_window_that_cannot_open_leaves_no_dataset(tmp_path):
         assert r.returncode == 2, r.stderr
         assert "Traceback" not in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_eval_and_watch_warn_about_a_checkpoint_that_learned_nothing(tmp_path):
+    import torch
+
+    from models import checkpoint
+
+    model, meta = checkpoint.load("assets/models/sensors.pt")
+    meta = {**meta, "metrics": {**meta["metrics"], "steer_mae": 0.2, "baseline_steer_mae": 0.1}}
+    path = tmp_path / "flat.pt"
+    checkpoint.save(path, model, meta)
+    for argv in (["eval", "--model", str(path), "--tracks", "1", "--laps", "1", "--quiet"], ["watch", "--model", str(path), "--max-frames", "5"]):
+        r = run(*argv)
+        assert r.returncode == 0, r.stderr
+        assert f"warning: {path} learned nothing that carries over" in r.stdout
+    r = run("eval", "--model", "assets/models/sensors.pt", "--tracks", "1", "--laps", "1", "--quiet")
+    assert "learned nothing" not in r.stdout
+    del torch

@@ -89,12 +89,16 @@ def run(args) -> int:
 
 
 def model_level(model: str | None) -> str | None:
-    """The level a checkpoint was trained at (None for the expert)."""
+    """The level a checkpoint was trained at (None for the expert); says so when its training
+    judged that it learned nothing."""
     if model is None or model == "expert-blind":
         return None
-    from agent.policy import load_policy
+    from agent.policy import load_policy, unlearned_warning
 
     meta = load_policy(model).meta  # a .pt checkpoint or an .onnx export
+    warning = unlearned_warning(meta, model)
+    if warning:
+        print(warning)
     level = meta.get("env", {}).get("level") if isinstance(meta.get("env"), dict) else None
     return str(level.get("name", "school")) if isinstance(level, dict) else "school"
 

@@ -45,6 +45,11 @@ def run(args) -> int:
         if str(model).lower().endswith(".onnx"):
             raise ValueError(f"--model {model}: watch needs the .pt checkpoint (its HUD shows the layers an ONNX graph hides); eval drives an .onnx")
         policy = NeuralPolicy(model, env.unwrapped.config)
+        from agent.policy import unlearned_warning
+
+        warning = unlearned_warning(policy.meta, model)
+        if warning:
+            print(warning)
     try:
         stats, frames = watch(env, policy, max_frames=args.max_frames, record_dir=args.record, frame_every=args.video_every if args.video else 0, seed=args.seed, view=args.view)
     except KeyboardInterrupt:

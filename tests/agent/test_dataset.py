@@ -226,3 +226,22 @@ def test_a_second_interactive_writer_is_refused_naming_the_first(tmp_path):
     assert not (tmp_path / ".writer.lock").exists()
     r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_episode_ids_are_never_reused_after_a_discard(tmp_path):
+    from sim.config import EnvConfig
+
+    w = DatasetWriter(tmp_path, EnvConfig(observation="sensors"))
+    step = ({"sensors": np.zeros(10, np.float32)}, np.zeros(1, np.float32), np.zeros(1, np.float32), {"progress_m": 0, "lateral_offset_m": 0, "heading_error_rad": 0, "speed_mps": 0, "off_road": False}, "human")
+    ids = []
+    for discard in (False, False, True, False):
+        ep = w.episode(track="t", driver="human")
+        ep.add(*step)
+        ids.append(ep.entry["id"])
+        ep.discard() if discard else ep.close()
+    assert ids == ["ep000000", "ep000001", "ep000002", "ep000003"]  # not ep000002 again
+    w.close()
+    again = DatasetWriter(tmp_path, EnvConfig(observation="sensors"))
+    assert again.new_episode("t", "human")["id"] == "ep000004"
+    listed = [e["id"] for e in Dataset(tmp_path).manifest["episodes"]]
+    assert listed == sorted(listed)

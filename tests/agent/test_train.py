@@ -90,3 +90,20 @@ def test_one_episode_is_split_in_time_blocks_with_a_gap():
     assert gap > VAL_GAP_FRAMES  # no training frame within a second of a held-out one
     with pytest.raises(ValueError, match="one of at least"):
         split_by_episode(np.zeros(VAL_BLOCK_FRAMES, dtype=np.int32), 0.2, np.random.default_rng(0))
+
+
+def test_the_kept_epoch_is_the_one_with_the_lowest_steering_error(expert_data, tmp_path, monkeypatch):
+    """Loss and steering error disagree (epoch 3 has the lowest loss, epoch 2 the lowest error):
+    the checkpoint kept is epoch 2, and `learned` is judged on what was kept."""
+    import agent.train as trainer
+
+    scripted = iter([{"loss": 0.5, "steer_mae": 0.10}, {"loss": 0.6, "steer_mae": 0.05}, {"loss": 0.4, "steer_mae": 0.08}])
+    monkeypatch.setattr(trainer, "evaluate", lambda *a, **k: next(scripted))
+    out = tmp_path / "m.pt"
+    lines = []
+    summary = train(TrainArgs(datasets=[expert_data], model="sensors", arch="mlp", epochs=3, patience=5, out=str(out)), progress=False, log=lines.append)
+    assert summary["best"]["epoch"] == 2 and summary["best"]["steer_mae"] == 0.05
+    assert summary["learned"] == (0.05 < summary["baseline_steer_mae"])
+    from models import checkpoint
+
+    assert checkpoint.load(out)[1]["metrics"]["epoch"] == 2

@@ -70,4 +70,6 @@ def test_export_cli_and_eval_cli(tmp_path, capsys):
     report = tmp_path / "r.json"
     assert run_sim.main(["eval", "--model", str(out), "--tracks", "2", "--laps", "1", "--workers", "1", "--quiet", "--report", str(report)]) == 0
     assert json.loads(report.read_text())["summary"]["lap_completion_rate"] >= 0.5
-    assert run_sim.main(["export", "assets/models/sensors.pt", "--onnx", str(tmp_path / "x.txt")]) == 2
+    with pytest.raises(SystemExit) as e:  # refused where the flag enters, before any work
+        run_sim.main(["export", "assets/models/sensors.pt", "--onnx", str(tmp_path / "x.txt")])
+    assert e.value.code == 2 and not (tmp_path / "x.txt").exists()
