@@ -5,7 +5,7 @@ re-centres the wheel, R pauses/resumes recording, P pauses, Backspace discards a
 Esc or closing the window quits and saves.
 
 - Recording starts at once when there is a dataset folder (`--no-autostart` waits for R);
-  a red REC badge shows the frames and seconds this episode.
+  a red REC badge shows the frames and seconds of this episode and of the whole dataset.
 - Leaving the road ends the episode (a new track follows). The episode's manifest entry
   says `end: "off_road"`, so the trainer leaves out its last 1.5 s (the crash segment, see
   `agent.dataset.crash_frames`).
@@ -163,7 +163,9 @@ def _show(u, controls, recording, writer, episode, paused: bool) -> None:
         return
     frames = episode.frames if episode is not None else 0
     if recording:
-        r.badge = (f"REC  {frames} frames  {frames * u.config.dt_s:.0f} s", REC)
+        saved = sum(e["frames"] for e in writer.manifest["episodes"] if episode is None or e is not episode.entry)
+        total = saved + frames  # what the dataset holds, this episode included
+        r.badge = (f"REC  episode {frames} frames {frames * u.config.dt_s:.0f} s   dataset {total:,} frames {total * u.config.dt_s / 60:.1f} min", REC)
     elif writer is not None:
         r.badge = ("not recording (R)", (90, 90, 96))
     else:

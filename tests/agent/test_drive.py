@@ -98,3 +98,14 @@ def test_gamepad_missing_is_a_clear_error():
     if pygame.joystick.get_count() == 0:
         with pytest.raises(ValueError, match="no gamepad found"):
             HumanControls(mode="gamepad")
+
+
+def test_the_rec_badge_counts_the_dataset_as_well_as_the_episode(tmp_path, env, monkeypatch):
+    """A second session into a dataset: the badge shows this episode's frames and the dataset's total."""
+    before_frame, held = key_script([])
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
+    drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=60, before_frame=before_frame)
+    seen = []
+    drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=30, before_frame=lambda n: seen.append(env.renderer.badge[0] if env.renderer.badge else ""))
+    last = seen[-1]
+    assert "REC  episode 29 frames" in last and "dataset 89 frames" in last, last
