@@ -4,10 +4,13 @@ Keys: arrows/WASD steer (and throttle/brake with action="steer+throttle"), Space
 re-centres the wheel, R pauses/resumes recording, P pauses, Backspace discards an episode,
 Esc or closing the window quits and saves.
 
-- Recording starts at once when there is a dataset folder (`--no-autostart` waits for R);
-  a red REC badge shows the frames and seconds of this episode and of the whole dataset.
-- Leaving the road ends the episode (a new track follows). The episode's manifest entry
-  says `end: "off_road"`, so the trainer leaves out its last 1.5 s (the crash segment, see
+- The car waits, with "press an arrow to start" over the view, until the person first
+  steers; driving and recording start then (`--no-autostart` leaves recording for R); a
+  red REC badge shows the frames and seconds of this episode and of the whole dataset.
+- Leaving the road ends the episode. The car stops on the next track and the view says
+  what happened and what Backspace does; it starts on the next key press, and keys that
+  were down at the crash steer nothing until released. The episode's manifest entry says
+  `end: "off_road"`, so the trainer leaves out its last 1.5 s (the crash segment, see
   `agent.dataset.crash_frames`).
 - Backspace discards the episode that just ended (off the road, or out of time) when the
   new one is under UNDO_WINDOW_S old: the crash you just had. Otherwise it discards the
@@ -26,6 +29,8 @@ from agent.human import HumanControls
 from sim.render import REC
 
 UNDO_WINDOW_S = 2.0  # Backspace this soon after an episode ended discards that episode
+START_TEXT = "press an arrow to start"  # over the view until the person first steers
+
 
 
 @dataclass
@@ -40,15 +45,15 @@ class DriveStats:
 
 
 def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None = None, record_from_start: bool = True, before_frame=None, say=print, seed: int | None = None) -> DriveStats:
-    """Run the drive loop until Esc, window close, or `max_frames` steps.
+    """Run the drive loop until Esc, window close, or `max_frames` window frames (waiting included).
 
     Args:
         env: a DrivingEnv (unwrapped or not) with render_mode "human" or "rgb_array".
         controls: the input mapping.
         record_dir: dataset folder to append to, or None not to record.
         record_from_start: start recording immediately (R toggles it).
-        before_frame: called with the frame number before input is read (tests inject
-            pygame events here).
+        before_frame: called with the window frame's number before input is read (tests
+            inject pygame events here).
         say: where messages go besides the window (one line each).
     """
     u = env.unwrapped
@@ -102,11 +107,14 @@ def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None 
         else:
             tell("nothing to discard")
 
+    waiting = START_TEXT  # what the view says while the car waits for the person (None: driving)
+    frame = 0
     try:
         running = True
-        while running and (max_frames is None or stats.steps < max_frames):
+        while running and (max_frames is None or frame < max_frames):
             if before_frame is not None:
-                before_frame(stats.steps)
+                before_frame(frame)
+            frame += 1
             for event in pygame.event.get():
                 if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
                     running = False
@@ -127,6 +135,14 @@ def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None 
             if paused:
                 _show(u, controls, recording, writer, episode, paused=True)
                 continue
+            if waiting is not None:
+                if not controls.wants_to_start():
+                    _show(u, controls, recording, writer, episode, paused=False)
+                    if u.renderer is not None:
+                        u.renderer.flash(waiting, 0.5)
+                        u.render()  # keeps the window drawn (and its clock ticking) while the car waits
+                    continue
+                waiting = None
             steer, throttle = controls.update(u.config.dt_s)
             action = np.array([steer] if u.config.action == "steer" else [steer, throttle], dtype=np.float32)
             if recording:
@@ -143,13 +159,16 @@ def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None 
             if terminated or truncated:
                 end = "off_road" if info["off_road"] else ("collision" if terminated else "time")
                 close_episode(save=True, end=end)
-                if terminated:
-                    stats.exits += 1
-                    what = "off the road" if info["off_road"] else "hit an obstacle"
-                    tell(f"{what}: new track" + ("\nlast 1.5 s marked as a crash\nBackspace: discard the episode" if writer is not None else ""))
                 obs, info = env.reset()
                 controls.reset()
                 episode_steps = 0
+                if terminated:  # the car stops: the person starts the next track
+                    stats.exits += 1
+                    what = "off the road" if end == "off_road" else "hit an obstacle"
+                    waiting = f"{what}\n" + ("last 1.5 s marked as a crash; Backspace discards that episode\n" if writer is not None else "") + "press an arrow for the next track"
+                    say(waiting.replace("\n", "; "))
+                    stats.messages.append(waiting)
+                    controls.hold_until_released()
     finally:  # Esc, window closed, Ctrl-C or an error: what was recorded is saved
         close_episode(save=True, end="quit")
         if writer is not None:

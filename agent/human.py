@@ -51,6 +51,20 @@ class Keys:
         return key in self.down
 
 
+START_MOVE_PX = 8  # mouse: a movement this large starts the car
+START_STICK = 0.25  # gamepad: a deflection this large starts the car
+
+
+class _Masked:
+    """Key states with some keys read as up."""
+
+    def __init__(self, keys, up: set[int]):
+        self.keys, self.up = keys, up
+
+    def __getitem__(self, key: int) -> bool:
+        return key not in self.up and bool(self.keys[key])
+
+
 @dataclass
 class HumanControls:
     """Turns input state into (steer, throttle) each step.
@@ -86,6 +100,8 @@ class HumanControls:
         self.joystick = None
         self.mouse_centre: int | None = None
         self.held_s = 0.0  # how long the steering key now down has been held
+        self.ignored: set[int] = set()  # keys held when driving stopped: they steer nothing until released
+        self._anchor: tuple | None = None  # the pointer or stick when waiting began
         if self.mode == "gamepad":
             pygame.joystick.init()
             if pygame.joystick.get_count() == 0:
@@ -119,9 +135,46 @@ class HumanControls:
         self.mouse_centre = None  # the next read of the pointer is the new centre
         self.held_s = 0.0
 
+    def hold_until_released(self, keys=None) -> None:
+        """Ignore the keys down now until each is released (a crash stops the car while keys
+        are held: they must not steer the next track), and take the pointer's and the
+        stick's positions as where `wants_to_start` measures movement from."""
+        keys = keys if keys is not None else pygame.key.get_pressed()
+        self.ignored = {k for k in LEFT_KEYS + RIGHT_KEYS + UP_KEYS + DOWN_KEYS if keys[k]}
+        self._anchor = self._pointer()
+
+    def wants_to_start(self, keys=None) -> bool:
+        """Whether the person is steering (or, with throttle, accelerating): a key that is
+        not being ignored, the pointer moved, or the stick pushed."""
+        keys = self._live(keys if keys is not None else pygame.key.get_pressed())
+        if any(keys[k] for k in LEFT_KEYS + RIGHT_KEYS + UP_KEYS):
+            return True
+        if self.mode == "keyboard":
+            return False
+        now, anchor = self._pointer(), self._anchor
+        if self._anchor is None:
+            self._anchor = now
+            return False
+        if self.mode == "mouse":
+            return abs(now[0] - anchor[0]) > START_MOVE_PX
+        return abs(now[0]) > START_STICK
+
+    def _pointer(self) -> tuple:
+        if self.mode == "mouse":
+            return pygame.mouse.get_pos()
+        if self.mode == "gamepad":
+            return (self.joystick.get_axis(0),)
+        return ()
+
+    def _live(self, keys):
+        """`keys` with the ignored ones up; an ignored key that was released stops being ignored."""
+        for k in [k for k in self.ignored if not keys[k]]:
+            self.ignored.discard(k)
+        return _Masked(keys, self.ignored) if self.ignored else keys
+
     def update(self, dt_s: float, keys=None) -> tuple[float, float]:
         """Read the input devices and return (steer, throttle), each in [-1, 1]."""
-        keys = keys if keys is not None else pygame.key.get_pressed()
+        keys = self._live(keys if keys is not None else pygame.key.get_pressed())
         left = any(keys[k] for k in LEFT_KEYS)
         right = any(keys[k] for k in RIGHT_KEYS)
         centre = any(keys[k] for k in CENTRE_KEYS)

@@ -8,11 +8,13 @@ HELP = "drive yourself in a window, and record"
 DESCRIPTION = (
     "Drive the car yourself. Keys: arrows/WASD steer (up/down throttle and brake with --action steer+throttle), "
     "R pauses/resumes recording, P pauses, Backspace discards an episode, Esc or closing the window quits and saves. "
-    "With --record DIR, recording starts at once (a red REC badge shows it; --no-autostart waits for R). "
+    "The car waits, with 'press an arrow to start' over the view, until you first steer; with --record DIR, "
+    "recording starts then (a red REC badge counts this episode and the dataset; --no-autostart waits for R). "
     "Keyboard styles: ramp (the default) - holding a key ramps the steering smoothly toward full lock and releasing "
     "returns it to centre; wheel - the arrows turn a wheel that holds its angle, Space centres it. "
-    "Leaving the road starts a new track; the last 1.5 s before it is marked as a crash and left out of training "
-    "(train --keep-crashes keeps it), and Backspace within 2 s of it discards that whole episode."
+    "Leaving the road stops the car on a new track until the next key press (keys still down from the crash are "
+    "ignored until released); the last 1.5 s before it is marked as a crash and left out of training "
+    "(train --keep-crashes keeps it), and Backspace before you drive on (or within 2 s) discards that whole episode."
 )
 
 

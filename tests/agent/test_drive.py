@@ -34,7 +34,8 @@ def test_scripted_keyboard_drive_records_smooth_steering(tmp_path, env, monkeypa
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
     controls = HumanControls(style="ramp")
     stats = drive(env, controls, record_dir=tmp_path / "d", max_frames=120, before_frame=before_frame)
-    assert stats.steps == 120 and stats.recorded == 120
+    # the car waits for the first key (frame 10) and, after leaving the road, for the next (D at 60)
+    assert 0 < stats.steps == stats.recorded <= 110
     data = Dataset(tmp_path / "d").load(("action",))
     steer = data["action"][:, 0]
     same_episode = np.diff(data["episode"]) == 0  # the wheel re-centres when an episode restarts
@@ -46,7 +47,8 @@ def test_scripted_keyboard_drive_records_smooth_steering(tmp_path, env, monkeypa
 
 
 def test_r_toggles_recording_backspace_discards_esc_saves(tmp_path, env, monkeypatch):
-    schedule = [(20, pygame.KEYDOWN, pygame.K_r), (30, pygame.KEYDOWN, pygame.K_r), (50, pygame.KEYDOWN, pygame.K_BACKSPACE), (70, pygame.KEYDOWN, pygame.K_ESCAPE)]
+    # a tap of Up (no throttle here) starts the car at frame 0
+    schedule = [(0, pygame.KEYDOWN, pygame.K_UP), (1, pygame.KEYUP, pygame.K_UP), (20, pygame.KEYDOWN, pygame.K_r), (30, pygame.KEYDOWN, pygame.K_r), (50, pygame.KEYDOWN, pygame.K_BACKSPACE), (70, pygame.KEYDOWN, pygame.K_ESCAPE)]
     before_frame, held = key_script(schedule)
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
     stats = drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=1000, before_frame=before_frame)
@@ -102,10 +104,44 @@ def test_gamepad_missing_is_a_clear_error():
 
 def test_the_rec_badge_counts_the_dataset_as_well_as_the_episode(tmp_path, env, monkeypatch):
     """A second session into a dataset: the badge shows this episode's frames and the dataset's total."""
-    before_frame, held = key_script([])
+    before_frame, held = key_script([(0, pygame.KEYDOWN, pygame.K_UP), (1, pygame.KEYUP, pygame.K_UP)])
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
     drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=60, before_frame=before_frame)
     seen = []
-    drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=30, before_frame=lambda n: seen.append(env.renderer.badge[0] if env.renderer.badge else ""))
+    before_frame, held = key_script([(0, pygame.KEYDOWN, pygame.K_UP), (1, pygame.KEYUP, pygame.K_UP)])
+
+    def look(n):
+        before_frame(n)
+        seen.append(env.renderer.badge[0] if env.renderer.badge else "")
+
+    drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=30, before_frame=look)
     last = seen[-1]
     assert "REC  episode 29 frames" in last and "dataset 89 frames" in last, last
+
+
+def test_the_car_waits_for_the_person_and_keys_held_at_a_crash_do_not_steer_the_next_track(tmp_path, env, monkeypatch):
+    """No key for 4 s: nothing recorded, the view asks for an arrow. Then Left is held until
+    the car leaves the road: the next track waits, and Left, still down, does not start it;
+    released and pressed again, it does."""
+    frames_4s = round(4.0 / env.config.dt_s)
+    schedule = [(frames_4s, pygame.KEYDOWN, pygame.K_LEFT)]
+    before_frame, held = key_script(schedule)
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
+    seen = {}
+
+    def look(n):
+        before_frame(n)
+        if n == frames_4s - 1:
+            seen["before"] = (Dataset(tmp_path / "d").frames, env.renderer._message[0] if env.renderer._message else "")
+
+    stats = drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=frames_4s + 400, before_frame=look)
+    assert seen["before"] == (0, "press an arrow to start")  # no frames while nobody drives
+    assert stats.exits == 1 and "press an arrow for the next track" in stats.messages[-1] and "Backspace" in stats.messages[-1]
+    driven = stats.steps
+    assert driven < 400  # Left stayed down after the crash: the next track never started
+    controls = HumanControls()
+    controls.hold_until_released(Keys(pygame.K_LEFT))  # as at the crash
+    assert not controls.wants_to_start(Keys(pygame.K_LEFT))  # still down: ignored
+    assert not controls.wants_to_start(Keys())  # released ...
+    assert controls.wants_to_start(Keys(pygame.K_LEFT))  # ... and pressed again: it starts
+    assert controls.update(env.config.dt_s, Keys(pygame.K_LEFT))[0] > 0  # and steers

@@ -88,7 +88,7 @@ def test_trainer_warns_when_it_does_no_better_than_the_mean(tmp_path):
     said = []
     summary = train(TrainArgs(datasets=[str(tmp_path / "noise")], model="sensors", epochs=3, out=str(tmp_path / "m.pt"), threads=1), progress=False, log=said.append)
     assert summary["learned"] is False and any(line.startswith("WARNING") and "mean" in line for line in said)
-    assert any(line.startswith("split: training") and "validation" in line for line in said)
+    assert any(line.startswith("split (") and "held out" in line and "validation" in line for line in said)
 
 
 def test_backspace_after_leaving_the_road_discards_that_episode(tmp_path, monkeypatch):
@@ -99,6 +99,8 @@ def test_backspace_after_leaving_the_road_discards_that_episode(tmp_path, monkey
     def before_frame(n):
         if n == pressed.get("at"):
             pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_BACKSPACE))
+        if n == pressed.get("at", -10) + 5:
+            held.add(pygame.K_LEFT)  # the next track starts on the next key press
 
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
     said = []
@@ -116,7 +118,7 @@ def test_backspace_after_leaving_the_road_discards_that_episode(tmp_path, monkey
     ds = Dataset(tmp_path / "d")
     crashed = [e for e in ds.episodes if e.get("end") == "off_road"]
     assert len(crashed) == stats.exits - 1 and stats.episodes_discarded == 1  # the first crash is gone, later ones kept
-    assert sum(e["frames"] for e in ds.episodes) == stats.recorded > 20
+    assert sum(e["frames"] for e in ds.episodes) == stats.recorded > 10
 
 
 def test_the_default_style_is_the_one_measured_best():
