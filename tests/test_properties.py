@@ -30,6 +30,17 @@ def one_line(e: Exception) -> bool:
     return bool(str(e)) and "\n" not in str(e)
 
 
+def loads_or_one_line(path, data, loader, error):
+    """Write `data` as JSON to `path` and load it: the result, or None after checking that
+    the refusal is one line naming the file."""
+    path.write_text(json.dumps(data))
+    try:
+        return loader(path)
+    except error as e:
+        assert one_line(e) and str(path) in str(e)
+        return None
+
+
 @SETTINGS
 @given(content=st.one_of(JSON.map(json.dumps), TRACKISH.map(json.dumps), st.text(max_size=40)))
 def test_track_files(tmp_path, content):
@@ -139,14 +150,8 @@ SUITE_VALUES = st.one_of(JSON, st.lists(st.integers(-2, 2_000_100), max_size=3),
 def test_race_suites(tmp_path, suite):
     from agent.race import SuiteError, load_suite
 
-    path = tmp_path / "suite.json"
-    path.write_text(json.dumps(suite))
-    try:
-        s = load_suite(path)
-    except SuiteError as e:
-        assert one_line(e) and str(path) in str(e)
-    else:
-        assert s.tracks and s.levels and s.laps >= 1
+    s = loads_or_one_line(tmp_path / "suite.json", suite, load_suite, SuiteError)
+    assert s is None or (s.tracks and s.levels and s.laps >= 1)
 
 
 KNOB_VALUES = st.one_of(JSON, st.lists(st.one_of(st.integers(-10, 10**30), st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["tiny", "mlp", "pilotnet", "sensors", "camera", "school", "adam", "conv(8,3)"])), max_size=3))
@@ -157,14 +162,8 @@ KNOB_VALUES = st.one_of(JSON, st.lists(st.one_of(st.integers(-10, 10**30), st.fl
 def test_search_spaces(tmp_path, space):
     from agent.sweep import SpaceError, load_space, plan
 
-    path = tmp_path / "space.json"
-    path.write_text(json.dumps(space))
-    try:
-        checked = load_space(path)
-    except SpaceError as e:
-        assert one_line(e) and str(path) in str(e)
-    else:
-        assert plan(checked)
+    checked = loads_or_one_line(tmp_path / "space.json", space, load_space, SpaceError)
+    assert checked is None or plan(checked)
 
 
 OBSTACLE = st.fixed_dictionaries({"kind": st.sampled_from(["cone", "car", "truck"]), "s_m": NUMBERS, "offset_m": st.floats(-6, 6)})
