@@ -106,22 +106,23 @@ def test_eval_suite_has_a_row_per_level_and_names_the_levels(tmp_path):
     assert "trained at level school" in r.stdout and "at level country" in r.stdout
 
 
-def test_a_denser_sensor_fan_is_recorded_trained_and_driven_with(tmp_path):
+def test_a_denser_sensor_fan_is_recorded_trained_and_driven_with(tmp_path, capsys):
     """--rays and --ray-fov shape the world; the dataset and the checkpoint keep the fan, eval
     takes the model's fan by default and refuses another one in one line."""
     import json
 
+    import run_sim
+
     data, model = tmp_path / "d", tmp_path / "m.pt"
-    r = run("record", "--driver", "expert", "--episodes", "2", "--steps", "150", "--rays", "21", "--ray-fov", "120", "--observation", "sensors", "--out", str(data), "--quiet")
-    assert r.returncode == 0, r.stderr
+    assert run_sim.main(["record", "--driver", "expert", "--episodes", "2", "--steps", "150", "--rays", "21", "--ray-fov", "120", "--observation", "sensors", "--out", str(data), "--quiet", "--workers", "1"]) == 0
     sensors = json.loads((data / "dataset.json").read_text())["env"]["sensors"]
     assert sensors["n_rays"] == 21 and abs(sensors["fov_rad"] - 2.0943951) < 1e-6
-    r = run("train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--out", str(model), "--quiet")
-    assert r.returncode == 0, r.stderr
-    r = run("eval", "--model", str(model), "--tracks", "1", "--laps", "1", "--quiet")
-    assert r.returncode == 0, r.stderr
-    r = run("eval", "--model", str(model), "--tracks", "1", "--laps", "1", "--rays", "9", "--quiet")
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "sensors.n_rays 21 (model) vs 9 (env)" in r.stderr
+    assert run_sim.main(["train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--out", str(model), "--quiet"]) == 0
+    assert run_sim.main(["eval", "--model", str(model), "--tracks", "1", "--laps", "1", "--workers", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    assert run_sim.main(["eval", "--model", str(model), "--tracks", "1", "--laps", "1", "--workers", "1", "--rays", "9", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sensors.n_rays 21 (model) vs 9 (env)" in err
 
 
 def test_a_window_that_cannot_open_leaves_no_dataset(tmp_path):
@@ -137,19 +138,16 @@ def test_a_window_that_cannot_open_leaves_no_dataset(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_eval_and_watch_warn_about_a_checkpoint_that_learned_nothing(tmp_path):
-    import torch
-
+def test_eval_and_watch_warn_about_a_checkpoint_that_learned_nothing(tmp_path, capsys):
+    import run_sim
     from models import checkpoint
 
     model, meta = checkpoint.load("assets/models/sensors.pt")
     meta = {**meta, "metrics": {**meta["metrics"], "steer_mae": 0.2, "baseline_steer_mae": 0.1}}
     path = tmp_path / "flat.pt"
     checkpoint.save(path, model, meta)
-    for argv in (["eval", "--model", str(path), "--tracks", "1", "--laps", "1", "--quiet"], ["watch", "--model", str(path), "--max-frames", "5"]):
-        r = run(*argv)
-        assert r.returncode == 0, r.stderr
-        assert f"warning: {path} learned nothing that carries over" in r.stdout
-    r = run("eval", "--model", "assets/models/sensors.pt", "--tracks", "1", "--laps", "1", "--quiet")
-    assert "learned nothing" not in r.stdout
-    del torch
+    for argv in (["eval", "--model", str(path), "--tracks", "1", "--laps", "1", "--workers", "1", "--quiet"], ["watch", "--model", str(path), "--max-frames", "5"]):
+        assert run_sim.main(argv) == 0
+        assert f"warning: {path} learned nothing that carries over" in capsys.readouterr().out
+    assert run_sim.main(["eval", "--model", "assets/models/sensors.pt", "--tracks", "1", "--laps", "1", "--workers", "1", "--quiet"]) == 0
+    assert "learned nothing" not in capsys.readouterr().out
