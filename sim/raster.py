@@ -12,10 +12,9 @@ identical to one drawn whole (`Raster.draw_all`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
-
-import math
 
 import numpy as np
 from numba.typed import List

@@ -142,8 +142,8 @@ class Renderer:
 
     def _draw_obstacles(self, track) -> None:
         """Cones (orange discs) and parked cars (filled boxes) onto the cached map."""
-        from sim.camera import CAR_BODIES, CONE
         from sim.obstacles import ObstacleTable
+        from sim.sprites import CAR_BODIES, CONE
 
         if not track.obstacles:
             return

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.config import MARKING_STYLES, SPLITS, TrackParams
 from sim import obstacles
+from sim.config import MARKING_STYLES, SPLITS, TrackParams
 from sim.geometry import closed_catmull_rom, wrap_angle
 from sim.jit import kernel
 

@@ -23,7 +23,7 @@ from sim.geometry import wrap_angle
 from sim.heap import keep_freed_memory
 from sim.jit import kernel
 from sim.levels import Conditions, Look
-from sim.obstacles import FIELDS, HALF_LEN, S, ObstacleTable, touches
+from sim.obstacles import FIELDS, HALF_LEN, ObstacleTable, S, touches
 from sim.raster import RasterSet, Reach
 from sim.sensors import car_rays, make_rays
 from sim.track import Track
