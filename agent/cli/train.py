@@ -48,7 +48,8 @@ def run(args) -> int:
         return 0
     summary = train(targs, progress=not args.quiet)
     best = summary["best"] or {}
-    print(f"kept epoch {best.get('epoch')}, the one with the lowest validation steering error: {best.get('steer_mae', float('nan')):.4f} (predicting the mean: {summary['baseline_steer_mae']:.4f}); wrote {targs.out}, {Path(targs.out).with_suffix('.png')}, {Path(targs.out).with_suffix('.json')}")
+    print(f"kept epoch {best.get('epoch')}, the one with the lowest validation loss ({best.get('loss', float('nan')):.4f}); its validation steering error "
+          f"{best.get('steer_mae', float('nan')):.4f} {'is below' if summary['learned'] else 'is NOT below'} predicting the mean ({summary['baseline_steer_mae']:.4f}); wrote {targs.out}, {Path(targs.out).with_suffix('.png')}, {Path(targs.out).with_suffix('.json')}")
     return 0
 
 

@@ -92,18 +92,18 @@ def test_one_episode_is_split_in_time_blocks_with_a_gap():
         split_by_episode(np.zeros(VAL_BLOCK_FRAMES, dtype=np.int32), 0.2, np.random.default_rng(0))
 
 
-def test_the_kept_epoch_is_the_one_with_the_lowest_steering_error(expert_data, tmp_path, monkeypatch):
+def test_the_kept_epoch_and_the_learned_verdict_say_what_they_measured(expert_data, tmp_path, monkeypatch, capsys):
     """Loss and steering error disagree (epoch 3 has the lowest loss, epoch 2 the lowest error):
-    the checkpoint kept is epoch 2, and `learned` is judged on what was kept."""
+    epoch 3 is kept, `learned` is judged on it, and the last line names both measures."""
     import agent.train as trainer
+    import run_sim
 
     scripted = iter([{"loss": 0.5, "steer_mae": 0.10}, {"loss": 0.6, "steer_mae": 0.05}, {"loss": 0.4, "steer_mae": 0.08}])
     monkeypatch.setattr(trainer, "evaluate", lambda *a, **k: next(scripted))
     out = tmp_path / "m.pt"
-    lines = []
-    summary = train(TrainArgs(datasets=[expert_data], model="sensors", arch="mlp", epochs=3, patience=5, out=str(out)), progress=False, log=lines.append)
-    assert summary["best"]["epoch"] == 2 and summary["best"]["steer_mae"] == 0.05
-    assert summary["learned"] == (0.05 < summary["baseline_steer_mae"])
-    from models import checkpoint
-
-    assert checkpoint.load(out)[1]["metrics"]["epoch"] == 2
+    assert run_sim.main(["train", expert_data, "--model", "sensors", "--arch", "mlp", "--epochs", "3", "--out", str(out), "--quiet"]) == 0
+    summary = json.loads(out.with_suffix(".json").read_text())
+    assert summary["best"]["epoch"] == 3 and summary["learned"] == (0.08 < summary["baseline_steer_mae"])
+    said = capsys.readouterr().out
+    assert "kept epoch 3, the one with the lowest validation loss (0.4000); its validation steering error 0.0800" in said
+    assert ("is below predicting the mean" if summary["learned"] else "is NOT below predicting the mean") in said
