@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from sim.config import TEST_SEEDS, TRAIN_SEEDS, TrackParams
-from sim.track import TrackError, from_seed, generate, load, save
+from sim.generate import generate
+from sim.track import TrackError, from_seed, load, save
 
 
 def test_generator_valid_over_500_seeds():
