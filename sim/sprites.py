@@ -36,11 +36,6 @@ def pose_row(params: CameraParams) -> np.ndarray:
     return np.array([float(getattr(params, f)) for f in POSE_FIELDS])
 
 
-def sight_m(cam: CameraParams) -> float:
-    """How far from the car an obstacle may be and still be drawn [m]."""
-    return _sight(cam.mode == "dashcam", pose_row(cam))
-
-
 @kernel
 def _sight(dashcam, pose):
     return (MAX_OBSTACLE_DISTANCE_M if dashcam else pose[VIEW]) + 5.0
