@@ -10,6 +10,7 @@ import argparse
 import math
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -92,14 +93,29 @@ def env_kwargs(args) -> dict:
     return kw
 
 
+def model_meta(model: str) -> dict:
+    """A checkpoint's (or ONNX export's) metadata, read once per command however many flags
+    ask (and again when the file changes)."""
+    try:
+        stamp = os.stat(model).st_mtime_ns
+    except OSError:
+        stamp = None  # load_policy says what is wrong with the path
+    return _meta(str(model), stamp)
+
+
+@lru_cache(maxsize=8)
+def _meta(model: str, stamp) -> dict:
+    from agent.policy import load_policy
+
+    return load_policy(model).meta
+
+
 def model_fan(model) -> tuple[int, float] | None:
     """(rays, fan width [deg]) of the sensors a checkpoint was trained with; None for the
     expert or a model that reads no sensors."""
     if model is None or model == "expert-blind":
         return None
-    from agent.policy import load_policy
-
-    meta = load_policy(model).meta
+    meta = model_meta(model)
     if "sensors" not in meta.get("input", {}).get("keys", ()):
         return None
     sensors = meta["env"]["sensors"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from agent.cli.common import int_in, env_kwargs, env_config, add_world_flags, model_arg, out_file
+from agent.cli.common import int_in, env_kwargs, env_config, add_world_flags, model_arg, model_meta, out_file
 
 HELP = "evaluate a network (or the expert) headless on unseen tracks"
 DESCRIPTION = "Drive --tracks tracks of --split (default: test, never trained on) or --track-file files, --laps laps each, all at once, at --level. Leaving the road puts the car back and counts an intervention. Prints per-episode metrics and a summary: driving score (CARLA style: 100 x share of the laps driven x 0.65 per exit from the road, with a bootstrap 95% confidence interval), lap completion rate (all laps, no intervention), autonomy percentage (PilotNet: 1 - interventions x 6 s / time), infractions and interventions per km, lateral offset, speed. --suite runs every level."
@@ -93,9 +93,9 @@ def model_level(model: str | None) -> str | None:
     judged that it learned nothing."""
     if model is None or model == "expert-blind":
         return None
-    from agent.policy import load_policy, unlearned_warning
+    from agent.policy import unlearned_warning
 
-    meta = load_policy(model).meta  # a .pt checkpoint or an .onnx export
+    meta = model_meta(model)  # a .pt checkpoint or an .onnx export
     warning = unlearned_warning(meta, model)
     if warning:
         print(warning)
