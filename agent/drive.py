@@ -143,7 +143,7 @@ def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None 
                         u.render()  # keeps the window drawn (and its clock ticking) while the car waits
                     continue
                 waiting = None
-            steer, throttle = controls.update(u.config.dt_s)
+            steer, throttle = controls.update(u.config.dt_s, speed_mps=float(info["speed_mps"]))
             action = np.array([steer] if u.config.action == "steer" else [steer, throttle], dtype=np.float32)
             if recording:
                 if episode is None:

@@ -1,19 +1,25 @@
 """Human controls: keyboard, mouse or gamepad -> an action with smooth, analog steering;
 and a scripted person (`HumanModel`) who presses those keys, for tests and the lecture.
 
-Two keyboard styles (`STYLES`); the default (`DEFAULT_STYLE`) is the one whose recordings
-taught a network to drive better in `benchmarks/bench_controls.py` (the README shows it):
+Three keyboard styles (`STYLES`). The default (`DEFAULT_STYLE`) is the one the scripted
+person, given a person's timing, kept on the road best in `benchmarks/bench_controls.py`
+while a network still learned to drive from its recordings (the README shows it):
 
-- **wheel**: the arrows turn a steering wheel, slowly at first and faster the
-  longer a key is held (a tap nudges it), and it holds its angle when they are released;
-  Space re-centres it. A curve is held with the keys up,
-  so the recorded labels take every value, as a gamepad's do.
-- **ramp**: holding a key ramps the command toward full lock over `ramp_s` seconds and
-  releasing returns it to centre over `return_s`. A curve needs tapping, so the labels
-  are a comb of the few values a tap reaches; but they swing around what the road asks
-  for at that moment, which the frame shows, while a wheel's held angle also carries the
-  driver's history, which it does not. Measured with `HumanModel` over 3 seeds, networks
-  learned to drive better from the ramp's labels, so it is the default.
+- **ramp** (default): holding a key turns the wheel slowly at first and faster the longer
+  it is held (the command grows with the square of the time held, reaching the lock in
+  `ramp_s`), and releasing it lets the wheel return to centre over `return_s`; pressing
+  the other way returns it faster. The lock a held key reaches falls with speed
+  (`lock(speed)`), as in driving games: a tap at cruise speed is a small correction, a
+  held key still takes the tightest curve.
+- **wheel**: the arrows turn a steering wheel, slowly at first and faster the longer a
+  key is held, and it holds its angle when they are released; Space re-centres it. A
+  curve is held with the keys up. Its angle is scaled by the same `lock(speed)`.
+- **arcade**: the ramp before issue 27: a held key reaches full lock in 0.35 s at any
+  speed and a released one is back at centre in 0.25 s. Easy to steer at a crawl, twitchy
+  at cruise speed (one 0.4 s press swerves the car off the road); kept for comparison.
+
+The recorded label is always the command the car executed, so a network learns what
+the car did. Mouse and gamepad steering keep their full analog range at every speed.
 
 Mouse steering is relative: the pointer's position at the start (or when Space is
 pressed) is the centre, so a pointer left anywhere steers nothing until it moves.
@@ -25,6 +31,7 @@ import math
 import os
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -37,8 +44,9 @@ UP_KEYS = (pygame.K_UP, pygame.K_w)
 DOWN_KEYS = (pygame.K_DOWN, pygame.K_s)
 CENTRE_KEYS = (pygame.K_SPACE,)
 MODES = ("keyboard", "mouse", "gamepad")
-STYLES = ("ramp", "wheel")
+STYLES = ("ramp", "wheel", "arcade")
 DEFAULT_STYLE = "ramp"  # chosen by benchmarks/bench_controls.py (tests check it still agrees)
+ARCADE_S, ARCADE_RETURN_S = 0.35, 0.25  # the arcade style: to full lock and back to centre [s]
 
 
 class Keys:
@@ -73,21 +81,28 @@ class HumanControls:
         mode: "keyboard", "mouse" (horizontal movement from where the pointer started
             steers; `mouse_span` pixels is lock to lock) or "gamepad" (axis 0 steers,
             axis 1 throttles).
-        style: the keyboard's steering, "wheel" or "ramp" (see the module's doc).
+        style: the keyboard's steering, "ramp", "wheel" or "arcade" (see the module's doc).
+        ramp_s: ramp style: how long a key held from centre takes to reach the lock [s];
+            the command grows with the time held to the power `ramp_power` (2: a 0.4 s
+            tap reaches a tenth of the lock, a nudge).
+        return_s: ramp style: how long a released key takes to come back from the lock
+            to centre [s] (pressing the other way adds to it).
+        lock_half_mps: ramp and wheel styles: the speed at which a held key reaches half
+            of full lock [m/s]; `lock(speed) = 1 / (1 + (speed / lock_half_mps)**2)`.
         wheel_s: wheel style: once a key has been held `wheel_accel_s`, the time it takes to
             turn the wheel from centre to full lock [s].
         wheel_accel_s: wheel style: the turning rate grows from nothing to full over this
             long a hold [s], so a tap nudges the wheel by a little.
-        ramp_s: ramp style: time for a held key to go from centre to full lock [s].
-        return_s: ramp style: time for a released key to return from full lock to centre [s].
     """
 
     mode: str = "keyboard"
     style: str = DEFAULT_STYLE
+    ramp_s: float = 1.3
+    return_s: float = 0.3
+    ramp_power: float = 2.0
+    lock_half_mps: float = 24.0
     wheel_s: float = 0.6
     wheel_accel_s: float = 0.3
-    ramp_s: float = 0.35
-    return_s: float = 0.25
     mouse_span: int = 640
     steer: float = 0.0
     throttle: float = 0.0
@@ -96,10 +111,11 @@ class HumanControls:
         if self.mode not in MODES:
             raise ValueError(f"controls={self.mode!r}: expected keyboard, mouse or gamepad")
         if self.style not in STYLES:
-            raise ValueError(f"style={self.style!r}: expected wheel or ramp")
+            raise ValueError(f"style={self.style!r}: expected one of {', '.join(STYLES)}")
         self.joystick = None
         self.mouse_centre: int | None = None
         self.held_s = 0.0  # how long the steering key now down has been held
+        self.wheel = 0.0  # ramp: the signed time held [s], in [-ramp_s, ramp_s]; wheel: the wheel's angle in [-1, 1]
         self.ignored: set[int] = set()  # keys held when driving stopped: they steer nothing until released
         self._anchor: tuple | None = None  # the pointer or stick when waiting began
         if self.mode == "gamepad":
@@ -110,7 +126,7 @@ class HumanControls:
 
     @property
     def name(self) -> str:
-        """What the HUD says is steering: 'keyboard (wheel)', 'mouse', 'gamepad'."""
+        """What the HUD says is steering: 'keyboard (ramp)', 'mouse', 'gamepad'."""
         return f"keyboard ({self.style})" if self.mode == "keyboard" else self.mode
 
     def legend(self) -> str:
@@ -123,15 +139,24 @@ class HumanControls:
             return "arrows: wheel  Space: centre"
         return "hold arrows to steer"
 
+    def lock(self, speed_mps: float) -> float:
+        """The share of full lock a held key reaches at `speed_mps` (ramp and wheel styles)."""
+        if self.style == "arcade":
+            return 1.0
+        return 1.0 / (1.0 + (max(speed_mps, 0.0) / self.lock_half_mps) ** 2)
+
     def max_step(self, dt_s: float) -> float:
-        """The largest change of the steering command in one step (for tests and HUDs)."""
+        """The largest change of the steering command in one step at a steady speed (for tests and HUDs)."""
         if self.mode == "keyboard" and self.style == "wheel":
             return dt_s / self.wheel_s
-        return dt_s / min(self.ramp_s, self.return_s)
+        if self.mode == "keyboard" and self.style == "ramp":
+            return 2.0 * dt_s / self.ramp_s * (1.0 + self.ramp_s / self.return_s)  # d(t**2)/dt at the lock, countering
+        return dt_s / min(ARCADE_S, ARCADE_RETURN_S)
 
     def reset(self) -> None:
         self.steer = 0.0
         self.throttle = 0.0
+        self.wheel = 0.0
         self.mouse_centre = None  # the next read of the pointer is the new centre
         self.held_s = 0.0
 
@@ -172,33 +197,42 @@ class HumanControls:
             self.ignored.discard(k)
         return _Masked(keys, self.ignored) if self.ignored else keys
 
-    def update(self, dt_s: float, keys=None) -> tuple[float, float]:
-        """Read the input devices and return (steer, throttle), each in [-1, 1]."""
+    def update(self, dt_s: float, keys=None, speed_mps: float = 0.0) -> tuple[float, float]:
+        """Read the input devices and return (steer, throttle), each in [-1, 1]; `speed_mps`
+        is the car's speed (keyboard steering reaches less lock as it rises)."""
         keys = self._live(keys if keys is not None else pygame.key.get_pressed())
         left = any(keys[k] for k in LEFT_KEYS)
         right = any(keys[k] for k in RIGHT_KEYS)
         centre = any(keys[k] for k in CENTRE_KEYS)
+        direction = (1.0 if left else 0.0) - (1.0 if right else 0.0)
         if self.mode == "mouse":
             x = pygame.mouse.get_pos()[0]
             if self.mouse_centre is None or centre:
                 self.mouse_centre = x
             target = float(np.clip(-2.0 * (x - self.mouse_centre) / self.mouse_span, -1.0, 1.0))  # left: +
-            self.steer = self._approach(self.steer, target, dt_s / self.ramp_s * 2)
+            self.steer = self._approach(self.steer, target, dt_s / ARCADE_S * 2)
         elif self.mode == "gamepad":
             self.steer = float(np.clip(-self.joystick.get_axis(0), -1.0, 1.0))
         elif self.style == "wheel":
-            direction = (1.0 if left else 0.0) - (1.0 if right else 0.0)
             self.held_s = self.held_s + dt_s if direction else 0.0
             if centre:
-                self.steer = 0.0
+                self.wheel = 0.0
             elif direction:
                 rate = min(1.0, self.held_s / self.wheel_accel_s) / self.wheel_s
-                self.steer = float(np.clip(self.steer + direction * rate * dt_s, -1.0, 1.0))
-        else:
-            target = (1.0 if left else 0.0) - (1.0 if right else 0.0)
-            moving_out = target != 0.0 and (abs(target) > abs(self.steer) or np.sign(target) != np.sign(self.steer))
-            rate = dt_s / (self.ramp_s if moving_out else self.return_s)
-            self.steer = self._approach(self.steer, target, rate)
+                self.wheel = float(np.clip(self.wheel + direction * rate * dt_s, -1.0, 1.0))
+            self.steer = self.wheel * self.lock(speed_mps)
+        elif self.style == "ramp":
+            back = dt_s * self.ramp_s / self.return_s  # toward centre when released, and added when countering
+            held = self.wheel
+            if direction == 0 or direction * held < 0:
+                held = self._approach(held, 0.0, back)
+            if direction:
+                held = float(np.clip(held + direction * dt_s, -self.ramp_s, self.ramp_s))
+            self.wheel = held
+            self.steer = math.copysign(abs(held / self.ramp_s) ** self.ramp_power, held) * self.lock(speed_mps)
+        else:  # arcade
+            moving_out = direction != 0.0 and (abs(direction) > abs(self.steer) or np.sign(direction) != np.sign(self.steer))
+            self.steer = self._approach(self.steer, direction, dt_s / (ARCADE_S if moving_out else ARCADE_RETURN_S))
         if self.mode == "gamepad":
             self.throttle = float(np.clip(-self.joystick.get_axis(1), -1.0, 1.0))
         else:
@@ -212,29 +246,68 @@ class HumanControls:
         return value + float(np.clip(target - value, -max_delta, max_delta))
 
 
+OVAL = Path(__file__).resolve().parents[1] / "assets" / "tracks" / "oval.json"  # starts on a long straight
+
+
+def tap_swerve_m(style: str = DEFAULT_STYLE, press_s: float = 0.4, within_s: float = 2.5) -> float:
+    """How far one press of Left, `press_s` long, moves the car sideways within `within_s`
+    at cruise speed (the keys go through `HumanControls` with `style`), measured against the
+    same drive with no press on the oval's straight; infinite if the car leaves the road."""
+    from sim.env import DrivingEnv
+
+    paths = []
+    for press in (False, True):
+        env = DrivingEnv(observation="sensors", track=OVAL)
+        _, info = env.reset(seed=0)
+        controls, lateral, dt = HumanControls(style=style), [], env.unwrapped.config.dt_s
+        for k in range(round((0.5 + within_s) / dt)):
+            t = k * dt - 0.5  # half a second of straight driving first
+            keys = Keys(LEFT_KEYS[0]) if press and 0 <= t < press_s else Keys()
+            steer, _ = controls.update(dt, keys, info["speed_mps"])
+            _, _, terminated, _, info = env.step(np.array([steer], dtype=np.float32))
+            lateral.append(info["lateral_offset_m"])
+            if terminated:
+                return float("inf")
+        paths.append(np.array(lateral))
+    return float(np.abs(paths[1] - paths[0]).max())
+
+
 # ------------------------------------------------------------------- a scripted person
 @dataclass(frozen=True)
 class PersonParams:
-    """How the scripted person drives (defaults: a careful beginner on a keyboard)."""
+    """How the scripted person drives (defaults: a careful beginner on a keyboard).
+
+    Their hands: every press and every release lasts a time drawn anew each time
+    (log-normal around `press_s` and `release_s`, spread `timing_spread`: tens of
+    milliseconds either way, as a person's taps vary), and letting go of a key takes
+    `let_go_s` on top. Their eyes: what they act on is what the view showed `reaction_s`
+    ago, judged with an error that drifts (`misjudge`, `misjudge_s`).
+    """
 
     reaction_s: float = 0.25  # what they act on is what the road asked for this long ago
     deadband: float = 0.06  # steering error they tolerate before pressing a key
-    min_press_s: float = 0.1  # a key press lasts at least this long (so they overshoot)
-    min_release_s: float = 0.07  # and a released key stays up at least this long
-    misjudge: float = 0.06  # std of their error in judging the steering a curve needs
+    press_s: float = 0.12  # a press lasts at least about this long (so they overshoot)
+    release_s: float = 0.09  # and a released key stays up at least about this long
+    timing_spread: float = 0.35  # log-normal spread of those two times (0.35: +-40 ms around 0.12 s)
+    counter: float = 0.2  # ramp styles: an error this large toward centre is met by pressing the other way
+    let_go_s: float = 0.05  # from deciding to let go to the key being up [s]
+    misjudge: float = 0.06  # std of their error in judging the steering the road asks for
     misjudge_s: float = 1.5  # how long such an error lasts (correlation time) [s]
     lapse_every_s: float = 40.0  # mean time between lapses of attention [s]
-    lapse_s: tuple[float, float] = (0.8, 2.2)  # a lapse lasts this long; no keys move [s]
+    lapse_s: tuple[float, float] = (0.3, 1.0)  # a glance away lasts this long; the hands stay as they were [s]
 
 
 class HumanModel:
-    """A scripted person at the keyboard: sees the steering the road asks for (the expert's)
-    `reaction_s` late and misjudged, presses keys to get there, overshoots (a press lasts
-    at least `min_press_s`), and now and then looks away (`lapse_every_s`) and may drift
-    off the road. Its keys go through `HumanControls`, the same code a person's go through.
+    """A scripted person at the keyboard. They look at the road ahead in the view and judge
+    the steering it asks for (the expert's pure pursuit toward a point on the centre line
+    ahead) `reaction_s` late and misjudged; they press keys to get there with a person's
+    uneven timing (no press or release shorter than a drawn time, so they overshoot, and
+    letting go takes a moment); and now and then they look away (`lapse_every_s`) and
+    may drift off the road. Its keys go through `HumanControls`, the same code a person's
+    go through, at the car's speed.
 
-    `step(wanted)` returns the steering the car gets this step, which is also the label,
-    as a person's is.
+    `step(wanted, speed_mps)` returns the steering the car gets this step, which is also
+    the label, as a person's is.
     """
 
     def __init__(self, controls: HumanControls, dt_s: float, rng: np.random.Generator, params: PersonParams = PersonParams()):
@@ -247,49 +320,72 @@ class HumanModel:
         self.seen = deque(maxlen=max(1, round(params.reaction_s / dt_s)) + 1)
         self.key = 0  # held: +1 left, -1 right, 0 none
         self.held_steps = 0  # steps the current key state has lasted
+        self.hold_s = params.release_s  # how long the current key state lasts at least (drawn anew at each change)
+        self.letting_go = -1  # steps until a key they decided to release is up (-1: none)
         self.error = 0.0  # current misjudgement
         self.lapse_steps = 0
         self.lapses = 0
+
+    def _draw_hold(self, key: int) -> float:
+        base = self.p.press_s if key else self.p.release_s
+        return float(base * math.exp(self.p.timing_spread * self.rng.standard_normal()))
 
     def keys(self, wanted: float) -> Keys:
         p, dt = self.p, self.dt_s
         self.seen.append(float(wanted))
         rho = math.exp(-dt / p.misjudge_s)
         self.error = rho * self.error + p.misjudge * math.sqrt(1 - rho * rho) * self.rng.standard_normal()
-        if self.lapse_steps == 0 and self.rng.random() < dt / p.lapse_every_s:
+        if self.lapse_steps == 0 and self.key == 0 and self.rng.random() < dt / p.lapse_every_s:
             self.lapse_steps = round(self.rng.uniform(*p.lapse_s) / dt)
             self.lapses += 1
         if self.lapse_steps > 0:  # looking away: hands still
             self.lapse_steps -= 1
-            self._hold(0)
-            return Keys()
+            self._hold(self.key)
+            return self._press(self.key)
+        if self.letting_go >= 0:  # the key is on its way up
+            self.letting_go -= 1
+            self._hold(self.key if self.letting_go >= 0 else 0)
+            return self._press(self.key)
         aim = float(np.clip(self.seen[0] + self.error, -1.0, 1.0))  # the oldest: what they saw
         steer = self.controls.steer
         err = aim - steer
         key = self.key
-        if self.held_steps * dt >= (p.min_press_s if key else p.min_release_s):
+        if self.held_steps * dt >= self.hold_s:
             if key and err * key < p.deadband / 2:
-                key = 0  # close enough: let go
+                self.letting_go = round(p.let_go_s * (0.5 + self.rng.random()) / dt)  # close enough: let go
+                if self.letting_go > 0:
+                    self.letting_go -= 1
+                    self._hold(key)
+                    return self._press(key)
+                key = 0
             elif not key and abs(err) > p.deadband:
                 key = 1 if err > 0 else -1
-                if self.controls.style == "ramp" and steer != 0 and 0 <= aim / steer < 1:
-                    key = 0  # ramp: letting go is the quickest way back toward centre
+                if self.controls.style != "wheel" and steer != 0 and 0 <= aim / steer < 1 and abs(err) < p.counter:
+                    key = 0  # a ramp: letting go is the way back toward centre, unless far off
         if self.controls.style == "wheel" and not key and abs(aim) < p.deadband and abs(steer) > 3 * p.deadband:
             self._hold(0)
             return Keys(CENTRE_KEYS[0])  # a straight ahead: centre the wheel
         self._hold(key)
+        return self._press(key)
+
+    @staticmethod
+    def _press(key: int) -> Keys:
         return Keys(*((LEFT_KEYS[0],) if key > 0 else (RIGHT_KEYS[0],) if key < 0 else ()))
 
     def _hold(self, key: int) -> None:
-        self.held_steps = self.held_steps + 1 if key == self.key else 1
-        self.key = key
+        if key == self.key:
+            self.held_steps += 1
+            return
+        self.key, self.held_steps = key, 1
+        self.hold_s = self._draw_hold(key)
+        self.letting_go = -1
 
-    def step(self, wanted: float) -> float:
+    def step(self, wanted: float, speed_mps: float = 0.0) -> float:
         """One step: the keys this person presses given the steering the road asks for,
-        through the controls; returns the steering command."""
-        return self.controls.update(self.dt_s, self.keys(wanted))[0]
+        through the controls at the car's speed; returns the steering command."""
+        return self.controls.update(self.dt_s, self.keys(wanted), speed_mps)[0]
 
     def reset(self) -> None:
         self.controls.reset()
         self.seen.clear()
-        self.key, self.held_steps, self.lapse_steps = 0, 0, 0
+        self.key, self.held_steps, self.lapse_steps, self.letting_go = 0, 0, 0, -1

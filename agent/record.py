@@ -115,7 +115,7 @@ def _people(config: EnvConfig, settings: RecordSettings, tasks):
     def drive(world, obs, label, rngs):
         for i in np.flatnonzero(world.off_road):
             people[i].reset()
-        return np.array([p.step(float(w)) for p, w in zip(people, label)])
+        return np.array([p.step(float(w), float(v)) for p, w, v in zip(people, label, world.car.speed)])
 
     return drive
 
