@@ -21,6 +21,7 @@ import numpy as np
 
 from agent.dataset import DatasetWriter, EpisodeWriter
 from agent.expert import ExpertParams, expert_steer
+from agent.styles import DEFAULT_STYLE
 from sim.config import SPLITS, EnvConfig
 from sim.env import resolve_track
 from sim.levels import draw_conditions
@@ -40,7 +41,7 @@ class RecordSettings:
     side_max_yaw_deg: float = 8.0
     workers: int = 1
     driver: str = "expert"  # or "human-model": the scripted person of agent.human drives, its steering is the label
-    style: str = "ramp"  # human-model: the keyboard style it steers with (agent.human.DEFAULT_STYLE)
+    style: str = DEFAULT_STYLE  # human-model: the keyboard style it steers with
 
 
 def episode_plan(settings: RecordSettings) -> list[tuple[int, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent.styles import DEFAULT_STYLE, STYLES
 from agent.cli.common import int_in, env_kwargs, add_layout_flags, add_world_flags, has_display
 
 HELP = "drive yourself in a window, and record"
@@ -10,8 +11,10 @@ DESCRIPTION = (
     "R pauses/resumes recording, P pauses, Backspace discards an episode, Esc or closing the window quits and saves. "
     "The car waits, with 'press an arrow to start' over the view, until you first steer; with --record DIR, "
     "recording starts then (a red REC badge counts this episode and the dataset; --no-autostart waits for R). "
-    "Keyboard styles: ramp (the default) - holding a key ramps the steering smoothly toward full lock and releasing "
-    "returns it to centre; wheel - the arrows turn a wheel that holds its angle, Space centres it. "
+    "Keyboard styles: ramp (the default) - holding a key turns the steering slowly at first, then faster, toward "
+    "a lock that shrinks as speed rises (a tap is a small correction, a held key takes the tightest curve), and "
+    "releasing returns it to centre; wheel - the arrows turn a wheel that holds its angle, Space centres it; "
+    "arcade - the old ramp, full lock in 0.35 s at any speed (twitchy at cruise). "
     "Leaving the road stops the car on a new track until the next key press (keys still down from the crash are "
     "ignored until released); the last 1.5 s before it is marked as a crash and left out of training "
     "(train --keep-crashes keeps it), and Backspace before you drive on (or within 2 s) discards that whole episode."
@@ -22,7 +25,7 @@ def add_arguments(p) -> None:
     add_world_flags(p)
     add_layout_flags(p)
     p.add_argument("--controls", choices=("keyboard", "mouse", "gamepad"), default="keyboard", help="keyboard (default), mouse (moving sideways from where the pointer starts steers; Space re-centres) or gamepad (axis 0)")
-    p.add_argument("--style", choices=("ramp", "wheel"), default="ramp", help="keyboard steering: ramp (default; chosen by benchmarks/bench_controls.py) or wheel")
+    p.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE, help=f"keyboard steering (default {DEFAULT_STYLE}, chosen by benchmarks/bench_controls.py): ramp turns slowly at first and reaches less lock as speed rises; wheel holds its angle when the keys are up (Space centres it); arcade is the old twitchy ramp")
     p.add_argument("--record", default=None, metavar="DIR", help="dataset folder to record into (appends when it exists)")
     p.add_argument("--no-autostart", action="store_true", help="do not record until R is pressed")
     p.add_argument("--max-frames", type=int_in(1), default=None, metavar="N", help="stop after N steps")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 
+from agent.styles import DEFAULT_STYLE, STYLES
 from agent.cli.common import int_in, float_in, env_config, add_layout_flags, add_world_flags
 
 HELP = "record demonstrations headless (the expert, or a scripted person)"
 DESCRIPTION = (
     "Record demonstrations headless. --driver expert (the default): the scripted expert, with DART noise injection "
     "(the car executes noisy steering, the label is the expert's clean steering) and optional side cameras. "
-    "--driver human-model: a scripted person on a keyboard (reaction delay 0.25 s, key presses through the same "
-    "controls as `drive`, overshoot, now and then a lapse that drifts off the road); the label is what it steered, "
+    "--driver human-model: a scripted person on a keyboard (reaction delay 0.25 s, presses and releases of uneven "
+    "length through the same controls as `drive`, overshoot, now and then a glance away); the label is what it steered, "
     "as a person's is, so the human path can be tried end to end without a person."
 )
 
@@ -20,7 +21,7 @@ def add_arguments(p) -> None:
     add_world_flags(p, track=False)
     add_layout_flags(p)
     p.add_argument("--driver", choices=("expert", "human-model"), default="expert", help="who drives: expert (default) or human-model (a scripted person on the keyboard)")
-    p.add_argument("--style", choices=("ramp", "wheel"), default="ramp", help="human-model: the keyboard steering style (default: ramp; see drive --help)")
+    p.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE, help=f"human-model: the keyboard steering style (default: {DEFAULT_STYLE}; see drive --help)")
     p.add_argument("--episodes", type=int_in(1), default=20, help="episodes, each on its own track of --split (default: 20)")
     p.add_argument("--steps", type=int_in(1), default=1500, help="steps per episode (default: 1500 = 50 s)")
     p.add_argument("--out", default="data/expert", metavar="DIR", help="dataset folder (appends when it exists; default: data/expert)")
