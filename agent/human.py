@@ -86,7 +86,7 @@ class HumanControls:
             the command grows with the time held to the power `ramp_power` (2: a 0.4 s
             tap reaches a tenth of the lock, a nudge).
         return_s: ramp style: how long a released key takes to come back from the lock
-            to centre [s] (pressing the other way adds to it).
+            to centre, at a steady rate [s] (pressing the other way: twice as fast).
         lock_half_mps: ramp and wheel styles: the speed at which a held key reaches half
             of full lock [m/s]; `lock(speed) = 1 / (1 + (speed / lock_half_mps)**2)`.
         wheel_s: wheel style: once a key has been held `wheel_accel_s`, the time it takes to
@@ -97,8 +97,8 @@ class HumanControls:
 
     mode: str = "keyboard"
     style: str = DEFAULT_STYLE
-    ramp_s: float = 1.3
-    return_s: float = 0.3
+    ramp_s: float = 1.4
+    return_s: float = 0.8
     ramp_power: float = 2.0
     lock_half_mps: float = 24.0
     wheel_s: float = 0.6
@@ -115,7 +115,7 @@ class HumanControls:
         self.joystick = None
         self.mouse_centre: int | None = None
         self.held_s = 0.0  # how long the steering key now down has been held
-        self.wheel = 0.0  # ramp: the signed time held [s], in [-ramp_s, ramp_s]; wheel: the wheel's angle in [-1, 1]
+        self.wheel = 0.0  # ramp: the signed share of the lock; wheel: the wheel's angle; both in [-1, 1]
         self.ignored: set[int] = set()  # keys held when driving stopped: they steer nothing until released
         self._anchor: tuple | None = None  # the pointer or stick when waiting began
         if self.mode == "gamepad":
@@ -150,7 +150,7 @@ class HumanControls:
         if self.mode == "keyboard" and self.style == "wheel":
             return dt_s / self.wheel_s
         if self.mode == "keyboard" and self.style == "ramp":
-            return 2.0 * dt_s / self.ramp_s * (1.0 + self.ramp_s / self.return_s)  # d(t**2)/dt at the lock, countering
+            return max(self.ramp_power * dt_s / self.ramp_s, 2.0 * dt_s / self.return_s)  # pressing near the lock, or countering
         return dt_s / min(ARCADE_S, ARCADE_RETURN_S)
 
     def reset(self) -> None:
@@ -222,14 +222,14 @@ class HumanControls:
                 self.wheel = float(np.clip(self.wheel + direction * rate * dt_s, -1.0, 1.0))
             self.steer = self.wheel * self.lock(speed_mps)
         elif self.style == "ramp":
-            back = dt_s * self.ramp_s / self.return_s  # toward centre when released, and added when countering
-            held = self.wheel
-            if direction == 0 or direction * held < 0:
-                held = self._approach(held, 0.0, back)
-            if direction:
-                held = float(np.clip(held + direction * dt_s, -self.ramp_s, self.ramp_s))
-            self.wheel = held
-            self.steer = math.copysign(abs(held / self.ramp_s) ** self.ramp_power, held) * self.lock(speed_mps)
+            u = self.wheel  # the share of the lock, signed
+            if direction and direction * u >= 0:  # pressing on: along u = (time held / ramp_s) ** ramp_power
+                held = self.ramp_s * abs(u) ** (1.0 / self.ramp_power) + dt_s
+                u = direction * min(1.0, (held / self.ramp_s) ** self.ramp_power)
+            else:  # released, or pressed the other way (faster): back toward centre at a steady rate
+                u = self._approach(u, 0.0, dt_s / self.return_s * (2.0 if direction else 1.0))
+            self.wheel = u
+            self.steer = u * self.lock(speed_mps)
         else:  # arcade
             moving_out = direction != 0.0 and (abs(direction) > abs(self.steer) or np.sign(direction) != np.sign(self.steer))
             self.steer = self._approach(self.steer, direction, dt_s / (ARCADE_S if moving_out else ARCADE_RETURN_S))
@@ -246,13 +246,13 @@ class HumanControls:
         return value + float(np.clip(target - value, -max_delta, max_delta))
 
 
-OVAL = Path(__file__).resolve().parents[1] / "assets" / "tracks" / "oval.json"  # starts on a long straight
+OVAL = Path(__file__).resolve().parents[1] / "assets" / "tracks" / "oval.json"
 
 
 def tap_swerve_m(style: str = DEFAULT_STYLE, press_s: float = 0.4, within_s: float = 2.5) -> float:
     """How far one press of Left, `press_s` long, moves the car sideways within `within_s`
     at cruise speed (the keys go through `HumanControls` with `style`), measured against the
-    same drive with no press on the oval's straight; infinite if the car leaves the road."""
+    same drive with no press, on the oval; infinite if the car leaves the road."""
     from sim.env import DrivingEnv
 
     paths = []
@@ -284,7 +284,8 @@ class PersonParams:
     ago, judged with an error that drifts (`misjudge`, `misjudge_s`).
     """
 
-    reaction_s: float = 0.25  # what they act on is what the road asked for this long ago
+    reaction_s: float = 0.25  # what they act on is what the road asked for this long ago ...
+    preview_s: float = 0.1  # ... less this much: seeing the road ahead (the chase view), they steer into a curve early
     deadband: float = 0.06  # steering error they tolerate before pressing a key
     press_s: float = 0.12  # a press lasts at least about this long (so they overshoot)
     release_s: float = 0.09  # and a released key stays up at least about this long
@@ -317,7 +318,7 @@ class HumanModel:
         self.dt_s = dt_s
         self.rng = rng
         self.p = params
-        self.seen = deque(maxlen=max(1, round(params.reaction_s / dt_s)) + 1)
+        self.seen = deque(maxlen=max(0, round((params.reaction_s - params.preview_s) / dt_s)) + 1)
         self.key = 0  # held: +1 left, -1 right, 0 none
         self.held_steps = 0  # steps the current key state has lasted
         self.hold_s = params.release_s  # how long the current key state lasts at least (drawn anew at each change)

@@ -42,6 +42,7 @@ class RecordSettings:
     workers: int = 1
     driver: str = "expert"  # or "human-model": the scripted person of agent.human drives, its steering is the label
     style: str = DEFAULT_STYLE  # human-model: the keyboard style it steers with
+    preview_s: float = 0.1  # human-model: how much sooner than its reaction it steers into a curve it sees (agent.human.PersonParams)
 
 
 def episode_plan(settings: RecordSettings) -> list[tuple[int, int]]:
@@ -109,9 +110,10 @@ def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: R
 def _people(config: EnvConfig, settings: RecordSettings, tasks):
     """A driver callback: one scripted person per car (agent.human.HumanModel), seeded from
     its episode's noise seed; a car put back on the road gets its wheel re-centred."""
-    from agent.human import HumanControls, HumanModel
+    from agent.human import HumanControls, HumanModel, PersonParams
 
-    people = [HumanModel(HumanControls(style=settings.style), config.dt_s, np.random.default_rng([noise_seed, 3])) for _, noise_seed in tasks]
+    person = PersonParams(preview_s=settings.preview_s)
+    people = [HumanModel(HumanControls(style=settings.style), config.dt_s, np.random.default_rng([noise_seed, 3]), person) for _, noise_seed in tasks]
 
     def drive(world, obs, label, rngs):
         for i in np.flatnonzero(world.off_road):
@@ -171,7 +173,7 @@ def record_expert(out, config: EnvConfig, settings: RecordSettings, bar=None) ->
     dataset = out if isinstance(out, DatasetWriter) else DatasetWriter(out, config)
     plan = episode_plan(settings)
     if settings.driver == "human-model":
-        meta = {"controls": f"keyboard ({settings.style})"}
+        meta = {"controls": f"keyboard ({settings.style})", "preview_s": settings.preview_s}
     else:
         meta = {"dart_sigma": settings.dart_sigma, "side_cameras": settings.side_cameras}
     entries = {}

@@ -127,11 +127,11 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
 
     Returns the stats and, with `frame_every` > 0, every k-th rendered frame (for videos).
     """
-    from sim.render import MAP_PX, PANEL_W, Renderer
+    from sim.render import PANEL_W, VIEW_PX, Renderer
 
     u = env.unwrapped
     # the layout from what is shown: the map, the HUD, and a column for the network if one drives
-    size = (MAP_PX + PANEL_W + (300 if policy is not None else 0), MAP_PX)
+    size = (VIEW_PX + PANEL_W + (300 if policy is not None else 0), VIEW_PX)
     if u.renderer is None or tuple(u.renderer.size) != size:  # one made by an earlier render() has another layout
         u.renderer = None
         u.renderer = Renderer(u.render_mode, fps=u.metadata["render_fps"], size=size)

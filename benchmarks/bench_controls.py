@@ -2,7 +2,9 @@
 
 Run: python benchmarks/bench_controls.py [--seeds 3] [--json benchmarks/results/controls.json]
 
-For each keyboard style (`arcade`: the controls before issue 27, `ramp`, `wheel`), first how far
+For each keyboard style (`ramp`, `wheel`, `arcade`: the controls before issue 27), and for the
+starting point of issue 27 (arcade, with a person who sees only the whole-track map: no
+preview of the road ahead), first how far
 one 0.4 s press of Left swerves the car at cruise speed within 2.5 s (`agent.human.tap_swerve_m`),
 then, for each seed, as a user would run it:
 `run_sim.py record --driver human-model --style STYLE --episodes 6 --steps 900` (3 minutes,
@@ -37,9 +39,16 @@ def run(*args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
-def one(style: str, seed: int, tmp: Path) -> dict:
-    data, model, report = tmp / f"{style}{seed}", tmp / f"{style}{seed}.pt", tmp / f"{style}{seed}.json"
-    run("record", "--driver", "human-model", "--style", style, "--episodes", "6", "--steps", "900", "--seed", str(seed), "--out", str(data), "--quiet")
+# (row, keyboard style, the person's preview [s]); the last row is issue 27's starting point:
+# today's arcade ramp driven by a person who saw only the whole-track map (no road ahead)
+BEFORE = "before: arcade, map view"
+CONFIGS = tuple((s, s, 0.1) for s in STYLES) + ((BEFORE, "arcade", 0.0),)
+
+
+def one(name: str, style: str, preview: float, seed: int, tmp: Path) -> dict:
+    tag = name.split(":")[0]
+    data, model, report = tmp / f"{tag}{seed}", tmp / f"{tag}{seed}.pt", tmp / f"{tag}{seed}.json"
+    run("record", "--driver", "human-model", "--style", style, "--preview", str(preview), "--episodes", "6", "--steps", "900", "--seed", str(seed), "--out", str(data), "--quiet")
     d = Dataset(data).load(("action", "off_road", "lateral_offset_m"))
     steer = d["action"][:, 0]
     minutes = len(steer) * Dataset(data).env_config.dt_s / 60
@@ -64,17 +73,18 @@ def main() -> None:
     ap = parser(__doc__)
     ap.add_argument("--seeds", type=int, default=3, help="seeds per style")
     args = ap.parse_args()
-    runs = {s: [] for s in STYLES}
+    runs = {name: [] for name, _, _ in CONFIGS}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(1, args.seeds + 1):
-            for style in STYLES:  # interleaved: load drifts hit both alike
-                r = one(style, seed, Path(tmp))
-                runs[style].append(r)
-                print(style, r, flush=True)
+            for name, style, preview in CONFIGS:  # interleaved: load drifts hit all alike
+                r = one(name, style, preview, seed, Path(tmp))
+                runs[name].append(r)
+                print(name, r, flush=True)
     styles = {s: {k: median([r[k] for r in rs]) for k in rs[0] if k != "seed"} | {"runs": rs} for s, rs in runs.items()}
     for s, f in styles.items():
         f["exits_per_min_mean"] = float(np.mean([r["exits_per_min"] for r in f["runs"]]))
-        f["tap_swerve_m"] = tap_swerve_m(s)
+        f["tap_swerve_m"] = tap_swerve_m(dict((n, st) for n, st, _ in CONFIGS)[s])
+        f["preview_s"] = dict((n, p) for n, _, p in CONFIGS)[s]
     target = 0.8
     good = [s for s in STYLES if styles[s]["lap_completion"] >= target] or list(STYLES)
     best = min(good, key=lambda s: (styles[s]["exits_per_min_mean"], -styles[s]["lap_completion"]))

@@ -171,17 +171,19 @@ def render_controls(r: dict) -> str:
     ]
     for name, e in f["styles"].items():
         mark = " (default)" if name == f["best"] else ""
+        name = name if name.startswith("before") else f"`{name}`"
         laps = ", ".join(f"{run['lap_completion']:.0%}" for run in e["runs"])
         exits = ", ".join(f"{run['exits_per_min']:.1f}" for run in e["runs"])
         swerve = "off the road" if e["tap_swerve_m"] == float("inf") else f"{e['tap_swerve_m']:.2f} m"
         rows.append(
-            f"| `{name}`{mark} | {swerve} | **{e['exits_per_min_mean']:.2f}** ({exits}) | {e['mean_abs_offset_m']:.2f} m | {e['zero_share']:.0%} | {e['distinct_labels']:.0f} | "
+            f"| {name}{mark} | {swerve} | **{e['exits_per_min_mean']:.2f}** ({exits}) | {e['mean_abs_offset_m']:.2f} m | {e['zero_share']:.0%} | {e['distinct_labels']:.0f} | "
             f"{e['val_steer_mae']:.3f} / {e['baseline_steer_mae']:.3f} | **{e['lap_completion']:.0%}** ({laps}) | {e['driving_score']:.1f} |"
         )
     how = (
         f"`python benchmarks/bench_controls.py`: the swerve from `agent.human.tap_swerve_m` (one press of Left through the controls, on the oval's straight, against no press); "
         f"then per style and seed (means of exits and medians of the rest over {f['seeds']} seeds; each seed's figure in brackets), "
-        f"`record --driver human-model --style STYLE --episodes 6 --steps 900` ({f['frames']:,} frames, 3 minutes at `school`), "
+        f"`record --driver human-model --style STYLE --episodes 6 --steps 900` ({f['frames']:,} frames, 3 minutes at `school`; "
+        f"the person steers into curves 0.1 s early as the chase view lets one, `--preview 0` for the map view of before), "
         f"`train DIR` with the default recipe, `eval --tracks 20`; targets: swerve ≤ {f['target_swerve_m']:.1f} m, ≤ {f['target_exits_per_min']} exits a minute, ≥ {f['target_lap_completion']:.0%} lap completion"
     )
     return "\n".join(rows + ["", _machine(r["machine"], how)])

@@ -198,7 +198,7 @@ class Lens:
         self.level, self.scale, self.fwd_s, self.left_s = level, scale, fwd_s, left_s
         starts = np.flatnonzero(np.r_[True, level[1:] != level[:-1]])
         self.runs = np.stack([starts, np.r_[starts[1:], len(level)], level[starts]], axis=1)  # (R, 3) start, end, level
-        self.poses = np.repeat(pose_row(camera.params)[None], n, axis=0)  # (N, 8) each car's camera (for drawing obstacles)
+        self.poses = np.repeat(pose_row(camera.params)[None], n, axis=0)  # (N, 9) each car's camera (for drawing obstacles)
         if varied:
             self.sky = np.zeros((n, camera.first_ground, 3), dtype=np.uint8)  # the rows every pose sees as sky
             self.grade = np.zeros((n, 3, 3), dtype=np.float32)

@@ -16,7 +16,7 @@ from gymnasium import spaces
 from sim import track as tracks
 from sim.car import CarState
 from sim.config import SPLITS, EnvConfig, Level, TrackParams, check_real
-from sim.levels import draw_conditions, with_level
+from sim.levels import Look, draw_conditions, with_level
 from sim.world import CarView, World
 
 TrackSpec = "int | str | Path | tracks.Track | None"
@@ -31,6 +31,7 @@ class Snapshot:
     observation: Mapping  # the last observation; its arrays are read-only
     info: Mapping  # what step() returned as info
     config: EnvConfig
+    look: Look | None = None  # the colours, light and fog of this episode (None: school's)
 
 
 @lru_cache(maxsize=64)
@@ -254,7 +255,7 @@ class DrivingEnv(gym.Env):
             v = v.view()
             v.flags.writeable = False
             obs[k] = v
-        return Snapshot(car=self.view(), trail=tuple(self.trail[-3000:]), observation=MappingProxyType(obs), info=MappingProxyType(self._info()), config=self.config)
+        return Snapshot(car=self.view(), trail=tuple(self.trail[-3000:]), observation=MappingProxyType(obs), info=MappingProxyType(self._info()), config=self.config, look=self.world.conditions[0].look)
 
     # ----------------------------------------------------------------- rendering
     @property

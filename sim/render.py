@@ -1,5 +1,8 @@
 """Drawing the world and a HUD with pygame; the only module of `sim` that imports pygame.
 
+The window's main view is a chase view (`sim.chase`: the world's camera code behind and
+above the car, at window resolution), with a map of the whole track and a dashboard under
+it, and a panel beside it: the network's own 64x64 input, the HUD and callers' widgets.
 Rendering is for people: it never produces the observation (the camera is numpy).
 """
 
@@ -13,8 +16,10 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
-MAP_PX = 640  # side of the world view
-PANEL_W = 300  # the panel on the right: camera and HUD
+VIEW_PX = 640  # side of the driving column: the chase view, and the map and dashboard under it
+CHASE_H = 480  # height of the chase view (sim.chase.CHASE's frames)
+MINIMAP_PX = VIEW_PX - CHASE_H  # side of the map of the whole track, under the chase view
+PANEL_W = 300  # the panel on the right: the network's input and the HUD
 BG = (24, 26, 30)
 TEXT = (230, 232, 236)
 DIM = (150, 155, 165)
@@ -66,14 +71,15 @@ def open_window(size: tuple[int, int], caption: str):
 
 
 class Renderer:
-    """Draws an env: the whole track, the car, its trail, its sensor rays, the camera frame
-    as an inset and a HUD. `human` shows a window; `rgb_array` returns the same picture.
+    """Draws an env: the chase view with the sensor rays on the road, a map of the whole
+    track with the car and its trail, a dashboard, the network's input as an inset and a
+    HUD. `human` shows a window; `rgb_array` returns the same picture.
 
     Extra panels (a network's view, its votes) can be added by callers through `extra`,
     a function `(surface, rect)` drawn under the HUD.
     """
 
-    def __init__(self, mode: str, fps: int = 30, size: tuple[int, int] = (MAP_PX + PANEL_W, MAP_PX)):
+    def __init__(self, mode: str, fps: int = 30, size: tuple[int, int] = (VIEW_PX + PANEL_W, VIEW_PX)):
         """`size` wider than the map plus one panel adds a second column for `extra`."""
         self.mode = mode
         self.fps = fps
@@ -87,61 +93,51 @@ class Renderer:
         self.clock = pygame.time.Clock()
         self.font = pygame.font.Font(None, 22)
         self.big = pygame.font.Font(None, 30)
+        self.huge = pygame.font.Font(None, 84)
+        self._chase = None  # sim.chase.ChaseView, made at the first draw
         self._map_for = None
         self._map = None
         self.extra = None  # callable(surface, rect): more widgets (second column if there is one)
         self.lines: list[str] = []  # extra HUD lines set by callers
         self.view = None  # (H, W, 3) uint8 image and caption shown instead of the camera frame
         self.quit_requested = False  # the window's close button was pressed
-        self.badge: tuple[str, tuple] | None = None  # (text, colour) at the map's top left: REC
-        self._message: tuple[str, float] | None = None  # (text, until when) across the map
+        self.badge: tuple[str, tuple] | None = None  # (text, colour) at the view's top left: REC
+        self._message: tuple[str, float] | None = None  # (text, until when) across the view
         self.show_fps = mode == "human"
 
     def flash(self, text: str, seconds: float = 3.0) -> None:
-        """Show `text` (lines split at newlines) across the top of the map for `seconds`."""
+        """Show `text` (lines split at newlines) across the top of the view for `seconds`."""
         import time
 
         self._message = (text, time.monotonic() + seconds)
 
     # --------------------------------------------------------------- the world
-    def _world_surface(self, track, params):
-        """The track's map, cached per track, scaled so that its shorter side fills the view:
-        the view has no empty bands, and on a long track it follows the car (see `_follow`)."""
+    def _minimap(self, track, params):
+        """The whole track scaled into MINIMAP_PX square (kept per track), obstacles drawn on it."""
         if self._map_for is track:
             return self._map
         from sim.raster import build  # numpy only
 
         raster = build(track, params)
         k = 0
-        while k + 1 < len(raster.level_shape) and min(raster.level_shape[k + 1]) >= MAP_PX:
+        while k + 1 < len(raster.level_shape) and min(raster.level_shape[k + 1]) >= MINIMAP_PX:
             k += 1
         img = raster.level(k)[::-1]  # rows grow with y in the world, downward on screen
         surf = pygame.surfarray.make_surface(np.ascontiguousarray(img.transpose(1, 0, 2)))
         rows, cols = raster.level_shape[0]
-        self._scale = MAP_PX / (min(rows, cols) * raster.m_per_px)  # screen px per metre
-        w, h = int(cols * raster.m_per_px * self._scale), int(rows * raster.m_per_px * self._scale)
+        side = MINIMAP_PX - 8
+        self._scale = side / (max(rows, cols) * raster.m_per_px)  # screen px per metre
+        w, h = max(1, int(cols * raster.m_per_px * self._scale)), max(1, int(rows * raster.m_per_px * self._scale))
         self._map = pygame.transform.smoothscale(surf, (w, h))
         self._map_for = track
         self._origin = raster.origin
         self._map_h = h
-        self._pan = (0, 0)
+        self._map_at = (4 + (side - w) // 2, CHASE_H + 4 + (side - h) // 2)  # its top left in the window
         self._draw_obstacles(track)
         return self._map
 
-    def _follow(self, x: float, y: float) -> None:
-        """Keep the car (at x, y) in view: when it leaves the middle half of the view, the
-        view re-centres on it, within the map. (Panning in steps, not every frame, keeps the
-        picture still most of the time: easier to watch, and GIFs stay small.)"""
-        mx, my = self._to_map(x, y)
-        w, h = self._map.get_size()
-        pan = list(self._pan)
-        for axis, (pos, size, view) in enumerate(((mx, w, MAP_PX), (my, h, self.size[1]))):
-            if not view / 4 <= pos - pan[axis] <= 3 * view / 4:
-                pan[axis] = min(max(pos - view // 2, 0), max(size - view, 0))
-        self._pan = (pan[0], pan[1])
-
     def _draw_obstacles(self, track) -> None:
-        """Cones (orange discs) and parked cars (filled boxes) onto the cached map."""
+        """Cones (orange dots) and parked cars (filled boxes) onto the cached map."""
         from sim.obstacles import ObstacleTable
         from sim.sprites import CAR_BODIES, CONE
 
@@ -152,11 +148,10 @@ class Renderer:
             x, y, c, s = table.x[0, j], table.y[0, j], table.cos[0, j], table.sin[0, j]
             hl, hw = table.half_len[0, j], table.half_wid[0, j]
             if o.kind == "cone":
-                pygame.draw.circle(self._map, tuple(int(v) for v in CONE), self._to_map(x, y), max(2, int(hw * self._scale) + 1))
+                pygame.draw.circle(self._map, tuple(int(v) for v in CONE), self._to_map(x, y), 2)
                 continue
             corners = [self._to_map(x + a * hl * c - b * hw * s, y + a * hl * s + b * hw * c) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
             pygame.draw.polygon(self._map, tuple(int(v) for v in CAR_BODIES[j % len(CAR_BODIES)]), corners)
-            pygame.draw.polygon(self._map, (20, 20, 20), corners, 1)
 
     def _to_map(self, x: float, y: float) -> tuple[int, int]:
         """World metres -> pixels on the cached map surface."""
@@ -166,9 +161,9 @@ class Renderer:
         )
 
     def to_screen(self, x: float, y: float) -> tuple[int, int]:
-        """World metres -> window pixels (the map panned to follow the car)."""
+        """World metres -> window pixels on the map under the chase view."""
         mx, my = self._to_map(x, y)
-        return mx - self._pan[0], my - self._pan[1]
+        return mx + self._map_at[0], my + self._map_at[1]
 
     def draw(self, snap):
         """Draw a `sim.env.Snapshot` (the env's read-only picture: car, trail, observation,
@@ -179,20 +174,15 @@ class Renderer:
         view = snap.car
         screen = self.screen
         screen.fill(BG)
-        world = self._world_surface(view.track, snap.config.raster)
-        self._follow(view.x, view.y)
-        screen.set_clip(pygame.Rect(0, 0, MAP_PX, self.size[1]))  # the map's drawings stay in the map's area
-        screen.blit(world, (-self._pan[0], -self._pan[1]))
+        self._draw_chase(view, snap.look)
+        world = self._minimap(view.track, snap.config.raster)
+        screen.set_clip(pygame.Rect(0, CHASE_H, MINIMAP_PX, MINIMAP_PX))  # the map's drawings stay in the map's box
+        screen.blit(world, self._map_at)
         if len(snap.trail) > 1:
-            pts = [self.to_screen(px, py) for px, py in snap.trail]
-            pygame.draw.lines(screen, TRAIL, False, pts, 2)
-        if view.rays_m is not None:
-            start = self.to_screen(view.x, view.y)
-            for ang, d in zip(view.ray_angles_rad, view.rays_m):
-                end = self.to_screen(view.x + d * math.cos(view.heading + ang), view.y + d * math.sin(view.heading + ang))
-                pygame.draw.line(screen, RAY, start, end, 1)
-        self._draw_car(view, snap.config.car.wheelbase_m)
+            pygame.draw.lines(screen, TRAIL, False, [self.to_screen(px, py) for px, py in snap.trail[::3]], 1)
+        self._draw_arrow(view)
         screen.set_clip(None)
+        self._draw_dashboard(view)
         self._draw_overlays()
         self._draw_panel(view, snap.observation.get("camera"), snap.config.level.name)
         if self.mode == "human":
@@ -201,8 +191,43 @@ class Renderer:
             return None
         return np.ascontiguousarray(pygame.surfarray.pixels3d(screen).transpose(1, 0, 2))
 
+    def _draw_chase(self, view, look) -> None:
+        """The chase view (the world's camera behind the car) and the sensor rays on its ground."""
+        if self._chase is None:
+            from sim.chase import ChaseView  # numpy and numba only
+
+            self._chase = ChaseView()
+        img = self._chase.frame(view.track, view.x, view.y, view.heading, look)
+        self.screen.blit(pygame.surfarray.make_surface(np.ascontiguousarray(img.transpose(1, 0, 2))), (0, 0))
+        if view.rays_m is not None:
+            self.screen.set_clip(pygame.Rect(0, 0, VIEW_PX, CHASE_H))
+            nose = self._chase.project(2.2, 0.0)
+            for ang, d in zip(view.ray_angles_rad, view.rays_m):
+                end = self._chase.project(2.2 + d * math.cos(ang), d * math.sin(ang))
+                if nose is not None and end is not None:
+                    pygame.draw.line(self.screen, RAY, nose, end, 1)
+            self.screen.set_clip(None)
+
+    def _draw_arrow(self, car) -> None:
+        """The car on the map: an arrow along its heading, large enough to read its direction."""
+        c, s = math.cos(car.heading), math.sin(car.heading)
+        x, y = self.to_screen(car.x, car.y)
+        tip, back, half = 9.0, 5.0, 5.0  # [px]
+        pts = [(x + tip * c, y - tip * s), (x - back * c - half * s, y + back * s - half * c), (x - 2 * c, y + 2 * s), (x - back * c + half * s, y + back * s + half * c)]
+        pygame.draw.polygon(self.screen, CAR, pts)
+        pygame.draw.polygon(self.screen, (255, 255, 255), pts, 1)
+
+    def _draw_dashboard(self, view) -> None:
+        """Speed, lap and offset in large type beside the map."""
+        x0, y0 = MINIMAP_PX + 24, CHASE_H + 14
+        self.screen.blit(self.huge.render(f"{view.speed_mps * 3.6:3.0f}", True, TEXT), (x0, y0))
+        self.screen.blit(self.font.render("km/h", True, DIM), (x0 + 4, y0 + 62))
+        col = x0 + 150
+        for k, line in enumerate((f"lap {view.lap}   {view.lap_time_s:5.1f} s", f"progress {view.progress_m:5.0f} m", f"offset {view.lateral_offset_m:+.2f} m")):
+            self.screen.blit(self.big.render(line, True, TEXT), (col, y0 + 6 + 34 * k))
+
     def _draw_overlays(self) -> None:
-        """The badge (REC) at the map's top left and a flashed message across its top."""
+        """The badge (REC) at the view's top left and a flashed message across its top."""
         import time
 
         if self.badge is not None:
@@ -220,8 +245,8 @@ class Renderer:
                 return
             imgs = [self.big.render(line, True, (255, 255, 255)) for line in text.split("\n")]
             box = pygame.Rect(0, 0, max(i.get_width() for i in imgs) + 24, sum(i.get_height() for i in imgs) + 14)
-            box.midtop = (MAP_PX // 2, 56)
-            box.clamp_ip(pygame.Rect(0, 0, MAP_PX, self.size[1]))
+            box.midtop = (VIEW_PX // 2, 56)
+            box.clamp_ip(pygame.Rect(0, 0, VIEW_PX, CHASE_H))
             pygame.draw.rect(self.screen, (20, 20, 24), box, border_radius=6)
             pygame.draw.rect(self.screen, (255, 200, 60), box, 2, border_radius=6)
             y = box.y + 7
@@ -229,26 +254,15 @@ class Renderer:
                 self.screen.blit(img, (box.centerx - img.get_width() // 2, y))
                 y += img.get_height()
 
-    def _draw_car(self, car, wheelbase_m: float) -> None:
-        length, width = wheelbase_m + 1.6, 1.9  # [m]
-        c, s = math.cos(car.heading), math.sin(car.heading)
-        scale = max(self._scale, 7.0 / width)  # keep the car visible on big tracks
-        corners = []
-        for fx, fy in ((length / 2, 0), (length / 4, width / 2), (-length / 2, width / 2), (-length / 2, -width / 2), (length / 4, -width / 2)):
-            wx = fx * c - fy * s
-            wy = fx * s + fy * c
-            sx, sy = self.to_screen(car.x, car.y)
-            corners.append((sx + wx * scale, sy - wy * scale))
-        pygame.draw.polygon(self.screen, CAR, corners)
-        pygame.draw.polygon(self.screen, (255, 255, 255), corners, 1)
-
     # ----------------------------------------------------------------- the HUD
     def _draw_panel(self, view, frame, level: str = "school") -> None:
-        x0 = MAP_PX + 20
+        x0 = VIEW_PX + 20
         screen = self.screen
-        caption = "Camera view"
+        caption = "network input"
         if self.view is not None:
             frame, caption = self.view
+        elif frame is not None:
+            caption = f"network input {frame.shape[1]}x{frame.shape[0]}"
         screen.blit(self.big.render(caption, True, TEXT), (x0 - 8, 12))
         y = 42
         if frame is not None:
@@ -262,10 +276,6 @@ class Renderer:
             y += h + 12
         steer = view.steer
         lines = [
-            f"speed  {view.speed_mps * 3.6:5.1f} km/h",
-            f"lap    {view.lap}   progress {view.progress_m:.0f} m",
-            f"lap time {view.lap_time_s:5.1f} s",
-            f"offset {view.lateral_offset_m:+.2f} m",
             f"interventions {view.interventions}",
             f"track  {view.track.name}",
             f"level  {level}",
@@ -285,8 +295,8 @@ class Renderer:
         screen.blit(self.font.render("steering  L        R", True, DIM), (x0, y + 24))
         y += 48
         if self.extra is not None:
-            if self.size[0] > MAP_PX + PANEL_W:  # a second column
-                self.extra(screen, pygame.Rect(MAP_PX + PANEL_W + 10, 12, self.size[0] - MAP_PX - PANEL_W - 20, self.size[1] - 24))
+            if self.size[0] > VIEW_PX + PANEL_W:  # a second column
+                self.extra(screen, pygame.Rect(VIEW_PX + PANEL_W + 10, 12, self.size[0] - VIEW_PX - PANEL_W - 20, self.size[1] - 24))
             else:
                 self.extra(screen, pygame.Rect(x0, y, bar_w, self.size[1] - y - 10))
 

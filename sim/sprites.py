@@ -23,22 +23,22 @@ CONE_BAND = np.array([245, 245, 240], dtype=np.float32)
 CAR_BODIES = np.array([[200, 40, 40], [40, 80, 190], [230, 230, 225], [50, 55, 60]], dtype=np.float32)
 CAR_GLASS = np.array([70, 85, 100], dtype=np.float32)
 CAR_DARK = np.array([25, 25, 28], dtype=np.float32)
-MAX_OBSTACLE_DISTANCE_M = 45.0  # the ground is drawn to 40 m; beyond this an obstacle is under a pixel
+OBSTACLE_MARGIN_M = 5.0  # a dashcam draws obstacles this far beyond the ground it draws (max_distance_m)
 
 
 # a camera pose as `paint_obstacle` takes it: CameraParams' numbers, in this order
-POSE_FIELDS = ("width_px", "height_px", "fov_deg", "pitch_deg", "height_m", "forward_m", "view_m", "behind_m")
-WIDTH, HEIGHT, FOV, PITCH, CAM_HEIGHT, CAM_FORWARD, VIEW, BEHIND = range(len(POSE_FIELDS))
+POSE_FIELDS = ("width_px", "height_px", "fov_deg", "pitch_deg", "height_m", "forward_m", "view_m", "behind_m", "max_distance_m")
+WIDTH, HEIGHT, FOV, PITCH, CAM_HEIGHT, CAM_FORWARD, VIEW, BEHIND, MAX_DISTANCE = range(len(POSE_FIELDS))
 
 
 def pose_row(params: CameraParams) -> np.ndarray:
-    """(8,) float64: `params`' numbers in POSE_FIELDS order."""
+    """(9,) float64: `params`' numbers in POSE_FIELDS order."""
     return np.array([float(getattr(params, f)) for f in POSE_FIELDS])
 
 
 @kernel
 def _sight(dashcam, pose):
-    return (MAX_OBSTACLE_DISTANCE_M if dashcam else pose[VIEW]) + 5.0
+    return (pose[MAX_DISTANCE] + OBSTACLE_MARGIN_M if dashcam else pose[VIEW]) + 5.0
 
 
 @kernel

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from agent.dataset import Dataset
-from sim.render import BG, MAP_PX, PANEL_W
+from sim.render import BG, VIEW_PX, PANEL_W
 
 TOOLS = ("Xvfb", "xdotool", "xwininfo", "import")
 pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in TOOLS), reason="needs Xvfb, xdotool, xwininfo and ImageMagick")
@@ -89,7 +89,7 @@ def drawn(img: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> float:
 def test_drive_window_shows_every_panel_and_records_the_keys(display, tmp_path):
     proc = start(display, "drive", "--record", str(tmp_path / "mine"), "--seed", "3", "--max-frames", "3000")
     wid, w, h, x, y = window(display, proc)
-    assert (w, h) == (MAP_PX + PANEL_W, MAP_PX) and 0 <= x and x + w <= SCREEN[0] and 0 <= y and y + h <= SCREEN[1]
+    assert (w, h) == (VIEW_PX + PANEL_W, VIEW_PX) and 0 <= x and x + w <= SCREEN[0] and 0 <= y and y + h <= SCREEN[1]
     xdotool(display, "mousemove", str(x + w // 2), str(y + h // 2))
     xdotool(display, "keydown", "Left")
     time.sleep(0.4)
@@ -99,9 +99,9 @@ def test_drive_window_shows_every_panel_and_records_the_keys(display, tmp_path):
     assert img.shape[:2] == (h, w)
     badge = img[8:40, 8:200]
     assert ((badge[..., 0] > 180) & (badge[..., 1] < 80)).mean() > 0.3  # the red REC badge
-    assert drawn(img, MAP_PX + 20, 42, MAP_PX + PANEL_W - 20, 300) > 0.9  # the camera inset
-    assert drawn(img, MAP_PX + 20, 310, MAP_PX + PANEL_W - 20, 600) > 0.02  # the HUD's text
-    assert drawn(img, MAP_PX + PANEL_W - 12, 0, w, h) < 0.01  # nothing runs off the panel's right edge
+    assert drawn(img, VIEW_PX + 20, 42, VIEW_PX + PANEL_W - 20, 300) > 0.9  # the camera inset
+    assert drawn(img, VIEW_PX + 20, 310, VIEW_PX + PANEL_W - 20, 600) > 0.02  # the HUD's text
+    assert drawn(img, VIEW_PX + PANEL_W - 12, 0, w, h) < 0.01  # nothing runs off the panel's right edge
     steer = Dataset(tmp_path / "mine").load(("action",))["action"][:, 0]
     assert steer.max() > 0.2 and len(np.unique(steer)) > 5, out  # the key turned the wheel, analog
 
@@ -111,8 +111,8 @@ def test_watch_window_holds_the_network_column(display, tmp_path):
     wid, w, h, _, _ = window(display, proc)
     img = screenshot(display, wid, tmp_path / "watch.png")
     finish(display, proc)
-    assert (w, h) == (MAP_PX + PANEL_W + 300, MAP_PX) and img.shape[:2] == (h, w)
-    column = MAP_PX + PANEL_W + 10
+    assert (w, h) == (VIEW_PX + PANEL_W + 300, VIEW_PX) and img.shape[:2] == (h, w)
+    column = VIEW_PX + PANEL_W + 10
     assert drawn(img, column, 42, w - 10, 220) > 0.8  # what the network sees
     assert drawn(img, column, 220, w - 10, 420) > 0.02  # what it decides: bars and captions
 
@@ -158,9 +158,9 @@ def test_a_small_screen_gets_the_whole_layout_scaled_into_it(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
-    full = (MAP_PX + PANEL_W + 300, MAP_PX)
+    full = (VIEW_PX + PANEL_W + 300, VIEW_PX)
     assert x + w <= 1024 and y + h <= 600 and w < full[0]  # it fits the screen
     assert abs(w / h - full[0] / full[1]) < 0.01  # scaled as a whole, not cropped
     k = w / full[0]
-    column = int((MAP_PX + PANEL_W + 10) * k)
+    column = int((VIEW_PX + PANEL_W + 10) * k)
     assert drawn(img, column, int(42 * k), w - 5, int(420 * k)) > 0.02  # the network's column is still there

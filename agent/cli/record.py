@@ -22,6 +22,7 @@ def add_arguments(p) -> None:
     add_layout_flags(p)
     p.add_argument("--driver", choices=("expert", "human-model"), default="expert", help="who drives: expert (default) or human-model (a scripted person on the keyboard)")
     p.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE, help=f"human-model: the keyboard steering style (default: {DEFAULT_STYLE}; see drive --help)")
+    p.add_argument("--preview", type=float_in(0.0, 0.25), default=0.1, metavar="S", help="human-model: how much sooner than its 0.25 s reaction the person steers into a curve it sees coming, 0-0.25 s (default: 0.1, for drive's chase view; 0: a person who sees only a map of the track)")
     p.add_argument("--episodes", type=int_in(1), default=20, help="episodes, each on its own track of --split (default: 20)")
     p.add_argument("--steps", type=int_in(1), default=1500, help="steps per episode (default: 1500 = 50 s)")
     p.add_argument("--out", default="data/expert", metavar="DIR", help="dataset folder (appends when it exists; default: data/expert)")
@@ -37,6 +38,8 @@ def run(args) -> int:
     from agent.dataset import Dataset
     from agent.record import RecordSettings, record_expert
 
+    if args.driver != "human-model" and (args.style != DEFAULT_STYLE or args.preview != 0.1):
+        raise ValueError("--style and --preview: only with --driver human-model (they describe the scripted person)")
     if args.driver == "human-model" and args.side_cameras:
         raise ValueError("--side-cameras: only with --driver expert (a side frame's label is the expert's steering)")
     config = env_config(args)
@@ -50,6 +53,7 @@ def run(args) -> int:
         workers=args.workers,
         driver=args.driver,
         style=args.style,
+        preview_s=args.preview,
     )
     from agent.dataset import DatasetWriter
 

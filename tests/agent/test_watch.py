@@ -65,14 +65,14 @@ def test_takeover_is_counted_and_recorded(tmp_path, monkeypatch):
 def test_the_window_holds_the_network_column_even_after_an_earlier_render():
     """A reset in human mode makes a one-column window; watch() must widen it (the
     network's input and decision were cut off before)."""
-    from sim.render import MAP_PX, PANEL_W
+    from sim.render import VIEW_PX, PANEL_W
 
     env = DrivingEnv(render_mode="human", observation="camera")
     env.reset(seed=1)  # renders the plain, narrow window
-    assert env._renderer.size[0] == MAP_PX + PANEL_W
+    assert env._renderer.size[0] == VIEW_PX + PANEL_W
     watch(env, NeuralPolicy("assets/models/camera.pt", env.config), max_frames=2, seed=1)
     r = env.renderer
-    assert r.size[0] > MAP_PX + PANEL_W and r.screen.get_width() == r.size[0]  # the layout is drawn whole
+    assert r.size[0] > VIEW_PX + PANEL_W and r.screen.get_width() == r.size[0]  # the layout is drawn whole
     window = pygame.display.get_surface().get_size()
     desktop = pygame.display.get_desktop_sizes()[0]
     assert window[0] <= desktop[0] and window[1] <= desktop[1]  # ... and shown in a window the desktop holds
