@@ -153,6 +153,14 @@ class HumanControls:
             return max(self.ramp_power * dt_s / self.ramp_s, 2.0 * dt_s / self.return_s)  # pressing near the lock, or countering
         return dt_s / min(ARCADE_S, ARCADE_RETURN_S)
 
+    def start_at(self, steer: float, speed_mps: float = 0.0) -> None:
+        """Take over from another driver: the command starts at `steer`, where they had it."""
+        steer = float(np.clip(steer, -1.0, 1.0))
+        if self.mode == "keyboard" and self.style != "arcade":
+            self.wheel = float(np.clip(steer / self.lock(speed_mps), -1.0, 1.0))
+            steer = self.wheel * self.lock(speed_mps)
+        self.steer = steer
+
     def reset(self) -> None:
         self.steer = 0.0
         self.throttle = 0.0

@@ -173,14 +173,14 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
             if steering_keys:
                 if since_keys > release_steps:  # a takeover begins: the wheel starts where the driver had it
                     stats.takeovers += 1
-                    controls.steer = float(action[0])
+                    controls.start_at(float(action[0]), float(info["speed_mps"]))
                     crashed = False
                 since_keys = 0
             else:
                 since_keys += 1
             human = steering_keys
             if human:
-                steer, throttle = controls.update(u.config.dt_s, keys)
+                steer, throttle = controls.update(u.config.dt_s, keys, float(info["speed_mps"]))
                 action = np.array([steer] if u.config.action == "steer" else [steer, throttle], dtype=np.float32)
                 stats.takeover_steps += 1
                 crashed = crashed or bool(info["off_road"])

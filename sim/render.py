@@ -178,8 +178,9 @@ class Renderer:
         world = self._minimap(view.track, snap.config.raster)
         screen.set_clip(pygame.Rect(0, CHASE_H, MINIMAP_PX, MINIMAP_PX))  # the map's drawings stay in the map's box
         screen.blit(world, self._map_at)
-        if len(snap.trail) > 1:
-            pygame.draw.lines(screen, TRAIL, False, [self.to_screen(px, py) for px, py in snap.trail[::3]], 1)
+        trail = snap.trail[::3] + snap.trail[-1:]  # every third point is plenty at this scale
+        if len(trail) > 1:
+            pygame.draw.lines(screen, TRAIL, False, [self.to_screen(px, py) for px, py in trail], 1)
         self._draw_arrow(view)
         screen.set_clip(None)
         self._draw_dashboard(view)

@@ -46,18 +46,18 @@ def test_takeover_is_counted_and_recorded(tmp_path, monkeypatch):
     held = set()
 
     def before_frame(n):
-        # one correction: left, a 0.5 s pause, left again; then, 2 s later, a second one to the right
-        for at, key, down in ((10, pygame.K_LEFT, True), (20, pygame.K_LEFT, False), (35, pygame.K_LEFT, True), (40, pygame.K_LEFT, False), (100, pygame.K_d, True), (110, pygame.K_d, False)):
+        # one correction: left for 1 s, a 0.5 s pause, left again; then, 2 s later, a second one to the right
+        for at, key, down in ((10, pygame.K_LEFT, True), (40, pygame.K_LEFT, False), (55, pygame.K_LEFT, True), (60, pygame.K_LEFT, False), (120, pygame.K_d, True), (150, pygame.K_d, False)):
             if n == at:
                 (held.add if down else held.discard)(key)
 
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
-    stats, _ = watch(env, None, max_frames=120, record_dir=tmp_path / "takeovers", before_frame=before_frame, controls=HumanControls(style="ramp"))
-    assert stats.takeovers == 2 and stats.takeover_steps == 25
+    stats, _ = watch(env, None, max_frames=160, record_dir=tmp_path / "takeovers", before_frame=before_frame, controls=HumanControls(style="ramp"))
+    assert stats.takeovers == 2 and stats.takeover_steps == 65
     ds = Dataset(tmp_path / "takeovers")
     data = ds.load(("action", "source", "camera"))
-    assert len(data["action"]) == 25 and (data["source"] == 2).all()
-    assert data["action"][:15, 0].max() > 0.5 and data["action"][15:, 0].min() < -0.3  # left, then right
+    assert len(data["action"]) == 65 and (data["source"] == 2).all()
+    assert data["action"][:35, 0].max() > 0.3 and data["action"][35:, 0].min() < -0.3  # left, then right
     assert stats.autonomy_pct(env.config.dt_s) < 100
     env.close()
 
