@@ -13,13 +13,13 @@ the road during the takeover.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pygame
 
 from agent.dataset import DatasetWriter
-from agent.expert import ExpertDriver
+from agent.expert import ExpertDriver, ExpertParams
 from agent.human import LEFT_KEYS, RIGHT_KEYS, HumanControls
 from models.inspect import feature_maps, saliency, tile
 from models.preprocess import preprocess
@@ -37,6 +37,8 @@ class WatchStats:
     recorded: int = 0
     laps: int = 0
     recoveries: int = 0
+    collisions: int = 0  # in the episode now driven
+    lap_times_s: list = field(default_factory=list)  # of the episode now driven
 
     def autonomy_pct(self, dt_s: float) -> float:
         seconds = max(self.steps * dt_s, 1e-9)
@@ -121,9 +123,11 @@ def torch_softmax(out) -> np.ndarray:
     return torch.softmax(out[0], dim=0).cpu().numpy()
 
 
-def watch(env, policy=None, max_frames: int | None = None, record_dir=None, frame_every: int = 0, before_frame=None, controls: HumanControls | None = None, seed: int | None = None, view: str = "camera") -> tuple[WatchStats, list]:
-    """Run the watch loop. `policy` None lets the expert drive; `seed` seeds the first reset;
-    `view` is what the panel starts with: "camera", "features" (F) or "saliency" (S).
+def watch(env, policy=None, max_frames: int | None = None, record_dir=None, frame_every: int = 0, before_frame=None, controls: HumanControls | None = None, seed: int | None = None, view: str = "camera", options: dict | None = None, expert: ExpertParams = ExpertParams(), until_done: bool = False) -> tuple[WatchStats, list]:
+    """Run the watch loop. `policy` None lets the expert (with `expert`'s settings) drive;
+    `seed` and `options` go to the first reset (a track, its conditions); `view` is what
+    the panel starts with: "camera", "features" (F) or "saliency" (S); `until_done`: stop
+    when the first episode ends instead of driving on.
 
     Returns the stats and, with `frame_every` > 0, every k-th rendered frame (for videos).
     """
@@ -136,7 +140,8 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
         u.renderer = None
         u.renderer = Renderer(u.render_mode, fps=u.metadata["render_fps"], size=size)
     renderer = u.renderer
-    expert = ExpertDriver(env)
+    who = "network" if policy is not None else ("expert" if expert.avoid else "expert (blind to obstacles)")
+    expert = ExpertDriver(env, expert)
     panel = NetworkPanel(policy, renderer)
     renderer.extra = panel.draw if policy is not None else None  # the expert: the HUD's steering bar says it all
     panel.show_features, panel.show_saliency = view == "features", view == "saliency"
@@ -144,7 +149,7 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
     episode = None
     stats = WatchStats()
     frames = []
-    obs, info = env.reset(seed=seed)  # opens the window: a display that fails leaves no dataset behind
+    obs, info = env.reset(seed=seed, options=options)  # opens the window: a display that fails leaves no dataset behind
     writer = DatasetWriter(record_dir, u.config) if record_dir is not None else None
     human = False
     release_steps = round(TAKEOVER_RELEASE_S / u.config.dt_s)
@@ -190,7 +195,7 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
                     episode.add(obs, action, action, info, "takeover")
             panel.update(obs, float((net_action if net_action is not None else expert_action)[0]), float(expert_action[0]))
             renderer.lines = [
-                f"driver  {'YOU (takeover)' if human else ('network' if policy is not None else 'expert')}",
+                f"driver  {'YOU (takeover)' if human else who}",
                 f"autonomy {stats.autonomy_pct(u.config.dt_s):5.1f}%  takeovers {stats.takeovers}",
                 *LEGEND,
             ]
@@ -198,6 +203,7 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
             stats.steps += 1
             stats.laps = max(stats.laps, info["lap"])
             stats.recoveries = info["interventions"]
+            stats.collisions, stats.lap_times_s = info["collisions"], list(info["lap_times_s"])
             if u.render_mode == "rgb_array" and (frame_every and stats.steps % frame_every == 0):
                 frames.append(env.render())
             elif u.render_mode == "rgb_array" and before_frame is not None:
@@ -205,9 +211,35 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
             if renderer.quit_requested:
                 break
             if terminated or truncated:
+                if until_done:
+                    break
                 obs, info = env.reset()
     finally:
         if episode is not None:
             stats.recorded = episode.frames
             episode.close()
     return stats, frames
+
+
+def replay_first_episode(model: str | None, config, track, laps: int, split: str = "test", frame_every: int = 3, max_frames: int | None = None):
+    """The episode `agent.evaluate.evaluate` drove first on `track` (the same conditions,
+    from `episode_rng(track, 0)`, and the same driver: a checkpoint path, None for the
+    expert or "expert-blind"), driven again with the window's picture kept every
+    `frame_every` steps. Returns (WatchStats, frames).
+    """
+    from dataclasses import replace
+
+    from agent.evaluate import BLIND_EXPERT, episode_rng
+    from agent.expert import ExpertParams
+    from agent.policy import load_policy
+    from sim.env import DrivingEnv
+    from sim.levels import draw_conditions
+
+    env = DrivingEnv(render_mode="rgb_array", config=replace(config, offroad="recover", max_laps=laps))
+    u = env.unwrapped
+    policy = load_policy(model, u.config) if model not in (None, BLIND_EXPERT) else None
+    cond = draw_conditions(u.config.level, episode_rng(track, 0), split, u.config.camera)
+    try:
+        return watch(env, policy, max_frames=max_frames, frame_every=frame_every, options={"track": track, "conditions": cond}, expert=ExpertParams(avoid=model != BLIND_EXPERT), until_done=True)
+    finally:
+        env.close()

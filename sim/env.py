@@ -16,7 +16,7 @@ from gymnasium import spaces
 from sim import track as tracks
 from sim.car import CarState
 from sim.config import SPLITS, EnvConfig, Level, TrackParams, check_real
-from sim.levels import Look, draw_conditions, with_level
+from sim.levels import Conditions, Look, draw_conditions, with_level
 from sim.world import CarView, World
 
 TrackSpec = "int | str | Path | tracks.Track | None"
@@ -96,7 +96,8 @@ class DrivingEnv(gym.Env):
     (None | "human" | "rgb_array"), `level` ("school" (default) | "country" | "weather",
     see `sim.levels`: with `split`, it also picks the conditions drawn each episode), and
     `config` (an EnvConfig, overridden by the others).
-    `reset(options={"track": ...})` picks the track for one episode.
+    `reset(options={"track": ...})` picks the track for one episode, and
+    `reset(options={"conditions": Conditions(...)})` what it meets (default: drawn from the level).
 
     ## Version History
     - v0: first version. Since 2026-11-25 the env is a view of `sim.world.World` with one
@@ -213,7 +214,10 @@ class DrivingEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.world.set_track(0, self._pick_track(options))
-        self.world.set_conditions(0, draw_conditions(self.config.level, self.np_random, self.split, self.config.camera))
+        cond = (options or {}).get("conditions")
+        if cond is not None and not isinstance(cond, Conditions):
+            raise ValueError(f"reset(options={{'conditions': ...}}): expected a sim.levels.Conditions, got {type(cond).__name__}")
+        self.world.set_conditions(0, cond or draw_conditions(self.config.level, self.np_random, self.split, self.config.camera))
         self.world.reset_cars(0)
         car = self.world.car
         self.trail = [(float(car.x[0]), float(car.y[0]))]

@@ -70,20 +70,13 @@ def run(args) -> int:
         plot_trajectories(result, args.plot)
         print(f"wrote {args.plot}")
     if args.video:
-        import gymnasium as gym
+        from agent.watch import replay_first_episode
 
-        import sim  # noqa: F401
-        from agent.policy import load_policy
-        from agent.watch import watch
-
-        env = gym.make("DriveLab-v0", render_mode="rgb_array", offroad="recover", max_laps=args.laps, track=tracks[0], **{k: v for k, v in env_kwargs(args).items() if k != "track"})
-        policy = load_policy(model, env.unwrapped.config) if model not in (None, "expert-blind") else None
-        steps = int(result.episodes[0]["seconds"] / env.unwrapped.config.dt_s)
-        _, frames = watch(env, policy, max_frames=min(steps, args.video_frames * args.video_every), frame_every=args.video_every)
-        env.close()
+        steps = int(result.episodes[0]["seconds"] / config.dt_s)
+        _, frames = replay_first_episode(model, config, tracks[0], args.laps, args.split, args.video_every, min(steps, args.video_frames * args.video_every))
         from agent.video import save_video
 
-        save_video(args.video, frames, 30 / args.video_every, args.video_width, progress=not args.quiet)
+        save_video(args.video, frames, 1 / (config.dt_s * args.video_every), args.video_width, progress=not args.quiet)
         print(f"wrote {args.video} ({len(frames)} frames of the first episode)")
     return 0
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.evaluate import SUMMARY_KEYS, ExpertBatch, eval_tracks, evaluate, evaluate_parallel, plot_trajectories
+from agent.evaluate import BLIND_EXPERT, SUMMARY_KEYS, ExpertBatch, eval_tracks, evaluate, evaluate_parallel, make_driver, plot_trajectories
 from agent.policy import NeuralPolicy
 from models.checkpoint import CheckpointError
 from sim.config import CameraParams, EnvConfig
@@ -112,3 +112,21 @@ def test_bundled_weather_model_drives_new_conditions():
     cfg = with_level(EnvConfig(), "weather")
     result = evaluate_parallel(str(WEATHER), cfg, eval_tracks(4), laps=1, workers=2)
     assert result.summary["driving_score"] >= 90 and result.summary["lap_completion_rate"] >= 3 / 4
+
+
+def test_the_video_replays_the_scored_episode():
+    """`eval --video` shows the episode that was scored: the same driver (the blind expert
+    hits what the seeing one passes) and the same conditions (at `weather`, the cruise
+    speed and steering trim drawn for episode 0 set its lap time)."""
+    from agent.watch import replay_first_episode
+    from sim.levels import with_level
+
+    cones = with_level(EnvConfig(observation="sensors"), "cones")
+    track = 1_000_004
+    scored = evaluate(make_driver(BLIND_EXPERT, cones), cones, [track], laps=1)
+    stats, _ = replay_first_episode(BLIND_EXPERT, cones, track, laps=1, frame_every=0)
+    assert scored.episodes[0]["collisions"] > 0 and stats.collisions == scored.episodes[0]["collisions"]
+    weather = with_level(EnvConfig(observation="sensors"), "weather")
+    scored = evaluate(make_driver(None, weather), weather, [track], laps=1)
+    stats, _ = replay_first_episode(None, weather, track, laps=1, frame_every=0)
+    assert stats.lap_times_s and abs(stats.steps * weather.dt_s - scored.episodes[0]["seconds"]) < 0.1
