@@ -15,7 +15,7 @@
   `source` (0 human, 1 expert, 2 takeover, 3 dagger), `executed`, `crash` and `excluded`
   (the frames DriveLab's trainer leaves out).
 - Side-camera frames are not steps in time and are dropped (counted in the return value).
-- The env spec is `DriveLab-v0` with the dataset's whole `EnvConfig` as `config`, so
+- The env spec is `DriveLab-v1` with the dataset's whole `EnvConfig` as `config`, so
   `minari.load_dataset(ID).recover_environment()` makes the env it was recorded in,
   level included. Frames are stored losslessly (no JPEG).
 
@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from agent.dataset import Dataset, DatasetError
+from sim import ENV_ID  # importing sim registers it
 from sim.config import EnvConfig
 
-ENV_ID = "DriveLab-v0"
 # Minari's (namespace/)name-vVERSION, its namespace rule included (at least two characters)
 ID_RE = re.compile(r"^(?:[-_\w][-_\w/]*[-_\w]+/)?[A-Za-z0-9_.-]+-v\d+$")
 
@@ -60,8 +60,6 @@ def to_minari(root: str | Path, dataset_id: str, author: str | None = None) -> d
     minari = _minari()
     import gymnasium as gym
     from minari.data_collector import EpisodeBuffer
-
-    import sim  # noqa: F401  (registers DriveLab-v0)
 
     check_id(dataset_id)
     ds = Dataset(root)
@@ -132,7 +130,7 @@ def _exists(minari, dataset_id: str) -> bool:
 
 
 def load_minari(dataset_id: str, fields: tuple[str, ...]):
-    """A Minari dataset of DriveLab-v0 -> (data arrays, EnvConfig, identity), as
+    """A Minari dataset of DriveLab (any version) -> (data arrays, EnvConfig, identity), as
     `agent.train.load_datasets` returns them for DriveLab folders."""
     check_id(dataset_id, f"minari:{dataset_id}")
     minari = _minari()
@@ -141,8 +139,8 @@ def load_minari(dataset_id: str, fields: tuple[str, ...]):
     except Exception as e:  # Minari raises its own types for unknown ids and damaged files
         raise DatasetError(f"minari:{dataset_id}: no such Minari dataset here ({type(e).__name__}); `minari list local` shows them") from None
     spec = mds.spec.env_spec
-    if spec is None or spec.id != ENV_ID or not isinstance(spec.kwargs.get("config"), dict):
-        raise DatasetError(f"minari:{dataset_id}: recorded in {spec.id if spec else 'an unknown env'}, not a DriveLab-v0 export")
+    if spec is None or not spec.id.startswith("DriveLab-v") or not isinstance(spec.kwargs.get("config"), dict):  # any version: the config says all
+        raise DatasetError(f"minari:{dataset_id}: recorded in {spec.id if spec else 'an unknown env'}, not a DriveLab export")
     config = EnvConfig.from_dict(spec.kwargs["config"])
     parts: dict[str, list] = {}
     for i, ep in enumerate(mds.iterate_episodes()):

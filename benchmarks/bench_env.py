@@ -2,7 +2,7 @@
 
 Run: python benchmarks/bench_env.py [--rounds 7] [--json benchmarks/results/env.json]
 
-The headline is `gymnasium.make("DriveLab-v0")` as it comes (a new procedural track at
+The headline is `gymnasium.make("DriveLab-v1")` as it comes (a new procedural track at
 every reset) driven with small random steering (uniform +-0.2, as an RL agent starts), so
 episodes end every ~150 steps and resets onto new tracks are part of the time. Beside it:
 the same on one fixed track, and batches of 64 cars (`make_vec`, autoresets on).
@@ -31,7 +31,7 @@ from common import PEAK_RSS, ROOT, median, parser, write
 
 import gymnasium as gym  # noqa: E402
 
-import sim  # noqa: E402,F401
+from sim import ENV_ID  # noqa: E402  (registers it)
 from sim.env import DrivingEnv, _track_from_seed, resolve_track  # noqa: E402
 
 TARGETS = {  # ratios to CarRacing-v3, and absolute figures (issue 25)
@@ -142,12 +142,12 @@ def runners(block_scale: float) -> list[Runner]:
     out += [
         Runner("ceiling: a null env through gym.make", gym.make("DriveLab-null"), 1, b(20000), steering(None)),
         Gather(b(20000)),
-        Runner("single, 64x64 dashcam + sensors", gym.make("DriveLab-v0"), 1, b(1500), steering(None)),
-        Runner("single, sensors only", gym.make("DriveLab-v0", observation="sensors"), 1, b(2500), steering(None)),
-        Runner("single, 64x64 dashcam + sensors, one track", gym.make("DriveLab-v0", track=3), 1, b(1500), steering(None)),
-        Runner("single, sensors only, one track", gym.make("DriveLab-v0", observation="sensors", track=3), 1, b(2500), steering(None)),
-        Runner("64 cars, 64x64 dashcams + sensors", gym.make_vec("DriveLab-v0", num_envs=64), 64, b(60), steering(64)),
-        Runner("64 cars, sensors only", gym.make_vec("DriveLab-v0", num_envs=64, observation="sensors"), 64, b(150), steering(64)),
+        Runner("single, 64x64 dashcam + sensors", gym.make(ENV_ID), 1, b(1500), steering(None)),
+        Runner("single, sensors only", gym.make(ENV_ID, observation="sensors"), 1, b(2500), steering(None)),
+        Runner("single, 64x64 dashcam + sensors, one track", gym.make(ENV_ID, track=3), 1, b(1500), steering(None)),
+        Runner("single, sensors only, one track", gym.make(ENV_ID, observation="sensors", track=3), 1, b(2500), steering(None)),
+        Runner("64 cars, 64x64 dashcams + sensors", gym.make_vec(ENV_ID, num_envs=64), 64, b(60), steering(64)),
+        Runner("64 cars, sensors only", gym.make_vec(ENV_ID, num_envs=64, observation="sensors"), 64, b(150), steering(64)),
     ]
     return out
 
@@ -188,8 +188,8 @@ def reset_figures(seeds: int = 60) -> dict:
 MEMORY = PEAK_RSS + """
 import sys, numpy as np, gymnasium as gym
 sys.path.insert(0, {root!r})
-import sim
-venv = gym.make_vec("DriveLab-v0", num_envs=256, offroad="recover")
+from sim import ENV_ID
+venv = gym.make_vec(ENV_ID, num_envs=256, offroad="recover")
 venv.reset(seed=0)
 for _ in range(50):
     venv.step(np.zeros((256, 1), np.float32))

@@ -2,7 +2,7 @@
 
 Run: python benchmarks/bench_levels.py [--rounds 7] [--json benchmarks/results/levels.json]
 
-Each level is timed as users run it: `gymnasium.make("DriveLab-v0", level=NAME)` with its
+Each level is timed as users run it: `gymnasium.make("DriveLab-v1", level=NAME)` with its
 defaults (64x64 dashcam and sensors, a new procedural track and, where the level draws
 them, new conditions every reset), driven with steering drawn uniformly from +-0.2.
 Every round runs one block of every level in turn (who goes first rotates), and a level's
@@ -22,7 +22,7 @@ from common import median, parser, write
 
 import gymnasium as gym  # noqa: E402
 
-import sim  # noqa: E402,F401
+from sim import ENV_ID  # noqa: E402  (registers it)
 from sim.levels import LEVELS  # noqa: E402
 
 TARGET_VS_SCHOOL = {"weather": 0.9, "cones": 0.85}
@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7, help="rounds of blocks (median over them)")
     ap.add_argument("--steps", type=int, default=1500, help="steps per block")
     args = ap.parse_args()
-    envs = {name: gym.make("DriveLab-v0", level=name) for name in LEVELS}
+    envs = {name: gym.make(ENV_ID, level=name) for name in LEVELS}
     rngs = {name: np.random.default_rng(0) for name in LEVELS}
     for name, env in envs.items():
         env.reset(seed=0)

@@ -16,7 +16,7 @@ from common import parser, write
 
 import gymnasium as gym  # noqa: E402
 
-import sim  # noqa: E402,F401
+from sim import ENV_ID  # noqa: E402  (registers it)
 
 
 def rss_mb() -> float:
@@ -30,7 +30,7 @@ def main() -> None:
     ap.add_argument("--envs", type=int, default=64)
     args = ap.parse_args()
     # terminate mode with short episodes: cars leave the road and autoreset onto new tracks
-    venv = gym.make_vec("DriveLab-v0", num_envs=args.envs, max_steps=600)
+    venv = gym.make_vec(ENV_ID, num_envs=args.envs, max_steps=600)
     venv.reset(seed=0)
     rng = np.random.default_rng(0)
     batches = args.steps // args.envs

@@ -43,7 +43,7 @@ def render_env(r: dict) -> str:
     lines = [
         "\n".join(rows),
         "",
-        f"\"single\" is `gymnasium.make(\"DriveLab-v0\")` as it comes: a new procedural track at every "
+        f"\"single\" is `gymnasium.make(\"DriveLab-v1\")` as it comes: a new procedural track at every "
         f"reset, driven with steering drawn uniformly from ±0.2, so an episode lasted "
         f"{single.get('mean_episode_steps', 0):.0f} steps on average and resets onto new tracks are "
         "part of the figure; \"one track\" keeps track 3. \"64 cars\" is `gymnasium.make_vec` with "
@@ -160,7 +160,7 @@ def render_levels(r: dict) -> str:
         target = f"≥ {e['target_vs_school']:.0%}" if "target_vs_school" in e else ""
         episode = f"{e['mean_episode_steps']:.0f}" if "mean_episode_steps" in e else ""
         rows.append(f"| `{name}` | {e['steps_per_s']:,.0f} | {e['vs_school']:.0%} | {target} | {episode} |")
-    return "\n".join(rows + ["", _machine(r["machine"], f"`python benchmarks/bench_levels.py`: `gym.make(\"DriveLab-v0\", level=NAME)` as it comes (dashcam and sensors, new track and conditions every reset, steering uniform in ±0.2); medians of {f['rounds']} rounds, each running every level for one block in turn")])
+    return "\n".join(rows + ["", _machine(r["machine"], f"`python benchmarks/bench_levels.py`: `gym.make(\"DriveLab-v1\", level=NAME)` as it comes (dashcam and sensors, new track and conditions every reset, steering uniform in ±0.2); medians of {f['rounds']} rounds, each running every level for one block in turn")])
 
 
 def render_controls(r: dict) -> str:

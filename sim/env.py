@@ -1,4 +1,4 @@
-"""DrivingEnv: the Gymnasium environment `DriveLab-v0`, a view of a one-car `World`."""
+"""DrivingEnv: the Gymnasium environment `DriveLab-v1`, a view of a one-car `World`."""
 
 from __future__ import annotations
 
@@ -100,15 +100,15 @@ class DrivingEnv(gym.Env):
     `reset(options={"conditions": Conditions(...)})` what it meets (default: drawn from the level).
 
     ## Version History
+    - v1 (2026-12-07): the world is compiled (numba) and takes `rays` and `ray_fov_deg`; the
+      rays read the track's geometry instead of a 0.5 m grid (a reading near the road's
+      edge can differ from v0's: 1.6% of readings by over 0.5 m on a test rollout), and a
+      car far off its road reads 0 on every ray. Tracks, dynamics and camera frames are
+      v0's. `reset(options={"conditions": ...})` sets what an episode meets.
     - v0: first version. Since 2026-11-25 the env is a view of `sim.world.World` with one
       car and draws the road lazily; camera frames may differ from earlier builds in the
       rounding of a few pixels along the road. The same seed still gives the same rollout.
       Since 2026-11-26 it takes `level`; the default, `school`, is the world as it was.
-      Since 2026-12-07 the world is compiled (numba) and takes `rays` and `ray_fov_deg`.
-      Tracks, dynamics and camera frames are as before, bit for bit (but for +-1 in the
-      graded colour of an obstacle in a few frames); the rays read the track's geometry
-      instead of a 0.5 m grid, so a reading near the road's edge can differ (1.6% of
-      readings by over 0.5 m on a test rollout). The bundled models keep their scores.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 30}

@@ -1,6 +1,6 @@
 """DrivingVectorEnv: N cars on N tracks stepped together, Gymnasium's vector API.
 
-`gymnasium.make_vec("DriveLab-v0", num_envs=N, ...)` returns it. Sensors and camera frames
+`gymnasium.make_vec("DriveLab-v1", num_envs=N, ...)` returns it. Sensors and camera frames
 for all cars come from single vectorised operations (one gather for all frames). Episodes
 reset automatically on the step after they end (Gymnasium's next-step autoreset).
 """

@@ -129,11 +129,11 @@ def test_make_vec_arguments(kwargs):
     """`gymnasium.make_vec` with any arguments builds an env that steps, or ends in one line."""
     import gymnasium as gym
 
-    import sim  # noqa: F401
+    from sim import ENV_ID  # registers it
 
     kwargs.setdefault("num_envs", 2)
     try:
-        env = gym.make_vec("DriveLab-v0", **kwargs)
+        env = gym.make_vec(ENV_ID, **kwargs)
     except (ValueError, TypeError) as e:
         assert one_line(e), e
         return

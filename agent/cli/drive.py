@@ -34,13 +34,13 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import gymnasium as gym
 
-    import sim  # noqa: F401
+    from sim import ENV_ID  # registers it
     from agent.drive import drive
     from agent.human import HumanControls
 
     if not has_display():
         raise RuntimeError("drive needs a window and no display was found (set DISPLAY, or run under Xvfb)")
-    env = gym.make("DriveLab-v0", render_mode="human", **env_kwargs(args))
+    env = gym.make(ENV_ID, render_mode="human", **env_kwargs(args))
     controls = HumanControls(mode=args.controls, style=args.style)
     stats = drive(env, controls, record_dir=args.record, max_frames=args.max_frames, record_from_start=not args.no_autostart, seed=args.seed)
     env.close()

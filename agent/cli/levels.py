@@ -7,7 +7,7 @@ from pathlib import Path
 from agent.cli.common import int_in
 
 HELP = "list the levels (how hard the world is) with every parameter; --sheets draws their first frames"
-DESCRIPTION = "Levels are named presets of the world, easiest first. Pass one to any command that makes a world with --level NAME (or gym.make('DriveLab-v0', level=NAME)); datasets and checkpoints remember it. --sheets DIR writes one PNG per level (and per split where the splits' conditions differ) of the first camera frame of --frames episodes."
+DESCRIPTION = "Levels are named presets of the world, easiest first. Pass one to any command that makes a world with --level NAME (or gym.make('DriveLab-v1', level=NAME)); datasets and checkpoints remember it. --sheets DIR writes one PNG per level (and per split where the splits' conditions differ) of the first camera frame of --frames episodes."
 
 
 def add_arguments(p) -> None:

@@ -21,10 +21,10 @@ def run(args) -> int:
     import imageio.v3 as iio
     import numpy as np
 
-    import sim  # noqa: F401
+    from sim import ENV_ID  # registers it
     from agent.expert import ExpertDriver
 
-    env = gym.make("DriveLab-v0", render_mode="rgb_array", **env_kwargs(args))
+    env = gym.make(ENV_ID, render_mode="rgb_array", **env_kwargs(args))
     driver = ExpertDriver(env)
     obs, _ = env.reset(seed=args.seed)
     for _ in range(args.steps):

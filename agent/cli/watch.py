@@ -25,13 +25,13 @@ def run(args) -> int:
         raise ValueError("--video needs --max-frames N")
     import gymnasium as gym
 
-    import sim  # noqa: F401  (registers DriveLab-v0)
+    from sim import ENV_ID  # registers it
     from agent.watch import watch
 
     if not has_display() and args.max_frames is None:
         raise RuntimeError("no display found; run headless with --max-frames N (and --video FILE.gif to see it)")
     mode = "rgb_array" if (args.video or not has_display()) else "human"
-    env = gym.make("DriveLab-v0", render_mode=mode, offroad="recover", **env_kwargs(args))
+    env = gym.make(ENV_ID, render_mode=mode, offroad="recover", **env_kwargs(args))
     policy = None
     model = model_arg(args)
     if model is not None:

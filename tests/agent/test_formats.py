@@ -68,7 +68,7 @@ def test_bad_ids_and_foreign_datasets(recorded, minari_home):
     env = gym.make("CartPole-v1")
     buf = EpisodeBuffer(id=0, observations=np.zeros((3, 4), np.float32), actions=np.zeros(2, np.int64), rewards=[1.0, 1.0], terminations=[False, True], truncations=[False, False], infos={})
     minari.create_dataset_from_buffers("other/cartpole-v0", [buf], env=env, eval_env=env.spec, algorithm_name="none", author="t", description="t")
-    with pytest.raises(DatasetError, match="not a DriveLab-v0 export") as e:
+    with pytest.raises(DatasetError, match="not a DriveLab-v1 export") as e:
         load_minari("other/cartpole-v0", FIELDS)
     assert "minari:other/cartpole-v0" in str(e.value)
     to_minari(recorded, "drivelab/once-v0")

@@ -65,7 +65,7 @@ def test_camera_needs_no_pygame():
 
     code = (
         "import sys, numpy as np, gymnasium as gym, sim;"
-        "env = gym.make('DriveLab-v0', track=3); o, _ = env.reset(seed=1);"
+        "env = gym.make('DriveLab-v1', track=3); o, _ = env.reset(seed=1);"
         "assert o['camera'].std() > 10;"
         "assert 'pygame' not in sys.modules, 'pygame imported'"
     )

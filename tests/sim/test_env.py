@@ -3,7 +3,7 @@ import pytest
 import gymnasium as gym
 from gymnasium.utils.env_checker import check_env
 
-import sim  # noqa: F401
+from sim import ENV_ID  # registers it
 from sim.env import DrivingEnv
 from tests.helpers import stadium
 
@@ -11,13 +11,13 @@ from tests.helpers import stadium
 @pytest.mark.parametrize("observation", ["both", "camera", "sensors"])
 @pytest.mark.parametrize("action", ["steer", "steer+throttle"])
 def test_check_env(observation, action):
-    env = gym.make("DriveLab-v0", observation=observation, action=action, track=11)
+    env = gym.make(ENV_ID, observation=observation, action=action, track=11)
     check_env(env.unwrapped, skip_render_check=True)
     assert set(env.observation_space.spaces) == ({"camera", "sensors"} if observation == "both" else {observation})
 
 
 def rollout(seed, steps=500):
-    env = gym.make("DriveLab-v0")
+    env = gym.make(ENV_ID)
     obs, _ = env.reset(seed=seed)
     rng = np.random.default_rng(seed)
     out = []
@@ -107,7 +107,7 @@ def test_offroad_terminate_and_recover():
 
 
 def test_rgb_array_render_shows_track_and_car():
-    env = gym.make("DriveLab-v0", render_mode="rgb_array", track=4)
+    env = gym.make(ENV_ID, render_mode="rgb_array", track=4)
     env.reset(seed=0)
     for _ in range(10):
         env.step(np.zeros(1, np.float32))
@@ -120,7 +120,7 @@ def test_rgb_array_render_shows_track_and_car():
 
 
 def test_human_render_under_dummy_driver():
-    env = gym.make("DriveLab-v0", render_mode="human", track=4, observation="sensors")
+    env = gym.make(ENV_ID, render_mode="human", track=4, observation="sensors")
     env.reset(seed=0)
     for _ in range(5):
         env.step(np.zeros(1, np.float32))
@@ -164,7 +164,7 @@ def test_bad_arguments():
 @pytest.mark.filterwarnings("ignore:.*render_mode")  # gymnasium warns before the env refuses it
 def test_bad_make_arguments_get_one_line_errors_naming_them(kwargs, named):
     with pytest.raises(ValueError) as e:
-        env = gym.make("DriveLab-v0", **kwargs)
+        env = gym.make(ENV_ID, **kwargs)
         env.reset(seed=0)
     message = str(e.value)
     assert named in message and "\n" not in message

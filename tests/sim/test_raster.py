@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import sim  # noqa: F401
+from sim import ENV_ID  # registers it
 from sim.camera import bind, render_frames
 from sim.env import DrivingEnv
 from sim.raster import Raster, RasterSet, build
@@ -89,7 +89,7 @@ def test_a_batch_redraws_in_place_and_matches_fresh_rasters():
     """Cars that reset onto new tracks reuse their buffers when they fit; what they see equals a fresh env."""
     import gymnasium as gym
 
-    venv = gym.make_vec("DriveLab-v0", num_envs=3, max_steps=40)
+    venv = gym.make_vec(ENV_ID, num_envs=3, max_steps=40)
     obs, _ = venv.reset(seed=5)
     for _ in range(200):  # five episodes each: resets onto new tracks
         obs, *_ = venv.step(np.full((3, 1), 0.02, np.float32))

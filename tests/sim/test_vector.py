@@ -2,13 +2,13 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import sim  # noqa: F401
+from sim import ENV_ID  # registers it
 from sim.env import DrivingEnv
 from sim.vector import DrivingVectorEnv
 
 
 def test_make_vec_returns_the_batched_env():
-    venv = gym.make_vec("DriveLab-v0", num_envs=3, observation="sensors")
+    venv = gym.make_vec(ENV_ID, num_envs=3, observation="sensors")
     assert isinstance(venv, DrivingVectorEnv)
     obs, info = venv.reset(seed=0)
     assert obs["sensors"].shape == (3, 10) and venv.action_space.shape == (3, 1)
@@ -18,7 +18,7 @@ def test_make_vec_returns_the_batched_env():
 @pytest.mark.parametrize("offroad, level", [("terminate", "school"), ("recover", "school"), ("terminate", "weather"), ("recover", "cones")])
 def test_identical_to_single_envs_with_the_same_seeds(offroad, level):
     n = 4
-    venv = gym.make_vec("DriveLab-v0", num_envs=n, offroad=offroad, max_steps=250, level=level)
+    venv = gym.make_vec(ENV_ID, num_envs=n, offroad=offroad, max_steps=250, level=level)
     obs, info = venv.reset(seed=21)
     singles = [DrivingEnv(offroad=offroad, max_steps=250, level=level) for _ in range(n)]
     for i, e in enumerate(singles):
