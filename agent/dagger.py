@@ -149,17 +149,16 @@ def run(model: str, data: str, out: str | Path, settings: DaggerSettings, log=pr
 def write_results(rows: list[dict], out: Path, settings: DaggerSettings) -> None:
     import csv
 
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
     with open(out / "dagger.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS)
         w.writeheader()
         w.writerows(rows)
     write_json(out / "dagger.json", {"settings": asdict(settings), "rounds": rows})
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig = Figure(figsize=(10, 3.6))
+    ax = fig.subplots(1, 2)
     for method, style in (("dagger", "o-"), ("bc", "s--")):
         rs = [r for r in rows if r["method"] == method]
         if not rs:
@@ -172,7 +171,6 @@ def write_results(rows: list[dict], out: Path, settings: DaggerSettings) -> None
     ax[0].legend()
     fig.tight_layout()
     fig.savefig(out / "dagger.png", dpi=90)
-    plt.close(fig)
 
 
 # ------------------------------------------------------------------------ HG-DAgger

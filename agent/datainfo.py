@@ -59,16 +59,14 @@ def label_warnings(steer: np.ndarray) -> list[str]:
 
 def save_pictures(ds: Dataset, data: dict, out_dir: Path, seed: int = 0) -> list[Path]:
     """A steering histogram and a contact sheet of sample camera frames, as PNGs."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import imageio.v3 as iio
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     steer = data["action"][:, 0]
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig = Figure(figsize=(6, 3.2))
+    ax = fig.subplots()
     ax.hist(steer, bins=41, range=(-1, 1), color="#f08c00")
     ax.set_xlabel("steering label (+1 = full left)")
     ax.set_ylabel("frames")
@@ -76,7 +74,6 @@ def save_pictures(ds: Dataset, data: dict, out_dir: Path, seed: int = 0) -> list
     fig.tight_layout()
     path = out_dir / "steering_hist.png"
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     written.append(path)
     if "camera" in data and len(data["camera"]):
         rng = np.random.default_rng(seed)

@@ -264,15 +264,13 @@ def draw_trajectory(ax, track, traj: np.ndarray, dot: float = 1.5, cross: float 
 
 def plot_trajectories(result: EvalResult, path, max_tracks: int = 12) -> None:
     """Trajectories coloured by |lateral offset| over the track outlines; worst episodes first."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
     order = sorted(range(len(result.episodes)), key=lambda i: (-result.episodes[i]["interventions"], -result.episodes[i]["max_abs_offset_m"]))[:max_tracks]
     cols = min(4, len(order))
     rows = -(-len(order) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4 * rows), squeeze=False)
+    fig = Figure(figsize=(4 * cols, 4 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     sc = None
@@ -282,7 +280,6 @@ def plot_trajectories(result: EvalResult, path, max_tracks: int = 12) -> None:
         ax.set_title(f"{e['track']}\n{e['interventions']} interventions, max |offset| {e['max_abs_offset_m']:.1f} m", fontsize=8)
     fig.colorbar(sc, ax=axes.ravel().tolist(), shrink=0.6, label="|lateral offset| [m] (red x: intervention)")
     fig.savefig(path, dpi=80)
-    plt.close(fig)
 
 
 BLIND_EXPERT = "expert-blind"  # the expert that follows the centre line as if there were no obstacles

@@ -143,14 +143,15 @@ class Lecture:
 
     def optimizers(self, data: str) -> list[dict]:
         """1. Gradient descent: plain SGD against Adam, same data, same network."""
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
         runs = {
             "SGD (plain gradient descent, lr 0.05)": self.fit("sgd", data, arch="tiny", optimizer="sgd", lr=0.05),
             "SGD with momentum 0.9 (lr 0.01)": self.fit("sgd_momentum", data, arch="tiny", optimizer="sgd", lr=0.01, momentum=0.9),
             "Adam (lr 0.001)": self.fit("adam", data, arch="tiny", optimizer="adam", lr=1e-3),
         }
-        fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+        fig = Figure(figsize=(10, 3.6))
+        ax = fig.subplots(1, 2)
         for label, s in runs.items():
             ep = [h["epoch"] for h in s["history"]]
             ax[0].plot(ep, [h["train_loss"] for h in s["history"]], "o-", label=label)
@@ -161,7 +162,6 @@ class Lecture:
         ax[1].legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(self.out / "optimizers.png", dpi=90)
-        plt.close(fig)
         rows = [self.row(k, v) for k, v in runs.items()]
         self.table("optimizers", rows)
         return rows
@@ -309,10 +309,7 @@ CONES_MODEL = Path(__file__).resolve().parents[1] / "assets" / "models" / "camer
 def saliency_on_obstacles(model_path: Path, out: Path, track: int = 1_000_003, distances=(14.0, 9.0, 6.0)) -> Path:
     """A figure of what a camera network looks at as it nears a cone and a parked car: the
     frame, and over it the saliency (|d steering / d pixel|), at noon on a test track."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
     from agent.policy import NeuralPolicy
     from models.inspect import saliency
@@ -324,7 +321,8 @@ def saliency_on_obstacles(model_path: Path, out: Path, track: int = 1_000_003, d
     config = with_level(EnvConfig(observation="camera"), "cones")
     t = resolve_track(track, config.track)
     picks = [next(o for o in t.obstacles if o.kind == kind) for kind in ("cone", "car")]
-    fig, axes = plt.subplots(2, 2 * len(distances), figsize=(2.0 * 2 * len(distances), 4.6))
+    fig = Figure(figsize=(2.0 * 2 * len(distances), 4.6))
+    axes = fig.subplots(2, 2 * len(distances))
     for row, o in enumerate(picks):
         world = World(config, 1)
         world.set_track(0, t)
@@ -350,7 +348,6 @@ def saliency_on_obstacles(model_path: Path, out: Path, track: int = 1_000_003, d
     fig.suptitle(f"{model_path.name}: what the steering depends on near a cone and a parked car (+ steers left)", fontsize=9)
     fig.tight_layout()
     fig.savefig(out, dpi=90)
-    plt.close(fig)
     return out
 
 

@@ -218,15 +218,13 @@ def _drive(path: str, suite: Suite, deadline: float | None = None) -> dict:
 
 def _plot(result, n: int = PLOT_TRACKS) -> str:
     """The first `n` episodes' trajectories over their tracks, as a base64 PNG (small)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
     from agent.evaluate import draw_trajectory
 
     n = min(n, len(result.episodes))
-    fig, axes = plt.subplots(1, n, figsize=(2.4 * n, 2.6), squeeze=False)
+    fig = Figure(figsize=(2.4 * n, 2.6))
+    axes = fig.subplots(1, n, squeeze=False)
     for ax, i in zip(axes.flat, range(n)):
         draw_trajectory(ax, result.tracks[i], result.trajectories[i], dot=0.6, cross=30, edge_lw=0.6, edge_color="0.5")
         ax.axis("off")
@@ -234,7 +232,6 @@ def _plot(result, n: int = PLOT_TRACKS) -> str:
     fig.tight_layout(pad=0.2)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=72)
-    plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode()
 
 

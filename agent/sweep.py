@@ -477,14 +477,13 @@ def plot(rows: list[dict], path: Path) -> None:
     error against training frames (it separates networks that all drive every lap); one
     colour per arch."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
     ok = [r for r in rows if "driving_score" in r]
-    fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
+    fig = Figure(figsize=(14, 3.8))
+    ax = fig.subplots(1, 3)
     archs = list(dict.fromkeys(_short(r["arch"]) for r in ok))
-    colors = plt.get_cmap("tab10")
+    colors = matplotlib.colormaps["tab10"]
     panels = (("parameters", "driving_score"), ("train_frames", "driving_score"), ("train_frames", "val_steer_error"))
     for k, arch in enumerate(archs):
         mine = [r for r in ok if _short(r["arch"]) == arch]
@@ -497,7 +496,6 @@ def plot(rows: list[dict], path: Path) -> None:
         ax[2].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
-    plt.close(fig)
 
 
 def format_rows(rows: list[dict]) -> str:

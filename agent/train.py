@@ -469,13 +469,12 @@ def _write_summary(out: Path, meta: dict, history: list, baseline_mae: float, se
 
 
 def plot_losses(history: list, path: Path, title: str = "") -> None:
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
     ep = [h["epoch"] for h in history]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig = Figure(figsize=(9, 3.4))
+    (a, b) = fig.subplots(1, 2)
     a.plot(ep, [h["train_loss"] for h in history], "o-", label="train")
     a.plot(ep, [h["val_loss"] for h in history], "o-", label="validation")
     a.set_xlabel("epoch")
@@ -490,4 +489,3 @@ def plot_losses(history: list, path: Path, title: str = "") -> None:
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
-    plt.close(fig)

@@ -37,10 +37,7 @@ def run(args) -> int:
 def contact_sheet(level: str, split: str, n: int, size: int, path: Path, cols: int = 8) -> None:
     """The first camera frame of episodes 0..n-1 (reset seeds) at `level` (at levels with
     obstacles, the view from 12 m before the first one), in a grid."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
     import numpy as np
 
     from sim.env import DrivingEnv
@@ -62,10 +59,10 @@ def contact_sheet(level: str, split: str, n: int, size: int, path: Path, cols: i
     for k, f in enumerate(frames):
         r, c = divmod(k, cols)
         grid[r * (size + 2) : r * (size + 2) + size, c * (size + 2) : c * (size + 2) + size] = f
-    fig, ax = plt.subplots(figsize=(cols * 1.1, rows * 1.1 + 0.5))
+    fig = Figure(figsize=(cols * 1.1, rows * 1.1 + 0.5))
+    ax = fig.subplots()
     ax.imshow(grid, interpolation="nearest")
     ax.axis("off")
     ax.set_title(f"level {level}, {split} split: {what} of {n} episodes ({size}x{size}, what the network sees)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)

@@ -1,0 +1,20 @@
+"""Rules of the house that a reading of the source can check."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = [p for d in ("sim", "agent", "models") for p in (ROOT / d).rglob("*.py")]
+
+
+def test_library_code_leaves_global_state_alone():
+    """Plots go through matplotlib.figure.Figure: no module switches matplotlib's backend
+    or uses pyplot's global figures (a notebook that imports DriveLab keeps its own)."""
+    offenders = [f"{p.relative_to(ROOT)}:{i}" for p in LIBRARY for i, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"matplotlib\.use\(|import matplotlib\.pyplot|from matplotlib import pyplot", line)]
+    assert not offenders, offenders
+
+
+def test_the_env_id_is_written_once():
+    """Code names the env by `sim.ENV_ID`; the literal id lives in sim/__init__.py alone."""
+    offenders = [f"{p.relative_to(ROOT)}:{i}" for p in LIBRARY for i, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"""make(_vec)?\(["']DriveLab-v""", line)]
+    assert not offenders, offenders
