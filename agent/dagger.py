@@ -63,7 +63,7 @@ def _drive_new_tracks(out: str | Path, config, settings: DaggerSettings, round: 
     tracks = rng.choice(len(seeds), size=settings.episodes, replace=False) + seeds.start
     tasks = [(int(t), int(rng.integers(2**31))) for t in tracks]
     entries = [ds.new_episode(f"seed {t}", source, round=round, **meta) for t, _ in tasks]
-    writers = [EpisodeWriter(ds.root, e["id"], lambda *chunk, e=e: ds.add_chunk(e, *chunk)) for e in entries]
+    writers = [EpisodeWriter(ds.root, e["id"], lambda *chunk, e=e: ds.add_chunk(e, *chunk), config.dt_s) for e in entries]
     record_episodes(config, tasks, RecordSettings(steps=settings.steps), writers, driver=driver_for(rng), source=source, round=round, keep=keep)
     for e in entries:
         ds.finish(e)

@@ -3,7 +3,7 @@
 A dataset is a folder:
 
     dataset.json                 manifest: schema, env config, one entry per episode
-    ep000000/chunk0000.npz       up to CHUNK_STEPS steps of one episode, uncompressed
+    ep000000/chunk0000.npz       up to CHUNK_S seconds of one episode, uncompressed
     ep000000/chunk0001.npz
     ...
 
@@ -52,7 +52,7 @@ from sim.config import EnvConfig
 
 SCHEMA = 1
 MANIFEST = "dataset.json"
-CHUNK_STEPS = 300  # 10 s at 30 steps/s
+CHUNK_S = 10.0  # an episode is written in chunks of this much driving
 SOURCES = ("human", "expert", "takeover", "dagger")
 STEP_FIELDS = ("progress_m", "lateral_offset_m", "heading_error_rad", "speed_mps")
 # EnvConfig fields that do not change what a recorded step means
@@ -204,6 +204,7 @@ class DatasetWriter:
     def __init__(self, root: str | Path, env_config: EnvConfig, wait: bool = False, say=print):
         self.root = Path(root)
         self.env = env_config.to_dict()
+        self.dt_s = env_config.dt_s
         path = self.root / MANIFEST
         if self.root.exists() and not self.root.is_dir():
             raise DatasetError(f"{self.root}: exists and is not a folder")
@@ -265,7 +266,7 @@ class DatasetWriter:
     def episode(self, track: str, driver: str, **meta) -> "RecordedEpisode":
         """Start an episode; `add` steps to it, then `close()` (or `discard()`) it."""
         entry = self.new_episode(track, driver, **meta)
-        return RecordedEpisode(self, entry, EpisodeWriter(self.root, entry["id"], lambda *chunk: self.add_chunk(entry, *chunk)))
+        return RecordedEpisode(self, entry, EpisodeWriter(self.root, entry["id"], lambda *chunk: self.add_chunk(entry, *chunk), self.dt_s))
 
     def add_chunk(self, entry: dict, name: str, frames: int, steps: int) -> None:
         """Record in the manifest a chunk file that is already on disk.
@@ -334,7 +335,8 @@ def write_chunk(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 @dataclass
 class EpisodeWriter:
-    """Buffers steps of one episode and writes a chunk every CHUNK_STEPS steps.
+    """Buffers steps of one episode and writes a chunk every CHUNK_S seconds of driving
+    (steps of `dt_s`).
 
     `on_chunk(name, frames, steps)` is called after each chunk is safely on disk; the dataset
     writer uses it to update the manifest (a recording worker forwards it to the parent).
@@ -343,6 +345,7 @@ class EpisodeWriter:
     root: Path
     episode_id: str
     on_chunk: object
+    dt_s: float
     chunks: int = 0
     written: int = 0
     buffer: dict[str, list] = field(default_factory=dict)
@@ -367,7 +370,7 @@ class EpisodeWriter:
                 row[k] = obs[k]
         for k, v in row.items():
             self.buffer.setdefault(k, []).append(v)
-        if len(self.buffer["action"]) >= CHUNK_STEPS:
+        if len(self.buffer["action"]) * self.dt_s >= CHUNK_S - 1e-9:
             self.flush()
 
     def flush(self) -> None:

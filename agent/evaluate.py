@@ -92,7 +92,7 @@ def episode_rng(spec, variant: int) -> np.random.Generator:
     return np.random.default_rng([key, variant, 11])
 
 
-PROGRESS_STEPS = 30  # how often `evaluate` tells its bar (steps: a second of driving)
+PROGRESS_S = 1.0  # how often `evaluate` tells its bar [s of driving]
 WORKER_BATCHES = 1  # batches per worker process: one, so every step's forward pass and
 # world step serve as many cars as possible (at 4 batches per worker, 20 tracks ran in
 # batches of 2-3 cars and took 1.6x as long)
@@ -105,7 +105,7 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
     range, at levels that draw any. Past `deadline` (a time.monotonic() value) it raises
     TimeoutError: a race's limit on one model.
     `bar` (anything with `update(k)`, such as tqdm) advances by episodes, in fractions: the
-    share of each episode's laps driven so far, every `PROGRESS_STEPS` steps.
+    share of each episode's laps driven so far, every `PROGRESS_S` of driving.
     """
     keys = set(driver.keys)  # observe only what the driver reads
     config = replace(config, offroad="recover", observation="both" if len(keys) == 2 else next(iter(keys)))
@@ -118,7 +118,8 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
         world.set_conditions(i, draw_conditions(config.level, episode_rng(tracks[i], variants[i]), split, config.camera))
     world.reset_cars(np.arange(n))
     if max_steps is None:  # generous: twice the time the laps take at the slowest cruise speed
-        max_steps = int(2 * laps * max(t.length_m for t in track_objs) / world.cruise.min() / config.dt_s) + 300
+        max_steps = int((2 * laps * max(t.length_m for t in track_objs) / world.cruise.min() + 10.0) / config.dt_s)
+    progress_steps = max(1, round(PROGRESS_S / config.dt_s))
     active = np.ones(n, dtype=bool)
     elapsed = np.zeros(n, dtype=np.int64)
     interventions = np.zeros(n, dtype=np.int64)
@@ -162,7 +163,7 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
         last_steer = steer
         traj[step, 0], traj[step, 1], traj[step, 2] = world.car.x, world.car.y, world.lateral
         active = a & (world.laps < laps)
-        if bar is not None and step % PROGRESS_STEPS == 0:
+        if bar is not None and step % progress_steps == 0:
             done = float(np.where(active, np.clip(progress / lap_m, 0.0, 1.0), 1.0).sum())
             bar.update(done - shown)
             shown = done

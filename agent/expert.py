@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import CarParams
+from sim.config import CarParams, EnvConfig
 from sim.track import Track
 
 
@@ -104,7 +104,7 @@ class ExpertDriver:
         return np.array([steer, throttle], dtype=np.float32)
 
 
-def expert_laps(tracks, laps: int, dt_s: float = 1 / 30, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()):
+def expert_laps(tracks, laps: int, dt_s: float = EnvConfig.dt_s, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()):
     """Drive `laps` laps with the expert on every track at once, using only physics and
     geometry (no observations): one car per track, stepped as a batch.
 

@@ -38,14 +38,13 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
-from agent.styles import DEFAULT_STYLE, STYLES  # noqa: E402
+from agent.styles import DEFAULT_STYLE, MODES, STYLES  # noqa: E402
 
 LEFT_KEYS = (pygame.K_LEFT, pygame.K_a)
 RIGHT_KEYS = (pygame.K_RIGHT, pygame.K_d)
 UP_KEYS = (pygame.K_UP, pygame.K_w)
 DOWN_KEYS = (pygame.K_DOWN, pygame.K_s)
 CENTRE_KEYS = (pygame.K_SPACE,)
-MODES = ("keyboard", "mouse", "gamepad")
 ARCADE_S, ARCADE_RETURN_S = 0.35, 0.25  # the arcade style: to full lock and back to centre [s]
 
 

@@ -150,7 +150,7 @@ def _worker(args):
     config, root, tasks, settings, queue = args
     from pathlib import Path
 
-    writers = [EpisodeWriter(Path(root), eid, lambda *chunk, eid=eid: queue.put(("chunk", eid, chunk))) for eid, _, _ in tasks]
+    writers = [EpisodeWriter(Path(root), eid, lambda *chunk, eid=eid: queue.put(("chunk", eid, chunk)), config.dt_s) for eid, _, _ in tasks]
     steps = [0]
 
     def progress(n: int) -> None:  # report steps in batches: a queue message costs ~100 us
@@ -184,7 +184,7 @@ def record_expert(out, config: EnvConfig, settings: RecordSettings, bar=None) ->
         tasks.append((entry["id"], track_seed, noise_seed))
     update = bar.update if bar is not None else (lambda n: None)
     if settings.workers <= 1:
-        writers = [EpisodeWriter(dataset.root, eid, lambda *chunk, entry=entries[eid]: dataset.add_chunk(entry, *chunk)) for eid, _, _ in tasks]
+        writers = [EpisodeWriter(dataset.root, eid, lambda *chunk, entry=entries[eid]: dataset.add_chunk(entry, *chunk), config.dt_s) for eid, _, _ in tasks]
         record_episodes(config, [(t, s) for _, t, s in tasks], settings, writers, update)
         for eid, _, _ in tasks:
             dataset.finish(entries[eid])

@@ -21,7 +21,7 @@ from agent.dataset import Dataset, DatasetError, config_differences
 from models import checkpoint
 from models.nets import DEFAULT_CAMERA_ARCH, DEFAULT_SENSOR_ARCH, DrivingNet, parse
 from models.preprocess import input_spec_for, preprocess
-from sim.config import check_int, check_real
+from sim.config import EnvConfig, check_int, check_real
 from sim.heap import TRAIN_BLOCK_MB, keep_freed_memory
 from agent.results import write_json
 
@@ -145,21 +145,22 @@ def load_datasets(paths: list[str], fields: tuple[str, ...], warn=print, skip_ba
     return data, sets[0].env_config, identity
 
 
-VAL_BLOCK_FRAMES = 300  # with fewer than MIN_VAL_EPISODES episodes, blocks this long are held out (10 s)
-VAL_GAP_FRAMES = 30  # frames this close to a held-out block are left out of training (1 s)
+VAL_BLOCK_S = 10.0  # with fewer than MIN_VAL_EPISODES episodes, blocks of this much driving are held out
+VAL_GAP_S = 1.0  # driving this close to a held-out block is left out of training
 MIN_VAL_EPISODES = 4  # fewer episodes than this: validation is held out in time blocks instead
 VAL_SLACK = 1.5  # validation may hold at most this times val_frac of the frames
 
 
-def split_by_episode(episode: np.ndarray, val_frac: float, rng: np.random.Generator):
+def split_by_episode(episode: np.ndarray, val_frac: float, rng: np.random.Generator, dt_s: float = EnvConfig.dt_s):
     """Boolean masks (train, val): whole episodes go to one side, neighbours never leak.
 
     Validation holds about `val_frac` of the frames and never more than VAL_SLACK times
     that, so training keeps most of the data and one long episode (the only clean lap of
     a short human recording) cannot be taken from it. Whole episodes are held out when
     there are at least MIN_VAL_EPISODES and some draw of them fits; otherwise (a few
-    long drives) every episode is cut into blocks of VAL_BLOCK_FRAMES, whole blocks are
-    held out, and the frames within VAL_GAP_FRAMES of them are used by neither side.
+    long drives) every episode is cut into blocks of VAL_BLOCK_S seconds (steps of
+    `dt_s`), whole blocks are held out, and the frames within VAL_GAP_S of them are used
+    by neither side.
     """
     ids, counts = np.unique(episode, return_counts=True)
     total = len(episode)
@@ -180,26 +181,26 @@ def split_by_episode(episode: np.ndarray, val_frac: float, rng: np.random.Genera
         if held >= target / VAL_SLACK:
             val = np.isin(episode, chosen)
             return ~val, val
-    return _split_in_time(episode, val_frac, rng)
+    return _split_in_time(episode, val_frac, rng, round(VAL_BLOCK_S / dt_s), round(VAL_GAP_S / dt_s))
 
 
-def _split_in_time(episode: np.ndarray, val_frac: float, rng: np.random.Generator):
+def _split_in_time(episode: np.ndarray, val_frac: float, rng: np.random.Generator, block_steps: int, gap_steps: int):
     """Hold out whole time blocks of every episode (see split_by_episode)."""
     starts = np.r_[0, np.flatnonzero(np.diff(episode)) + 1]
     lengths = np.diff(np.r_[starts, len(episode)])
     block = np.empty(len(episode), dtype=np.int64)
     blocks = 0
     for a, n in zip(starts, lengths):
-        k = max(1, n // VAL_BLOCK_FRAMES)
-        block[a : a + n] = blocks + np.minimum(np.arange(n) // VAL_BLOCK_FRAMES, k - 1)  # a tail joins the last block
+        k = max(1, n // block_steps)
+        block[a : a + n] = blocks + np.minimum(np.arange(n) // block_steps, k - 1)  # a tail joins the last block
         blocks += k
     if blocks < 2:
-        raise ValueError(f"validation needs 2 episodes, or one of at least {2 * VAL_BLOCK_FRAMES} frames; the data has 1 episode of {len(episode)} frames")
+        raise ValueError(f"validation needs 2 episodes, or one of at least {2 * block_steps} frames; the data has 1 episode of {len(episode)} frames")
     sizes = np.bincount(block, minlength=blocks)
     target = val_frac * len(episode)
     chosen, held = [], 0
     for j in rng.permutation(blocks):
-        if chosen and (held >= target - VAL_BLOCK_FRAMES / 2 or len(chosen) == blocks - 1):  # the nearest whole number of blocks
+        if chosen and (held >= target - block_steps / 2 or len(chosen) == blocks - 1):  # the nearest whole number of blocks
             break
         if not chosen or held + sizes[j] <= VAL_SLACK * target:
             chosen.append(j)
@@ -209,7 +210,7 @@ def _split_in_time(episode: np.ndarray, val_frac: float, rng: np.random.Generato
     near = np.zeros(len(episode), dtype=bool)
     for e in edges:
         if episode[e] == episode[e - 1]:  # (across episodes nothing leaks: no gap needed)
-            near[max(0, e - VAL_GAP_FRAMES) : e + VAL_GAP_FRAMES] = True
+            near[max(0, e - gap_steps) : e + gap_steps] = True
     return ~val & ~near, val
 
 
@@ -318,7 +319,7 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
                            f"{int(data['excluded'].sum()):,} were cut in review and {int(crashes.sum()):,} are crash segments; record more driving")
     if args.val_frac <= 0:
         raise ValueError("--val-frac 0: validation would be empty, and it decides which epoch is kept; hold out at least a little (default 0.15)")
-    train_mask, val_mask = split_by_episode(data["episode"], args.val_frac, rng)
+    train_mask, val_mask = split_by_episode(data["episode"], args.val_frac, rng, env_config.dt_s)
     train_mask &= keep
     val_mask &= keep
     if not train_mask.any():
@@ -438,8 +439,8 @@ def describe_split(episode: np.ndarray, train_mask: np.ndarray, val_mask: np.nda
         how = "whole episodes held out for validation"
     else:
         why = f"fewer than {MIN_VAL_EPISODES} episodes" if len(np.unique(episode)) < MIN_VAL_EPISODES else "no draw of whole episodes came near the validation share"
-        how = (f"{VAL_BLOCK_FRAMES * dt_s:.0f} s blocks of every episode held out for validation ({why}), "
-               f"the {VAL_GAP_FRAMES * dt_s:.0f} s beside each used by neither side")
+        how = (f"{VAL_BLOCK_S:.0f} s blocks of every episode held out for validation ({why}), "
+               f"the {VAL_GAP_S:.0f} s beside each used by neither side")
     return f"split ({how}): training {side(train_mask)}; validation {side(val_mask)}"
 
 

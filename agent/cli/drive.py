@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.styles import DEFAULT_STYLE, STYLES
+from agent.styles import DEFAULT_STYLE, MODES, STYLES
 from agent.cli.common import int_in, env_kwargs, add_layout_flags, add_world_flags, has_display
 
 HELP = "drive yourself in a window, and record"
@@ -24,7 +24,7 @@ DESCRIPTION = (
 def add_arguments(p) -> None:
     add_world_flags(p)
     add_layout_flags(p)
-    p.add_argument("--controls", choices=("keyboard", "mouse", "gamepad"), default="keyboard", help="keyboard (default), mouse (moving sideways from where the pointer starts steers; Space re-centres) or gamepad (axis 0)")
+    p.add_argument("--controls", choices=MODES, default="keyboard", help="keyboard (default), mouse (moving sideways from where the pointer starts steers; Space re-centres) or gamepad (axis 0)")
     p.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE, help=f"keyboard steering (default {DEFAULT_STYLE}, chosen by benchmarks/bench_controls.py): ramp turns slowly at first and reaches less lock as speed rises; wheel holds its angle when the keys are up (Space centres it); arcade is the old twitchy ramp")
     p.add_argument("--record", default=None, metavar="DIR", help="dataset folder to record into (appends when it exists)")
     p.add_argument("--no-autostart", action="store_true", help="do not record until R is pressed")

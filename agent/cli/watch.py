@@ -64,6 +64,6 @@ def run(args) -> int:
     if args.video and frames:
         from agent.video import save_video
 
-        save_video(args.video, frames, 30 / args.video_every, args.video_width)
+        save_video(args.video, frames, 1 / (env.unwrapped.config.dt_s * args.video_every), args.video_width)
         print(f"wrote {args.video} ({len(frames)} frames)")
     return 0

@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.dataset import CHUNK_STEPS, Dataset, DatasetError, DatasetWriter
+from agent.dataset import CHUNK_S, Dataset, DatasetError, DatasetWriter
 from sim.config import CameraParams, EnvConfig
 from sim.env import DrivingEnv
+
+CHUNK_STEPS = round(CHUNK_S / EnvConfig.dt_s)  # steps in a chunk at the default rate
 
 
 def record_random(root, steps, seed=0, config=EnvConfig(), source="human"):

@@ -78,7 +78,9 @@ def test_resume_continues_from_weights(tmp_path, expert_data):
 
 
 def test_one_episode_is_split_in_time_blocks_with_a_gap():
-    from agent.train import VAL_BLOCK_FRAMES, VAL_GAP_FRAMES, split_by_episode
+    from agent.train import VAL_BLOCK_S, VAL_GAP_S, split_by_episode
+
+    VAL_BLOCK_FRAMES, VAL_GAP_FRAMES = round(VAL_BLOCK_S * 30), round(VAL_GAP_S * 30)  # at the default 30 steps/s
 
     episode = np.zeros(10 * VAL_BLOCK_FRAMES + 17, dtype=np.int32)
     train_mask, val_mask = split_by_episode(episode, 0.2, np.random.default_rng(0))
