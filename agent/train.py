@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import torch
@@ -26,74 +25,62 @@ from sim.heap import TRAIN_BLOCK_MB, keep_freed_memory
 from agent.results import write_json
 
 
+MODEL_INPUTS = ("camera", "sensors", "both")  # what a network reads
+HEADS = ("regression", "classification")
+LOSSES = ("mse", "huber")
+OPTIMIZERS = ("sgd", "adam")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def knob(default, help: str, *, choices: tuple | None = None, bounds: tuple | None = None, factory=None):
+    """A TrainArgs field declared once: its default, its help, its choices and its (lowest,
+    highest) bounds (None: unbounded); the command line builds each flag from these."""
+    meta = {"help": help, "choices": choices, "bounds": bounds}
+    return field(default_factory=factory, metadata=meta) if factory is not None else field(default=default, metadata=meta)
+
+
 @dataclass
 class TrainArgs:
-    datasets: list[str] = field(default_factory=list)
-    """dataset folders recorded with the same env layout, or one Minari dataset as minari:ID"""
-    model: str = "camera"
-    """what the network reads: camera | sensors | both"""
-    arch: str | None = None
-    """a preset (pilotnet, tiny, alvinn, mlp) or a layer spec such as 'conv(8,5,2) relu pool(2) fc(32) relu'; default pilotnet (camera) or mlp (sensors)"""
-    sensor_arch: str = DEFAULT_SENSOR_ARCH
-    """the sensor branch of a --model both network"""
-    head: str = "regression"
-    """regression (tanh output, squared error) or classification (softmax over steering bins, log-loss)"""
-    bins: int = 21
-    """steering bins of the classification head"""
-    loss: str = "mse"
-    """regression loss: mse or huber"""
-    epochs: int = 20
-    batch_size: int = 256
-    lr: float = 1e-3
-    """learning rate: the size of each step down the mountain"""
-    optimizer: str = "adam"
-    """sgd (plain gradient descent: w -= lr * gradient) or adam"""
-    momentum: float = 0.0
-    """sgd only: momentum (0 is plain gradient descent)"""
-    weight_decay: float = 0.0
-    seed: int = 0
-    val_frac: float = 0.15
-    """fraction of episodes held out for validation (never single frames)"""
-    patience: int = 5
-    """stop after this many epochs without a lower validation loss"""
-    flip: bool = True
-    """augment: mirror frames left-right and negate the steering"""
-    jitter: float = 0.2
-    """augment: brightness/contrast jitter strength (0: none)"""
-    balance: bool = True
-    """down-weight straight driving when sampling batches"""
-    crop_top: int | None = None
-    """camera rows to crop from the top; default: the dashcam's sky rows"""
-    takeover_weight: float = 1.0
-    """weight of frames where a person took over (HG-DAgger); other frames weigh 1"""
-    resume: str | None = None
-    """start from this checkpoint's weights (same architecture)"""
-    out: str = "runs/model.pt"
-    """the best checkpoint; the loss curve and a JSON summary go beside it"""
-    device: str = "auto"
-    """auto (CUDA when present), cpu or cuda"""
-    threads: int | None = None
-    """CPU threads; default: the cores there are"""
-    max_frames: int | None = None
-    """use at most this many training frames (seeded choice), for quick experiments"""
-    keep_crashes: bool = False
-    """train on crash segments too (the driving before each exit from the road where a person drove; left out by default)"""
-    skip_bad: bool = False
-    """skip truncated or corrupt chunks (each is reported, and the frames left are counted) instead of stopping"""
+    """Everything `train` takes; `run_sim.py train --FLAG` for each field (see `knob`)."""
 
-    # (lowest, highest) of each number; None: no bound. The CLI checks flags against these too.
-    RANGES: ClassVar[dict] = {
-        "bins": (2, 1001), "epochs": (1, None), "batch_size": (1, 1 << 20), "lr": (1e-12, 10.0),
-        "momentum": (0.0, 0.999), "weight_decay": (0.0, 1.0), "seed": (0, None), "val_frac": (0.0, 0.9),
-        "patience": (1, None), "jitter": (0.0, 1.0), "crop_top": (0, None), "takeover_weight": (0.0, 1000.0),
-        "threads": (1, 1024), "max_frames": (1, None),
-    }  # fmt: skip
+    datasets: list[str] = knob(None, "dataset folders recorded with the same env layout, or one Minari dataset as minari:ID", factory=list)
+    model: str = knob("camera", "what the network reads", choices=MODEL_INPUTS)
+    arch: str | None = knob(None, "a preset (pilotnet, tiny, alvinn, mlp) or a layer spec such as 'conv(8,5,2) relu pool(2) fc(32) relu'; default pilotnet (camera) or mlp (sensors)")
+    sensor_arch: str = knob(DEFAULT_SENSOR_ARCH, "the sensor branch of a --model both network")
+    head: str = knob("regression", "regression (tanh output, squared error) or classification (softmax over steering bins, log-loss)", choices=HEADS)
+    bins: int = knob(21, "steering bins of the classification head", bounds=(2, 1001))
+    loss: str = knob("mse", "regression loss: mse or huber", choices=LOSSES)
+    epochs: int = knob(20, "passes over the training frames", bounds=(1, None))
+    batch_size: int = knob(256, "frames per gradient step", bounds=(1, 1 << 20))
+    lr: float = knob(1e-3, "learning rate: the size of each step down the mountain", bounds=(1e-12, 10.0))
+    optimizer: str = knob("adam", "sgd (plain gradient descent: w -= lr * gradient) or adam", choices=OPTIMIZERS)
+    momentum: float = knob(0.0, "sgd only: momentum (0 is plain gradient descent)", bounds=(0.0, 0.999))
+    weight_decay: float = knob(0.0, "L2 penalty on the weights", bounds=(0.0, 1.0))
+    seed: int = knob(0, "seeds the split, the weights and the batches", bounds=(0, None))
+    val_frac: float = knob(0.15, "fraction of episodes held out for validation (never single frames)", bounds=(0.0, 0.9))
+    patience: int = knob(5, "stop after this many epochs without a lower validation loss", bounds=(1, None))
+    flip: bool = knob(True, "augment: mirror frames left-right and negate the steering")
+    jitter: float = knob(0.2, "augment: brightness/contrast jitter strength (0: none)", bounds=(0.0, 1.0))
+    balance: bool = knob(True, "down-weight straight driving when sampling batches")
+    crop_top: int | None = knob(None, "camera rows to crop from the top; default: the dashcam's sky rows", bounds=(0, None))
+    takeover_weight: float = knob(1.0, "weight of frames where a person took over (HG-DAgger); other frames weigh 1", bounds=(0.0, 1000.0))
+    resume: str | None = knob(None, "start from this checkpoint's weights (same architecture)")
+    out: str = knob("runs/model.pt", "the best checkpoint; the loss curve and a JSON summary go beside it")
+    device: str = knob("auto", "auto (CUDA when present), cpu or cuda", choices=DEVICES)
+    threads: int | None = knob(None, "CPU threads; default: the cores there are", bounds=(1, 1024))
+    max_frames: int | None = knob(None, "use at most this many training frames (seeded choice), for quick experiments", bounds=(1, None))
+    keep_crashes: bool = knob(False, "train on crash segments too (the driving before each exit from the road where a person drove; left out by default)")
+    skip_bad: bool = knob(False, "skip truncated or corrupt chunks (each is reported, and the frames left are counted) instead of stopping")
 
     def __post_init__(self) -> None:
-        for name, (lo, hi) in self.RANGES.items():
-            value = getattr(self, name)
-            if value is None:
+        for f in fields(self):
+            value, choices, bounds = getattr(self, f.name), f.metadata["choices"], f.metadata["bounds"]
+            if choices is not None and value not in choices:
+                raise ValueError(f"{f.name}={value!r}: expected one of {', '.join(choices)}")
+            if bounds is None or value is None:
                 continue
+            lo, hi = bounds
+            name = f.name
             if isinstance(lo, int):
                 check_int(name, value, lo, hi)
             else:
@@ -289,10 +276,6 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     keep_freed_memory(TRAIN_BLOCK_MB)  # batches and activations are remade every step: keep their pages
     device = resolve_device(args.device)
-    if args.model not in ("camera", "sensors", "both"):
-        raise ValueError(f"--model {args.model!r}: expected camera, sensors or both")
-    if args.optimizer not in ("sgd", "adam"):
-        raise ValueError(f"--optimizer {args.optimizer!r}: expected sgd or adam")
 
     # ---- data: one uint8 tensor of frames, batches by indexing
     keys = ("camera", "sensors") if args.model == "both" else (args.model,)

@@ -54,32 +54,23 @@ def run(args) -> int:
 
 
 def _add_train_flags(p: argparse.ArgumentParser) -> None:
-    """One flag per TrainArgs field, its docstring as the help."""
-    import ast
-    import inspect
+    """One flag per TrainArgs field, from what the field declares (`agent.train.knob`):
+    its help, choices and bounds."""
     from dataclasses import MISSING, fields
 
     from agent.train import TrainArgs
 
-    docs = {}
-    body = ast.parse(inspect.getsource(TrainArgs)).body[0].body
-    for node, nxt in zip(body, body[1:]):
-        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant):
-            docs[node.target.id] = nxt.value.value
-    choices = {"model": ("camera", "sensors", "both"), "head": ("regression", "classification"), "loss": ("mse", "huber"), "optimizer": ("sgd", "adam"), "device": ("auto", "cpu", "cuda")}
     for f in fields(TrainArgs):
         if f.name == "datasets":
             continue
-        flag = "--" + f.name.replace("_", "-")
+        flag, meta = "--" + f.name.replace("_", "-"), f.metadata
         default = f.default if f.default is not MISSING else None
-        help_text = (docs.get(f.name, "") + f" (default: {default})").strip()
+        help_text = meta["help"] + ("" if default is None else f" (default: {default})")
         if isinstance(default, bool):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
-        else:
-            kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0].replace("None", "").strip("| "), str)
-            if f.name in ("crop_top", "threads", "max_frames"):
-                kind = int
-            if f.name in TrainArgs.RANGES:  # checked where the flag enters
-                lo, hi = TrainArgs.RANGES[f.name]
-                kind = int_in(lo, hi) if kind is int else float_in(lo, hi)
-            p.add_argument(flag, type=kind, default=default, choices=choices.get(f.name), help=help_text)
+            continue
+        kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0].replace("None", "").strip("| "), str)
+        if meta["bounds"] is not None:  # checked where the flag enters
+            lo, hi = meta["bounds"]
+            kind = int_in(lo, hi) if kind is int else float_in(lo, hi)
+        p.add_argument(flag, type=kind, default=default, choices=meta["choices"], help=help_text)
