@@ -20,7 +20,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agent.cli import dagger, data, drive, evaluate, export, lecture, levels, race, record, snapshot, sweep, train, watch
+from agent.cli import (
+    dagger,
+    data,
+    drive,
+    evaluate,
+    export,
+    lecture,
+    levels,
+    race,
+    record,
+    snapshot,
+    sweep,
+    train,
+    watch,
+)
 from agent.cli.common import Parser
 
 COMMANDS = {
@@ -41,7 +55,10 @@ COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="run_sim.py", description="DriveLab: teach a car to drive with deep learning. Each command has its own --help.")
+    parser = Parser(
+        prog="run_sim.py",
+        description="DriveLab: teach a car to drive with deep learning. Each command has its own --help.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module in COMMANDS.items():
         p = sub.add_parser(name, help=module.HELP, description=module.DESCRIPTION)
@@ -71,7 +88,11 @@ def main(argv: list[str] | None = None) -> int:
             from sim.jit import INSTALL
 
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            print(f"run_sim.py {args.command}: numba could not compile DriveLab's world ({first}); reinstall it: {INSTALL}", file=sys.stderr)
+            print(
+                f"run_sim.py {args.command}: numba could not compile DriveLab's world ({first}); reinstall it: "
+                f"{INSTALL}",
+                file=sys.stderr,
+            )
             return 2
         if not isinstance(e, (ValueError, OSError, RuntimeError)):
             raise

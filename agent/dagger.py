@@ -18,13 +18,22 @@ import numpy as np
 from agent.dataset import Dataset, DatasetWriter, EpisodeWriter
 from agent.evaluate import eval_tracks, evaluate_parallel
 from agent.record import RecordSettings, record_episodes, record_expert
+from agent.results import write_json
 from agent.train import TrainArgs, train
 from models import checkpoint
 from sim.config import SPLITS
 from sim.levels import with_level
-from agent.results import write_json
 
-COLUMNS = ["round", "method", "beta", "frames", "val_steer_error", "lap_completion", "autonomy_pct", "interventions_per_km"]
+COLUMNS = [
+    "round",
+    "method",
+    "beta",
+    "frames",
+    "val_steer_error",
+    "lap_completion",
+    "autonomy_pct",
+    "interventions_per_km",
+]
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,17 @@ def mixed_driver(policy, beta: float, rng: np.random.Generator):
     return drive
 
 
-def _drive_new_tracks(out: str | Path, config, settings: DaggerSettings, round: int, driver_for, source: str, salt: int = 0, keep=None, **meta) -> int:
+def _drive_new_tracks(
+    out: str | Path,
+    config,
+    settings: DaggerSettings,
+    round: int,
+    driver_for,
+    source: str,
+    salt: int = 0,
+    keep=None,
+    **meta,
+) -> int:
     """Drive `settings.episodes` new training tracks with `driver_for(rng)`, labelling
     with the expert, and append the recorded frames to the dataset at `out`; returns the
     frames added."""
@@ -63,8 +82,19 @@ def _drive_new_tracks(out: str | Path, config, settings: DaggerSettings, round: 
     tracks = rng.choice(len(seeds), size=settings.episodes, replace=False) + seeds.start
     tasks = [(int(t), int(rng.integers(2**31))) for t in tracks]
     entries = [ds.new_episode(f"seed {t}", source, round=round, **meta) for t, _ in tasks]
-    writers = [EpisodeWriter(ds.root, e["id"], lambda *chunk, e=e: ds.add_chunk(e, *chunk), config.dt_s) for e in entries]
-    record_episodes(config, tasks, RecordSettings(steps=settings.steps), writers, driver=driver_for(rng), source=source, round=round, keep=keep)
+    writers = [
+        EpisodeWriter(ds.root, e["id"], lambda *chunk, e=e: ds.add_chunk(e, *chunk), config.dt_s) for e in entries
+    ]
+    record_episodes(
+        config,
+        tasks,
+        RecordSettings(steps=settings.steps),
+        writers,
+        driver=driver_for(rng),
+        source=source,
+        round=round,
+        keep=keep,
+    )
     for e in entries:
         ds.finish(e)
     return sum(w.frames for w in writers)
@@ -76,7 +106,9 @@ def collect(data: str | Path, model: str | Path, beta: float, settings: DaggerSe
 
     config = dataset_config(data, settings)
     policy = NeuralPolicy(model, config)
-    return _drive_new_tracks(data, config, settings, round, lambda rng: mixed_driver(policy, beta, rng), "dagger", beta=beta)
+    return _drive_new_tracks(
+        data, config, settings, round, lambda rng: mixed_driver(policy, beta, rng), "dagger", beta=beta
+    )
 
 
 def dataset_config(data: str | Path, settings: DaggerSettings):
@@ -104,7 +136,16 @@ def run(model: str, data: str, out: str | Path, settings: DaggerSettings, log=pr
         return evaluate_parallel(str(path), config, tracks, settings.laps, workers=settings.workers).summary
 
     def row(round_, method, beta, frames, val, summary) -> dict:
-        r = {"round": round_, "method": method, "beta": round(beta, 3), "frames": frames, "val_steer_error": round(val, 4), "lap_completion": summary["lap_completion_rate"], "autonomy_pct": summary["autonomy_pct"], "interventions_per_km": summary["interventions_per_km"]}
+        r = {
+            "round": round_,
+            "method": method,
+            "beta": round(beta, 3),
+            "frames": frames,
+            "val_steer_error": round(val, 4),
+            "lap_completion": summary["lap_completion_rate"],
+            "autonomy_pct": summary["autonomy_pct"],
+            "interventions_per_km": summary["interventions_per_km"],
+        }
         log(" ".join(f"{k}={v}" for k, v in r.items()))
         return r
 
@@ -129,17 +170,47 @@ def run(model: str, data: str, out: str | Path, settings: DaggerSettings, log=pr
 
     for r in range(1, settings.rounds + 1):
         beta = settings.beta * settings.beta_decay ** (r - 1)
-        say(f"round {r}/{settings.rounds}: the network drives {settings.episodes} tracks (expert at beta={beta:.3f}), the expert labels")
+        say(
+            f"round {r}/{settings.rounds}: the network drives {settings.episodes} tracks (expert at beta={beta:.3f}), "
+            "the expert labels"
+        )
         collect(data, current, beta, settings, r)
         say(f"round {r}/{settings.rounds}: retraining for {settings.epochs} epochs, then {len(tracks)} test tracks")
-        args = TrainArgs(datasets=[str(data)], model=kind, arch=arch, resume=str(current), epochs=settings.epochs, seed=settings.seed, out=str(out / f"dagger_round{r}.pt"), patience=settings.epochs)
+        args = TrainArgs(
+            datasets=[str(data)],
+            model=kind,
+            arch=arch,
+            resume=str(current),
+            epochs=settings.epochs,
+            seed=settings.seed,
+            out=str(out / f"dagger_round{r}.pt"),
+            patience=settings.epochs,
+        )
         summary = train(args, progress=False, log=lambda *a: None)
         current = args.out
         rows.append(row(r, "dagger", beta, Dataset(data).frames, summary["best"]["steer_mae"], drive(current)))
         if settings.baseline:  # as many new frames of plain expert driving, from scratch
             say(f"round {r}/{settings.rounds}: behavioural cloning on as many frames, for comparison")
-            record_expert(bc_data, config, RecordSettings(episodes=settings.episodes, steps=settings.steps, seed=settings.seed * 1000 + r, dart_sigma=0.0, workers=settings.workers))
-            bc = TrainArgs(datasets=[str(bc_data)], model=kind, arch=arch, epochs=settings.epochs * 2, seed=settings.seed, out=str(out / f"bc_round{r}.pt"), patience=settings.epochs * 2)
+            record_expert(
+                bc_data,
+                config,
+                RecordSettings(
+                    episodes=settings.episodes,
+                    steps=settings.steps,
+                    seed=settings.seed * 1000 + r,
+                    dart_sigma=0.0,
+                    workers=settings.workers,
+                ),
+            )
+            bc = TrainArgs(
+                datasets=[str(bc_data)],
+                model=kind,
+                arch=arch,
+                epochs=settings.epochs * 2,
+                seed=settings.seed,
+                out=str(out / f"bc_round{r}.pt"),
+                patience=settings.epochs * 2,
+            )
             s = train(bc, progress=False, log=lambda *a: None)
             rows.append(row(r, "bc", 1.0, Dataset(bc_data).frames, s["best"]["steer_mae"], drive(bc.out)))
     write_results(rows, out, settings)
@@ -148,7 +219,6 @@ def run(model: str, data: str, out: str | Path, settings: DaggerSettings, log=pr
 
 def write_results(rows: list[dict], out: Path, settings: DaggerSettings) -> None:
     import csv
-
 
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
@@ -196,7 +266,9 @@ class GatedTakeover:
         return self.active.copy()
 
 
-def collect_takeovers(model: str | Path, out: str | Path, config, settings: DaggerSettings, round: int = 1) -> tuple[int, int]:
+def collect_takeovers(
+    model: str | Path, out: str | Path, config, settings: DaggerSettings, round: int = 1
+) -> tuple[int, int]:
     """Let the network drive new training tracks; record only the takeovers (source
     "takeover") into the dataset at `out`. Returns (takeovers, frames recorded)."""
     from agent.policy import NeuralPolicy

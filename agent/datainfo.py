@@ -18,7 +18,13 @@ def _frames_per_level(episodes: list[dict]) -> dict:
     return dict(out)
 
 
-def summarize(ds: Dataset, steer: np.ndarray, source: np.ndarray, crash: np.ndarray | None = None, excluded: np.ndarray | None = None) -> dict:
+def summarize(
+    ds: Dataset,
+    steer: np.ndarray,
+    source: np.ndarray,
+    crash: np.ndarray | None = None,
+    excluded: np.ndarray | None = None,
+) -> dict:
     """What `data info` prints; with the `crash` and `excluded` marks, also what train leaves out."""
     eps = ds.episodes
     marks = {}
@@ -46,14 +52,23 @@ def label_warnings(steer: np.ndarray) -> list[str]:
         return ["the dataset has no frames"]
     extreme = np.isclose(np.abs(steer), 1.0) | np.isclose(steer, 0.0)
     if extreme.mean() > 0.8:
-        out.append(f"steering looks bang-bang: {extreme.mean():.0%} of labels are exactly -1, 0 or +1 (use the keyboard ramp, mouse or gamepad)")
+        out.append(
+            f"steering looks bang-bang: {extreme.mean():.0%} of labels are exactly -1, 0 or +1 (use the keyboard "
+            "ramp, mouse or gamepad)"
+        )
     straight = np.abs(steer) < 0.03
     if straight.mean() > 0.7:
-        out.append(f"straight driving dominates: {straight.mean():.0%} of labels are near 0 (train weighs rarer steering up by default: keep --balance on)")
+        out.append(
+            f"straight driving dominates: {straight.mean():.0%} of labels are near 0 (train weighs rarer steering up "
+            "by default: keep --balance on)"
+        )
     left, right = (steer > 0.05).mean(), (steer < -0.05).mean()
     if max(left, right) > 0.05 and min(left, right) < 0.15 * max(left, right):
         side = "left" if left > right else "right"
-        out.append(f"steering is one-sided: {max(left, right):.0%} {side} vs {min(left, right):.0%} the other way (drive both directions or use flip augmentation)")
+        out.append(
+            f"steering is one-sided: {max(left, right):.0%} {side} vs {min(left, right):.0%} the other way (drive "
+            "both directions or use flip augmentation)"
+        )
     return out
 
 

@@ -99,7 +99,10 @@ def _alive(owner: dict) -> bool:
 
 
 def _who(owner: dict) -> str:
-    return f"process {owner['pid']} on {owner.get('host', '?')} ({owner.get('command', '?')}, since {owner.get('since', '?')})"
+    return (
+        f"process {owner['pid']} on {owner.get('host', '?')} ({owner.get('command', '?')}, since "
+        f"{owner.get('since', '?')})"
+    )
 
 
 def acquire(root: Path, wait: bool = False, say=print) -> None:
@@ -131,14 +134,24 @@ def acquire(root: Path, wait: bool = False, say=print) -> None:
                     pass
                 continue
             if not wait:
-                raise DatasetError(f"{root}: {_who(owner)} is writing to this dataset; let it finish, or use another folder") from None
+                raise DatasetError(
+                    f"{root}: {_who(owner)} is writing to this dataset; let it finish, or use another folder"
+                ) from None
             if not told:
                 say(f"waiting for {_who(owner)} to finish writing to {root}")
                 told = True
             time.sleep(0.2)
             continue
         with os.fdopen(fd, "w") as f:
-            json.dump({"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(sys.argv)[:200], "since": _now()}, f)
+            json.dump(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "command": " ".join(sys.argv)[:200],
+                    "since": _now(),
+                },
+                f,
+            )
         _held[key] = 1
         return
 
@@ -218,7 +231,10 @@ class DatasetWriter:
                 self.manifest = read_manifest(self.root)
                 diff = config_differences(self.manifest["env"], self.env)
                 if diff:
-                    raise DatasetError(f"{path}: this recording's env differs from the dataset's in {', '.join(diff)}; record to another folder")
+                    raise DatasetError(
+                        f"{path}: this recording's env differs from the dataset's in {', '.join(diff)}; record to "
+                        "another folder"
+                    )
             else:
                 self.manifest = {"schema": SCHEMA, "env": self.env, "episodes": []}
                 self._save_manifest()
@@ -266,7 +282,9 @@ class DatasetWriter:
     def episode(self, track: str, driver: str, **meta) -> "RecordedEpisode":
         """Start an episode; `add` steps to it, then `close()` (or `discard()`) it."""
         entry = self.new_episode(track, driver, **meta)
-        return RecordedEpisode(self, entry, EpisodeWriter(self.root, entry["id"], lambda *chunk: self.add_chunk(entry, *chunk), self.dt_s))
+        return RecordedEpisode(
+            self, entry, EpisodeWriter(self.root, entry["id"], lambda *chunk: self.add_chunk(entry, *chunk), self.dt_s)
+        )
 
     def add_chunk(self, entry: dict, name: str, frames: int, steps: int) -> None:
         """Record in the manifest a chunk file that is already on disk.
@@ -354,7 +372,9 @@ class EpisodeWriter:
     def frames(self) -> int:
         return self.written + len(self.buffer.get("action", []))
 
-    def add(self, obs: dict, action, executed, info: dict, source: str, camera_shift_m: float = 0.0, round: int = 0) -> None:
+    def add(
+        self, obs: dict, action, executed, info: dict, source: str, camera_shift_m: float = 0.0, round: int = 0
+    ) -> None:
         """Append one step: the observation, the label action, the executed action, the info."""
         row = {
             "action": np.asarray(action, np.float32),
@@ -377,7 +397,13 @@ class EpisodeWriter:
         n = len(self.buffer.get("action", []))
         if n == 0:
             return
-        dtypes = {"off_road": np.bool_, "source": np.uint8, "round": np.int16, "camera": np.uint8, "sensors": np.float32}
+        dtypes = {
+            "off_road": np.bool_,
+            "source": np.uint8,
+            "round": np.int16,
+            "camera": np.uint8,
+            "sensors": np.float32,
+        }
         arrays = {k: np.asarray(v, dtype=dtypes.get(k, np.float32)) for k, v in self.buffer.items()}
         name = f"{self.episode_id}/chunk{self.chunks:04d}.npz"
         write_chunk(self.root / name, arrays)
@@ -434,7 +460,10 @@ def read_manifest(root: str | Path) -> dict:
         raise DatasetError(f"{path}: not a schema-{SCHEMA} DriveLab manifest")
     episodes = manifest["episodes"]
     if not isinstance(episodes, list) or not all(_valid_entry(e) for e in episodes):
-        raise DatasetError(f"{path}: damaged manifest (each episode needs an id, a frame count and a list of chunks; cuts are [first, end) frame pairs)")
+        raise DatasetError(
+            f"{path}: damaged manifest (each episode needs an id, a frame count and a list of chunks; cuts are "
+            "[first, end) frame pairs)"
+        )
     try:
         EnvConfig.from_dict(manifest["env"])
     except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -448,7 +477,8 @@ def _valid_entry(e) -> bool:
         and isinstance(e.get("id"), str)
         and isinstance(e.get("frames"), int) and not isinstance(e.get("frames"), bool) and e["frames"] >= 0
         and isinstance(e.get("chunks"), list)
-        and all(isinstance(c, str) and not c.startswith("/") and ".." not in c.split("/") for c in e["chunks"])  # inside the folder
+        # every chunk inside the folder
+        and all(isinstance(c, str) and not c.startswith("/") and ".." not in c.split("/") for c in e["chunks"])
         and _valid_ranges(e.get("excluded", []))
     )  # fmt: skip
 
@@ -456,7 +486,10 @@ def _valid_entry(e) -> bool:
 def _valid_ranges(ranges) -> bool:
     """`excluded`: a list of [first, end) pairs of frame indices, 0 <= first < end."""
     return isinstance(ranges, list) and all(
-        isinstance(r, list) and len(r) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in r) and 0 <= r[0] < r[1]
+        isinstance(r, list)
+        and len(r) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in r)
+        and 0 <= r[0] < r[1]
         for r in ranges
     )
 
@@ -510,7 +543,11 @@ class Dataset:
             except OSError:
                 pass
         listed = {name for e in self.episodes for name in e["chunks"]}
-        return sorted(str(p.relative_to(self.root)) for p in self.root.glob("ep*/chunk*.npz") if str(p.relative_to(self.root)) not in listed)
+        return sorted(
+            str(p.relative_to(self.root))
+            for p in self.root.glob("ep*/chunk*.npz")
+            if str(p.relative_to(self.root)) not in listed
+        )
 
     @property
     def frames(self) -> int:
@@ -531,9 +568,16 @@ class Dataset:
         """Whether every chunk of this dataset holds `field`."""
         if field == "action":
             return True
-        return field in {"both": ("camera", "sensors"), "camera": ("camera",), "sensors": ("sensors",)}[self.env_config.observation]
+        return (
+            field
+            in {"both": ("camera", "sensors"), "camera": ("camera",), "sensors": ("sensors",)}[
+                self.env_config.observation
+            ]
+        )
 
-    def load(self, fields=("camera", "sensors", "action"), episodes=None, skip_bad: bool = False, warn=print) -> dict[str, np.ndarray]:
+    def load(
+        self, fields=("camera", "sensors", "action"), episodes=None, skip_bad: bool = False, warn=print
+    ) -> dict[str, np.ndarray]:
         """Load the chosen fields of the chosen episodes into single arrays.
 
         Memory: each field is allocated once at its final size and filled chunk by chunk,
@@ -543,9 +587,14 @@ class Dataset:
         """
         chosen = range(len(self.episodes)) if episodes is None else episodes
         marks = [f for f in ("crash", "excluded") if f in fields]
-        fields = tuple(f for f in fields if f not in marks) + (("off_road", "camera_shift_m", "source") if "crash" in marks else ())
+        fields = tuple(f for f in fields if f not in marks) + (
+            ("off_road", "camera_shift_m", "source") if "crash" in marks else ()
+        )
         if self.unlisted:
-            warn(f"{self.root}: {len(self.unlisted)} chunk file(s) the manifest does not list were left out ({', '.join(self.unlisted[:3])})")
+            warn(
+                f"{self.root}: {len(self.unlisted)} chunk file(s) the manifest does not list were left out "
+                f"({', '.join(self.unlisted[:3])})"
+            )
         plan = [(i, k, self.root / name) for i in chosen for k, name in enumerate(self.episodes[i]["chunks"])]
         total = sum(self.episodes[i]["frames"] for i in chosen)
         out: dict[str, np.ndarray] = {}
@@ -562,7 +611,9 @@ class Dataset:
                     if f not in out:
                         out[f] = np.empty((total,) + v.shape[1:], dtype=v.dtype)
                     if v.shape[1:] != out[f].shape[1:]:
-                        raise DatasetError(f"{path}: {f} has shape {v.shape[1:]} where other chunks have {out[f].shape[1:]}")
+                        raise DatasetError(
+                            f"{path}: {f} has shape {v.shape[1:]} where other chunks have {out[f].shape[1:]}"
+                        )
                     if n + m > total:
                         raise DatasetError(f"{path}: more frames than the manifest lists for its episodes")
                     out[f][n : n + m] = v
@@ -588,9 +639,13 @@ class Dataset:
         if "crash" in marks:
             ended = np.array([e.get("end") in ("off_road", "collision") for e in self.episodes], dtype=bool)
             shift = result.get("camera_shift_m", np.zeros(n, np.float32))
-            crash = crash_frames(result["episode"], result.get("off_road", np.zeros(n, bool)), shift, ended, self.env_config.dt_s)
+            crash = crash_frames(
+                result["episode"], result.get("off_road", np.zeros(n, bool)), shift, ended, self.env_config.dt_s
+            )
             # only where the label is what the driver did: an expert's label near an exit is the way back
-            result["crash"] = crash & np.isin(result.get("source", np.zeros(n, np.uint8)), [SOURCES.index("human"), SOURCES.index("takeover")])
+            result["crash"] = crash & np.isin(
+                result.get("source", np.zeros(n, np.uint8)), [SOURCES.index("human"), SOURCES.index("takeover")]
+            )
         return result
 
     def excluded_frames(self, episode: np.ndarray, frame: np.ndarray) -> np.ndarray:
@@ -602,7 +657,9 @@ class Dataset:
         return out
 
 
-def crash_frames(episode: np.ndarray, off_road: np.ndarray, camera_shift_m: np.ndarray, ended_off_road: np.ndarray, dt_s: float) -> np.ndarray:
+def crash_frames(
+    episode: np.ndarray, off_road: np.ndarray, camera_shift_m: np.ndarray, ended_off_road: np.ndarray, dt_s: float
+) -> np.ndarray:
     """Boolean mask of crash segments, the frames a trainer leaves out by default.
 
     The rule: an exit from the road is a driven frame marked `off_road` whose previous

@@ -32,7 +32,6 @@ UNDO_WINDOW_S = 2.0  # Backspace this soon after an episode ended discards that 
 START_TEXT = "press an arrow to start"  # over the view until the person first steers
 
 
-
 @dataclass
 class DriveStats:
     steps: int = 0
@@ -44,7 +43,16 @@ class DriveStats:
     messages: list = field(default_factory=list)
 
 
-def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None = None, record_from_start: bool = True, before_frame=None, say=print, seed: int | None = None) -> DriveStats:
+def drive(
+    env,
+    controls: HumanControls,
+    record_dir=None,
+    max_frames: int | None = None,
+    record_from_start: bool = True,
+    before_frame=None,
+    say=print,
+    seed: int | None = None,
+) -> DriveStats:
     """Run the drive loop until Esc, window close, or `max_frames` window frames (waiting included).
 
     Args:
@@ -165,7 +173,15 @@ def drive(env, controls: HumanControls, record_dir=None, max_frames: int | None 
                 if terminated:  # the car stops: the person starts the next track
                     stats.exits += 1
                     what = "off the road" if end == "off_road" else "hit an obstacle"
-                    waiting = f"{what}\n" + ("last 1.5 s marked as a crash; Backspace discards that episode\n" if writer is not None else "") + "press an arrow for the next track"
+                    waiting = (
+                        f"{what}\n"
+                        + (
+                            "last 1.5 s marked as a crash; Backspace discards that episode\n"
+                            if writer is not None
+                            else ""
+                        )
+                        + "press an arrow for the next track"
+                    )
                     say(waiting.replace("\n", "; "))
                     stats.messages.append(waiting)
                     controls.hold_until_released()
@@ -184,7 +200,11 @@ def _show(u, controls, recording, writer, episode, paused: bool) -> None:
     if recording:
         saved = sum(e["frames"] for e in writer.manifest["episodes"] if episode is None or e is not episode.entry)
         total = saved + frames  # what the dataset holds, this episode included
-        r.badge = (f"REC  episode {frames} frames {frames * u.config.dt_s:.0f} s   dataset {total:,} frames {total * u.config.dt_s / 60:.1f} min", REC)
+        r.badge = (
+            f"REC  episode {frames} frames {frames * u.config.dt_s:.0f} s   dataset {total:,} frames "
+            f"{total * u.config.dt_s / 60:.1f} min",
+            REC,
+        )
     elif writer is not None:
         r.badge = ("not recording (R)", (90, 90, 96))
     else:

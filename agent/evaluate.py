@@ -34,7 +34,20 @@ from sim.env import resolve_track
 from sim.levels import draw_conditions
 from sim.world import World
 
-SUMMARY_KEYS = ("episodes", "lap_completion_rate", "autonomy_pct", "interventions", "interventions_per_km", "mean_abs_offset_m", "mean_speed_mps", "driving_score", "driving_score_ci95", "infractions_per_km", "collisions", "collisions_per_km")
+SUMMARY_KEYS = (
+    "episodes",
+    "lap_completion_rate",
+    "autonomy_pct",
+    "interventions",
+    "interventions_per_km",
+    "mean_abs_offset_m",
+    "mean_speed_mps",
+    "driving_score",
+    "driving_score_ci95",
+    "infractions_per_km",
+    "collisions",
+    "collisions_per_km",
+)
 INTERVENTION_PENALTY_S = 6.0  # PilotNet's autonomy metric counts 6 s per intervention
 OFFROAD_PENALTY = 0.65  # driving score factor per exit from the road
 COLLISION_PENALTY = 0.6  # and per collision with an obstacle
@@ -98,7 +111,17 @@ WORKER_BATCHES = 1  # batches per worker process: one, so every step's forward p
 # batches of 2-3 cars and took 1.6x as long)
 
 
-def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: int | None = None, bar=None, split: str = "test", variants: list[int] | None = None, deadline: float | None = None) -> EvalResult:
+def evaluate(
+    driver,
+    config: EnvConfig,
+    tracks: list,
+    laps: int = 2,
+    max_steps: int | None = None,
+    bar=None,
+    split: str = "test",
+    variants: list[int] | None = None,
+    deadline: float | None = None,
+) -> EvalResult:
     """Drive `laps` laps on every track at once; returns per-episode metrics and a summary.
 
     `variants[i]` (default 0) picks episode i's conditions (`episode_rng`) from `split`'s
@@ -115,7 +138,9 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
     world = World(config, n)
     for i, t in enumerate(track_objs):
         world.set_track(i, t)
-        world.set_conditions(i, draw_conditions(config.level, episode_rng(tracks[i], variants[i]), split, config.camera))
+        world.set_conditions(
+            i, draw_conditions(config.level, episode_rng(tracks[i], variants[i]), split, config.camera)
+        )
     world.reset_cars(np.arange(n))
     if max_steps is None:  # generous: twice the time the laps take at the slowest cruise speed
         max_steps = int((2 * laps * max(t.length_m for t in track_objs) / world.cruise.min() + 10.0) / config.dt_s)
@@ -176,20 +201,26 @@ def evaluate(driver, config: EnvConfig, tracks: list, laps: int = 2, max_steps: 
         seconds = elapsed[i] * config.dt_s
         km = max(float(world.progress[i]), 1e-9) / 1000
         completion = float(np.clip(progress[i] / lap_m[i], 0.0, 1.0))
-        exits = int(interventions[i] - collisions[i])  # every collision is also an intervention (the car is put past it)
+        exits = int(
+            interventions[i] - collisions[i]
+        )  # every collision is also an intervention (the car is put past it)
         episodes.append(
             {
                 "track": t.name,
                 "variant": variants[i],
                 "route_completion": round(completion, 4),
-                "driving_score": round(100 * completion * OFFROAD_PENALTY**exits * COLLISION_PENALTY ** int(collisions[i]), 3),
+                "driving_score": round(
+                    100 * completion * OFFROAD_PENALTY**exits * COLLISION_PENALTY ** int(collisions[i]), 3
+                ),
                 "collisions": int(collisions[i]),
                 "off_road": exits,
                 "length_m": round(t.length_m, 1),
                 "laps": int(min(world.laps[i], laps)),
                 "completed": bool(world.laps[i] >= laps and interventions[i] == 0),
                 "interventions": int(interventions[i]),
-                "autonomy_pct": round(float(100 * max(0.0, 1 - interventions[i] * INTERVENTION_PENALTY_S / max(seconds, 1e-9))), 3),
+                "autonomy_pct": round(
+                    float(100 * max(0.0, 1 - interventions[i] * INTERVENTION_PENALTY_S / max(seconds, 1e-9))), 3
+                ),
                 "interventions_per_km": round(interventions[i] / km, 4),
                 "mean_abs_offset_m": round(abs_offset_sum[i] / max(elapsed[i], 1), 4),
                 "max_abs_offset_m": round(float(abs_offset_max[i]), 4),
@@ -207,7 +238,9 @@ def summarize(episodes: list[dict]) -> dict:
     interventions = sum(e["interventions"] for e in episodes)
     total_s = sum(e["seconds"] for e in episodes)
     scores = np.array([e["driving_score"] for e in episodes])
-    boot = np.random.default_rng(0).integers(len(scores), size=(BOOTSTRAP_SAMPLES, len(scores)))  # fixed: the same report every run
+    boot = np.random.default_rng(0).integers(
+        len(scores), size=(BOOTSTRAP_SAMPLES, len(scores))
+    )  # fixed: the same report every run
     means = scores[boot].mean(axis=1)
     infractions = interventions  # each exit from the road and each collision is one intervention
     collisions = sum(e.get("collisions", 0) for e in episodes)
@@ -220,7 +253,9 @@ def summarize(episodes: list[dict]) -> dict:
         "collisions_per_km": round(collisions / max(total_km, 1e-9), 4),
         "route_completion": round(float(np.mean([e["route_completion"] for e in episodes])), 4),
         "lap_completion_rate": round(float(np.mean([e["completed"] for e in episodes])), 4),
-        "autonomy_pct": round(float(100 * max(0.0, 1 - interventions * INTERVENTION_PENALTY_S / max(total_s, 1e-9))), 3),
+        "autonomy_pct": round(
+            float(100 * max(0.0, 1 - interventions * INTERVENTION_PENALTY_S / max(total_s, 1e-9))), 3
+        ),
         "interventions": int(interventions),
         "interventions_per_km": round(interventions / max(total_km, 1e-9), 4),
         "mean_abs_offset_m": round(float(np.mean([e["mean_abs_offset_m"] for e in episodes])), 4),
@@ -231,15 +266,23 @@ def summarize(episodes: list[dict]) -> dict:
 
 
 def format_table(result: EvalResult, limit: int = 20) -> str:
-    rows = [f"{'track':<24} {'laps':>4} {'done':>5} {'interv':>6} {'autonomy%':>9} {'score':>6} {'|off| m':>8} {'max m':>6} {'km/h':>6}"]
+    rows = [
+        f"{'track':<24} {'laps':>4} {'done':>5} {'interv':>6} {'autonomy%':>9} {'score':>6} {'|off| m':>8} "
+        f"{'max m':>6} {'km/h':>6}"
+    ]
     for e in result.episodes[:limit]:
-        rows.append(f"{e['track'][:24]:<24} {e['laps']:>4} {'yes' if e['completed'] else 'NO':>5} {e['interventions']:>6} {e['autonomy_pct']:>9.2f} {e['driving_score']:>6.1f} {e['mean_abs_offset_m']:>8.2f} {e['max_abs_offset_m']:>6.2f} {e['mean_speed_mps'] * 3.6:>6.1f}")
+        rows.append(
+            f"{e['track'][:24]:<24} {e['laps']:>4} {'yes' if e['completed'] else 'NO':>5} {e['interventions']:>6} "
+            f"{e['autonomy_pct']:>9.2f} {e['driving_score']:>6.1f} {e['mean_abs_offset_m']:>8.2f} "
+            f"{e['max_abs_offset_m']:>6.2f} {e['mean_speed_mps'] * 3.6:>6.1f}"
+        )
     if len(result.episodes) > limit:
         rows.append(f"... {len(result.episodes) - limit} more episodes in the report")
     s = result.summary
     rows.append("")
     rows.append(
-        f"{s['episodes']} episodes: driving score {s['driving_score']:.1f} (95% CI {s['driving_score_ci95'][0]:.1f}-{s['driving_score_ci95'][1]:.1f}), "
+        f"{s['episodes']} episodes: driving score {s['driving_score']:.1f} (95% CI "
+        f"{s['driving_score_ci95'][0]:.1f}-{s['driving_score_ci95'][1]:.1f}), "
         f"lap completion {100 * s['lap_completion_rate']:.1f}%, autonomy {s['autonomy_pct']:.2f}%, "
         f"{s['interventions']} interventions ({s['interventions_per_km']:.3f}/km)"
         + (f", {s['collisions']} collisions ({s['collisions_per_km']:.3f}/km)" if s.get("collisions") else "")
@@ -249,14 +292,18 @@ def format_table(result: EvalResult, limit: int = 20) -> str:
     return "\n".join(rows)
 
 
-def draw_trajectory(ax, track, traj: np.ndarray, dot: float = 1.5, cross: float = 60, edge_lw: float = 0.8, edge_color: str = "0.4"):
+def draw_trajectory(
+    ax, track, traj: np.ndarray, dot: float = 1.5, cross: float = 60, edge_lw: float = 0.8, edge_color: str = "0.4"
+):
     """One episode on a matplotlib axis: the track's edges, the path (steps, 3) coloured by
     |lateral offset|, red crosses where the car was put back; returns the path's scatter (None if empty)."""
     for edge in (track.left_edge, track.right_edge):
         ax.plot(*np.vstack([edge, edge[:1]]).T, color=edge_color, lw=edge_lw)
     sc = None
     if len(traj):
-        sc = ax.scatter(traj[:, 0], traj[:, 1], c=np.abs(traj[:, 2]), s=dot, cmap="turbo", vmin=0, vmax=track.width_m / 2)
+        sc = ax.scatter(
+            traj[:, 0], traj[:, 1], c=np.abs(traj[:, 2]), s=dot, cmap="turbo", vmin=0, vmax=track.width_m / 2
+        )
         jumps = np.flatnonzero(np.abs(np.diff(traj[:, 2])) > 2.0)  # recoveries: where it went wrong
         ax.scatter(traj[jumps, 0], traj[jumps, 1], marker="x", color="red", s=cross, zorder=3)
     ax.set_aspect("equal")
@@ -267,7 +314,10 @@ def plot_trajectories(result: EvalResult, path, max_tracks: int = 12) -> None:
     """Trajectories coloured by |lateral offset| over the track outlines; worst episodes first."""
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
-    order = sorted(range(len(result.episodes)), key=lambda i: (-result.episodes[i]["interventions"], -result.episodes[i]["max_abs_offset_m"]))[:max_tracks]
+    order = sorted(
+        range(len(result.episodes)),
+        key=lambda i: (-result.episodes[i]["interventions"], -result.episodes[i]["max_abs_offset_m"]),
+    )[:max_tracks]
     cols = min(4, len(order))
     rows = -(-len(order) // cols)
     fig = Figure(figsize=(4 * cols, 4 * rows))
@@ -278,7 +328,9 @@ def plot_trajectories(result: EvalResult, path, max_tracks: int = 12) -> None:
     for ax, i in zip(axes.flat, order):
         e = result.episodes[i]
         sc = draw_trajectory(ax, result.tracks[i], result.trajectories[i]) or sc
-        ax.set_title(f"{e['track']}\n{e['interventions']} interventions, max |offset| {e['max_abs_offset_m']:.1f} m", fontsize=8)
+        ax.set_title(
+            f"{e['track']}\n{e['interventions']} interventions, max |offset| {e['max_abs_offset_m']:.1f} m", fontsize=8
+        )
     fig.colorbar(sc, ax=axes.ravel().tolist(), shrink=0.6, label="|lateral offset| [m] (red x: intervention)")
     fig.savefig(path, dpi=80)
 
@@ -327,7 +379,16 @@ def _eval_chunk(args, slot: int | None = None):
     return evaluate(make_driver(model, config), config, tracks, laps, bar=bar, split=split, variants=variants)
 
 
-def evaluate_parallel(model: str | None, config: EnvConfig, tracks: list, laps: int = 2, workers: int = 1, bar=None, split: str = "test", seeds: int = 1) -> EvalResult:
+def evaluate_parallel(
+    model: str | None,
+    config: EnvConfig,
+    tracks: list,
+    laps: int = 2,
+    workers: int = 1,
+    bar=None,
+    split: str = "test",
+    seeds: int = 1,
+) -> EvalResult:
     """`evaluate` of every track with `seeds` variants of the conditions (episodes track by
     track), split over `workers` processes (each a batch of its own).
 
@@ -375,20 +436,32 @@ def _indexed_chunk(item):
     return k, _eval_chunk(args, k)
 
 
-def suite(model: str | None, config: EnvConfig, n_tracks: int = 20, laps: int = 2, workers: int = 1, seeds: int = 1, bar=None) -> list[dict]:
+def suite(
+    model: str | None, config: EnvConfig, n_tracks: int = 20, laps: int = 2, workers: int = 1, seeds: int = 1, bar=None
+) -> list[dict]:
     """Every level on its test split: one summary row per level (the table a student quotes)."""
     from sim.levels import LEVELS, with_level
 
     rows = []
     for name in LEVELS:
-        result = evaluate_parallel(model, with_level(config, name), eval_tracks(n_tracks, "test"), laps, workers, bar, "test", seeds)
+        result = evaluate_parallel(
+            model, with_level(config, name), eval_tracks(n_tracks, "test"), laps, workers, bar, "test", seeds
+        )
         rows.append({"level": name, **result.summary})
     return rows
 
 
 def format_suite(rows: list[dict], who: str) -> str:
-    out = [f"{who}", f"{'level':<9} {'episodes':>8} {'laps done':>9} {'autonomy':>9} {'driving score (95% CI)':>24} {'infractions/km':>14} {'collisions/km':>13}"]
+    out = [
+        f"{who}",
+        f"{'level':<9} {'episodes':>8} {'laps done':>9} {'autonomy':>9} {'driving score (95% CI)':>24} "
+        f"{'infractions/km':>14} {'collisions/km':>13}",
+    ]
     for r in rows:
         ci = r["driving_score_ci95"]
-        out.append(f"{r['level']:<9} {r['episodes']:>8} {100 * r['lap_completion_rate']:>8.1f}% {r['autonomy_pct']:>8.2f}% {r['driving_score']:>9.1f} ({ci[0]:5.1f}-{ci[1]:5.1f}) {r['infractions_per_km']:>14.3f} {r.get('collisions_per_km', 0.0):>13.3f}")
+        out.append(
+            f"{r['level']:<9} {r['episodes']:>8} {100 * r['lap_completion_rate']:>8.1f}% {r['autonomy_pct']:>8.2f}% "
+            f"{r['driving_score']:>9.1f} ({ci[0]:5.1f}-{ci[1]:5.1f}) {r['infractions_per_km']:>14.3f} "
+            f"{r.get('collisions_per_km', 0.0):>13.3f}"
+        )
     return "\n".join(out)

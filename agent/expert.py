@@ -51,10 +51,14 @@ def pure_pursuit(
 
 def lookahead_m(speed, params: ExpertParams):
     """How far ahead along the centreline the expert aims [m]: grows with speed."""
-    return np.clip(params.min_lookahead_m + params.lookahead_s * np.asarray(speed), params.min_lookahead_m, params.max_lookahead_m)
+    return np.clip(
+        params.min_lookahead_m + params.lookahead_s * np.asarray(speed), params.min_lookahead_m, params.max_lookahead_m
+    )
 
 
-def expert_steer(trackset, x, y, heading, speed, s_m, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()):
+def expert_steer(
+    trackset, x, y, heading, speed, s_m, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()
+):
     """`pure_pursuit` for N cars on the N tracks of a TrackSet (arrays (N,))."""
     at = s_m + lookahead_m(speed, params)
     target = trackset.point_at(at)
@@ -104,7 +108,9 @@ class ExpertDriver:
         return np.array([steer, throttle], dtype=np.float32)
 
 
-def expert_laps(tracks, laps: int, dt_s: float = EnvConfig.dt_s, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()):
+def expert_laps(
+    tracks, laps: int, dt_s: float = EnvConfig.dt_s, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()
+):
     """Drive `laps` laps with the expert on every track at once, using only physics and
     geometry (no observations): one car per track, stepped as a batch.
 
@@ -116,7 +122,13 @@ def expert_laps(tracks, laps: int, dt_s: float = EnvConfig.dt_s, car: CarParams 
 
     ts = TrackSet.of(tracks)
     start = ts.centre[ts.start]
-    state = CarState(start.real.copy(), start.imag.copy(), ts.heading[ts.start].copy(), np.full(len(ts.n), car.cruise_speed_mps), np.zeros(len(ts.n)))
+    state = CarState(
+        start.real.copy(),
+        start.imag.copy(),
+        ts.heading[ts.start].copy(),
+        np.full(len(ts.n), car.cruise_speed_mps),
+        np.zeros(len(ts.n)),
+    )
     v = np.zeros(len(ts.n), dtype=np.int64)
     s = np.zeros(len(ts.n))
     progress = np.zeros(len(ts.n))

@@ -41,7 +41,10 @@ ID_RE = re.compile(r"^(?:[-_\w][-_\w/]*[-_\w]+/)?[A-Za-z0-9_.-]+-v\d+$")
 def check_id(dataset_id: str, label: str | None = None) -> None:
     """A one-line error for an id Minari would not accept (checked before anything is written)."""
     if not isinstance(dataset_id, str) or not ID_RE.match(dataset_id):
-        raise ValueError(f"{label or f'--minari {dataset_id!r}'}: expected a Minari id like drivelab/mine-v0 ((namespace/)name-vVERSION; a namespace has at least two characters)")
+        raise ValueError(
+            f"{label or f'--minari {dataset_id!r}'}: expected a Minari id like drivelab/mine-v0 "
+            "((namespace/)name-vVERSION; a namespace has at least two characters)"
+        )
 
 
 STEP_INFO = ("progress_m", "lateral_offset_m", "off_road", "source", "executed", "crash", "excluded")
@@ -66,12 +69,29 @@ def to_minari(root: str | Path, dataset_id: str, author: str | None = None) -> d
     if ds.frames == 0:
         raise DatasetError(f"{ds.root}: no frames to export")
     if _exists(minari, dataset_id):
-        raise ValueError(f"--minari {dataset_id}: a local Minari dataset of that id exists; choose another id or delete it (minari delete {dataset_id})")
+        raise ValueError(
+            f"--minari {dataset_id}: a local Minari dataset of that id exists; choose another id or delete it (minari "
+            f"delete {dataset_id})"
+        )
     env = gym.make(ENV_ID, config=ds.env_config.to_dict())
     keys = [k for k in ("camera", "sensors") if k in env.observation_space.spaces]
     buffers, dropped = [], 0
     for i, entry in enumerate(ds.episodes):
-        d = ds.load((*keys, "action", "executed", "progress_m", "lateral_offset_m", "off_road", "source", "camera_shift_m", "crash", "excluded"), episodes=[i])
+        d = ds.load(
+            (
+                *keys,
+                "action",
+                "executed",
+                "progress_m",
+                "lateral_offset_m",
+                "off_road",
+                "source",
+                "camera_shift_m",
+                "crash",
+                "excluded",
+            ),
+            episodes=[i],
+        )
         real = d["camera_shift_m"] == 0
         dropped += int((~real).sum())
         if not real.any():
@@ -95,7 +115,9 @@ def to_minari(root: str | Path, dataset_id: str, author: str | None = None) -> d
     import warnings
 
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*(author_email|code_permalink).*")  # Minari asks for them; a local recording has neither
+        warnings.filterwarnings(
+            "ignore", message=".*(author_email|code_permalink).*"
+        )  # Minari asks for them; a local recording has neither
         try:
             _create(minari, dataset_id, buffers, env, ds, author)
         except Exception as e:  # Minari refused midway: leave no half-made dataset to block a retry
@@ -104,7 +126,11 @@ def to_minari(root: str | Path, dataset_id: str, author: str | None = None) -> d
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ValueError(f"--minari {dataset_id}: Minari could not write it ({first})") from None
     env.close()
-    return {"episodes": len(buffers), "steps": int(sum(len(b.actions) for b in buffers)), "dropped_side_frames": dropped}
+    return {
+        "episodes": len(buffers),
+        "steps": int(sum(len(b.actions) for b in buffers)),
+        "dropped_side_frames": dropped,
+    }
 
 
 def _create(minari, dataset_id, buffers, env, ds, author) -> None:
@@ -137,10 +163,16 @@ def load_minari(dataset_id: str, fields: tuple[str, ...]):
     try:
         mds = minari.load_dataset(dataset_id)
     except Exception as e:  # Minari raises its own types for unknown ids and damaged files
-        raise DatasetError(f"minari:{dataset_id}: no such Minari dataset here ({type(e).__name__}); `minari list local` shows them") from None
+        raise DatasetError(
+            f"minari:{dataset_id}: no such Minari dataset here ({type(e).__name__}); `minari list local` shows them"
+        ) from None
     spec = mds.spec.env_spec
-    if spec is None or not spec.id.startswith("DriveLab-v") or not isinstance(spec.kwargs.get("config"), dict):  # any version: the config says all
-        raise DatasetError(f"minari:{dataset_id}: recorded in {spec.id if spec else 'an unknown env'}, not a DriveLab export")
+    if (
+        spec is None or not spec.id.startswith("DriveLab-v") or not isinstance(spec.kwargs.get("config"), dict)
+    ):  # any version: the config says all
+        raise DatasetError(
+            f"minari:{dataset_id}: recorded in {spec.id if spec else 'an unknown env'}, not a DriveLab export"
+        )
     config = EnvConfig.from_dict(spec.kwargs["config"])
     parts: dict[str, list] = {}
     for i, ep in enumerate(mds.iterate_episodes()):
@@ -160,4 +192,8 @@ def load_minari(dataset_id: str, fields: tuple[str, ...]):
     for k, dtype in (("off_road", bool), ("crash", bool), ("excluded", bool), ("source", np.uint8)):
         if k in data:
             data[k] = data[k].astype(dtype)
-    return data, config, [{"path": f"minari:{dataset_id}", "frames": len(data["episode"]), "episodes": int(mds.total_episodes)}]
+    return (
+        data,
+        config,
+        [{"path": f"minari:{dataset_id}", "frames": len(data["episode"]), "episodes": int(mds.total_episodes)}],
+    )

@@ -149,7 +149,9 @@ class HumanControls:
         if self.mode == "keyboard" and self.style == "wheel":
             return dt_s / self.wheel_s
         if self.mode == "keyboard" and self.style == "ramp":
-            return max(self.ramp_power * dt_s / self.ramp_s, 2.0 * dt_s / self.return_s)  # pressing near the lock, or countering
+            return max(
+                self.ramp_power * dt_s / self.ramp_s, 2.0 * dt_s / self.return_s
+            )  # pressing near the lock, or countering
         return dt_s / min(ARCADE_S, ARCADE_RETURN_S)
 
     def start_at(self, steer: float, speed_mps: float = 0.0) -> None:
@@ -238,7 +240,9 @@ class HumanControls:
             self.wheel = u
             self.steer = u * self.lock(speed_mps)
         else:  # arcade
-            moving_out = direction != 0.0 and (abs(direction) > abs(self.steer) or np.sign(direction) != np.sign(self.steer))
+            moving_out = direction != 0.0 and (
+                abs(direction) > abs(self.steer) or np.sign(direction) != np.sign(self.steer)
+            )
             self.steer = self._approach(self.steer, direction, dt_s / (ARCADE_S if moving_out else ARCADE_RETURN_S))
         if self.mode == "gamepad":
             self.throttle = float(np.clip(-self.joystick.get_axis(1), -1.0, 1.0))
@@ -318,7 +322,9 @@ class HumanModel:
     the label, as a person's is.
     """
 
-    def __init__(self, controls: HumanControls, dt_s: float, rng: np.random.Generator, params: PersonParams = PersonParams()):
+    def __init__(
+        self, controls: HumanControls, dt_s: float, rng: np.random.Generator, params: PersonParams = PersonParams()
+    ):
         if controls.mode != "keyboard":
             raise ValueError(f"the scripted person drives with the keyboard, not the {controls.mode}")
         self.controls = controls

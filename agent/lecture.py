@@ -59,7 +59,12 @@ KNOBS = [
     ("3 conv layers", "conv(8,5,2) relu conv(16,3) relu pool(2) conv(32,3) relu pool(2) fc(32) relu"),
     ("pilotnet", "pilotnet"),
 ]
-MLP_SWEEP = [("0 hidden layers", "relu"), ("4 neurons", "fc(4) relu"), ("16 neurons", "fc(16) relu"), ("64 neurons", "fc(64) relu")]
+MLP_SWEEP = [
+    ("0 hidden layers", "relu"),
+    ("4 neurons", "fc(4) relu"),
+    ("16 neurons", "fc(16) relu"),
+    ("64 neurons", "fc(64) relu"),
+]
 
 
 class Lecture:
@@ -83,7 +88,13 @@ class Lecture:
         path = self.work / "data" / name
         if not (path / "dataset.json").exists():
             self.say(f"recording {episodes} expert episodes ({name})")
-            record_expert(path, self.config, RecordSettings(episodes=episodes, steps=self.b.steps, seed=7, dart_sigma=dart, side_cameras=side, workers=2))
+            record_expert(
+                path,
+                self.config,
+                RecordSettings(
+                    episodes=episodes, steps=self.b.steps, seed=7, dart_sigma=dart, side_cameras=side, workers=2
+                ),
+            )
         return str(path)
 
     def fit(self, name: str, data: str, **kw) -> dict:
@@ -99,12 +110,17 @@ class Lecture:
 
     def drive(self, model_path: str) -> dict:
         if self.b.eval_steps is not None:  # quick: every track at once for a few seconds of driving
-            return evaluate(make_driver(model_path, self.config), self.config, self.tracks, self.b.laps, max_steps=self.b.eval_steps).summary
+            return evaluate(
+                make_driver(model_path, self.config), self.config, self.tracks, self.b.laps, max_steps=self.b.eval_steps
+            ).summary
         return evaluate_parallel(model_path, self.config, self.tracks, self.b.laps, workers=2).summary
 
     def row(self, name: str, summary: dict, extra: dict | None = None) -> dict:
         drive = self.drive(summary["path"])
-        self.say(f"{name}: driving score {drive['driving_score']:.1f}, lap completion {drive['lap_completion_rate'] * 100:.0f}% on {len(self.tracks)} test tracks")
+        self.say(
+            f"{name}: driving score {drive['driving_score']:.1f}, lap completion "
+            f"{drive['lap_completion_rate'] * 100:.0f}% on {len(self.tracks)} test tracks"
+        )
         return {
             "name": name,
             **(extra or {}),
@@ -138,7 +154,9 @@ class Lecture:
         self.filters_and_maps(data)
         self.convolution_pictures(data)
         self.hud_pictures()
-        (self.out / "budget.json").write_text(json.dumps({"quick": self.quick, "level": self.config.level.name, **b.__dict__, "eval_tracks": self.tracks}))
+        (self.out / "budget.json").write_text(
+            json.dumps({"quick": self.quick, "level": self.config.level.name, **b.__dict__, "eval_tracks": self.tracks})
+        )
         return results
 
     def optimizers(self, data: str) -> list[dict]:
@@ -147,7 +165,9 @@ class Lecture:
 
         runs = {
             "SGD (plain gradient descent, lr 0.05)": self.fit("sgd", data, arch="tiny", optimizer="sgd", lr=0.05),
-            "SGD with momentum 0.9 (lr 0.01)": self.fit("sgd_momentum", data, arch="tiny", optimizer="sgd", lr=0.01, momentum=0.9),
+            "SGD with momentum 0.9 (lr 0.01)": self.fit(
+                "sgd_momentum", data, arch="tiny", optimizer="sgd", lr=0.01, momentum=0.9
+            ),
             "Adam (lr 0.001)": self.fit("adam", data, arch="tiny", optimizer="adam", lr=1e-3),
         }
         fig = Figure(figsize=(10, 3.6))
@@ -169,21 +189,34 @@ class Lecture:
     def heads(self, data: str) -> list[dict]:
         """2. Squared error (regression) against log-loss over steering bins (classification)."""
         rows = [
-            self.row("regression: tanh output, squared error", self.fit("regression", data, arch="tiny", head="regression")),
-            self.row("classification: 21 bins, log-loss", self.fit("classification", data, arch="tiny", head="classification", bins=21, batch_size=64, lr=3e-3)),
+            self.row(
+                "regression: tanh output, squared error", self.fit("regression", data, arch="tiny", head="regression")
+            ),
+            self.row(
+                "classification: 21 bins, log-loss",
+                self.fit("classification", data, arch="tiny", head="classification", bins=21, batch_size=64, lr=3e-3),
+            ),
         ]
         self.table("heads", rows)
         return rows
 
     def mlp(self, data: str) -> list[dict]:
         """3. Neurons combine regions: how many hidden neurons does the sensor MLP need?"""
-        rows = [self.row(name, self.fit(f"mlp_{k}", data, model="sensors", arch=spec, epochs=self.b.epochs * 3), {"hidden": name}) for k, (name, spec) in enumerate(MLP_SWEEP)]
+        rows = [
+            self.row(
+                name, self.fit(f"mlp_{k}", data, model="sensors", arch=spec, epochs=self.b.epochs * 3), {"hidden": name}
+            )
+            for k, (name, spec) in enumerate(MLP_SWEEP)
+        ]
         self.table("mlp_sweep", rows)
         return rows
 
     def knobs(self, data: str) -> list[dict]:
         """6. The knobs: one change at a time from the tiny ConvNet."""
-        rows = [self.row(name, self.fit(f"knob_{k}", data, arch=spec), {"spec": spec}) for k, (name, spec) in enumerate(KNOBS)]
+        rows = [
+            self.row(name, self.fit(f"knob_{k}", data, arch=spec), {"spec": spec})
+            for k, (name, spec) in enumerate(KNOBS)
+        ]
         self.table("knobs", rows)
         return rows
 
@@ -240,7 +273,10 @@ class Lecture:
         change = (w1 - w0).transpose(0, 2, 3, 1)  # (F, k, k, C)
         scale = max(float(np.abs(change).max()), 1e-12)
         img = ((change / scale + 1) * 127.5).clip(0, 255).astype(np.uint8)
-        iio.imwrite(self.out / "filters_change_rgb.png", np.concatenate([np.kron(fi, np.ones((12, 12, 1), np.uint8)) for fi in img], axis=1))
+        iio.imwrite(
+            self.out / "filters_change_rgb.png",
+            np.concatenate([np.kron(fi, np.ones((12, 12, 1), np.uint8)) for fi in img], axis=1),
+        )
         rel = float(np.linalg.norm(w1 - w0) / np.linalg.norm(w0))
         (self.out / "filters_change.json").write_text(json.dumps({"relative_change": rel}))
         frame = self._frame(data)
@@ -270,7 +306,15 @@ class Lecture:
         iio.imwrite(self.out / "pool_before.png", show(relu.numpy(), 4))
         iio.imwrite(self.out / "pool_after.png", show(pooled.numpy(), 8))
         with open(self.out / "x_filter.json", "w") as f:
-            json.dump({"max_response": float(conv.max()), "mean_response": float(conv.mean()), "frame_shape": list(gray.shape), "after_pool_shape": list(pooled.shape)}, f)
+            json.dump(
+                {
+                    "max_response": float(conv.max()),
+                    "mean_response": float(conv.mean()),
+                    "frame_shape": list(gray.shape),
+                    "after_pool_shape": list(pooled.shape),
+                },
+                f,
+            )
 
 
 def _hud_frame(model_path: Path, features: bool, steps: int = 90) -> np.ndarray:
@@ -345,7 +389,9 @@ def saliency_on_obstacles(model_path: Path, out: Path, track: int = 1_000_003, d
             b.set_title(f"saliency; steers {steer:+.2f}", fontsize=8)
             a.axis("off")
             b.axis("off")
-    fig.suptitle(f"{model_path.name}: what the steering depends on near a cone and a parked car (+ steers left)", fontsize=9)
+    fig.suptitle(
+        f"{model_path.name}: what the steering depends on near a cone and a parked car (+ steers left)", fontsize=9
+    )
     fig.tight_layout()
     fig.savefig(out, dpi=90)
     return out
@@ -369,7 +415,9 @@ def render_doc(template: Path, results: Path, out: Path, minutes: float) -> None
         "laps": budget["laps"],
         "level": budget.get("level", "school"),
         "small_episodes": budget["small_episodes"],
-        "xfilter": f"On the {xf['frame_shape'][0]}×{xf['frame_shape'][1]} frame the strongest response is {xf['max_response']:.2f} (1.0 would be a perfect X); the mean is {xf['mean_response']:.2f}; pooling leaves {xf['after_pool_shape'][0]}×{xf['after_pool_shape'][1]}.",
+        "xfilter": f"On the {xf['frame_shape'][0]}×{xf['frame_shape'][1]} frame the strongest response is "
+        f"{xf['max_response']:.2f} (1.0 would be a perfect X); the mean is {xf['mean_response']:.2f}; pooling "
+        f"leaves {xf['after_pool_shape'][0]}×{xf['after_pool_shape'][1]}.",
     }
     for name, cols in TABLE_COLUMNS.items():
         rows = json.loads((results / f"{name}.json").read_text())

@@ -49,7 +49,10 @@ class NeuralPolicy:
         self.last_output = out
         steer = self.model.steering(out).cpu().numpy()
         if not np.isfinite(steer).all():
-            raise ValueError(f"{self.path}: the network's steering is not a finite number (NaN or inf); retrain it or use another model")
+            raise ValueError(
+                f"{self.path}: the network's steering is not a finite number (NaN or inf); retrain it or use another "
+                "model"
+            )
         return steer
 
     def act(self, obs: dict) -> np.ndarray:
@@ -89,8 +92,11 @@ def unlearned_warning(meta: dict, path) -> str | None:
     m = meta.get("metrics") or {}
     err, mean = m.get("steer_mae"), m.get("baseline_steer_mae")
     if isinstance(err, (int, float)) and isinstance(mean, (int, float)) and not err < mean:
-        return (f"warning: {path} learned nothing that carries over: its validation steering error ({err:.4f}) is not below "
-                f"predicting the mean steering ({mean:.4f}); expect it to drive like a constant")
+        return (
+            f"warning: {path} learned nothing that carries over: its validation steering error ({err:.4f}) is not "
+            "below "
+            f"predicting the mean steering ({mean:.4f}); expect it to drive like a constant"
+        )
     return None
 
 

@@ -28,6 +28,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
 from agent.results import write_json
 
 MODEL_SUFFIXES = (".pt", ".onnx")
@@ -53,8 +54,17 @@ class Suite:
     def describe(self) -> str:
         hidden = all(isinstance(t, int) for t in self.tracks) and not _public(self.tracks, self.split)
         n = len(self.tracks)
-        where = f"{n} hidden tracks (seeds outside every split)" if hidden else (f"{n} track files" if isinstance(self.tracks[0], str) else f"the {self.split} split's first {n} tracks")
-        return f"{len(self.levels)} level{'s' if len(self.levels) > 1 else ''} ({', '.join(self.levels)}) x {where} x {self.seeds} condition{'s' if self.seeds > 1 else ''} x {self.laps} lap{'s' if self.laps > 1 else ''}"
+        where = (
+            f"{n} hidden tracks (seeds outside every split)"
+            if hidden
+            else (
+                f"{n} track files" if isinstance(self.tracks[0], str) else f"the {self.split} split's first {n} tracks"
+            )
+        )
+        return (
+            f"{len(self.levels)} level{'s' if len(self.levels) > 1 else ''} ({', '.join(self.levels)}) x {where} x "
+            f"{self.seeds} condition{'s' if self.seeds > 1 else ''} x {self.laps} lap{'s' if self.laps > 1 else ''}"
+        )
 
     @property
     def episodes(self) -> int:
@@ -83,7 +93,7 @@ def load_suite(path=None) -> Suite:
         except ValueError as e:
             raise SuiteError(f"{path}: not valid JSON ({e})") from None
         if not isinstance(data, dict):
-            raise SuiteError(f'{path}: expected an object such as {json.dumps(DEFAULT_SUITE)}')
+            raise SuiteError(f"{path}: expected an object such as {json.dumps(DEFAULT_SUITE)}")
     known = {"name", "levels", "tracks", "laps", "seeds", "split", "description"}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -103,7 +113,11 @@ def load_suite(path=None) -> Suite:
         if not 1 <= tracks <= 100_000:
             raise SuiteError(f"{where}: tracks: expected a count from 1 to 100000, got {tracks}")
         tracks = eval_tracks(tracks, split)
-    elif isinstance(tracks, list) and tracks and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in tracks):
+    elif (
+        isinstance(tracks, list)
+        and tracks
+        and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in tracks)
+    ):
         pass
     elif isinstance(tracks, list) and tracks and all(isinstance(t, str) for t in tracks):
         tracks = [str((base / t).resolve()) for t in tracks]
@@ -118,7 +132,10 @@ def load_suite(path=None) -> Suite:
             except TrackError as e:
                 raise SuiteError(f"{where}: tracks: {e}") from None
     else:
-        raise SuiteError(f"{where}: tracks: expected a count, a non-empty list of seeds (>= 0) or of JSON track files, got {tracks!r}")
+        raise SuiteError(
+            f"{where}: tracks: expected a count, a non-empty list of seeds (>= 0) or of JSON track files, got "
+            f"{tracks!r}"
+        )
     name = str(data.get("name") or (Path(path).stem if path else "test split"))
     return Suite(name, list(levels), list(tracks), laps, seeds, split, str(data.get("description", "")), where)
 
@@ -193,7 +210,9 @@ def _drive(path: str, suite: Suite, deadline: float | None = None) -> dict:
     levels, episodes, plot = {}, [], None
     for name in suite.levels:
         config = with_level(own, name)
-        result = evaluate(PolicyBatch(policy), config, tracks, suite.laps, split=suite.split, variants=variants, deadline=deadline)
+        result = evaluate(
+            PolicyBatch(policy), config, tracks, suite.laps, split=suite.split, variants=variants, deadline=deadline
+        )
         levels[name] = result.summary
         episodes += [{**e, "level": name} for e in result.episodes]
         if plot is None:
@@ -208,7 +227,9 @@ def _drive(path: str, suite: Suite, deadline: float | None = None) -> dict:
         "collisions_per_km": s["collisions_per_km"],
         "autonomy_pct": s["autonomy_pct"],
         "parameters": meta.get("parameters"),
-        "reads": "+".join(meta["input"]["keys"]) if isinstance(meta.get("input"), dict) and "keys" in meta["input"] else None,
+        "reads": "+".join(meta["input"]["keys"])
+        if isinstance(meta.get("input"), dict) and "keys" in meta["input"]
+        else None,
         "arch": arch,
         "trained_at": (meta.get("env", {}).get("level") or {}).get("name", "school"),
         "levels": levels,
@@ -236,7 +257,15 @@ def _plot(result, n: int = PLOT_TRACKS) -> str:
 
 
 # ----------------------------------------------------------------------------- the race
-def race(models: list[Path], suite: Suite, engine: str = "auto", workers: int = 2, address: str | None = None, bar=None, timeout_s: float | None = None) -> list[dict]:
+def race(
+    models: list[Path],
+    suite: Suite,
+    engine: str = "auto",
+    workers: int = 2,
+    address: str | None = None,
+    bar=None,
+    timeout_s: float | None = None,
+) -> list[dict]:
     """Grade every model (in parallel); rows ranked best first, failures last.
 
     A model still grading after `timeout_s` seconds is stopped and gets that as its error.
@@ -249,7 +278,11 @@ def race(models: list[Path], suite: Suite, engine: str = "auto", workers: int = 
         except ImportError:
             engine = "local"
     paths = [str(Path(p).resolve()) for p in models]
-    rows = _race_ray(paths, suite, workers, address, bar, timeout_s) if engine == "ray" else _race_local(paths, suite, workers, bar, timeout_s)
+    rows = (
+        _race_ray(paths, suite, workers, address, bar, timeout_s)
+        if engine == "ray"
+        else _race_local(paths, suite, workers, bar, timeout_s)
+    )
     return rank(rows)
 
 
@@ -261,7 +294,9 @@ def _too_long(timeout_s: float) -> str:
     return f"stopped after {timeout_s:g} s of grading (--timeout)"
 
 
-STARTUP_ALLOWANCE_S = 120.0  # a worker's start and imports, before its own clock starts; the driver kills only past both
+STARTUP_ALLOWANCE_S = (
+    120.0  # a worker's start and imports, before its own clock starts; the driver kills only past both
+)
 
 
 def _overdue(start: float, timeout_s: float | None) -> bool:
@@ -269,7 +304,9 @@ def _overdue(start: float, timeout_s: float | None) -> bool:
     return timeout_s is not None and time.monotonic() - start > timeout_s + STARTUP_ALLOWANCE_S
 
 
-def _race_ray(paths: list[str], suite: Suite, workers: int, address: str | None, bar, timeout_s: float | None) -> list[dict]:
+def _race_ray(
+    paths: list[str], suite: Suite, workers: int, address: str | None, bar, timeout_s: float | None
+) -> list[dict]:
     import ray
 
     from agent.sweep import connect
@@ -360,7 +397,9 @@ def _race_local(paths: list[str], suite: Suite, workers: int, bar, timeout_s: fl
 
 
 def rank(rows: list[dict]) -> list[dict]:
-    ok = sorted((r for r in rows if "error" not in r), key=lambda r: (-r["driving_score"], r["infractions_per_km"], r["model"]))
+    ok = sorted(
+        (r for r in rows if "error" not in r), key=lambda r: (-r["driving_score"], r["infractions_per_km"], r["model"])
+    )
     failed = sorted((r for r in rows if "error" in r), key=lambda r: r["model"])
     for k, r in enumerate(ok):
         r["rank"] = k + 1
@@ -377,7 +416,10 @@ def write_leaderboard(rows: list[dict], suite: Suite, out, models_dir) -> tuple[
     models_dir = Path(models_dir).resolve()
     for r in rows:
         r["name"] = _name(r["model"], models_dir)
-    doc = {"suite": {**asdict(suite), "episodes_per_model": suite.episodes, "summary": suite.describe()}, "models": [{k: v for k, v in r.items() if k != "plot_png"} for r in rows]}
+    doc = {
+        "suite": {**asdict(suite), "episodes_per_model": suite.episodes, "summary": suite.describe()},
+        "models": [{k: v for k, v in r.items() if k != "plot_png"} for r in rows],
+    }
     j = out / "leaderboard.json"
     write_json(j, doc)
     h = out / "leaderboard.html"
@@ -402,14 +444,25 @@ def render_html(rows: list[dict], suite: Suite) -> str:
     for r in rows:
         name = e(r.get("name", r["model"]))
         if "error" in r:
-            body.append(f'<tr class="failed"><td data-v="999999">-</td><td>{name}</td><td colspan="7" class="err">{e(r["error"])}</td></tr>')
+            body.append(
+                f'<tr class="failed"><td data-v="999999">-</td><td>{name}</td><td colspan="7" '
+                f'class="err">{e(r["error"])}</td></tr>'
+            )
             continue
         ci = r["driving_score_ci95"]
-        plot = f'<img alt="trajectories of {name}" src="data:image/png;base64,{r["plot_png"]}">' if r.get("plot_png") else ""
+        plot = (
+            f'<img alt="trajectories of {name}" src="data:image/png;base64,{r["plot_png"]}">'
+            if r.get("plot_png")
+            else ""
+        )
         levels = " ".join(f"{e(k)} {v['driving_score']:.1f}" for k, v in r["levels"].items())
         body.append(
-            f'<tr><td data-v="{r["rank"]}">{r["rank"]}</td><td>{name}<div class="small">{e(str(r.get("arch") or ""))}<br>reads {e(str(r.get("reads")))}, trained at {e(str(r.get("trained_at")))}</div></td>'
-            f'<td data-v="{r["driving_score"]}"><b>{r["driving_score"]:.1f}</b><div class="small"><span class="ci">95% CI {ci[0]:.1f}-{ci[1]:.1f}</span><br>{e(levels) if len(r["levels"]) > 1 else ""}</div></td>'
+            f'<tr><td data-v="{r["rank"]}">{r["rank"]}</td><td>{name}<div '
+            f'class="small">{e(str(r.get("arch") or ""))}<br>reads {e(str(r.get("reads")))}, trained at '
+            f"{e(str(r.get('trained_at')))}</div></td>"
+            f'<td data-v="{r["driving_score"]}"><b>{r["driving_score"]:.1f}</b><div class="small"><span '
+            'class="ci">95% CI '
+            f"{ci[0]:.1f}-{ci[1]:.1f}</span><br>{e(levels) if len(r['levels']) > 1 else ''}</div></td>"
             f'<td data-v="{r["lap_completion"]}">{100 * r["lap_completion"]:.0f}%</td>'
             f'<td data-v="{r["infractions_per_km"]}">{r["infractions_per_km"]:.2f}</td>'
             f'<td data-v="{r["collisions_per_km"]}">{r["collisions_per_km"]:.2f}</td>'
@@ -438,21 +491,32 @@ img:hover {{ height: 260px; }}
 <p>{len(ok)} models graded, {len(rows) - len(ok)} could not drive. {e(suite.description)}</p>
 <h2>The suite</h2>
 <ul><li>{e(suite.describe())}: {suite.episodes} episodes per model (suite: {e(suite.source)})</li>{levels}
-<li>Each model drives in its own camera layout. Leaving the road puts the car back and counts an infraction; so does touching an obstacle.</li>
-<li>Driving score (CARLA style): 100 x share of the laps driven x {OFFROAD_PENALTY} per exit from the road x {COLLISION_PENALTY} per collision, averaged over episodes, with a bootstrap 95% confidence interval. Ranked by driving score, then fewer infractions.</li></ul>
-<h2>Ranking</h2><p class="small">Click a column to sort (or open this page as leaderboard.html#sort=parameters). Trajectories (point at them to enlarge): the first {PLOT_TRACKS} tracks of the first level, coloured by distance from the centre line; red x: an intervention.</p>
-<table id="board"><thead><tr><th data-key="rank">rank</th><th data-key="model">model</th><th data-key="score">driving score</th><th data-key="laps">laps done</th><th data-key="infractions">infractions/km</th><th data-key="collisions">collisions/km</th><th data-key="parameters">parameters</th><th data-key="time">grading time</th><th data-key="trajectories">trajectories</th></tr></thead>
+<li>Each model drives in its own camera layout. Leaving the road puts the car back and counts an infraction;
+so does touching an obstacle.</li>
+<li>Driving score (CARLA style): 100 x share of the laps driven x {OFFROAD_PENALTY} per exit from the road
+x {COLLISION_PENALTY} per collision, averaged over episodes, with a bootstrap 95% confidence interval.
+Ranked by driving score, then fewer infractions.</li></ul>
+<h2>Ranking</h2><p class="small">Click a column to sort (or open this page as leaderboard.html#sort=parameters).
+Trajectories (point at them to enlarge): the first {PLOT_TRACKS} tracks of the first level, coloured by distance
+from the centre line; red x: an intervention.</p>
+<table id="board"><thead><tr><th data-key="rank">rank</th><th data-key="model">model</th>
+<th data-key="score">driving score</th><th data-key="laps">laps done</th><th data-key="infractions">infractions/km</th>
+<th data-key="collisions">collisions/km</th><th data-key="parameters">parameters</th>
+<th data-key="time">grading time</th><th data-key="trajectories">trajectories</th></tr></thead>
 <tbody>
 {chr(10).join(body)}
 </tbody></table>
 <script>
 document.querySelectorAll("#board th").forEach((th, col) => th.addEventListener("click", () => {{
   const body = document.querySelector("#board tbody"), rows = [...body.rows];
-  const key = r => {{ const c = r.cells[col]; return c && c.dataset.v !== undefined ? parseFloat(c.dataset.v) : (c ? c.textContent : ""); }};
+  const key = r => {{ const c = r.cells[col];
+    return c && c.dataset.v !== undefined ? parseFloat(c.dataset.v) : (c ? c.textContent : ""); }};
   const asc = th.dataset.asc = th.dataset.asc === "1" ? "0" : "1";
   rows.sort((a, b) => {{ const fa = a.classList.contains("failed"), fb = b.classList.contains("failed");
     if (fa !== fb) return fa ? 1 : -1;  // models that could not drive stay at the bottom
-    const x = key(a), y = key(b); const d = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y)); return asc === "1" ? d : -d; }});
+    const x = key(a), y = key(b);
+    const d = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+    return asc === "1" ? d : -d; }});
   rows.forEach(r => body.appendChild(r));
 }}));
 // leaderboard.html#sort=parameters opens sorted by that column (twice: #sort=parameters-desc)

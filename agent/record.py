@@ -42,7 +42,9 @@ class RecordSettings:
     workers: int = 1
     driver: str = "expert"  # or "human-model": the scripted person of agent.human drives, its steering is the label
     style: str = DEFAULT_STYLE  # human-model: the keyboard style it steers with
-    preview_s: float = 0.1  # human-model: how much sooner than its reaction it steers into a curve it sees (agent.human.PersonParams)
+    preview_s: float = (
+        0.1  # human-model: how much sooner than its reaction it steers into a curve it sees (agent.human.PersonParams)
+    )
 
 
 def episode_plan(settings: RecordSettings) -> list[tuple[int, int]]:
@@ -53,7 +55,17 @@ def episode_plan(settings: RecordSettings) -> list[tuple[int, int]]:
     return [(int(t), int(rng.integers(2**31))) for t in tracks]
 
 
-def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: RecordSettings, writers: list[EpisodeWriter], progress=None, driver=None, source: str = "expert", round: int = 0, keep=None) -> None:
+def record_episodes(
+    config: EnvConfig,
+    tasks: list[tuple[int, int]],
+    settings: RecordSettings,
+    writers: list[EpisodeWriter],
+    progress=None,
+    driver=None,
+    source: str = "expert",
+    round: int = 0,
+    keep=None,
+) -> None:
     """Drive several episodes at once (one car each, a batched World) and record them.
 
     Every recorded label is the expert's steering at the visited state. Who drives:
@@ -71,7 +83,9 @@ def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: R
     for i, (track_seed, noise_seed) in enumerate(tasks):
         world.set_track(i, resolve_track(track_seed, config.track))
         # the level's conditions (weather, speed, ...) from a stream of their own: the DART noise stays as it was
-        world.set_conditions(i, draw_conditions(config.level, np.random.default_rng([noise_seed, 2]), settings.split, config.camera))
+        world.set_conditions(
+            i, draw_conditions(config.level, np.random.default_rng([noise_seed, 2]), settings.split, config.camera)
+        )
     world.reset_cars(np.arange(n))
     rngs = [np.random.default_rng(noise_seed) for _, noise_seed in tasks]
     expert = ExpertParams()
@@ -96,7 +110,14 @@ def record_episodes(config: EnvConfig, tasks: list[tuple[int, int]], settings: R
         if labels_driven:
             label = executed
         for i in recorded:
-            writers[i].add({k: v[i] for k, v in obs.items()}, label[i : i + 1], executed[i : i + 1], {k: info[k][i] for k in INFO_FIELDS}, source, round=round)
+            writers[i].add(
+                {k: v[i] for k, v in obs.items()},
+                label[i : i + 1],
+                executed[i : i + 1],
+                {k: info[k][i] for k in INFO_FIELDS},
+                source,
+                round=round,
+            )
         if settings.side_cameras:
             _add_side_frames(world, info, rngs, settings, expert, writers)
         world.step(executed.astype(np.float64), None)
@@ -113,7 +134,10 @@ def _people(config: EnvConfig, settings: RecordSettings, tasks):
     from agent.human import HumanControls, HumanModel, PersonParams
 
     person = PersonParams(preview_s=settings.preview_s)
-    people = [HumanModel(HumanControls(style=settings.style), config.dt_s, np.random.default_rng([noise_seed, 3]), person) for _, noise_seed in tasks]
+    people = [
+        HumanModel(HumanControls(style=settings.style), config.dt_s, np.random.default_rng([noise_seed, 3]), person)
+        for _, noise_seed in tasks
+    ]
 
     def drive(world, obs, label, rngs):
         for i in np.flatnonzero(world.off_road):
@@ -130,7 +154,9 @@ def _add_side_frames(world: World, info: dict, rngs, settings: RecordSettings, e
     """Frames from every car moved `side_shift_m` left and right (and turned a little),
     labelled with the expert's steering from those poses."""
     c, ts = world.car, world.trackset
-    yaw = np.radians([[rng.uniform(-settings.side_max_yaw_deg, settings.side_max_yaw_deg) for rng in rngs] for _ in (0, 1)])
+    yaw = np.radians(
+        [[rng.uniform(-settings.side_max_yaw_deg, settings.side_max_yaw_deg) for rng in rngs] for _ in (0, 1)]
+    )
     for k, side in enumerate((1.0, -1.0)):
         shift = side * settings.side_shift_m
         x = c.x - np.sin(c.heading) * shift  # along the car's left normal
@@ -150,7 +176,10 @@ def _worker(args):
     config, root, tasks, settings, queue = args
     from pathlib import Path
 
-    writers = [EpisodeWriter(Path(root), eid, lambda *chunk, eid=eid: queue.put(("chunk", eid, chunk)), config.dt_s) for eid, _, _ in tasks]
+    writers = [
+        EpisodeWriter(Path(root), eid, lambda *chunk, eid=eid: queue.put(("chunk", eid, chunk)), config.dt_s)
+        for eid, _, _ in tasks
+    ]
     steps = [0]
 
     def progress(n: int) -> None:  # report steps in batches: a queue message costs ~100 us
@@ -184,7 +213,12 @@ def record_expert(out, config: EnvConfig, settings: RecordSettings, bar=None) ->
         tasks.append((entry["id"], track_seed, noise_seed))
     update = bar.update if bar is not None else (lambda n: None)
     if settings.workers <= 1:
-        writers = [EpisodeWriter(dataset.root, eid, lambda *chunk, entry=entries[eid]: dataset.add_chunk(entry, *chunk), config.dt_s) for eid, _, _ in tasks]
+        writers = [
+            EpisodeWriter(
+                dataset.root, eid, lambda *chunk, entry=entries[eid]: dataset.add_chunk(entry, *chunk), config.dt_s
+            )
+            for eid, _, _ in tasks
+        ]
         record_episodes(config, [(t, s) for _, t, s in tasks], settings, writers, update)
         for eid, _, _ in tasks:
             dataset.finish(entries[eid])
@@ -196,7 +230,9 @@ def record_expert(out, config: EnvConfig, settings: RecordSettings, bar=None) ->
     ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
     with ctx.Manager() as manager, ctx.Pool(len(shares)) as pool:
         queue = manager.Queue()
-        pending = pool.imap_unordered(_worker, [(config, str(dataset.root), share, settings, queue) for share in shares])
+        pending = pool.imap_unordered(
+            _worker, [(config, str(dataset.root), share, settings, queue) for share in shares]
+        )
         done = 0
 
         def drain(block_s: float) -> None:

@@ -29,7 +29,10 @@ def check_finite(data, path) -> None:
     """Raise a one-line ValueError naming `path` and the first field that is not a real number."""
     bad = non_finite(data)
     if bad:
-        raise ValueError(f"{path}: not written: {bad[0]} is not a number a result can hold" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+        raise ValueError(
+            f"{path}: not written: {bad[0]} is not a number a result can hold"
+            + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
+        )
 
 
 def write_json(path, data, indent: int | None = 1) -> None:

@@ -30,7 +30,12 @@ SIZE = (1100, 720)
 FRAME_PX = 384
 TRACE = pygame.Rect(20, 490, 1060, 200)
 BG, TEXT, DIM = (24, 26, 30), (230, 232, 236), (150, 155, 165)
-SOURCE_COLOURS = {"human": (90, 170, 255), "expert": (120, 210, 120), "takeover": (255, 210, 60), "dagger": (200, 130, 255)}
+SOURCE_COLOURS = {
+    "human": (90, 170, 255),
+    "expert": (120, 210, 120),
+    "takeover": (255, 210, 60),
+    "dagger": (200, 130, 255),
+}
 CRASH, CUT, OFF = (255, 140, 0), (110, 110, 120), (230, 40, 40)
 FILTERS = ("every frame", *(f"source {s}" for s in SOURCES), "|steering| > 0.5")
 
@@ -77,7 +82,9 @@ class Review:
         self.predicted = None
         if self.policy is not None and self.n:
             obs = {k: self.data[k] for k in self.policy.spec.keys}
-            self.predicted = np.concatenate([self.policy.steer_batch({k: v[a : a + 512] for k, v in obs.items()}) for a in range(0, self.n, 512)])
+            self.predicted = np.concatenate(
+                [self.policy.steer_batch({k: v[a : a + 512] for k, v in obs.items()}) for a in range(0, self.n, 512)]
+            )
         self.state.episode = i
         self.state.frame = min(self.state.frame, max(self.n - 1, 0))
 
@@ -110,7 +117,9 @@ class Review:
         entry = self.ds.episodes[self.state.episode]
         set_excluded(self.root, entry["id"], [*entry.get("excluded", []), (a, b + 1)])
         self.state.cuts += 1
-        self.say(f"cut frames {a + 1}-{b + 1} of {entry['id']} ({(b - a + 1) * self.ds.env_config.dt_s:.1f} s)")  # counted from 1, as the window shows them
+        self.say(
+            f"cut frames {a + 1}-{b + 1} of {entry['id']} ({(b - a + 1) * self.ds.env_config.dt_s:.1f} s)"
+        )  # counted from 1, as the window shows them
         self._load(self.state.episode)
 
     def restore(self) -> None:
@@ -189,7 +198,9 @@ class Review:
             tag, colour = ("CUT", CUT) if d["excluded"][i] else ("CRASH (left out)", CRASH)
             pygame.draw.rect(sc, colour, (20, 50, FRAME_PX, FRAME_PX), 4)
             self._text(tag, (30, 60), colour, big=True)
-        self._text(f"{self.root.name}: episode {s.episode + 1}/{len(self.ds.episodes)}  ({entry['id']})", (20, 14), big=True)
+        self._text(
+            f"{self.root.name}: episode {s.episode + 1}/{len(self.ds.episodes)}  ({entry['id']})", (20, 14), big=True
+        )
         x = 430
         steer = float(d["action"][i, 0])
         lines = [
@@ -200,7 +211,8 @@ class Review:
             f"source {SOURCES[int(d['source'][i])]}",
             f"label steering {steer:+.3f}   executed {float(d['executed'][i, 0]):+.3f}"
             + (f"   network {float(self.predicted[i]):+.3f}" if self.predicted is not None else ""),
-            f"offset {float(d['lateral_offset_m'][i]):+.2f} m   {'OFF THE ROAD' if d['off_road'][i] else 'on the road'}",
+            f"offset {float(d['lateral_offset_m'][i]):+.2f} m   "
+            f"{'OFF THE ROAD' if d['off_road'][i] else 'on the road'}",
             f"cut ranges {entry.get('excluded', [])}"[:70],
             f"filter: {FILTERS[s.filter]}",
             f"mark: {s.mark if s.mark is not None else '-'}",
@@ -213,10 +225,18 @@ class Review:
         bar = pygame.Rect(x, y + 6, 400, 18)
         pygame.draw.rect(sc, DIM, bar, 1)
         fill = int(-steer * bar.w / 2)
-        pygame.draw.rect(sc, SOURCE_COLOURS[SOURCES[int(d["source"][i])]], (min(bar.centerx, bar.centerx + fill), bar.y + 1, abs(fill), bar.h - 2))
+        pygame.draw.rect(
+            sc,
+            SOURCE_COLOURS[SOURCES[int(d["source"][i])]],
+            (min(bar.centerx, bar.centerx + fill), bar.y + 1, abs(fill), bar.h - 2),
+        )
         pygame.draw.line(sc, TEXT, (bar.centerx, bar.y - 3), (bar.centerx, bar.bottom + 2))
         y += 40
-        for line in ("Left/Right frame (Shift: 1 s)  Up/Down episode", "Space play  [ mark  ] cut to here  U restore", "F filter  click the trace  Esc quit"):
+        for line in (
+            "Left/Right frame (Shift: 1 s)  Up/Down episode",
+            "Space play  [ mark  ] cut to here  U restore",
+            "F filter  click the trace  Esc quit",
+        ):
             self._text(line, (x, y), DIM)
             y += 22
         if s.messages:
@@ -238,23 +258,36 @@ class Review:
         for k in np.flatnonzero(d["off_road"]):
             pygame.draw.line(sc, OFF, (px(k), r.bottom - 12), (px(k), r.bottom))
         pygame.draw.line(sc, DIM, (r.x, r.centery), (r.right, r.centery))
-        points = np.stack([r.x + np.arange(n) / max(n, 1) * r.w, r.centery - d["action"][:, 0] * (r.h / 2 - 4)], axis=1).tolist()
+        points = np.stack(
+            [r.x + np.arange(n) / max(n, 1) * r.w, r.centery - d["action"][:, 0] * (r.h / 2 - 4)], axis=1
+        ).tolist()
         src = d["source"]
-        runs = np.flatnonzero(np.diff(np.r_[-1, src.astype(np.int64), -1]))  # where the source changes: one line per run
+        runs = np.flatnonzero(
+            np.diff(np.r_[-1, src.astype(np.int64), -1])
+        )  # where the source changes: one line per run
         for a, b in zip(runs[:-1], runs[1:]):
             if b - a >= 1:
                 pts = points[a : min(b + 1, n)]
                 colour = SOURCE_COLOURS[SOURCES[int(src[a])]]
-                pygame.draw.lines(sc, colour, False, pts, 2) if len(pts) > 1 else pygame.draw.circle(sc, colour, pts[0], 1)
+                pygame.draw.lines(sc, colour, False, pts, 2) if len(pts) > 1 else pygame.draw.circle(
+                    sc, colour, pts[0], 1
+                )
         if self.predicted is not None:  # the network's steering, thin and white, over the labels
-            net = np.stack([r.x + np.arange(n) / max(n, 1) * r.w, r.centery - self.predicted * (r.h / 2 - 4)], axis=1).tolist()
+            net = np.stack(
+                [r.x + np.arange(n) / max(n, 1) * r.w, r.centery - self.predicted * (r.h / 2 - 4)], axis=1
+            ).tolist()
             if len(net) > 1:
                 pygame.draw.lines(sc, (245, 245, 245), False, net, 1)
         if self.state.mark is not None:
             pygame.draw.line(sc, (80, 230, 230), (px(self.state.mark), r.y), (px(self.state.mark), r.bottom), 2)
         pygame.draw.line(sc, TEXT, (px(self.state.frame), r.y - 6), (px(self.state.frame), r.bottom + 6), 2)
         net = "; white: the network" if self.predicted is not None else ""
-        self._text(f"steering over the episode (+ left); orange: crashes ({CRASH_S} s before leaving the road), grey: cut, red: off the road{net}", (r.x, r.bottom + 6), DIM)
+        self._text(
+            f"steering over the episode (+ left); orange: crashes ({CRASH_S} s before leaving the road), grey: cut, "
+            f"red: off the road{net}",
+            (r.x, r.bottom + 6),
+            DIM,
+        )
 
     def _text(self, text: str, pos, colour=TEXT, big: bool = False) -> None:
         self.screen.blit((self.big if big else self.font).render(text, True, colour), pos)
@@ -279,7 +312,9 @@ class Review:
         return self.state
 
 
-def review(root: str | Path, max_frames: int | None = None, png: str | None = None, before_frame=None, model: str | None = None) -> ReviewState:
+def review(
+    root: str | Path, max_frames: int | None = None, png: str | None = None, before_frame=None, model: str | None = None
+) -> ReviewState:
     """Open the review window on the dataset at `root`; with `png`, save the last view;
     with `model`, draw that network's steering beside the labels."""
     from sim.render import open_window

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import csv
 import itertools
-import math
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from agent.results import write_json
 
 # the lecture's budget (agent.lecture.Budget, full): a sweep row with these values is a lecture row
@@ -132,9 +133,14 @@ def load_space(path) -> dict[str, list]:
             space = json.loads(text)
     except Exception as e:  # json and yaml raise their own types; one line is what a person needs
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SpaceError(f"{path}: not valid {'YAML' if path.suffix.lower() in ('.yaml', '.yml') else 'JSON'} ({first})") from None
+        raise SpaceError(
+            f"{path}: not valid {'YAML' if path.suffix.lower() in ('.yaml', '.yml') else 'JSON'} ({first})"
+        ) from None
     if not isinstance(space, dict) or not space:
-        raise SpaceError(f'{path}: expected an object of knobs and value lists, e.g. {{"arch": ["tiny", "pilotnet"], "episodes": [4, 8]}}')
+        raise SpaceError(
+            f'{path}: expected an object of knobs and value lists, e.g. {{"arch": ["tiny", "pilotnet"], "episodes": '
+            "[4, 8]}"
+        )
     out = {}
     for name, values in space.items():
         if name not in KNOBS:
@@ -165,8 +171,10 @@ def _pair_problem(model: str, arch: str) -> str | None:
 
     spatial = [layer.kind for layer in parse(arch) if layer.kind in ("conv", "pool", "avgpool")]
     if model == "sensors" and spatial:
-        return (f"model 'sensors' reads a vector of rays, but arch {arch!r} has {spatial[0]} layers (for camera frames); "
-                "give the sensors trials an MLP arch (e.g. \"mlp\") or sweep model 'camera' only")
+        return (
+            f"model 'sensors' reads a vector of rays, but arch {arch!r} has {spatial[0]} layers (for camera frames); "
+            "give the sensors trials an MLP arch (e.g. \"mlp\") or sweep model 'camera' only"
+        )
     return None
 
 
@@ -191,7 +199,10 @@ def plan(space: dict[str, list], samples: int | None = None, seed: int = 0) -> l
     trials = []
     for k, combo in enumerate(combos):
         trial = {**DEFAULTS, **combo}
-        trial["name"] = f"{k:03d} " + " ".join(f"{n}={_short(trial[n])}" for n in names if len(space[n]) > 1 or samples is not None) or f"{k:03d}"
+        trial["name"] = (
+            f"{k:03d} " + " ".join(f"{n}={_short(trial[n])}" for n in names if len(space[n]) > 1 or samples is not None)
+            or f"{k:03d}"
+        )
         trials.append(trial)
     return trials
 
@@ -234,7 +245,13 @@ def ensure_recording(root, trial: dict, workers: int = 1) -> Path:
         if not done.exists():
             if path.exists():  # a recording cut short: start it again
                 shutil.rmtree(path)
-            settings = RecordSettings(episodes=trial["episodes"], steps=trial["steps"], seed=RECORD_SEED, dart_sigma=trial["dart"], workers=workers)
+            settings = RecordSettings(
+                episodes=trial["episodes"],
+                steps=trial["steps"],
+                seed=RECORD_SEED,
+                dart_sigma=trial["dart"],
+                workers=workers,
+            )
             record_expert(path, env_config_for(trial), settings)
             done.write_text("")
     return path
@@ -251,9 +268,10 @@ def run_trial(trial: dict, root, tracks: int, laps: int, threads: int = 1, out_m
     data = ensure_recording(root, trial, workers=threads)
     out_model = Path(out_model or Path(root) / "models" / "model.pt")
     args = TrainArgs(
-        datasets=[str(data)], out=str(out_model), model=trial["model"], arch=trial["arch"], epochs=trial["epochs"], patience=trial["epochs"],
-        lr=trial["lr"], batch_size=trial["batch_size"], optimizer=trial["optimizer"], head=trial["head"], seed=trial["seed"],
-        max_frames=trial["max_frames"], threads=threads,
+        datasets=[str(data)], out=str(out_model), model=trial["model"], arch=trial["arch"],
+        epochs=trial["epochs"], patience=trial["epochs"], lr=trial["lr"], batch_size=trial["batch_size"],
+        optimizer=trial["optimizer"], head=trial["head"], seed=trial["seed"], max_frames=trial["max_frames"],
+        threads=threads,
     )  # fmt: skip
     start = time.perf_counter()
     summary = train(args, progress=False, log=lambda *a: None)
@@ -309,13 +327,18 @@ def connect(address: str | None, cpus: int | None = None) -> None:
     kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", ignore_reinit_error=True)
     if address:
         here = Path(__file__).resolve().parents[1]  # ship the code to the cluster's workers
-        kw["runtime_env"] = {"working_dir": str(here), "excludes": ["runs/", "data/", ".git/", "docs/", "*.pt", "*.onnx", "benchmarks/results/"]}
+        kw["runtime_env"] = {
+            "working_dir": str(here),
+            "excludes": ["runs/", "data/", ".git/", "docs/", "*.pt", "*.onnx", "benchmarks/results/"],
+        }
     else:
         kw["num_cpus"] = cpus
     try:
         ray.init(address=address, **kw)
     except ConnectionError as e:
-        raise RuntimeError(f"--address {address}: no Ray cluster answers there ({str(e).strip().splitlines()[0][:120]})") from None
+        raise RuntimeError(
+            f"--address {address}: no Ray cluster answers there ({str(e).strip().splitlines()[0][:120]})"
+        ) from None
 
 
 def _check_reachable(address: str) -> None:
@@ -340,12 +363,25 @@ def saved_plan(out) -> dict:
     try:
         plan = json.loads(path.read_text())
     except (OSError, ValueError) as e:
-        raise RuntimeError(f"--resume: {path}: unreadable ({str(e).splitlines()[0]}); start the sweep again in another --out") from None
+        raise RuntimeError(
+            f"--resume: {path}: unreadable ({str(e).splitlines()[0]}); start the sweep again in another --out"
+        ) from None
     shape = {"trials": list, "tracks": int, "laps": int, "cpus_per_trial": int}
-    wrong = [k for k, kind in shape.items() if not isinstance(plan, dict) or not isinstance(plan.get(k), kind) or isinstance(plan.get(k), bool)]
-    if wrong or not plan["trials"] or not all(isinstance(t, dict) and isinstance(t.get("name"), str) for t in plan["trials"]):
-        raise RuntimeError(f"--resume: {path}: not a sweep plan (expected {', '.join(shape)}; {wrong[0] if wrong else 'trials'} is missing or wrong); "
-                           "start the sweep again in another --out")
+    wrong = [
+        k
+        for k, kind in shape.items()
+        if not isinstance(plan, dict) or not isinstance(plan.get(k), kind) or isinstance(plan.get(k), bool)
+    ]
+    if (
+        wrong
+        or not plan["trials"]
+        or not all(isinstance(t, dict) and isinstance(t.get("name"), str) for t in plan["trials"])
+    ):
+        raise RuntimeError(
+            f"--resume: {path}: not a sweep plan (expected {', '.join(shape)}; {wrong[0] if wrong else 'trials'} is "
+            "missing or wrong); "
+            "start the sweep again in another --out"
+        )
     return plan
 
 
@@ -354,7 +390,18 @@ def finished(out, trials: list[dict]) -> int:
     return sum((Path(out) / "tune" / slug(t["name"]) / "checkpoint_000000").exists() for t in trials)
 
 
-def run_sweep(trials: list[dict] | None, out, tracks: int = 20, laps: int = 2, cpus_per_trial: int = 1, resume: bool = False, address: str | None = None, cpus: int | None = None, log=print, bar=None) -> list[dict]:
+def run_sweep(
+    trials: list[dict] | None,
+    out,
+    tracks: int = 20,
+    laps: int = 2,
+    cpus_per_trial: int = 1,
+    resume: bool = False,
+    address: str | None = None,
+    cpus: int | None = None,
+    log=print,
+    bar=None,
+) -> list[dict]:
     """Run (or `resume`) the trials with Ray Tune; returns one row per trial and writes
     OUT/results.csv, OUT/results.json and OUT/sweep.png."""
     out = Path(out).resolve()
@@ -375,7 +422,9 @@ def run_sweep(trials: list[dict] | None, out, tracks: int = 20, laps: int = 2, c
         ray.shutdown()  # a command's Ray ends with it (its idle workers would hold memory and cores)
 
 
-def _tune(ray, trials, out: Path, tracks: int, laps: int, cpus_per_trial: int, resume: bool, address, log, bar) -> list[dict]:
+def _tune(
+    ray, trials, out: Path, tracks: int, laps: int, cpus_per_trial: int, resume: bool, address, log, bar
+) -> list[dict]:
     from ray import tune
 
     if not address:  # on one machine, record what the trials share first, with all cores
@@ -383,7 +432,10 @@ def _tune(ray, trials, out: Path, tracks: int, laps: int, cpus_per_trial: int, r
             if not (key / "complete").exists():
                 log(f"recording {trial['episodes']} expert episodes at {trial['level']} ({key.name})")
                 ensure_recording(out, trial, workers=max(1, int(ray.cluster_resources().get("CPU", 1))))
-    trainable = tune.with_resources(tune.with_parameters(_tune_trial, root=str(out), tracks=tracks, laps=laps, threads=cpus_per_trial), {"cpu": cpus_per_trial})
+    trainable = tune.with_resources(
+        tune.with_parameters(_tune_trial, root=str(out), tracks=tracks, laps=laps, threads=cpus_per_trial),
+        {"cpu": cpus_per_trial},
+    )
     _SINK.update(bar=bar, log=log)
     if resume:  # Tune keeps the RunConfig (our _Progress callback included) in the experiment folder
         tuner = tune.Tuner.restore(str(out / "tune"), trainable, restart_errored=True)
@@ -392,7 +444,13 @@ def _tune(ray, trials, out: Path, tracks: int, laps: int, cpus_per_trial: int, r
             trainable,
             param_space={"knobs": tune.grid_search(trials)},
             tune_config=tune.TuneConfig(metric="driving_score", mode="max", trial_dirname_creator=_trial_dir),
-            run_config=tune.RunConfig(name="tune", storage_path=str(out), verbose=0, callbacks=[_Progress()], failure_config=tune.FailureConfig(max_failures=0)),
+            run_config=tune.RunConfig(
+                name="tune",
+                storage_path=str(out),
+                verbose=0,
+                callbacks=[_Progress()],
+                failure_config=tune.FailureConfig(max_failures=0),
+            ),
         )
     grid = tuner.fit()
     rows = collect(grid, out, trials)
@@ -428,7 +486,10 @@ class _Progress(_TuneCallback):
     def on_trial_complete(self, iteration, trials, trial, **info):
         r = trial.last_result or {}
         if "driving_score" in r:
-            _SINK["log"](f"{trial.config['knobs']['name']}: driving score {r['driving_score']:.1f}, val error {r['val_steer_error']:.4f}, {r['parameters']:,} parameters, trained in {r['train_s']:.0f} s")
+            _SINK["log"](
+                f"{trial.config['knobs']['name']}: driving score {r['driving_score']:.1f}, val error "
+                f"{r['val_steer_error']:.4f}, {r['parameters']:,} parameters, trained in {r['train_s']:.0f} s"
+            )
         if _SINK["bar"] is not None:
             _SINK["bar"].update(1)
 
@@ -453,7 +514,22 @@ def collect(grid, out: Path, trials: list[dict]) -> list[dict]:
         if result is None or result.checkpoint is None:  # stopped (Ctrl+C) before it reported
             rows.append({**row, "error": UNFINISHED})
             continue
-        metrics = {k: result.metrics[k] for k in ("driving_score", "driving_score_ci95", "lap_completion", "infractions_per_km", "val_steer_error", "baseline_steer_error", "parameters", "train_frames", "epochs_run", "train_s", "eval_s")}
+        metrics = {
+            k: result.metrics[k]
+            for k in (
+                "driving_score",
+                "driving_score_ci95",
+                "lap_completion",
+                "infractions_per_km",
+                "val_steer_error",
+                "baseline_steer_error",
+                "parameters",
+                "train_frames",
+                "epochs_run",
+                "train_s",
+                "eval_s",
+            )
+        }
         model = out / "models" / (slug(row["trial"]) + ".pt")
         with result.checkpoint.as_directory() as d:
             shutil.copyfile(Path(d) / "model.pt", model)
@@ -489,9 +565,27 @@ def plot(rows: list[dict], path: Path) -> None:
         mine = [r for r in ok if _short(r["arch"]) == arch]
         for a, (x, y) in zip(ax, panels):
             a.scatter([r[x] for r in mine], [r[y] for r in mine], color=colors(k % 10), label=arch[:40], s=30)
-    ax[0].set(xscale="log", xlabel="parameters", ylabel="driving score (test tracks)", title="score against network size", ylim=(-2, 102))
-    ax[1].set(xscale="log", xlabel="training frames", ylabel="driving score (test tracks)", title="score against data", ylim=(-2, 102))
-    ax[2].set(xscale="log", yscale="log", xlabel="training frames", ylabel="validation |steering error|", title="error against data")
+    ax[0].set(
+        xscale="log",
+        xlabel="parameters",
+        ylabel="driving score (test tracks)",
+        title="score against network size",
+        ylim=(-2, 102),
+    )
+    ax[1].set(
+        xscale="log",
+        xlabel="training frames",
+        ylabel="driving score (test tracks)",
+        title="score against data",
+        ylim=(-2, 102),
+    )
+    ax[2].set(
+        xscale="log",
+        yscale="log",
+        xlabel="training frames",
+        ylabel="validation |steering error|",
+        title="error against data",
+    )
     if archs:
         ax[2].legend(fontsize=7)
     fig.tight_layout()
@@ -505,5 +599,8 @@ def format_rows(rows: list[dict]) -> str:
         if "error" in r:
             lines.append(f"{r['trial'][:40]:<40} FAILED: {r['error'][:80]}")
         else:
-            lines.append(f"{r['trial'][:40]:<40} {r['driving_score']:>6.1f} {100 * r['lap_completion']:>4.0f}% {r['val_steer_error']:>8.4f} {r['parameters']:>8,} {r['train_frames']:>7,} {r['train_s']:>7.0f}")
+            lines.append(
+                f"{r['trial'][:40]:<40} {r['driving_score']:>6.1f} {100 * r['lap_completion']:>4.0f}% "
+                f"{r['val_steer_error']:>8.4f} {r['parameters']:>8,} {r['train_frames']:>7,} {r['train_s']:>7.0f}"
+            )
     return "\n".join(lines)

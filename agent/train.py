@@ -17,13 +17,12 @@ import torch
 import torch.nn.functional as F
 
 from agent.dataset import Dataset, DatasetError, config_differences
+from agent.results import write_json
 from models import checkpoint
 from models.nets import DEFAULT_CAMERA_ARCH, DEFAULT_SENSOR_ARCH, DrivingNet, parse
 from models.preprocess import input_spec_for, preprocess
 from sim.config import EnvConfig, check_int, check_real
 from sim.heap import TRAIN_BLOCK_MB, keep_freed_memory
-from agent.results import write_json
-
 
 MODEL_INPUTS = ("camera", "sensors", "both")  # what a network reads
 HEADS = ("regression", "classification")
@@ -36,18 +35,30 @@ def knob(default, help: str, *, choices: tuple | None = None, bounds: tuple | No
     """A TrainArgs field declared once: its default, its help, its choices and its (lowest,
     highest) bounds (None: unbounded); the command line builds each flag from these."""
     meta = {"help": help, "choices": choices, "bounds": bounds}
-    return field(default_factory=factory, metadata=meta) if factory is not None else field(default=default, metadata=meta)
+    return (
+        field(default_factory=factory, metadata=meta) if factory is not None else field(default=default, metadata=meta)
+    )
 
 
 @dataclass
 class TrainArgs:
     """Everything `train` takes; `run_sim.py train --FLAG` for each field (see `knob`)."""
 
-    datasets: list[str] = knob(None, "dataset folders recorded with the same env layout, or one Minari dataset as minari:ID", factory=list)
+    datasets: list[str] = knob(
+        None, "dataset folders recorded with the same env layout, or one Minari dataset as minari:ID", factory=list
+    )
     model: str = knob("camera", "what the network reads", choices=MODEL_INPUTS)
-    arch: str | None = knob(None, "a preset (pilotnet, tiny, alvinn, mlp) or a layer spec such as 'conv(8,5,2) relu pool(2) fc(32) relu'; default pilotnet (camera) or mlp (sensors)")
+    arch: str | None = knob(
+        None,
+        "a preset (pilotnet, tiny, alvinn, mlp) or a layer spec such as 'conv(8,5,2) relu pool(2) fc(32) relu'; "
+        "default pilotnet (camera) or mlp (sensors)",
+    )
     sensor_arch: str = knob(DEFAULT_SENSOR_ARCH, "the sensor branch of a --model both network")
-    head: str = knob("regression", "regression (tanh output, squared error) or classification (softmax over steering bins, log-loss)", choices=HEADS)
+    head: str = knob(
+        "regression",
+        "regression (tanh output, squared error) or classification (softmax over steering bins, log-loss)",
+        choices=HEADS,
+    )
     bins: int = knob(21, "steering bins of the classification head", bounds=(2, 1001))
     loss: str = knob("mse", "regression loss: mse or huber", choices=LOSSES)
     epochs: int = knob(20, "passes over the training frames", bounds=(1, None))
@@ -57,20 +68,35 @@ class TrainArgs:
     momentum: float = knob(0.0, "sgd only: momentum (0 is plain gradient descent)", bounds=(0.0, 0.999))
     weight_decay: float = knob(0.0, "L2 penalty on the weights", bounds=(0.0, 1.0))
     seed: int = knob(0, "seeds the split, the weights and the batches", bounds=(0, None))
-    val_frac: float = knob(0.15, "fraction of episodes held out for validation (never single frames)", bounds=(0.0, 0.9))
+    val_frac: float = knob(
+        0.15, "fraction of episodes held out for validation (never single frames)", bounds=(0.0, 0.9)
+    )
     patience: int = knob(5, "stop after this many epochs without a lower validation loss", bounds=(1, None))
     flip: bool = knob(True, "augment: mirror frames left-right and negate the steering")
     jitter: float = knob(0.2, "augment: brightness/contrast jitter strength (0: none)", bounds=(0.0, 1.0))
     balance: bool = knob(True, "down-weight straight driving when sampling batches")
-    crop_top: int | None = knob(None, "camera rows to crop from the top; default: the dashcam's sky rows", bounds=(0, None))
-    takeover_weight: float = knob(1.0, "weight of frames where a person took over (HG-DAgger); other frames weigh 1", bounds=(0.0, 1000.0))
+    crop_top: int | None = knob(
+        None, "camera rows to crop from the top; default: the dashcam's sky rows", bounds=(0, None)
+    )
+    takeover_weight: float = knob(
+        1.0, "weight of frames where a person took over (HG-DAgger); other frames weigh 1", bounds=(0.0, 1000.0)
+    )
     resume: str | None = knob(None, "start from this checkpoint's weights (same architecture)")
     out: str = knob("runs/model.pt", "the best checkpoint; the loss curve and a JSON summary go beside it")
     device: str = knob("auto", "auto (CUDA when present), cpu or cuda", choices=DEVICES)
     threads: int | None = knob(None, "CPU threads; default: the cores there are", bounds=(1, 1024))
-    max_frames: int | None = knob(None, "use at most this many training frames (seeded choice), for quick experiments", bounds=(1, None))
-    keep_crashes: bool = knob(False, "train on crash segments too (the driving before each exit from the road where a person drove; left out by default)")
-    skip_bad: bool = knob(False, "skip truncated or corrupt chunks (each is reported, and the frames left are counted) instead of stopping")
+    max_frames: int | None = knob(
+        None, "use at most this many training frames (seeded choice), for quick experiments", bounds=(1, None)
+    )
+    keep_crashes: bool = knob(
+        False,
+        "train on crash segments too (the driving before each exit from the road where a person drove; left out by "
+        "default)",
+    )
+    skip_bad: bool = knob(
+        False,
+        "skip truncated or corrupt chunks (each is reported, and the frames left are counted) instead of stopping",
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -108,7 +134,9 @@ def load_datasets(paths: list[str], fields: tuple[str, ...], warn=print, skip_ba
         raise ValueError("give at least one dataset folder")
     if any(str(p).startswith("minari:") for p in paths):
         if len(paths) > 1:
-            raise ValueError("a minari:ID dataset trains alone; export the others to Minari too, or train on DriveLab folders")
+            raise ValueError(
+                "a minari:ID dataset trains alone; export the others to Minari too, or train on DriveLab folders"
+            )
         from agent.formats import load_minari
 
         return load_minari(str(paths[0])[len("minari:") :], fields)
@@ -121,7 +149,9 @@ def load_datasets(paths: list[str], fields: tuple[str, ...], warn=print, skip_ba
     for other in sets[1:]:
         diff = config_differences(sets[0].manifest["env"], other.manifest["env"])
         if diff:
-            raise DatasetError(f"{other.root}: recorded with a different env than {sets[0].root}: {', '.join(diff[:3])}")
+            raise DatasetError(
+                f"{other.root}: recorded with a different env than {sets[0].root}: {', '.join(diff[:3])}"
+            )
     parts = [d.load(fields, warn=warn, skip_bad=skip_bad) for d in sets]
     offset = 0
     for part, d in zip(parts, sets):
@@ -182,12 +212,17 @@ def _split_in_time(episode: np.ndarray, val_frac: float, rng: np.random.Generato
         block[a : a + n] = blocks + np.minimum(np.arange(n) // block_steps, k - 1)  # a tail joins the last block
         blocks += k
     if blocks < 2:
-        raise ValueError(f"validation needs 2 episodes, or one of at least {2 * block_steps} frames; the data has 1 episode of {len(episode)} frames")
+        raise ValueError(
+            f"validation needs 2 episodes, or one of at least {2 * block_steps} frames; the data has 1 episode of "
+            f"{len(episode)} frames"
+        )
     sizes = np.bincount(block, minlength=blocks)
     target = val_frac * len(episode)
     chosen, held = [], 0
     for j in rng.permutation(blocks):
-        if chosen and (held >= target - block_steps / 2 or len(chosen) == blocks - 1):  # the nearest whole number of blocks
+        if chosen and (
+            held >= target - block_steps / 2 or len(chosen) == blocks - 1
+        ):  # the nearest whole number of blocks
             break
         if not chosen or held + sizes[j] <= VAL_SLACK * target:
             chosen.append(j)
@@ -279,14 +314,25 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
 
     # ---- data: one uint8 tensor of frames, batches by indexing
     keys = ("camera", "sensors") if args.model == "both" else (args.model,)
-    data, env_config, identity = load_datasets(args.datasets, keys + ("action", "source", "off_road", "crash", "excluded"), warn=log, skip_bad=args.skip_bad)
+    data, env_config, identity = load_datasets(
+        args.datasets, keys + ("action", "source", "off_road", "crash", "excluded"), warn=log, skip_bad=args.skip_bad
+    )
     for k in keys:
         if k not in data:
-            raise DatasetError(f"{args.datasets[0]}: has no {k} frames (recorded with observation={env_config.observation}); use --model {'sensors' if k == 'camera' else 'camera'}")
-    keep = ~data["off_road"] & ~data["excluded"]  # frames already off the road teach nothing good; a person cut the others
+            raise DatasetError(
+                f"{args.datasets[0]}: has no {k} frames (recorded with observation={env_config.observation}); use "
+                f"--model {'sensors' if k == 'camera' else 'camera'}"
+            )
+    keep = (
+        ~data["off_road"] & ~data["excluded"]
+    )  # frames already off the road teach nothing good; a person cut the others
     crashes = data["crash"] & keep
     if crashes.any():
-        log(f"crash segments: {int(crashes.sum()):,} frames ({int(crashes.sum()) * env_config.dt_s:.0f} s) of the driving before exits from the road " + ("kept (--keep-crashes)" if args.keep_crashes else "left out (--keep-crashes keeps them)"))
+        log(
+            f"crash segments: {int(crashes.sum()):,} frames ({int(crashes.sum()) * env_config.dt_s:.0f} s) of the "
+            "driving before exits from the road "
+            + ("kept (--keep-crashes)" if args.keep_crashes else "left out (--keep-crashes keeps them)")
+        )
         if not args.keep_crashes:
             keep &= ~crashes
     if data["excluded"].any():
@@ -298,18 +344,27 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
     spec = input_spec_for(env_config, keys, args.crop_top)
     where = ", ".join(str(d) for d in args.datasets)
     if not keep.any():
-        raise DatasetError(f"{where}: no frames left to train on: of {len(keep):,}, {int(data['off_road'].sum()):,} are off the road, "
-                           f"{int(data['excluded'].sum()):,} were cut in review and {int(crashes.sum()):,} are crash segments; record more driving")
+        raise DatasetError(
+            f"{where}: no frames left to train on: of {len(keep):,}, {int(data['off_road'].sum()):,} are off the road, "
+            f"{int(data['excluded'].sum()):,} were cut in review and {int(crashes.sum()):,} are crash segments; "
+            "record more driving"
+        )
     if args.val_frac <= 0:
-        raise ValueError("--val-frac 0: validation would be empty, and it decides which epoch is kept; hold out at least a little (default 0.15)")
+        raise ValueError(
+            "--val-frac 0: validation would be empty, and it decides which epoch is kept; hold out at least a little "
+            "(default 0.15)"
+        )
     train_mask, val_mask = split_by_episode(data["episode"], args.val_frac, rng, env_config.dt_s)
     train_mask &= keep
     val_mask &= keep
     if not train_mask.any():
         raise DatasetError(f"{where}: no frames left to train on once validation is held out; record more episodes")
     if not val_mask.any():
-        raise DatasetError(f"{where}: the validation set is empty: every frame of the held-out episodes was left out (cut in review, off the road or "
-                           "a crash segment); record more episodes or cut less")
+        raise DatasetError(
+            f"{where}: the validation set is empty: every frame of the held-out episodes was left out (cut in review, "
+            "off the road or "
+            "a crash segment); record more episodes or cut less"
+        )
     frames = {k: torch.from_numpy(data[k]) for k in keys}  # (N, H, W, C) uint8 / (N, n) float32
     steer_all = torch.from_numpy(data["action"][:, 0].astype(np.float32))
     tr_idx = torch.from_numpy(np.flatnonzero(train_mask))
@@ -321,7 +376,11 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
 
     # ---- model
     camera_arch = (args.arch or DEFAULT_CAMERA_ARCH) if "camera" in keys else None
-    sensor_arch = (args.arch or args.sensor_arch) if args.model == "sensors" else (args.sensor_arch if "sensors" in keys else None)
+    sensor_arch = (
+        (args.arch or args.sensor_arch)
+        if args.model == "sensors"
+        else (args.sensor_arch if "sensors" in keys else None)
+    )
     for spec_text in (camera_arch, sensor_arch):
         if spec_text:
             parse(spec_text)
@@ -331,7 +390,10 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
         try:
             model.load_state_dict(start.state_dict())
         except RuntimeError:
-            raise ValueError(f"--resume {args.resume}: its architecture ({start_meta.get('camera_arch') or start_meta.get('sensor_arch')}) differs from this run's") from None
+            raise ValueError(
+                f"--resume {args.resume}: its architecture "
+                f"({start_meta.get('camera_arch') or start_meta.get('sensor_arch')}) differs from this run's"
+            ) from None
     if args.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
     else:
@@ -382,11 +444,23 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
         bar.close()
         epoch_s = time.perf_counter() - t_epoch
         val = evaluate(model, val_frames, val_steer, spec, args, device)
-        history.append({"epoch": epoch, "train_loss": running / seen, "val_loss": val["loss"], "val_steer_mae": val["steer_mae"], "samples_per_s": seen / epoch_s})
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": running / seen,
+                "val_loss": val["loss"],
+                "val_steer_mae": val["steer_mae"],
+                "samples_per_s": seen / epoch_s,
+            }
+        )
         # the training objective on held-out data: choosing by the steering error instead was measured
         # worse (bench_controls, ramp seed 1: an underfit epoch 3 kept, 100% -> 0% laps)
         improved = val["loss"] < best
-        log(f"epoch {epoch:3d}  train loss {running / seen:.4f}  val loss {val['loss']:.4f}  val steering error {val['steer_mae']:.4f} (mean-steering baseline {baseline_mae:.4f})  {seen / epoch_s:,.0f} samples/s{'  *' if improved else ''}")
+        log(
+            f"epoch {epoch:3d}  train loss {running / seen:.4f}  val loss {val['loss']:.4f}  val steering error "
+            f"{val['steer_mae']:.4f} (mean-steering baseline {baseline_mae:.4f})  {seen / epoch_s:,.0f} "
+            f"samples/s{'  *' if improved else ''}"
+        )
         if improved:
             best, stale = val["loss"], 0
             meta["metrics"] = {"epoch": epoch, **val, "baseline_steer_mae": baseline_mae}
@@ -403,8 +477,10 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
             break
     if not summary["learned"]:
         log(
-            f"WARNING: the validation steering error ({meta['metrics']['steer_mae']:.4f}) is not below predicting the mean "
-            f"steering ({baseline_mae:.4f}): the network learned nothing that carries over to driving it did not train on. "
+            f"WARNING: the validation steering error ({meta['metrics']['steer_mae']:.4f}) is not below predicting the "
+            "mean "
+            f"steering ({baseline_mae:.4f}): the network learned nothing that carries over to driving it did not "
+            "train on. "
             "Record more laps (clean ones, on several tracks), or look at the data with `data review`."
         )
     return summary
@@ -421,9 +497,15 @@ def describe_split(episode: np.ndarray, train_mask: np.ndarray, val_mask: np.nda
     if np.intersect1d(episode[train_mask], episode[val_mask]).size == 0:
         how = "whole episodes held out for validation"
     else:
-        why = f"fewer than {MIN_VAL_EPISODES} episodes" if len(np.unique(episode)) < MIN_VAL_EPISODES else "no draw of whole episodes came near the validation share"
-        how = (f"{VAL_BLOCK_S:.0f} s blocks of every episode held out for validation ({why}), "
-               f"the {VAL_GAP_S:.0f} s beside each used by neither side")
+        why = (
+            f"fewer than {MIN_VAL_EPISODES} episodes"
+            if len(np.unique(episode)) < MIN_VAL_EPISODES
+            else "no draw of whole episodes came near the validation share"
+        )
+        how = (
+            f"{VAL_BLOCK_S:.0f} s blocks of every episode held out for validation ({why}), "
+            f"the {VAL_GAP_S:.0f} s beside each used by neither side"
+        )
     return f"split ({how}): training {side(train_mask)}; validation {side(val_mask)}"
 
 
@@ -433,7 +515,9 @@ def _bar(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, leave=False, disable=not enabled, unit="batch")
 
 
-def _write_summary(out: Path, meta: dict, history: list, baseline_mae: float, seconds: float, plot: bool = True) -> dict:
+def _write_summary(
+    out: Path, meta: dict, history: list, baseline_mae: float, seconds: float, plot: bool = True
+) -> dict:
     """The JSON summary (rewritten every epoch) and, with `plot`, the loss-curve PNG beside the checkpoint."""
     summary = {
         "checkpoint": str(out),
@@ -448,7 +532,11 @@ def _write_summary(out: Path, meta: dict, history: list, baseline_mae: float, se
     }
     write_json(out.with_suffix(".json"), summary)
     if plot:
-        plot_losses(history, out.with_suffix(".png"), title=f"{meta.get('camera_arch') or meta.get('sensor_arch')} ({meta['head']})")
+        plot_losses(
+            history,
+            out.with_suffix(".png"),
+            title=f"{meta.get('camera_arch') or meta.get('sensor_arch')} ({meta['head']})",
+        )
     return summary
 
 

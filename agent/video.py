@@ -10,7 +10,9 @@ GIF_WIDTH_PX = 480  # GIFs store every pixel of every frame as a palette index: 
 PALETTE_SAMPLES = 8  # frames the shared GIF palette is made from
 
 
-def save_video(path: str | Path, frames: list[np.ndarray], fps: float, width: int | None = None, progress: bool = True) -> Path:
+def save_video(
+    path: str | Path, frames: list[np.ndarray], fps: float, width: int | None = None, progress: bool = True
+) -> Path:
     """Write (H, W, 3) uint8 `frames` to `path`: `.mp4` (H.264) or `.gif`.
 
     A GIF is scaled to `width` pixels (default GIF_WIDTH_PX) and drawn with one palette
@@ -42,7 +44,10 @@ def save_video(path: str | Path, frames: list[np.ndarray], fps: float, width: in
                 out.append_data(np.asarray(im))
                 bar.update(1)
     else:
-        sample = [Image.fromarray(frames[i]).resize(size) for i in np.linspace(0, len(frames) - 1, PALETTE_SAMPLES).astype(int)]
+        sample = [
+            Image.fromarray(frames[i]).resize(size)
+            for i in np.linspace(0, len(frames) - 1, PALETTE_SAMPLES).astype(int)
+        ]
         strip = Image.new("RGB", (size[0], size[1] * len(sample)))
         for k, im in enumerate(sample):
             strip.paste(im, (0, k * size[1]))
@@ -51,6 +56,14 @@ def save_video(path: str | Path, frames: list[np.ndarray], fps: float, width: in
         for im in images:
             indexed.append(im.quantize(palette=palette, dither=Image.Dither.NONE))
             bar.update(1)
-        indexed[0].save(path, save_all=True, append_images=indexed[1:], duration=int(round(1000 / fps)), loop=0, optimize=False, disposal=1)
+        indexed[0].save(
+            path,
+            save_all=True,
+            append_images=indexed[1:],
+            duration=int(round(1000 / fps)),
+            loop=0,
+            optimize=False,
+            disposal=1,
+        )
     bar.close()
     return path

@@ -106,14 +106,21 @@ class NetworkPanel:
         y += 30
         r.bar((x, y, w, 16), self.net_steer, label=f"network steering {self.net_steer:+.2f}")
         y += 40
-        r.bar((x, y, w, 16), self.expert_steer, (120, 200, 120), label=f"expert steering {self.expert_steer:+.2f} (to compare)")
+        r.bar(
+            (x, y, w, 16),
+            self.expert_steer,
+            (120, 200, 120),
+            label=f"expert steering {self.expert_steer:+.2f} (to compare)",
+        )
         y += 44
         out = self.policy.last_output if self.policy is not None else None
         if out is not None and self.policy.model is not None and self.policy.model.head_kind == "classification":
             probs = torch_softmax(out)
             r.text(f"votes over {len(probs)} bins (L ... R)", (x, y))
             y += 20
-            r.columns((x, y, w, 70), probs[::-1] / max(probs.max(), 1e-9), highlight=len(probs) - 1 - int(probs.argmax()))
+            r.columns(
+                (x, y, w, 70), probs[::-1] / max(probs.max(), 1e-9), highlight=len(probs) - 1 - int(probs.argmax())
+            )
             y += 80
 
 
@@ -123,7 +130,20 @@ def torch_softmax(out) -> np.ndarray:
     return torch.softmax(out[0], dim=0).cpu().numpy()
 
 
-def watch(env, policy=None, max_frames: int | None = None, record_dir=None, frame_every: int = 0, before_frame=None, controls: HumanControls | None = None, seed: int | None = None, view: str = "camera", options: dict | None = None, expert: ExpertParams = ExpertParams(), until_done: bool = False) -> tuple[WatchStats, list]:
+def watch(
+    env,
+    policy=None,
+    max_frames: int | None = None,
+    record_dir=None,
+    frame_every: int = 0,
+    before_frame=None,
+    controls: HumanControls | None = None,
+    seed: int | None = None,
+    view: str = "camera",
+    options: dict | None = None,
+    expert: ExpertParams = ExpertParams(),
+    until_done: bool = False,
+) -> tuple[WatchStats, list]:
     """Run the watch loop. `policy` None lets the expert (with `expert`'s settings) drive;
     `seed` and `options` go to the first reset (a track, its conditions); `view` is what
     the panel starts with: "camera", "features" (F) or "saliency" (S); `until_done`: stop
@@ -189,11 +209,15 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
                 action = np.array([steer] if u.config.action == "steer" else [steer, throttle], dtype=np.float32)
                 stats.takeover_steps += 1
                 crashed = crashed or bool(info["off_road"])
-                if writer is not None and not crashed:  # after leaving the road, the rest of this takeover is not a lesson
+                if (
+                    writer is not None and not crashed
+                ):  # after leaving the road, the rest of this takeover is not a lesson
                     if episode is None:
                         episode = writer.episode(track=u.track.name, driver="takeover")
                     episode.add(obs, action, action, info, "takeover")
-            panel.update(obs, float((net_action if net_action is not None else expert_action)[0]), float(expert_action[0]))
+            panel.update(
+                obs, float((net_action if net_action is not None else expert_action)[0]), float(expert_action[0])
+            )
             renderer.lines = [
                 f"driver  {'YOU (takeover)' if human else who}",
                 f"autonomy {stats.autonomy_pct(u.config.dt_s):5.1f}%  takeovers {stats.takeovers}",
@@ -221,7 +245,15 @@ def watch(env, policy=None, max_frames: int | None = None, record_dir=None, fram
     return stats, frames
 
 
-def replay_first_episode(model: str | None, config, track, laps: int, split: str = "test", frame_every: int = 3, max_frames: int | None = None):
+def replay_first_episode(
+    model: str | None,
+    config,
+    track,
+    laps: int,
+    split: str = "test",
+    frame_every: int = 3,
+    max_frames: int | None = None,
+):
     """The episode `agent.evaluate.evaluate` drove first on `track` (the same conditions,
     from `episode_rng(track, 0)`, and the same driver: a checkpoint path, None for the
     expert or "expert-blind"), driven again with the window's picture kept every
@@ -240,6 +272,14 @@ def replay_first_episode(model: str | None, config, track, laps: int, split: str
     policy = load_policy(model, u.config) if model not in (None, BLIND_EXPERT) else None
     cond = draw_conditions(u.config.level, episode_rng(track, 0), split, u.config.camera)
     try:
-        return watch(env, policy, max_frames=max_frames, frame_every=frame_every, options={"track": track, "conditions": cond}, expert=ExpertParams(avoid=model != BLIND_EXPERT), until_done=True)
+        return watch(
+            env,
+            policy,
+            max_frames=max_frames,
+            frame_every=frame_every,
+            options={"track": track, "conditions": cond},
+            expert=ExpertParams(avoid=model != BLIND_EXPERT),
+            until_done=True,
+        )
     finally:
         env.close()

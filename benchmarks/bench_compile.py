@@ -46,9 +46,24 @@ def main() -> None:
             warm.append(timed(clone))
         print(f"clone {k + 1}/{args.runs}: first run {cold[-1]:.1f} s, second run {warm[-1]:.1f} s", flush=True)
     extra = [c - w for c, w in zip(cold, warm)]
-    print(f"`python {' '.join(COMMAND[:2])}` from a fresh clone: first run {median(cold):.1f} s, then {median(warm):.1f} s: compiling costs {median(extra):.1f} s once (target <= {TARGET_S:.0f} s)")
-    write(args.json, "bench_compile", {"command": "python " + " ".join(COMMAND[:2]), "runs": args.runs, "first_s": median(cold), "second_s": median(warm),
-                                       "compile_s": median(extra), "all_first_s": cold, "all_second_s": warm, "target_s": TARGET_S})
+    print(
+        f"`python {' '.join(COMMAND[:2])}` from a fresh clone: first run {median(cold):.1f} s, then "
+        f"{median(warm):.1f} s: compiling costs {median(extra):.1f} s once (target <= {TARGET_S:.0f} s)"
+    )
+    write(
+        args.json,
+        "bench_compile",
+        {
+            "command": "python " + " ".join(COMMAND[:2]),
+            "runs": args.runs,
+            "first_s": median(cold),
+            "second_s": median(warm),
+            "compile_s": median(extra),
+            "all_first_s": cold,
+            "all_second_s": warm,
+            "target_s": TARGET_S,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
 from common import ROOT, median, parser, write
 
 from agent.dataset import Dataset  # noqa: E402
@@ -48,7 +47,24 @@ CONFIGS = tuple((s, s, 0.1) for s in STYLES) + ((BEFORE, "arcade", 0.0),)
 def one(name: str, style: str, preview: float, seed: int, tmp: Path) -> dict:
     tag = name.split(":")[0]
     data, model, report = tmp / f"{tag}{seed}", tmp / f"{tag}{seed}.pt", tmp / f"{tag}{seed}.json"
-    run("record", "--driver", "human-model", "--style", style, "--preview", str(preview), "--episodes", "6", "--steps", "900", "--seed", str(seed), "--out", str(data), "--quiet")
+    run(
+        "record",
+        "--driver",
+        "human-model",
+        "--style",
+        style,
+        "--preview",
+        str(preview),
+        "--episodes",
+        "6",
+        "--steps",
+        "900",
+        "--seed",
+        str(seed),
+        "--out",
+        str(data),
+        "--quiet",
+    )
     d = Dataset(data).load(("action", "off_road", "lateral_offset_m"))
     steer = d["action"][:, 0]
     minutes = len(steer) * Dataset(data).env_config.dt_s / 60
@@ -88,9 +104,21 @@ def main() -> None:
     target = 0.8
     good = [s for s in STYLES if styles[s]["lap_completion"] >= target] or list(STYLES)
     best = min(good, key=lambda s: (styles[s]["exits_per_min_mean"], -styles[s]["lap_completion"]))
-    figures = {"styles": styles, "seeds": args.seeds, "frames": 5400, "best": best, "target_lap_completion": target, "target_exits_per_min": 0.3, "target_swerve_m": 1.0}
+    figures = {
+        "styles": styles,
+        "seeds": args.seeds,
+        "frames": 5400,
+        "best": best,
+        "target_lap_completion": target,
+        "target_exits_per_min": 0.3,
+        "target_swerve_m": 1.0,
+    }
     for s, f in styles.items():
-        print(f"{s}: tap swerves {f['tap_swerve_m']:.2f} m; {f['exits_per_min_mean']:.2f} exits/min; {f['zero_share']:.0%} labels at 0, {f['distinct_labels']:.0f} distinct; |offset| {f['mean_abs_offset_m']:.2f} m; network: {f['lap_completion']:.0%} laps, score {f['driving_score']:.1f}")
+        print(
+            f"{s}: tap swerves {f['tap_swerve_m']:.2f} m; {f['exits_per_min_mean']:.2f} exits/min; "
+            f"{f['zero_share']:.0%} labels at 0, {f['distinct_labels']:.0f} distinct; |offset| "
+            f"{f['mean_abs_offset_m']:.2f} m; network: {f['lap_completion']:.0%} laps, score {f['driving_score']:.1f}"
+        )
     write(args.json, "controls", figures)
 
 

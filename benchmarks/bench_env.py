@@ -25,11 +25,9 @@ import subprocess
 import sys
 import time
 
-import numpy as np
-
-from common import PEAK_RSS, ROOT, median, parser, write
-
 import gymnasium as gym  # noqa: E402
+import numpy as np
+from common import PEAK_RSS, ROOT, median, parser, write
 
 from sim import ENV_ID  # noqa: E402  (registers it)
 from sim.env import DrivingEnv, _track_from_seed, resolve_track  # noqa: E402
@@ -145,9 +143,17 @@ def runners(block_scale: float) -> list[Runner]:
         Runner("single, 64x64 dashcam + sensors", gym.make(ENV_ID), 1, b(1500), steering(None)),
         Runner("single, sensors only", gym.make(ENV_ID, observation="sensors"), 1, b(2500), steering(None)),
         Runner("single, 64x64 dashcam + sensors, one track", gym.make(ENV_ID, track=3), 1, b(1500), steering(None)),
-        Runner("single, sensors only, one track", gym.make(ENV_ID, observation="sensors", track=3), 1, b(2500), steering(None)),
+        Runner(
+            "single, sensors only, one track",
+            gym.make(ENV_ID, observation="sensors", track=3),
+            1,
+            b(2500),
+            steering(None),
+        ),
         Runner("64 cars, 64x64 dashcams + sensors", gym.make_vec(ENV_ID, num_envs=64), 64, b(60), steering(64)),
-        Runner("64 cars, sensors only", gym.make_vec(ENV_ID, num_envs=64, observation="sensors"), 64, b(150), steering(64)),
+        Runner(
+            "64 cars, sensors only", gym.make_vec(ENV_ID, num_envs=64, observation="sensors"), 64, b(150), steering(64)
+        ),
     ]
     return out
 
@@ -185,7 +191,9 @@ def reset_figures(seeds: int = 60) -> dict:
     return out
 
 
-MEMORY = PEAK_RSS + """
+MEMORY = (
+    PEAK_RSS
+    + """
 import sys, numpy as np, gymnasium as gym
 sys.path.insert(0, {root!r})
 from sim import ENV_ID
@@ -195,12 +203,15 @@ for _ in range(50):
     venv.step(np.zeros((256, 1), np.float32))
 print(peak_rss_bytes())
 """
+)
 
 
 def main() -> None:
     ap = parser(__doc__)
     ap.add_argument("--rounds", type=int, default=7, help="rounds of blocks (median over them)")
-    ap.add_argument("--block-scale", type=float, default=1.0, help="scale every block's length (shorter: quicker, noisier)")
+    ap.add_argument(
+        "--block-scale", type=float, default=1.0, help="scale every block's length (shorter: quicker, noisier)"
+    )
     args = ap.parse_args()
     rs = runners(args.block_scale)
     for r in rs:  # warm-up block, not counted
@@ -217,7 +228,13 @@ def main() -> None:
         if isinstance(r, Gather):
             speed[r.name] = {"frames_per_s": median(rates[r.name])}
             continue
-        entry = {"car_steps_per_s": median(rates[r.name]), "episodes": r.episodes, "mean_episode_steps": r.steps / r.cars / max(r.episodes, 1) if r.cars == 1 else r.steps / max(r.episodes, 1)}
+        entry = {
+            "car_steps_per_s": median(rates[r.name]),
+            "episodes": r.episodes,
+            "mean_episode_steps": r.steps / r.cars / max(r.episodes, 1)
+            if r.cars == 1
+            else r.steps / max(r.episodes, 1),
+        }
         if base and r.name != "CarRacing-v3":
             entry["vs_carracing"] = median(np.divide(rates[r.name], base))
             if r.name in TARGETS:
@@ -233,11 +250,27 @@ def main() -> None:
         print(f"{name:45s} {e['car_steps_per_s']:10,.0f} car-steps/s{extra}{target}")
     resets = reset_figures()
     for obs, e in resets.items():
-        print(f"reset onto a new track ({obs}): generate {e['generate_ms']:.2f} ms + layout and first observation {e['layout_and_first_observation_ms']:.2f} ms (target {e['target_ms']} ms) = {e['new_track_ms']:.2f} ms; onto a seen track {e['seen_track_ms']:.3f} ms")
-    res = subprocess.run([sys.executable, "-c", MEMORY.format(root=str(ROOT))], capture_output=True, text=True, check=True)
+        print(
+            f"reset onto a new track ({obs}): generate {e['generate_ms']:.2f} ms + layout and first observation "
+            f"{e['layout_and_first_observation_ms']:.2f} ms (target {e['target_ms']} ms) = {e['new_track_ms']:.2f} "
+            f"ms; onto a seen track {e['seen_track_ms']:.3f} ms"
+        )
+    res = subprocess.run(
+        [sys.executable, "-c", MEMORY.format(root=str(ROOT))], capture_output=True, text=True, check=True
+    )
     peak_mb = int(res.stdout) / 1e6
     print(f"peak memory, 256 cars with 64x64 cameras: {peak_mb:,.0f} MB (target {TARGETS['peak_mb_256_cars']} MB)")
-    write(args.json, "bench_env", {"rounds": args.rounds, "speed": speed, "reset": resets, "peak_mb_256_cars": peak_mb, "peak_target_mb": TARGETS["peak_mb_256_cars"]})
+    write(
+        args.json,
+        "bench_env",
+        {
+            "rounds": args.rounds,
+            "speed": speed,
+            "reset": resets,
+            "peak_mb_256_cars": peak_mb,
+            "peak_target_mb": TARGETS["peak_mb_256_cars"],
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import ROOT, median, parser, write
 
 TARGET_S = 25.0
@@ -63,7 +62,20 @@ def main() -> None:
     times, summary = [], None
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        cmd = [sys.executable, str(ROOT / "run_sim.py"), "eval", "--tracks", str(args.tracks), "--laps", "2", "--workers", str(WORKERS), "--quiet", "--report", str(report)]
+        cmd = [
+            sys.executable,
+            str(ROOT / "run_sim.py"),
+            "eval",
+            "--tracks",
+            str(args.tracks),
+            "--laps",
+            "2",
+            "--workers",
+            str(WORKERS),
+            "--quiet",
+            "--report",
+            str(report),
+        ]
         for k in range(args.runs):
             t = time.perf_counter()
             subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
@@ -71,7 +83,10 @@ def main() -> None:
             rep = json.loads(report.read_text())
             summary, episodes = rep["summary"], rep["episodes"]
             print(f"run {k + 1}/{args.runs}: {times[-1]:.1f} s", flush=True)
-    print(f"eval of the bundled ConvNet, {args.tracks} test tracks x 2 laps: {median(times):.1f} s (median of {args.runs})   target {TARGET_S:.0f} s")
+    print(
+        f"eval of the bundled ConvNet, {args.tracks} test tracks x 2 laps: {median(times):.1f} s (median of "
+        f"{args.runs})   target {TARGET_S:.0f} s"
+    )
     print(f"lap completion {summary['lap_completion_rate'] * 100:.0f}%, autonomy {summary['autonomy_pct']:.2f}%")
     from sim.config import EnvConfig
 
@@ -81,11 +96,35 @@ def main() -> None:
     batch = -(-args.tracks // (WORKERS * WORKER_BATCHES))  # the cars each of eval's batches starts with
     us = inference_us_per_frame(batch)
     floor_s = frames * us / 1e6 / WORKERS
-    print(f"inference alone: {frames:,} frames x {us:.0f} us per frame (batch {batch}, 1 thread) / {WORKERS} workers = {floor_s:.1f} s")
+    print(
+        f"inference alone: {frames:,} frames x {us:.0f} us per frame (batch {batch}, 1 thread) / {WORKERS} workers = "
+        f"{floor_s:.1f} s"
+    )
     over = median(times) / floor_s
     print(f"the whole command over inference alone: {over:.2f} (target <= {TARGET_OVER_FLOOR})")
-    inference = {"frames": frames, "batch": batch, "us_per_frame": us, "workers": WORKERS, "floor_s": floor_s, "whole_over_floor": over, "target_over_floor": TARGET_OVER_FLOOR}
-    write(args.json, "bench_eval", {"tracks": args.tracks, "laps": 2, "runs": args.runs, "seconds": median(times), "all_seconds": times, "target_s": TARGET_S, "summary": summary, "inference": inference})
+    inference = {
+        "frames": frames,
+        "batch": batch,
+        "us_per_frame": us,
+        "workers": WORKERS,
+        "floor_s": floor_s,
+        "whole_over_floor": over,
+        "target_over_floor": TARGET_OVER_FLOOR,
+    }
+    write(
+        args.json,
+        "bench_eval",
+        {
+            "tracks": args.tracks,
+            "laps": 2,
+            "runs": args.runs,
+            "seconds": median(times),
+            "all_seconds": times,
+            "target_s": TARGET_S,
+            "summary": summary,
+            "inference": inference,
+        },
+    )
 
 
 if __name__ == "__main__":

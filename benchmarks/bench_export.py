@@ -17,9 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import median, parser, write
-
 import torch  # noqa: E402
+from common import median, parser, write
 
 from agent.cli.export import real_frames  # noqa: E402
 from agent.evaluate import eval_tracks, evaluate, make_driver  # noqa: E402
@@ -51,8 +50,13 @@ def main() -> None:
         check = export_onnx(MODEL, path, frames)
         config = EnvConfig()
         tracks = eval_tracks(args.tracks)
-        runs = {name: evaluate(make_driver(m, config), config, tracks, laps=2) for name, m in (("pt", MODEL), ("onnx", str(path)))}
-        same = [(e["laps"], e["interventions"]) for e in runs["pt"].episodes] == [(e["laps"], e["interventions"]) for e in runs["onnx"].episodes]
+        runs = {
+            name: evaluate(make_driver(m, config), config, tracks, laps=2)
+            for name, m in (("pt", MODEL), ("onnx", str(path)))
+        }
+        same = [(e["laps"], e["interventions"]) for e in runs["pt"].episodes] == [
+            (e["laps"], e["interventions"]) for e in runs["onnx"].episodes
+        ]
         policies = {"torch": NeuralPolicy(MODEL, config), "onnxruntime": OnnxPolicy(path, config)}
         cams = list(frames["camera"])
         for p in policies.values():

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
-from common import median, parser, write
-
 import gymnasium as gym  # noqa: E402
+import numpy as np
+from common import median, parser, write
 
 from sim import ENV_ID  # noqa: E402  (registers it)
 from sim.levels import LEVELS  # noqa: E402
@@ -60,13 +58,20 @@ def main() -> None:
         print(f"round {k + 1}/{args.rounds}: " + ", ".join(f"{n} {v[-1]:,.0f}" for n, v in rates.items()), flush=True)
     figures = {"rounds": args.rounds, "steps_per_block": args.steps, "levels": {}}
     for name in LEVELS:
-        entry = {"steps_per_s": median(rates[name]), "vs_school": median(np.divide(rates[name], rates["school"])),
-                 "mean_episode_steps": (args.rounds * args.steps + args.steps // 3) / max(EPISODES.get(id(envs[name]), 0), 1)}
+        entry = {
+            "steps_per_s": median(rates[name]),
+            "vs_school": median(np.divide(rates[name], rates["school"])),
+            "mean_episode_steps": (args.rounds * args.steps + args.steps // 3)
+            / max(EPISODES.get(id(envs[name]), 0), 1),
+        }
         if name in TARGET_VS_SCHOOL:
             entry["target_vs_school"] = TARGET_VS_SCHOOL[name]
         figures["levels"][name] = entry
         target = f"  (target >= {TARGET_VS_SCHOOL[name]:.0%})" if name in TARGET_VS_SCHOOL else ""
-        print(f"{name:<8} {entry['steps_per_s']:8,.0f} steps/s  {entry['vs_school']:6.1%} of school{target}  (episodes of {entry['mean_episode_steps']:.0f} steps)")
+        print(
+            f"{name:<8} {entry['steps_per_s']:8,.0f} steps/s  {entry['vs_school']:6.1%} of school{target}  (episodes "
+            f"of {entry['mean_episode_steps']:.0f} steps)"
+        )
     write(args.json, "bench_levels", figures)
 
 

@@ -30,14 +30,36 @@ BUNDLED = sorted((ROOT / "assets" / "models").glob("*.pt"))
 
 SUITES = {
     "school": None,  # the default suite
-    "weather": {"name": "weather, test split", "description": "The 6 bundled models and 14 networks from the sweep benchmark.", "levels": ["weather"], "tracks": 20, "laps": 2},
+    "weather": {
+        "name": "weather, test split",
+        "description": "The 6 bundled models and 14 networks from the sweep benchmark.",
+        "levels": ["weather"],
+        "tracks": 20,
+        "laps": 2,
+    },
 }
 
 
 def race(folder: Path, out: Path, engine: str, suite: Path | None) -> float:
     start = time.perf_counter()
     extra = ["--suite", str(suite)] if suite else []
-    subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "race", str(folder), *extra, "--out", str(out), "--engine", engine, "--quiet"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "run_sim.py"),
+            "race",
+            str(folder),
+            *extra,
+            "--out",
+            str(out),
+            "--engine",
+            engine,
+            "--quiet",
+        ],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
@@ -45,17 +67,37 @@ def screenshot(page: Path, png: Path) -> bool:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if not chromium:
         return False
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1300,1100", f"--screenshot={png}", page.as_uri()], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1300,1100",
+            f"--screenshot={png}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return png.exists()
 
 
 def main() -> None:
     ap = parser(__doc__)
-    ap.add_argument("--sweep", default=str(ROOT / "runs" / "bench_sweep"), help="benchmarks/bench_sweep.py's work folder (its models)")
+    ap.add_argument(
+        "--sweep",
+        default=str(ROOT / "runs" / "bench_sweep"),
+        help="benchmarks/bench_sweep.py's work folder (its models)",
+    )
     ap.add_argument("--models", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
-    swept = sorted(Path(args.sweep).glob("sweep/models/*.pt")) + sorted(Path(args.sweep).glob("lecture_check/models/*.pt"))
+    swept = sorted(Path(args.sweep).glob("sweep/models/*.pt")) + sorted(
+        Path(args.sweep).glob("lecture_check/models/*.pt")
+    )
     need = args.models - len(BUNDLED)
     if len(swept) < need:
         sys.exit(f"{args.sweep}: expected {need} models of benchmarks/bench_sweep.py; run it first")
@@ -79,8 +121,16 @@ def main() -> None:
                 print(f"{key}: {times[key][-1]:.0f} s")
         board = json.loads((Path(tmp) / "weather" / "ray" / "leaderboard.json").read_text())
         school = json.loads((Path(tmp) / "school" / "ray" / "leaderboard.json").read_text())
-        photographed = screenshot(Path(tmp) / "weather" / "ray" / "leaderboard.html", ROOT / "docs" / "images" / "leaderboard.png")
-    ranking = [{k: m.get(k) for k in ("rank", "name", "driving_score", "driving_score_ci95", "lap_completion", "parameters", "grade_s")} for m in board["models"]]
+        photographed = screenshot(
+            Path(tmp) / "weather" / "ray" / "leaderboard.html", ROOT / "docs" / "images" / "leaderboard.png"
+        )
+    ranking = [
+        {
+            k: m.get(k)
+            for k in ("rank", "name", "driving_score", "driving_score_ci95", "lap_completion", "parameters", "grade_s")
+        }
+        for m in board["models"]
+    ]
     figures = {
         "models": models,
         "suite": board["suite"]["summary"],

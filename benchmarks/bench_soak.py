@@ -10,11 +10,9 @@ from __future__ import annotations
 import resource
 import time
 
-import numpy as np
-
-from common import parser, write
-
 import gymnasium as gym  # noqa: E402
+import numpy as np
+from common import parser, write
 
 from sim import ENV_ID  # noqa: E402  (registers it)
 
@@ -40,11 +38,25 @@ def main() -> None:
         venv.step(rng.uniform(-0.4, 0.4, (args.envs, 1)).astype(np.float32))
         if (b + 1) % max(1, batches // 10) == 0:
             reports.append(rss_mb())
-            print(f"{(b + 1) * args.envs:>9,} car-steps  {time.perf_counter() - start:6.1f} s  RSS {reports[-1]:7.1f} MB", flush=True)
+            print(
+                f"{(b + 1) * args.envs:>9,} car-steps  {time.perf_counter() - start:6.1f} s  RSS {reports[-1]:7.1f} MB",
+                flush=True,
+            )
     elapsed = time.perf_counter() - start
     growth = reports[-1] - reports[0]
     print(f"memory growth after the first report: {growth:+.1f} MB ({growth / reports[0] * 100:+.1f}%)")
-    write(args.json, "bench_soak", {"car_steps": batches * args.envs, "envs": args.envs, "seconds": elapsed, "rss_mb": reports, "growth_mb": growth, "growth_pct": growth / reports[0] * 100})
+    write(
+        args.json,
+        "bench_soak",
+        {
+            "car_steps": batches * args.envs,
+            "envs": args.envs,
+            "seconds": elapsed,
+            "rss_mb": reports,
+            "growth_mb": growth,
+            "growth_pct": growth / reports[0] * 100,
+        },
+    )
 
 
 if __name__ == "__main__":

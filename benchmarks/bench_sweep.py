@@ -40,7 +40,11 @@ from common import ROOT, parser, write
 
 from agent.lecture import KNOBS  # noqa: E402
 
-ARCHS = {name: spec for name, spec in KNOBS if name in ("baseline (tiny)", "4 features", "feature size 3", "pool window 3, stride 2")}
+ARCHS = {
+    name: spec
+    for name, spec in KNOBS
+    if name in ("baseline (tiny)", "4 features", "feature size 3", "pool window 3, stride 2")
+}
 EPISODES = [6, 12, 24]
 TRACKS = 20
 
@@ -56,16 +60,47 @@ def by_hand(work: Path) -> tuple[float, dict]:
     """record x 3, then train + eval x 12: the rows and the total wall time."""
     rows, total = {}, 0.0
     for e in EPISODES:
-        total += sh("record", "--out", str(work / f"data_e{e}"), "--episodes", str(e), "--steps", "1000", "--seed", "7", "--dart", "0.15", "--quiet")
+        total += sh(
+            "record",
+            "--out",
+            str(work / f"data_e{e}"),
+            "--episodes",
+            str(e),
+            "--steps",
+            "1000",
+            "--seed",
+            "7",
+            "--dart",
+            "0.15",
+            "--quiet",
+        )
     for name, spec in ARCHS.items():
         for e in EPISODES:
             model = work / f"{len(rows):02d}.pt"
             report = work / f"{len(rows):02d}_eval.json"
-            total += sh("train", str(work / f"data_e{e}"), "--arch", spec, "--epochs", "8", "--patience", "8", "--seed", "0", "--out", str(model), "--quiet")
+            total += sh(
+                "train",
+                str(work / f"data_e{e}"),
+                "--arch",
+                spec,
+                "--epochs",
+                "8",
+                "--patience",
+                "8",
+                "--seed",
+                "0",
+                "--out",
+                str(model),
+                "--quiet",
+            )
             total += sh("eval", "--model", str(model), "--tracks", str(TRACKS), "--report", str(report), "--quiet")
             summary = json.loads(model.with_suffix(".json").read_text())
             drive = json.loads(report.read_text())["summary"]
-            rows[f"{name}, {e} episodes"] = {"val_steer_error": round(summary["best"]["steer_mae"], 4), "driving_score": drive["driving_score"], "train_s": summary["seconds"]}
+            rows[f"{name}, {e} episodes"] = {
+                "val_steer_error": round(summary["best"]["steer_mae"], 4),
+                "driving_score": drive["driving_score"],
+                "train_s": summary["seconds"],
+            }
     return total, rows
 
 
@@ -97,7 +132,18 @@ def timing(work: Path) -> dict:
     compared = []
     for r in rows:
         key = f"{names[r['arch']]}, {r['episodes']} episodes"
-        compared.append({"row": key, "sweep_val": r["val_steer_error"], "hand_val": hand[key]["val_steer_error"], "sweep_score": r["driving_score"], "hand_score": hand[key]["driving_score"], "parameters": r["parameters"], "train_frames": r["train_frames"], "same_2_digits": same_to_2_digits(r["val_steer_error"], hand[key]["val_steer_error"])})
+        compared.append(
+            {
+                "row": key,
+                "sweep_val": r["val_steer_error"],
+                "hand_val": hand[key]["val_steer_error"],
+                "sweep_score": r["driving_score"],
+                "hand_score": hand[key]["driving_score"],
+                "parameters": r["parameters"],
+                "train_frames": r["train_frames"],
+                "same_2_digits": same_to_2_digits(r["val_steer_error"], hand[key]["val_steer_error"]),
+            }
+        )
     return {
         "trials": len(rows),
         "tracks": TRACKS,
@@ -107,7 +153,9 @@ def timing(work: Path) -> dict:
         "target_ratio": 1.3,
         "rows": compared,
         "all_same_2_digits": all(c["same_2_digits"] for c in compared),
-        "models": str((work / "sweep" / "models").relative_to(ROOT)) if work.is_relative_to(ROOT) else str(work / "sweep" / "models"),
+        "models": str((work / "sweep" / "models").relative_to(ROOT))
+        if work.is_relative_to(ROOT)
+        else str(work / "sweep" / "models"),
         "date": time.strftime("%Y-%m-%d"),
     }
 
@@ -116,9 +164,30 @@ def lecture_check(work: Path) -> dict:
     names = {spec: name for name, spec in ARCHS.items()}
     lecture = {r["name"]: r for r in json.loads((ROOT / "docs" / "lecture" / "knobs.json").read_text())}
     level = json.loads((ROOT / "docs" / "lecture" / "budget.json").read_text())["level"]
-    seconds, rows = sweep(work, {"arch": list(ARCHS.values()), "episodes": [24], "level": [level]}, "lecture_check", "--cpus-per-trial", "2")
-    compared = [{"row": names[r["arch"]], "sweep_val": r["val_steer_error"], "lecture_val": lecture[names[r["arch"]]]["val_steer_error"], "same_2_digits": same_to_2_digits(r["val_steer_error"], lecture[names[r["arch"]]]["val_steer_error"])} for r in rows]
-    return {"lecture_level": level, "lecture_check_s": round(seconds, 1), "lecture_cpus_per_trial": 2, "lecture_rows": compared, "lecture_all_same_2_digits": all(c["same_2_digits"] for c in compared), "lecture_date": time.strftime("%Y-%m-%d")}
+    seconds, rows = sweep(
+        work,
+        {"arch": list(ARCHS.values()), "episodes": [24], "level": [level]},
+        "lecture_check",
+        "--cpus-per-trial",
+        "2",
+    )
+    compared = [
+        {
+            "row": names[r["arch"]],
+            "sweep_val": r["val_steer_error"],
+            "lecture_val": lecture[names[r["arch"]]]["val_steer_error"],
+            "same_2_digits": same_to_2_digits(r["val_steer_error"], lecture[names[r["arch"]]]["val_steer_error"]),
+        }
+        for r in rows
+    ]
+    return {
+        "lecture_level": level,
+        "lecture_check_s": round(seconds, 1),
+        "lecture_cpus_per_trial": 2,
+        "lecture_rows": compared,
+        "lecture_all_same_2_digits": all(c["same_2_digits"] for c in compared),
+        "lecture_date": time.strftime("%Y-%m-%d"),
+    }
 
 
 def main() -> None:

@@ -12,9 +12,8 @@ import os
 import time
 
 import numpy as np
-
-from common import parser, write
 import torch  # noqa: E402
+from common import parser, write
 
 from agent.train import TrainArgs, augment, loss_fn  # noqa: E402
 from models.nets import DEFAULT_CAMERA_ARCH, PRESETS, DrivingNet  # noqa: E402
@@ -65,11 +64,24 @@ def main() -> None:
     for name in PRESETS:
         keys = ("sensors",) if name == "mlp" else ("camera",)
         figures[name] = sps = samples_per_s(keys, name, "mlp" if name == "mlp" else None, args.batches)
-        note = f"   target {TARGET:,}  ratio {sps / TARGET:.2f}  (default camera model)" if name == DEFAULT_CAMERA_ARCH else ""
+        note = (
+            f"   target {TARGET:,}  ratio {sps / TARGET:.2f}  (default camera model)"
+            if name == DEFAULT_CAMERA_ARCH
+            else ""
+        )
         print(f"{name:10s} {sps:10,.0f} samples/s{note}")
     figures["fusion"] = sps = samples_per_s(("camera", "sensors"), DEFAULT_CAMERA_ARCH, "mlp", args.batches)
     print(f"{'fusion':10s} {sps:10,.0f} samples/s   ({DEFAULT_CAMERA_ARCH} + mlp)")
-    write(args.json, "bench_train", {"samples_per_s": figures, "default_camera_arch": DEFAULT_CAMERA_ARCH, "target_samples_per_s": TARGET, "batch": 256})
+    write(
+        args.json,
+        "bench_train",
+        {
+            "samples_per_s": figures,
+            "default_camera_arch": DEFAULT_CAMERA_ARCH,
+            "target_samples_per_s": TARGET,
+            "batch": 256,
+        },
+    )
 
 
 if __name__ == "__main__":

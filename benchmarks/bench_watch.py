@@ -16,9 +16,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 
-from common import median, parser, write
-
 import torch  # noqa: E402
+from common import median, parser, write
 
 from agent.policy import NeuralPolicy  # noqa: E402
 from agent.watch import watch  # noqa: E402
@@ -32,7 +31,9 @@ def block(frames: int, threads: int) -> float:
     env = DrivingEnv(render_mode="rgb_array", offroad="recover")
     policy = NeuralPolicy(MODEL, env.config)
     start = time.perf_counter()
-    watch(env, policy, max_frames=frames, seed=3, view="saliency", before_frame=lambda n: None)  # before_frame: draw every frame
+    watch(
+        env, policy, max_frames=frames, seed=3, view="saliency", before_frame=lambda n: None
+    )  # before_frame: draw every frame
     fps = frames / (time.perf_counter() - start)
     env.close()
     return fps
@@ -67,7 +68,12 @@ def main() -> None:
                 stop.set()
                 burner.join()
         print({k: round(v[-1], 1) for k, v in fps.items()}, flush=True)
-    figures = {"fps": {k: median(v) for k, v in fps.items()}, "rounds": args.rounds, "frames": args.frames, "target_fps": 25}
+    figures = {
+        "fps": {k: median(v) for k, v in fps.items()},
+        "rounds": args.rounds,
+        "frames": args.frames,
+        "target_fps": 25,
+    }
     print(figures)
     write(args.json, "watch", figures)
 

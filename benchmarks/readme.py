@@ -43,16 +43,20 @@ def render_env(r: dict) -> str:
     lines = [
         "\n".join(rows),
         "",
-        f"\"single\" is `gymnasium.make(\"DriveLab-v1\")` as it comes: a new procedural track at every "
+        f'"single" is `gymnasium.make("DriveLab-v1")` as it comes: a new procedural track at every '
         f"reset, driven with steering drawn uniformly from ±0.2, so an episode lasted "
         f"{single.get('mean_episode_steps', 0):.0f} steps on average and resets onto new tracks are "
-        "part of the figure; \"one track\" keeps track 3. \"64 cars\" is `gymnasium.make_vec` with "
+        'part of the figure; "one track" keeps track 3. "64 cars" is `gymnasium.make_vec` with '
         "autoresets onto new tracks. The ceiling is an env that computes nothing, stepped through the same "
         "`gymnasium.make` wrappers: no single env can go faster here.",
     ]
     if gather:
         frame_us = 1e6 / gather[1]["frames_per_s"]
-        lines += ["", f"The ceiling of a camera frame: a plain numpy gather of one 64×64×3 frame from a track-sized texture takes {frame_us:.1f} µs ({gather[1]['frames_per_s']:,.0f} frames/s)."]
+        lines += [
+            "",
+            "The ceiling of a camera frame: a plain numpy gather of one 64×64×3 frame from a track-sized texture "
+            f"takes {frame_us:.1f} µs ({gather[1]['frames_per_s']:,.0f} frames/s).",
+        ]
     lines += [
         "",
         "| reset onto a new procedural track | generate | lay out, first observation | target | total |",
@@ -61,18 +65,25 @@ def render_env(r: dict) -> str:
     for obs, e in f["reset"].items():
         label = "64×64 dashcam + sensors" if obs == "both" else "sensors only"
         target = f"≤ {e['target_ms']} ms" if "target_ms" in e else ""
-        lines.append(f"| {label} | {_ms(e['generate_ms'])} | {_ms(e['layout_and_first_observation_ms'])} | {target} | {_ms(e['new_track_ms'])} |")
+        lines.append(
+            f"| {label} | {_ms(e['generate_ms'])} | {_ms(e['layout_and_first_observation_ms'])} | {target} | "
+            f"{_ms(e['new_track_ms'])} |"
+        )
     seen = f["reset"]["both"]["seen_track_ms"]
     lines += [
         "",
-        "The target is for a reset onto a given track (`reset(options={\"track\": track})`): laying it out "
+        'The target is for a reset onto a given track (`reset(options={"track": track})`): laying it out '
         "and the first observation. Generating a track from a new seed comes before that, in Python "
         "with numpy's generator, so a seed gives the same track as before; that part is shown as it is.",
         "",
         f"A reset onto the track the car is already on takes {_ms(seen)}. Peak memory of 256 cars "
         f"with 64×64 cameras: {f['peak_mb_256_cars']:,.0f} MB (target ≤ {f['peak_target_mb']} MB).",
         "",
-        _machine(r["machine"], f"`python benchmarks/bench_env.py`: medians of {f['rounds']} rounds, each running every configuration for one block in turn"),
+        _machine(
+            r["machine"],
+            f"`python benchmarks/bench_env.py`: medians of {f['rounds']} rounds, each running every configuration for "
+            "one block in turn",
+        ),
     ]
     return "\n".join(lines)
 
@@ -98,9 +109,15 @@ def _inference_floor(f: dict) -> list[str]:
         f"The network alone sets a floor under that: the episodes drove {inf['frames']:,} frames, and one "
         f"frame costs the ConvNet {inf['us_per_frame']:.0f} µs (preprocessing included, batches of "
         f"{inf['batch']}, one thread per worker), so inference alone needs about **{inf['floor_s']:.1f} s** "
-        f"on {inf['workers']} workers" + (", more than the target by itself." if inf["floor_s"] > f["target_s"] else ".")
-        + (f" The whole command takes **{inf['whole_over_floor']:.2f}×** that floor (target ≤ {inf['target_over_floor']}): "
-           "the rest is the world, start-up and bookkeeping." if "whole_over_floor" in inf else ""),
+        f"on {inf['workers']} workers"
+        + (", more than the target by itself." if inf["floor_s"] > f["target_s"] else ".")
+        + (
+            f" The whole command takes **{inf['whole_over_floor']:.2f}×** that floor (target ≤ "
+            f"{inf['target_over_floor']}): "
+            "the rest is the world, start-up and bookkeeping."
+            if "whole_over_floor" in inf
+            else ""
+        ),
         "",
     ]
 
@@ -110,7 +127,8 @@ def render_dataset(r: dict) -> str:
     t = f["targets"]
     return "\n".join([
         f"Recording 50,000 expert frames ({f['workers']} workers, each driving its share as one batch): "
-        f"**{f['record_50k_s']:.1f} s** ({f['record_frames_per_s']:,.0f} frames/s; target ≤ {t['record_50k_s']:.0f} s). "
+        f"**{f['record_50k_s']:.1f} s** ({f['record_frames_per_s']:,.0f} frames/s; target ≤ {t['record_50k_s']:.0f} "
+        "s). "
         f"Loading {f['load_frames']:,} 64×64 frames: **{f['load_s']:.2f} s** (target ≤ {t['load_100k_s']:.0f} s) "
         f"with peak memory {f['load_peak_over_raw']:.2f}× the arrays' size (target ≤ {t['load_peak_over_raw']}×); "
         f"{f['bytes_per_frame']:,.0f} bytes per frame on disk.",
@@ -125,7 +143,8 @@ def render_soak(r: dict) -> str:
     return "\n".join([
         f"{f['car_steps']:,} car-steps of {f['envs']} cars with cameras, episodes ending and autoresetting "
         f"onto new tracks all along: {f['seconds']:.0f} s; resident memory {min(rss):.0f}–{max(rss):.0f} MB "
-        f"({f['growth_pct']:+.1f}% from the first report to the last, {(rss[-1] / rss[len(rss) // 2] - 1) * 100:+.1f}% over the "
+        f"({f['growth_pct']:+.1f}% from the first report to the last, "
+        f"{(rss[-1] / rss[len(rss) // 2] - 1) * 100:+.1f}% over the "
         "second half: each car's raster buffer grows until it holds the largest track the car has met, then stays).",
         "",
         _machine(r["machine"], "`python benchmarks/bench_soak.py`"),
@@ -139,14 +158,25 @@ def render_train(r: dict) -> str:
         mark = f" (default; target ≥ {f['target_samples_per_s']:,})" if name == f["default_camera_arch"] else ""
         rows.append(f"| {name}{mark} | {sps:,.0f} |")
     m = r["machine"]
-    return "\n".join(rows + ["", _machine(m, f"`python benchmarks/bench_train.py`: batch {f['batch']}, {m.get('torch_threads', '?')} torch threads, median batch time")])
+    return "\n".join(
+        rows
+        + [
+            "",
+            _machine(
+                m,
+                f"`python benchmarks/bench_train.py`: batch {f['batch']}, {m.get('torch_threads', '?')} torch "
+                "threads, median batch time",
+            ),
+        ]
+    )
 
 
 def render_compile(r: dict) -> str:
     f = r["figures"]
     return "\n".join([
         f"The first run after an install compiles the world's kernels (numba caches them beside the sources): "
-        f"`{f['command']}` from a fresh clone took **{f['first_s']:.1f} s** the first time and {f['second_s']:.1f} s the "
+        f"`{f['command']}` from a fresh clone took **{f['first_s']:.1f} s** the first time and {f['second_s']:.1f} s "
+        "the "
         f"second, so compiling costs **{f['compile_s']:.1f} s** once (target ≤ {f['target_s']:.0f} s).",
         "",
         _machine(r["machine"], f"`python benchmarks/bench_compile.py`: medians over {f['runs']} fresh clones"),
@@ -160,13 +190,26 @@ def render_levels(r: dict) -> str:
         target = f"≥ {e['target_vs_school']:.0%}" if "target_vs_school" in e else ""
         episode = f"{e['mean_episode_steps']:.0f}" if "mean_episode_steps" in e else ""
         rows.append(f"| `{name}` | {e['steps_per_s']:,.0f} | {e['vs_school']:.0%} | {target} | {episode} |")
-    return "\n".join(rows + ["", _machine(r["machine"], f"`python benchmarks/bench_levels.py`: `gym.make(\"DriveLab-v1\", level=NAME)` as it comes (dashcam and sensors, new track and conditions every reset, steering uniform in ±0.2); medians of {f['rounds']} rounds, each running every level for one block in turn")])
+    return "\n".join(
+        rows
+        + [
+            "",
+            _machine(
+                r["machine"],
+                '`python benchmarks/bench_levels.py`: `gym.make("DriveLab-v1", level=NAME)` as it comes (dashcam and '
+                f"sensors, new track and conditions every reset, steering uniform in ±0.2); medians of {f['rounds']} "
+                "rounds, each running every level for one block in turn",
+            ),
+        ]
+    )
 
 
 def render_controls(r: dict) -> str:
     f = r["figures"]
     rows = [
-        "| keyboard style | one 0.4 s tap at cruise: swerve | the person's exits per minute | the person's mean \\|offset\\| | labels at exactly 0 | distinct labels | network: val. error / mean's | network: lap completion | network: driving score |",
+        "| keyboard style | one 0.4 s tap at cruise: swerve | the person's exits per minute | the person's mean "
+        "\\|offset\\| | labels at exactly 0 | distinct labels | network: val. error / mean's | network: lap "
+        "completion | network: driving score |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, e in f["styles"].items():
@@ -176,15 +219,22 @@ def render_controls(r: dict) -> str:
         exits = ", ".join(f"{run['exits_per_min']:.1f}" for run in e["runs"])
         swerve = "off the road" if e["tap_swerve_m"] == float("inf") else f"{e['tap_swerve_m']:.2f} m"
         rows.append(
-            f"| {name}{mark} | {swerve} | **{e['exits_per_min_mean']:.2f}** ({exits}) | {e['mean_abs_offset_m']:.2f} m | {e['zero_share']:.0%} | {e['distinct_labels']:.0f} | "
-            f"{e['val_steer_mae']:.3f} / {e['baseline_steer_mae']:.3f} | **{e['lap_completion']:.0%}** ({laps}) | {e['driving_score']:.1f} |"
+            f"| {name}{mark} | {swerve} | **{e['exits_per_min_mean']:.2f}** ({exits}) | {e['mean_abs_offset_m']:.2f} "
+            f"m | {e['zero_share']:.0%} | {e['distinct_labels']:.0f} | "
+            f"{e['val_steer_mae']:.3f} / {e['baseline_steer_mae']:.3f} | **{e['lap_completion']:.0%}** ({laps}) | "
+            f"{e['driving_score']:.1f} |"
         )
     how = (
-        f"`python benchmarks/bench_controls.py`: the swerve from `agent.human.tap_swerve_m` (one press of Left through the controls, on the oval's straight, against no press); "
-        f"then per style and seed (means of exits and medians of the rest over {f['seeds']} seeds; each seed's figure in brackets), "
-        f"`record --driver human-model --style STYLE --episodes 6 --steps 900` ({f['frames']:,} frames, 3 minutes at `school`; "
-        f"the person steers into curves 0.1 s early as the chase view lets one, `--preview 0` for the map view of before), "
-        f"`train DIR` with the default recipe, `eval --tracks 20`; targets: swerve ≤ {f['target_swerve_m']:.1f} m, ≤ {f['target_exits_per_min']} exits a minute, ≥ {f['target_lap_completion']:.0%} lap completion"
+        "`python benchmarks/bench_controls.py`: the swerve from `agent.human.tap_swerve_m` (one press of Left "
+        "through the controls, on the oval's straight, against no press); "
+        f"then per style and seed (means of exits and medians of the rest over {f['seeds']} seeds; each seed's figure "
+        "in brackets), "
+        f"`record --driver human-model --style STYLE --episodes 6 --steps 900` ({f['frames']:,} frames, 3 minutes at "
+        "`school`; "
+        "the person steers into curves 0.1 s early as the chase view lets one, `--preview 0` for the map view of "
+        "before), "
+        f"`train DIR` with the default recipe, `eval --tracks 20`; targets: swerve ≤ {f['target_swerve_m']:.1f} m, ≤ "
+        f"{f['target_exits_per_min']} exits a minute, ≥ {f['target_lap_completion']:.0%} lap completion"
     )
     return "\n".join(rows + ["", _machine(r["machine"], how)])
 
@@ -195,7 +245,11 @@ def render_watch(r: dict) -> str:
     for name, fps in f["fps"].items():
         mark = " (what `watch` uses)" if name.startswith("1 thread") else ""
         rows.append(f"| {name}{mark} | {fps:.0f} |")
-    how = f"`python benchmarks/bench_watch.py`: the bundled camera model driving with the saliency view on, every frame of the full window drawn; busy: another process keeps a core at work; medians of {f['rounds']} rounds of {f['frames']} frames; target ≥ {f['target_fps']} FPS"
+    how = (
+        "`python benchmarks/bench_watch.py`: the bundled camera model driving with the saliency view on, every frame "
+        f"of the full window drawn; busy: another process keeps a core at work; medians of {f['rounds']} rounds of "
+        f"{f['frames']} frames; target ≥ {f['target_fps']} FPS"
+    )
     return "\n".join(rows + ["", _machine(r["machine"], how)])
 
 
@@ -205,8 +259,10 @@ def render_export(r: dict) -> str:
     rows = [
         "| policy file | runs on | lap completion | interventions | µs per frame (batch 1, 1 thread) |",
         "|---|---|---:|---:|---:|",
-        f"| `camera.pt` | torch | {f['lap_completion']['pt']:.0%} | {f['interventions']['pt']} | {f['us_per_frame']['torch']:,.0f} |",
-        f"| `camera.onnx` | onnxruntime | {f['lap_completion']['onnx']:.0%} | {f['interventions']['onnx']} | {f['us_per_frame']['onnxruntime']:,.0f} |",
+        f"| `camera.pt` | torch | {f['lap_completion']['pt']:.0%} | {f['interventions']['pt']} | "
+        f"{f['us_per_frame']['torch']:,.0f} |",
+        f"| `camera.onnx` | onnxruntime | {f['lap_completion']['onnx']:.0%} | {f['interventions']['onnx']} | "
+        f"{f['us_per_frame']['onnxruntime']:,.0f} |",
     ]
     how = (
         f"`python benchmarks/bench_export.py`: `eval` of both on the first {f['tracks']} test tracks, 2 laps each "
@@ -218,22 +274,34 @@ def render_export(r: dict) -> str:
 
 def render_sweep(r: dict) -> str:
     f = r["figures"]
-    rows = ["| row (school, 20 test tracks) | parameters | training frames | val. error: sweep / by hand | driving score: sweep / by hand |", "|---|---:|---:|---:|---:|"]
+    rows = [
+        "| row (school, 20 test tracks) | parameters | training frames | val. error: sweep / by hand | driving score: "
+        "sweep / by hand |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for c in f["rows"]:
-        rows.append(f"| {c['row']} | {c['parameters']:,} | {c['train_frames']:,} | {c['sweep_val']:.4f} / {c['hand_val']:.4f} | {c['sweep_score']:.1f} / {c['hand_score']:.1f} |")
+        rows.append(
+            f"| {c['row']} | {c['parameters']:,} | {c['train_frames']:,} | {c['sweep_val']:.4f} / {c['hand_val']:.4f} "
+            f"| {c['sweep_score']:.1f} / {c['hand_score']:.1f} |"
+        )
     lecture = ", ".join(f"{c['row']} {c['sweep_val']:.4f} / {c['lecture_val']:.4f}" for c in f["lecture_rows"])
     same = "all agree" if f["all_same_2_digits"] else "**not all agree**"
     lsame = "all agree" if f["lecture_all_same_2_digits"] else "**not all agree**"
     head = (
-        f"**{f['trials']} trials in {f['sweep_s']:.0f} s with `sweep`, against {f['by_hand_s']:.0f} s for the same commands by hand: "
+        f"**{f['trials']} trials in {f['sweep_s']:.0f} s with `sweep`, against {f['by_hand_s']:.0f} s for the same "
+        "commands by hand: "
         f"{f['ratio']:.2f}x** (target ≤ {f['target_ratio']}x). Validation errors to 2 significant digits: {same}. "
-        f"Against the lecture's rows (`docs/lecture/knobs.json`, 24 episodes at `{f['lecture_level']}`, `--cpus-per-trial {f['lecture_cpus_per_trial']}` "
+        f"Against the lecture's rows (`docs/lecture/knobs.json`, 24 episodes at `{f['lecture_level']}`, "
+        f"`--cpus-per-trial {f['lecture_cpus_per_trial']}` "
         f"as the lecture trained with {f['lecture_cpus_per_trial']} threads; sweep / lecture): {lecture}; {lsame}."
     )
     how = (
-        "`python benchmarks/bench_sweep.py`: `run_sim.py sweep assets/sweeps/lecture_convnets.json` (4 of the lecture's ConvNets x 6, 12 and 24 "
-        "expert episodes, Ray on this machine, 1 core per trial) against `record` x 3, then `train` and `eval --tracks 20` for each row, one "
-        "command after another with all cores; both include their recordings; one run each. Agreeing to 2 significant digits: less than half a "
+        "`python benchmarks/bench_sweep.py`: `run_sim.py sweep assets/sweeps/lecture_convnets.json` (4 of the "
+        "lecture's ConvNets x 6, 12 and 24 "
+        "expert episodes, Ray on this machine, 1 core per trial) against `record` x 3, then `train` and `eval "
+        "--tracks 20` for each row, one "
+        "command after another with all cores; both include their recordings; one run each. Agreeing to 2 significant "
+        "digits: less than half a "
         "unit of the second digit apart"
     )
     return "\n".join([head, ""] + rows + ["", _machine(r["machine"], how)])
@@ -244,9 +312,15 @@ def render_race(r: dict) -> str:
     sec = f["seconds"]
     head = (
         f"**{f['models']} models x 20 test tracks x 2 laps, page included (target ≤ {f['target_s']} s):** "
-        f"the default suite at `school`: {sec['school, ray']:.0f} s with Ray tasks, {sec['school, local']:.0f} s with local processes; "
+        f"the default suite at `school`: {sec['school, ray']:.0f} s with Ray tasks, {sec['school, local']:.0f} s with "
+        "local processes; "
         f"at `weather`: {sec['weather, ray']:.0f} s and {sec['weather, local']:.0f} s. "
-        + ("At `school` every model drove every lap (20 ties), so the page and this table come from `weather`, the top and the bottom of its leaderboard:" if f["school_all_laps"] else "The top and the bottom of the `weather` leaderboard:")
+        + (
+            "At `school` every model drove every lap (20 ties), so the page and this table come from `weather`, the "
+            "top and the bottom of its leaderboard:"
+            if f["school_all_laps"]
+            else "The top and the bottom of the `weather` leaderboard:"
+        )
     )
     rows = ["| rank | model | driving score (95% CI) | laps done | parameters |", "|---:|---|---:|---:|---:|"]
     graded = [m for m in f["ranking"] if m["rank"] is not None]
@@ -255,35 +329,81 @@ def render_race(r: dict) -> str:
         if k == 4 and len(graded) > 7:
             rows.append("| … | | | | |")
         ci = m["driving_score_ci95"]
-        rows.append(f"| {m['rank']} | `{m['name']}` | {m['driving_score']:.1f} ({ci[0]:.0f}–{ci[1]:.0f}) | {m['lap_completion']:.0%} | {m['parameters']:,} |")
+        rows.append(
+            f"| {m['rank']} | `{m['name']}` | {m['driving_score']:.1f} ({ci[0]:.0f}–{ci[1]:.0f}) | "
+            f"{m['lap_completion']:.0%} | {m['parameters']:,} |"
+        )
     how = (
-        "`python benchmarks/bench_race.py`: `run_sim.py race DIR [--suite SUITE]` timed as a whole command, on the 6 bundled models and 14 that the sweep "
+        "`python benchmarks/bench_race.py`: `run_sim.py race DIR [--suite SUITE]` timed as a whole command, on the 6 "
+        "bundled models and 14 that the sweep "
         f"benchmark above trained; median of {f['rounds']} round(s) per suite and engine"
     )
     return "\n".join([head, ""] + rows + ["", _machine(r["machine"], how)])
 
 
-SUITE_ORDER = ("expert", "expert_blind", "camera", "sensors", "camera_weather", "sensors_weather", "camera_cones", "sensors_cones")
+SUITE_ORDER = (
+    "expert",
+    "expert_blind",
+    "camera",
+    "sensors",
+    "camera_weather",
+    "sensors_weather",
+    "camera_cones",
+    "sensors_cones",
+)
 
 
 def render_suite(reports: dict[str, dict]) -> str:
     """One row per driver, one column per level: driving score (95% CI) and lap completion."""
     names = [n for n in SUITE_ORDER if n in reports] + sorted(set(reports) - set(SUITE_ORDER))
     levels = [row["level"] for row in reports[names[0]]["rows"]]
-    rows = ["| driver | trained at | episodes per level | " + " | ".join(f"`{lv}`" for lv in levels) + " |", "|---|---|---:|" + "---:|" * len(levels)]
+    rows = [
+        "| driver | trained at | episodes per level | " + " | ".join(f"`{lv}`" for lv in levels) + " |",
+        "|---|---|---:|" + "---:|" * len(levels),
+    ]
     for n in names:
         r = reports[n]
-        who = {"expert": "the expert (pure pursuit, privileged geometry)", "expert-blind": "the expert blind to obstacles (follows the centre line)"}.get(r["driver"], f"`{Path(r['driver']).name}`")
+        who = {
+            "expert": "the expert (pure pursuit, privileged geometry)",
+            "expert-blind": "the expert blind to obstacles (follows the centre line)",
+        }.get(r["driver"], f"`{Path(r['driver']).name}`")
         cells = []
         for row in r["rows"]:
             lo, hi = row["driving_score_ci95"]
             hits = f", {row['collisions_per_km']:.2f} collisions/km" if row.get("collisions_per_km") else ""
-            cells.append(f"**{row['driving_score']:.1f}** ({lo:.0f}–{hi:.0f}), {row['lap_completion_rate'] * 100:.0f}% laps{hits}")
-        rows.append(f"| {who} | {r['model_level'] or '—'} | {r['tracks']} tracks × {r['seeds']} | " + " | ".join(cells) + " |")
-    return "\n".join(rows + ["", "*`run_sim.py eval --suite --tracks N --seeds K`: each level's first N test-split tracks, each with K draws of the level's conditions, 2 laps each; driving score (95% bootstrap interval) and the share of episodes with every lap done and no intervention. Reports: `assets/models/suite_*.json`, written by `assets/models/reproduce.sh`.*"])
+            cells.append(
+                f"**{row['driving_score']:.1f}** ({lo:.0f}–{hi:.0f}), {row['lap_completion_rate'] * 100:.0f}% "
+                f"laps{hits}"
+            )
+        rows.append(
+            f"| {who} | {r['model_level'] or '—'} | {r['tracks']} tracks × {r['seeds']} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(
+        rows
+        + [
+            "",
+            "*`run_sim.py eval --suite --tracks N --seeds K`: each level's first N test-split tracks, each with K "
+            "draws of the level's conditions, 2 laps each; driving score (95% bootstrap interval) and the share of "
+            "episodes with every lap done and no intervention. Reports: `assets/models/suite_*.json`, written by "
+            "`assets/models/reproduce.sh`.*",
+        ]
+    )
 
 
-RENDER = {"compile": render_compile, "env": render_env, "eval": render_eval, "dataset": render_dataset, "soak": render_soak, "train": render_train, "levels": render_levels, "controls": render_controls, "watch": render_watch, "export": render_export, "sweep": render_sweep, "race": render_race}
+RENDER = {
+    "compile": render_compile,
+    "env": render_env,
+    "eval": render_eval,
+    "dataset": render_dataset,
+    "soak": render_soak,
+    "train": render_train,
+    "levels": render_levels,
+    "controls": render_controls,
+    "watch": render_watch,
+    "export": render_export,
+    "sweep": render_sweep,
+    "race": render_race,
+}
 MODELS = ROOT / "assets" / "models"
 
 

@@ -41,7 +41,9 @@ def save(path: str | Path, model: DrivingNet, meta: dict) -> None:
 
 def build_model(meta: dict) -> DrivingNet:
     spec = InputSpec.from_dict(meta["input"])
-    return DrivingNet(spec.network_inputs(), meta.get("camera_arch"), meta.get("sensor_arch"), meta["head"], meta.get("bins", 21))
+    return DrivingNet(
+        spec.network_inputs(), meta.get("camera_arch"), meta.get("sensor_arch"), meta["head"], meta.get("bins", 21)
+    )
 
 
 def _reason(e: Exception, limit: int = 100) -> str:
@@ -49,7 +51,9 @@ def _reason(e: Exception, limit: int = 100) -> str:
     lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()] or [""]
     # load_state_dict's first line is a header; the next names the weight ("size mismatch for camera.0.weight: ...")
     text = lines[1] if lines[0].startswith("Error(s) in loading state_dict") and len(lines) > 1 else lines[0]
-    text = text.replace("copying a param with shape torch.Size(", "checkpoint ").replace("from checkpoint, the shape in current model is torch.Size(", "vs network ")
+    text = text.replace("copying a param with shape torch.Size(", "checkpoint ").replace(
+        "from checkpoint, the shape in current model is torch.Size(", "vs network "
+    )
     if "weights_only" in str(e) or "Weights only load failed" in text:
         text = "it holds Python objects beyond tensors, which safe loading refuses"
     if len(text) > limit:
@@ -78,7 +82,10 @@ def load(path: str | Path, device: str = "cpu") -> tuple[DrivingNet, dict]:
         raise CheckpointError(f"{path}: damaged checkpoint ({_reason(e)})") from None
     bad = [name for name, t in model.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()]
     if bad:
-        raise CheckpointError(f"{path}: weights are not finite (NaN or inf in {bad[0]}{' and more' if len(bad) > 1 else ''}); it cannot drive or be trained further")
+        raise CheckpointError(
+            f"{path}: weights are not finite (NaN or inf in {bad[0]}{' and more' if len(bad) > 1 else ''}); it cannot "
+            "drive or be trained further"
+        )
     model.to(device).eval()
     # frames arrive as (B, H, W, C) bytes, so NHWC convolutions avoid a layout change (faster on CPUs)
     model.to(memory_format=torch.channels_last)

@@ -60,7 +60,16 @@ def export_onnx(model_path: str | Path, out: str | Path, frames: dict[str, np.nd
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)  # the sensor scale is a constant, as it should be
         warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter: the new one needs onnxscript
-        torch.onnx.export(wrapper, example, tmp, input_names=list(spec.keys), output_names=["steering"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
+        torch.onnx.export(
+            wrapper,
+            example,
+            tmp,
+            input_names=list(spec.keys),
+            output_names=["steering"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,
+        )
     graph = onnx.load(tmp)
     graph.metadata_props.add(key=META_KEY, value=json.dumps(meta))
     onnx.save(graph, tmp)
@@ -70,7 +79,10 @@ def export_onnx(model_path: str | Path, out: str | Path, frames: dict[str, np.nd
     diff = float(np.abs(got - want).max())
     if not diff <= TOLERANCE:
         tmp.unlink()
-        raise ExportError(f"{out}: onnxruntime and torch disagree by {diff:.2e} on {len(want)} frames (allowed {TOLERANCE}); not written")
+        raise ExportError(
+            f"{out}: onnxruntime and torch disagree by {diff:.2e} on {len(want)} frames (allowed {TOLERANCE}); not "
+            "written"
+        )
     tmp.replace(out)
     return {"frames": len(want), "max_abs_diff": diff, "inputs": list(spec.keys)}
 
@@ -82,7 +94,9 @@ class OnnxDriver:
         try:
             import onnxruntime as ort
         except ImportError:
-            raise ExportError(f"{path}: running an ONNX policy needs onnxruntime (pip install -e '.[formats]')") from None
+            raise ExportError(
+                f"{path}: running an ONNX policy needs onnxruntime (pip install -e '.[formats]')"
+            ) from None
         path = Path(path)
         if not path.exists():
             raise ExportError(f"{path}: no such ONNX file")
@@ -95,7 +109,10 @@ class OnnxDriver:
             raise ExportError(f"{path}: not an ONNX model ({type(e).__name__})") from None
         props = self.session.get_modelmeta().custom_metadata_map
         if META_KEY not in props:
-            raise ExportError(f"{path}: an ONNX model, but not a DriveLab policy (no '{META_KEY}' metadata; make one with run_sim.py export)")
+            raise ExportError(
+                f"{path}: an ONNX model, but not a DriveLab policy (no '{META_KEY}' metadata; make one with "
+                "run_sim.py export)"
+            )
         self.meta = json.loads(props[META_KEY])
         self.spec = InputSpec.from_dict(self.meta["input"])
         self.path = path

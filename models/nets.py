@@ -25,7 +25,8 @@ from torch import nn
 
 PRESETS = {
     # NVIDIA PilotNet's pattern (5 convolutions, then 100-50-10 neurons), scaled to 64x64
-    "pilotnet": "conv(24,5,2) relu conv(36,5,2) relu conv(48,3,2) relu conv(64,3) relu fc(100) relu fc(50) relu fc(10) relu",
+    "pilotnet": "conv(24,5,2) relu conv(36,5,2) relu conv(48,3,2) relu conv(64,3) relu "
+    "fc(100) relu fc(50) relu fc(10) relu",
     # fast enough to train in seconds on a laptop
     "tiny": "conv(8,5,2) relu pool(2) conv(16,3) relu pool(2) fc(32) relu",
     # ALVINN (Pomerleau 1989): a downsampled retina and one hidden layer
@@ -36,7 +37,17 @@ PRESETS = {
 DEFAULT_CAMERA_ARCH = "pilotnet"
 DEFAULT_SENSOR_ARCH = "mlp"
 _TOKEN = re.compile(r"([a-z]+)(?:\(([^)]*)\))?")
-_ARITY = {"conv": (2, 3), "pool": (1, 2), "avgpool": (1, 2), "fc": (1, 1), "dropout": (1, 1), "relu": (0, 0), "tanh": (0, 0), "sigmoid": (0, 0), "norm": (0, 0)}
+_ARITY = {
+    "conv": (2, 3),
+    "pool": (1, 2),
+    "avgpool": (1, 2),
+    "fc": (1, 1),
+    "dropout": (1, 1),
+    "relu": (0, 0),
+    "tanh": (0, 0),
+    "sigmoid": (0, 0),
+    "norm": (0, 0),
+}
 
 
 class SpecError(ValueError):
@@ -84,7 +95,9 @@ def parse(spec: str) -> list[Layer]:
             raise SpecError(f"layer {len(layers) + 1} {tok!r}: arguments must be numbers") from None
         lo, hi = _ARITY[kind]
         if not lo <= len(args) <= hi:
-            raise SpecError(f"layer {len(layers) + 1} {tok!r}: {kind} takes {lo}{'-' + str(hi) if hi != lo else ''} arguments")
+            raise SpecError(
+                f"layer {len(layers) + 1} {tok!r}: {kind} takes {lo}{'-' + str(hi) if hi != lo else ''} arguments"
+            )
         if kind != "dropout" and any(a <= 0 or not float(a).is_integer() for a in args):
             raise SpecError(f"layer {len(layers) + 1} {tok!r}: sizes must be positive whole numbers")
         if kind != "dropout" and any(a > MAX_SIZE for a in args):
@@ -139,7 +152,10 @@ def build_trunk(layers: list[Layer], in_shape: tuple[int, ...]) -> tuple[nn.Sequ
         report.append((str(layer), shape, sum(p.numel() for p in m.parameters())))
         total = sum(r[2] for r in report)
         if total > MAX_PARAMETERS:
-            raise SpecError(f"layer {i} {layer}: the network reaches {total:,} parameters; at most {MAX_PARAMETERS:,} train on a CPU")
+            raise SpecError(
+                f"layer {i} {layer}: the network reaches {total:,} parameters; at most {MAX_PARAMETERS:,} train on a "
+                "CPU"
+            )
     if len(shape) != 1:
         mods.append(nn.Flatten())
         shape = (int(torch.tensor(shape).prod()),)
@@ -162,7 +178,9 @@ class DrivingNet(nn.Module):
     regression: (B,) steering in [-1, 1]; classification: (B, K) logits.
     """
 
-    def __init__(self, inputs: dict, camera_arch: str | None, sensor_arch: str | None, head: str = "regression", bins: int = 21):
+    def __init__(
+        self, inputs: dict, camera_arch: str | None, sensor_arch: str | None, head: str = "regression", bins: int = 21
+    ):
         super().__init__()
         if head not in ("regression", "classification"):
             raise SpecError(f"head={head!r}: expected regression or classification")
@@ -172,7 +190,7 @@ class DrivingNet(nn.Module):
         width = 0
         if "camera" in inputs:
             layers = parse(camera_arch)
-            split = next((i for i, l in enumerate(layers) if l.kind == "fc"), len(layers))
+            split = next((i for i, layer in enumerate(layers) if layer.kind == "fc"), len(layers))
             conv, fcs = (layers[:split], layers[split:]) if "sensors" in inputs else (layers, [])
             self.camera, rep = build_trunk(conv, tuple(inputs["camera"]))
             self.report += [("camera: " + d, s, p) for d, s, p in rep]
@@ -190,7 +208,13 @@ class DrivingNet(nn.Module):
             width = rep[-1][1][0]
         out = 1 if head == "regression" else bins
         self.out = nn.Linear(width, out)
-        self.report.append((f"head: fc({out}){' tanh' if head == 'regression' else ' softmax'}", (out,), sum(p.numel() for p in self.out.parameters())))
+        self.report.append(
+            (
+                f"head: fc({out}){' tanh' if head == 'regression' else ' softmax'}",
+                (out,),
+                sum(p.numel() for p in self.out.parameters()),
+            )
+        )
         self.register_buffer("bins", steering_bins(bins))
 
     def forward(self, camera: torch.Tensor | None = None, sensors: torch.Tensor | None = None) -> torch.Tensor:

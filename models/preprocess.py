@@ -74,7 +74,11 @@ def preprocess(obs: dict, spec: InputSpec, device: str | torch.device = "cpu") -
         x = x[:, spec.crop_top :].to(device)  # (B, H', W, C) uint8
         out["camera"] = x.permute(0, 3, 1, 2).float().mul_(1.0 / 255.0).sub_(0.5)  # (B, C, H', W)
     if "sensors" in spec.keys:
-        s = obs["sensors"].float() if torch.is_tensor(obs["sensors"]) else torch.as_tensor(np.asarray(obs["sensors"]), dtype=torch.float32)
+        s = (
+            obs["sensors"].float()
+            if torch.is_tensor(obs["sensors"])
+            else torch.as_tensor(np.asarray(obs["sensors"]), dtype=torch.float32)
+        )
         if s.dim() == 1:
             s = s.unsqueeze(0)
         out["sensors"] = s.to(device) / torch.as_tensor(spec.sensor_scale, dtype=torch.float32, device=device)
@@ -94,7 +98,12 @@ def input_spec_for(env_config, keys: tuple[str, ...], crop_top: int | None = Non
         raise ValueError(f"crop_top={crop_top}: must leave at least 5 of {cam.height_px} rows")
     sens = env_config.sensors
     scale = (sens.max_range_m,) * sens.n_rays + (env_config.car.max_speed_mps,)
-    return InputSpec(keys=keys, camera_shape=shape if "camera" in keys else None, crop_top=crop_top if "camera" in keys else 0, sensor_scale=scale if "sensors" in keys else None)
+    return InputSpec(
+        keys=keys,
+        camera_shape=shape if "camera" in keys else None,
+        crop_top=crop_top if "camera" in keys else 0,
+        sensor_scale=scale if "sensors" in keys else None,
+    )
 
 
 def sky_rows(cam) -> int:

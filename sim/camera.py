@@ -198,19 +198,29 @@ class Lens:
         self.level, self.scale, self.fwd_s, self.left_s = level, scale, fwd_s, left_s
         starts = np.flatnonzero(np.r_[True, level[1:] != level[:-1]])
         self.runs = np.stack([starts, np.r_[starts[1:], len(level)], level[starts]], axis=1)  # (R, 3) start, end, level
-        self.poses = np.repeat(pose_row(camera.params)[None], n, axis=0)  # (N, 9) each car's camera (for drawing obstacles)
+        self.poses = np.repeat(
+            pose_row(camera.params)[None], n, axis=0
+        )  # (N, 9) each car's camera (for drawing obstacles)
         if varied:
             self.sky = np.zeros((n, camera.first_ground, 3), dtype=np.uint8)  # the rows every pose sees as sky
             self.grade = np.zeros((n, 3, 3), dtype=np.float32)
             # per car, for obstacles: the grade's offset, the fog's colour and density [1/m]
-            self.air_offset, self.air_fog, self.fog_per_m = np.zeros((n, 3), np.float32), np.zeros((n, 3), np.float32), np.zeros(n)
+            self.air_offset, self.air_fog, self.fog_per_m = (
+                np.zeros((n, 3), np.float32),
+                np.zeros((n, 3), np.float32),
+                np.zeros(n),
+            )
             self.alpha = np.zeros((n, g, 3), dtype=np.float32)
             self.addend = np.zeros((n, g, 3), dtype=np.float32)
             for i in range(n):
                 self.set_view(i, camera.params, Look())
         else:  # one sky for every car, no grading
             self.sky = camera.sky.view(np.uint8).reshape(1, -1, 3)
-            self.grade, self.alpha, self.addend = np.zeros((0, 3, 3), np.float32), np.zeros((0, g, 3), np.float32), np.zeros((0, g, 3), np.float32)
+            self.grade, self.alpha, self.addend = (
+                np.zeros((0, 3, 3), np.float32),
+                np.zeros((0, g, 3), np.float32),
+                np.zeros((0, g, 3), np.float32),
+            )
             self.air_offset = self.air_fog = np.zeros((0, 3), np.float32)
             self.fog_per_m = np.zeros(0)
 
@@ -220,7 +230,12 @@ class Lens:
         ratio = np.maximum(camera.footprint_m / self.rasters.m_per_px, 1.0)
         level = np.clip(np.floor(np.log2(ratio) + 0.25), 0, levels - 1).astype(np.int64)
         scale = 1.0 / (self.rasters.m_per_px * 2.0**level)
-        return level, scale.astype(np.float32), (camera.forward_m * scale).astype(np.float32), (camera.left_m * scale).astype(np.float32)
+        return (
+            level,
+            scale.astype(np.float32),
+            (camera.forward_m * scale).astype(np.float32),
+            (camera.left_m * scale).astype(np.float32),
+        )
 
     def set_view(self, i: int, params: CameraParams, look: Look) -> None:
         """Car i sees through a camera with `params` (a pose near this lens's) with `look`."""
@@ -232,7 +247,9 @@ class Lens:
             fwd, left, distance, sky_frac = pose(params, c.first_ground)
         self.fwd_s[i] = fwd * self.scale
         self.left_s[i] = left * self.scale
-        self.sky[i], self.grade[i], self.alpha[i], self.addend[i], air = grade_tables(sky_frac, distance, c.first_ground, look, c.params.width_px)
+        self.sky[i], self.grade[i], self.alpha[i], self.addend[i], air = grade_tables(
+            sky_frac, distance, c.first_ground, look, c.params.width_px
+        )
         self.air_offset[i], self.air_fog[i], self.fog_per_m[i] = air
 
 
@@ -244,13 +261,33 @@ def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
 
 
 @kernel
-def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd_s, left_s, texels, sky, grade, alpha, addend, idx, rgb):
+def car_frame(
+    out,
+    i,
+    x,
+    y,
+    heading,
+    origin,
+    level_shape,
+    level_offset,
+    runs,
+    scale,
+    fwd_s,
+    left_s,
+    texels,
+    sky,
+    grade,
+    alpha,
+    addend,
+    idx,
+    rgb,
+):
     """Car i's camera frame into `out` ((H * W, 3) uint8, row-major pixels).
 
     The car is at (x, y) [m] with `heading` [rad] on raster i (`origin`, `level_shape`,
-    `level_offset`: the RasterSet's; `texels`: its texture as bytes; the rest the Lens's, whose `fwd_s`, `left_s` and `sky`
-    have one row for all cars unless the lens is varied; `runs`: (start, end, level) of
-    consecutive ground pixels at one mip level). Sky pixels come first and are copied;
+    `level_offset`: the RasterSet's; `texels`: its texture as bytes; the rest the Lens's,
+    whose `fwd_s`, `left_s` and `sky` have one row for all cars unless the lens is varied;
+    `runs`: (start, end, level) of consecutive ground pixels at one mip level). Sky pixels come first and are copied;
     each later pixel is one texel of its mip level, at the ground point the pixel sees,
     clamped onto the raster's grass margin beyond it. A varied lens then grades it:
     `rgb @ grade[i] * alpha[i, p] + addend[i, p]` (colours, sun and fog; `addend` holds
@@ -300,11 +337,49 @@ def car_frame(out, i, x, y, heading, origin, level_shape, level_offset, runs, sc
 
 
 @kernel
-def _frames(out, cars, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd_s, left_s, textures, sky, grade, alpha, addend):
+def _frames(
+    out,
+    cars,
+    x,
+    y,
+    heading,
+    origin,
+    level_shape,
+    level_offset,
+    runs,
+    scale,
+    fwd_s,
+    left_s,
+    textures,
+    sky,
+    grade,
+    alpha,
+    addend,
+):
     idx = np.empty(fwd_s.shape[1], dtype=np.int32)
     rgb = np.empty((fwd_s.shape[1] if len(grade) else 0, 3), dtype=np.float32)
     for k in range(len(cars)):
-        car_frame(out[k], cars[k], x[k], y[k], heading[k], origin, level_shape, level_offset, runs, scale, fwd_s, left_s, textures[cars[k]], sky, grade, alpha, addend, idx, rgb)
+        car_frame(
+            out[k],
+            cars[k],
+            x[k],
+            y[k],
+            heading[k],
+            origin,
+            level_shape,
+            level_offset,
+            runs,
+            scale,
+            fwd_s,
+            left_s,
+            textures[cars[k]],
+            sky,
+            grade,
+            alpha,
+            addend,
+            idx,
+            rgb,
+        )
 
 
 def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.ndarray:
@@ -321,12 +396,43 @@ def render_frames(lens: Lens, x, y, heading, cars=None, obstacles=None) -> np.nd
     x, y, heading = (np.ascontiguousarray(v, dtype=np.float64) for v in (x, y, heading))
     out = np.empty((len(cars), p.height_px * p.width_px, 3), dtype=np.uint8)
     rs = lens.rasters
-    _frames(out, cars, x, y, heading, rs.origin, rs.level_shape, rs.level_offset, lens.runs, lens.scale, lens.fwd_s, lens.left_s,
-            rs.textures, lens.sky, lens.grade, lens.alpha, lens.addend)
+    _frames(
+        out,
+        cars,
+        x,
+        y,
+        heading,
+        rs.origin,
+        rs.level_shape,
+        rs.level_offset,
+        lens.runs,
+        lens.scale,
+        lens.fwd_s,
+        lens.left_s,
+        rs.textures,
+        lens.sky,
+        lens.grade,
+        lens.alpha,
+        lens.addend,
+    )
     rgb = out.reshape(len(cars), p.height_px, p.width_px, 3)
     if obstacles is not None:
         rows, which = obstacles
-        _paint_all(rgb, cars, x, y, heading, rows, which, lens.poses, p.mode == "dashcam", lens.grade, lens.air_offset, lens.air_fog, lens.fog_per_m)
+        _paint_all(
+            rgb,
+            cars,
+            x,
+            y,
+            heading,
+            rows,
+            which,
+            lens.poses,
+            p.mode == "dashcam",
+            lens.grade,
+            lens.air_offset,
+            lens.air_fog,
+            lens.fog_per_m,
+        )
     if p.grayscale:
         return (rgb @ GRAY_WEIGHTS + 0.5).astype(np.uint8)[..., None]
     return rgb
@@ -360,7 +466,9 @@ def grade_tables(sky_frac: np.ndarray, distance_m: np.ndarray, first: int, look:
     line = LINE + (asphalt - LINE) * look.line_fade
     centre = CENTRE + (asphalt - CENTRE) * look.line_fade
     src = np.column_stack([np.stack([GRASS, ASPHALT, LINE, CENTRE]), np.ones(4)])  # (4, 4)
-    affine = np.linalg.solve(src.astype(np.float64), np.stack([grass, asphalt, line, centre]).astype(np.float64))  # (4, 3)
+    affine = np.linalg.solve(
+        src.astype(np.float64), np.stack([grass, asphalt, line, centre]).astype(np.float64)
+    )  # (4, 3)
     dusk = 1.0 - look.sun
     light = (0.55 + 0.45 * look.sun) * np.array([1 + 0.12 * dusk, 1 - 0.05 * dusk, 1 - 0.35 * dusk])
     grade = affine[:3] * light
@@ -374,9 +482,17 @@ def grade_tables(sky_frac: np.ndarray, distance_m: np.ndarray, first: int, look:
     top, horizon, fog, offset = (np.asarray(v, dtype=np.float32) for v in (top, horizon, fog, offset))
     # the sky's colour depends on the row alone: work it out per row (H, 3), then per pixel
     row_frac = frac.reshape(-1, width).max(axis=1)  # a row's sky pixels share its value; ground is -1
-    row_rgb = (top + (horizon - top) * np.clip(row_frac, 0, 1)[:, None] ** 1.5) * np.float32(1 - w_sky) + fog * np.float32(w_sky)
+    row_rgb = (top + (horizon - top) * np.clip(row_frac, 0, 1)[:, None] ** 1.5) * np.float32(
+        1 - w_sky
+    ) + fog * np.float32(w_sky)
     sky_rgb = np.repeat(row_rgb, width, axis=0)  # (H * W, 3)
     clear = np.exp(-look.fog_per_m * distance_m.astype(np.float32))[:, None]  # (g, 1): 1 - fog weight
     alpha = np.where(sky, np.float32(0), clear) + np.zeros(3, dtype=np.float32)
     addend = np.where(sky, sky_rgb[first:], offset * clear + fog * (1 - clear)) + np.float32(0.5)
-    return to_rgb8(sky_rgb[:first]), grade.astype(np.float32), alpha, addend.astype(np.float32), (offset, fog, look.fog_per_m)
+    return (
+        to_rgb8(sky_rgb[:first]),
+        grade.astype(np.float32),
+        alpha,
+        addend.astype(np.float32),
+        (offset, fog, look.fog_per_m),
+    )

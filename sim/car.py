@@ -98,12 +98,33 @@ def step(state: CarState, steer_cmd, throttle_cmd, dt_s: float, params: CarParam
     cruise = params.cruise_speed_mps if cruise_mps is None else cruise_mps
     use_throttle = throttle_cmd is not None
     if np.ndim(state.x) == 0:
-        return CarState(*move(float(state.x), float(state.y), float(state.heading), float(state.speed), float(state.steer),
-                              float(steer_cmd), float(throttle_cmd) if use_throttle else 0.0, use_throttle, float(cruise), dt_s, p))
+        return CarState(
+            *move(
+                float(state.x),
+                float(state.y),
+                float(state.heading),
+                float(state.speed),
+                float(state.steer),
+                float(steer_cmd),
+                float(throttle_cmd) if use_throttle else 0.0,
+                use_throttle,
+                float(cruise),
+                dt_s,
+                p,
+            )
+        )
     n = len(state.x)
 
     def each(v):
         return np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)))
 
-    out = _move_all(*(each(v) for v in astuple(state)), each(steer_cmd), each(throttle_cmd if use_throttle else 0.0), use_throttle, each(cruise), dt_s, p)
+    out = _move_all(
+        *(each(v) for v in astuple(state)),
+        each(steer_cmd),
+        each(throttle_cmd if use_throttle else 0.0),
+        use_throttle,
+        each(cruise),
+        dt_s,
+        p,
+    )
     return CarState(*out)

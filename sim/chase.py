@@ -14,14 +14,23 @@ import numpy as np
 
 from sim.camera import Lens, make_camera, render_frames
 from sim.config import CameraParams, RasterParams
-from sim.obstacles import CAR_LENGTH_M, COS, FIELDS, HALF_LEN, HALF_WID, HEIGHT, SIN, X, Y, ObstacleTable
 from sim.levels import Look
+from sim.obstacles import CAR_LENGTH_M, COS, FIELDS, HALF_LEN, HALF_WID, HEIGHT, SIN, ObstacleTable, X, Y
 from sim.raster import RasterSet, build
 from sim.sprites import _project, paint_obstacle, pose_row
 
 # behind and above the car, looking down a little: the car in the lower third, the road to
 # the horizon beyond (ground up to `max_distance_m` is drawn where it is)
-CHASE = CameraParams(mode="dashcam", width_px=640, height_px=480, fov_deg=70.0, height_m=4.5, pitch_deg=11.0, forward_m=-9.0, max_distance_m=120.0)
+CHASE = CameraParams(
+    mode="dashcam",
+    width_px=640,
+    height_px=480,
+    fov_deg=70.0,
+    height_m=4.5,
+    pitch_deg=11.0,
+    forward_m=-9.0,
+    max_distance_m=120.0,
+)
 # 4x finer than the cars' cameras (a window is large), with grass far around the road
 CHASE_RASTER = RasterParams(m_per_px=0.125, levels=7, margin_m=40.0)
 OWN_CAR = (CAR_LENGTH_M + 0.4, 1.9, 1.45)  # length, width, height [m] of the car drawn
@@ -78,9 +87,36 @@ class ChaseView:
         if len(self._obstacles):
             d = np.hypot(self._obstacles[:, X] - x, self._obstacles[:, Y] - y)
             for j in np.argsort(-d):  # far first
-                paint_obstacle(img, self.pose, True, x, y, heading, self._obstacles[j], j, True, lens.grade[0], lens.air_offset[0], lens.air_fog[0], lens.fog_per_m[0])
+                paint_obstacle(
+                    img,
+                    self.pose,
+                    True,
+                    x,
+                    y,
+                    heading,
+                    self._obstacles[j],
+                    j,
+                    True,
+                    lens.grade[0],
+                    lens.air_offset[0],
+                    lens.air_fog[0],
+                    lens.fog_per_m[0],
+                )
         car = self._car
         car[X], car[Y], car[COS], car[SIN] = x, y, math.cos(heading), math.sin(heading)
-        paint_obstacle(img, self.pose, True, x, y, heading, car, OWN_COLOUR, True, lens.grade[0], lens.air_offset[0], lens.air_fog[0], 0.0)
+        paint_obstacle(
+            img,
+            self.pose,
+            True,
+            x,
+            y,
+            heading,
+            car,
+            OWN_COLOUR,
+            True,
+            lens.grade[0],
+            lens.air_offset[0],
+            lens.air_fog[0],
+            0.0,
+        )
         return img
-

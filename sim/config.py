@@ -19,7 +19,9 @@ OFFROAD_MODES = ("terminate", "recover")
 TRAIN_SEEDS = range(0, 1_000_000)
 TEST_SEEDS = range(1_000_000, 2_000_000)
 SPLITS = {"train": TRAIN_SEEDS, "test": TEST_SEEDS}
-MIN_APART_M = 30.0  # obstacles on opposite halves of the road at least this far apart: room to change sides (sim.obstacles)
+MIN_APART_M = (
+    30.0  # obstacles on opposite halves of the road at least this far apart: room to change sides (sim.obstacles)
+)
 MAX_CAMERA_PX = 1024  # a 1024x1024 frame is 3 MB; far larger ones would exhaust memory
 
 
@@ -151,24 +153,41 @@ class Level:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"level name {self.name!r}: expected a non-empty string")
-        for label, pair in (("road_width_m", self.road_width_m), ("cruise_speed_mps", self.cruise_speed_mps), ("obstacle_spacing_m", self.obstacle_spacing_m)):
+        for label, pair in (
+            ("road_width_m", self.road_width_m),
+            ("cruise_speed_mps", self.cruise_speed_mps),
+            ("obstacle_spacing_m", self.obstacle_spacing_m),
+        ):
             if pair is not None:
                 if len(pair) != 2:
                     raise ValueError(f"level {self.name}: {label}={pair!r}: expected (low, high)")
-                check_real(f"level {self.name}: {label}", pair[0], MIN_APART_M if label == "obstacle_spacing_m" else 0.0, positive=label != "obstacle_spacing_m")
+                check_real(
+                    f"level {self.name}: {label}",
+                    pair[0],
+                    MIN_APART_M if label == "obstacle_spacing_m" else 0.0,
+                    positive=label != "obstacle_spacing_m",
+                )
                 check_real(f"level {self.name}: {label}", pair[1], pair[0])
         if self.min_radius_m is not None:
             check_real(f"level {self.name}: min_radius_m", self.min_radius_m, 0.0, positive=True)
         for m in self.markings:
             parts = m.split("/") if isinstance(m, str) else []
             if len(parts) != 2 or not all(p in MARKING_STYLES for p in parts):
-                raise ValueError(f"level {self.name}: marking {m!r}: expected 'edge/centre', each one of {', '.join(MARKING_STYLES)}")
+                raise ValueError(
+                    f"level {self.name}: marking {m!r}: expected 'edge/centre', each one of {', '.join(MARKING_STYLES)}"
+                )
         for label in ("camera_jitter", "sensor_noise_m", "steer_trim"):
             check_real(f"level {self.name}: {label}", getattr(self, label), 0.0)
         if self.camera_jitter > 0.2 or self.steer_trim > 0.2:
             raise ValueError(f"level {self.name}: camera_jitter and steer_trim must stay under 0.2")
 
-    TRACK_FIELDS = ("width_m", "max_width_m", "min_radius_m", "markings", "obstacle_spacing_m")  # of TrackParams, set by track_params
+    TRACK_FIELDS = (
+        "width_m",
+        "max_width_m",
+        "min_radius_m",
+        "markings",
+        "obstacle_spacing_m",
+    )  # of TrackParams, set by track_params
 
     def track_params(self, base: "TrackParams") -> "TrackParams":
         """`base` with this level's track fields put in."""
@@ -186,7 +205,9 @@ class Level:
     @property
     def varies_episodes(self) -> bool:
         """Whether anything is drawn per episode."""
-        return bool(self.cruise_speed_mps or self.weather or self.camera_jitter or self.sensor_noise_m or self.steer_trim)
+        return bool(
+            self.cruise_speed_mps or self.weather or self.camera_jitter or self.sensor_noise_m or self.steer_trim
+        )
 
 
 @dataclass(frozen=True)

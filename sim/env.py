@@ -50,7 +50,9 @@ def resolve_track(spec, params: TrackParams = TrackParams()) -> tracks.Track:
         return spec
     if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
         if spec < 0:
-            raise tracks.TrackError(f"track seed {spec}: expected a seed >= 0 (train 0-999,999, test 1,000,000-1,999,999) or a JSON file")
+            raise tracks.TrackError(
+                f"track seed {spec}: expected a seed >= 0 (train 0-999,999, test 1,000,000-1,999,999) or a JSON file"
+            )
         return _track_from_seed(int(spec), params)
     if isinstance(spec, (str, Path)):
         path = Path(spec)
@@ -90,8 +92,9 @@ class DrivingEnv(gym.Env):
     ## Arguments
     `observation` ("both" | "camera" | "sensors"), `action` ("steer" | "steer+throttle"),
     `camera` ("dashcam" | "topdown"), `camera_size` (int or (width, height), default 64),
-    `grayscale`, `rays` and `ray_fov_deg` (the sensor fan), `track` (a seed, a JSON path or a Track; None draws a seed from `split`
-    each reset), `split` ("train": seeds 0-999,999 | "test": seeds 1,000,000-1,999,999),
+    `grayscale`, `rays` and `ray_fov_deg` (the sensor fan), `track` (a seed, a JSON path or a
+    Track; None draws a seed from `split` each reset), `split` ("train": seeds 0-999,999 |
+    "test": seeds 1,000,000-1,999,999),
     `offroad` ("terminate" | "recover"), `max_steps`, `max_laps`, `render_mode`
     (None | "human" | "rgb_array"), `level` ("school" (default) | "country" | "weather",
     see `sim.levels`: with `split`, it also picks the conditions drawn each episode), and
@@ -145,7 +148,11 @@ class DrivingEnv(gym.Env):
         if camera is not None:
             cam = replace(cam, mode=camera)
         if camera_size is not None:
-            pair = camera_size if isinstance(camera_size, (tuple, list)) and len(camera_size) == 2 else (camera_size, camera_size)
+            pair = (
+                camera_size
+                if isinstance(camera_size, (tuple, list)) and len(camera_size) == 2
+                else (camera_size, camera_size)
+            )
             cam = replace(cam, width_px=pair[0], height_px=pair[1])  # checked by EnvConfig
         if grayscale is not None:
             cam = replace(cam, grayscale=grayscale)
@@ -216,8 +223,12 @@ class DrivingEnv(gym.Env):
         self.world.set_track(0, self._pick_track(options))
         cond = (options or {}).get("conditions")
         if cond is not None and not isinstance(cond, Conditions):
-            raise ValueError(f"reset(options={{'conditions': ...}}): expected a sim.levels.Conditions, got {type(cond).__name__}")
-        self.world.set_conditions(0, cond or draw_conditions(self.config.level, self.np_random, self.split, self.config.camera))
+            raise ValueError(
+                f"reset(options={{'conditions': ...}}): expected a sim.levels.Conditions, got {type(cond).__name__}"
+            )
+        self.world.set_conditions(
+            0, cond or draw_conditions(self.config.level, self.np_random, self.split, self.config.camera)
+        )
         self.world.reset_cars(0)
         car = self.world.car
         self.trail = [(float(car.x[0]), float(car.y[0]))]
@@ -228,7 +239,9 @@ class DrivingEnv(gym.Env):
 
     def step(self, action):
         a = np.asarray(action, dtype=np.float64).reshape(-1)
-        if a.shape[0] != self.action_space.shape[0] or not all(map(math.isfinite, a)):  # (1-2 numbers: cheaper than np.isfinite)
+        if a.shape[0] != self.action_space.shape[0] or not all(
+            map(math.isfinite, a)
+        ):  # (1-2 numbers: cheaper than np.isfinite)
             raise ValueError(f"action must be {self.action_space.shape[0]} finite numbers, got {action!r}")
         reward, terminated, truncated = self.world.step(a[:1], a[1:] if len(a) == 2 else None)
         obs = self._observe()
@@ -259,7 +272,14 @@ class DrivingEnv(gym.Env):
             v = v.view()
             v.flags.writeable = False
             obs[k] = v
-        return Snapshot(car=self.view(), trail=tuple(self.trail[-3000:]), observation=MappingProxyType(obs), info=MappingProxyType(self._info()), config=self.config, look=self.world.conditions[0].look)
+        return Snapshot(
+            car=self.view(),
+            trail=tuple(self.trail[-3000:]),
+            observation=MappingProxyType(obs),
+            info=MappingProxyType(self._info()),
+            config=self.config,
+            look=self.world.conditions[0].look,
+        )
 
     # ----------------------------------------------------------------- rendering
     @property

@@ -122,7 +122,12 @@ def _sample_path(angle, radius, ends, lengths, step_m):
     return out
 
 
-def generate(rng: np.random.Generator, params: TrackParams = TrackParams(), name: str = "procedural", markings: str = "solid/dashed") -> Track:
+def generate(
+    rng: np.random.Generator,
+    params: TrackParams = TrackParams(),
+    name: str = "procedural",
+    markings: str = "solid/dashed",
+) -> Track:
     """A random closed track: hairpins, S-bends, sweepers, corners and straights.
 
     The layout is drawn as a turtle path of arcs (radius >= params.min_radius_m) and
@@ -153,5 +158,3 @@ def generate(rng: np.random.Generator, params: TrackParams = TrackParams(), name
         if not track.problems(params.min_radius_m * 0.95, params.min_gap_m):
             return track
     raise RuntimeError("could not generate a valid track in 500 attempts; relax TrackParams")
-
-

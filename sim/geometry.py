@@ -43,8 +43,8 @@ def closed_bspline(control: np.ndarray, samples_per_span: int = 16) -> np.ndarra
     """Sample a closed uniform cubic B-spline (curvature-continuous) over `control` (n, 2)."""
     c = np.asarray(control, dtype=np.float64)
     u = np.arange(samples_per_span) / samples_per_span
-    basis = np.stack(
-        [(1 - u) ** 3, 3 * u**3 - 6 * u**2 + 4, -3 * u**3 + 3 * u**2 + 3 * u + 1, u**3], axis=1
-    ) / 6.0  # (s, 4)
+    basis = (
+        np.stack([(1 - u) ** 3, 3 * u**3 - 6 * u**2 + 4, -3 * u**3 + 3 * u**2 + 3 * u + 1, u**3], axis=1) / 6.0
+    )  # (s, 4)
     spans = np.stack([np.roll(c, 1, 0), c, np.roll(c, -1, 0), np.roll(c, -2, 0)], axis=1)  # (n, 4, 2)
     return np.einsum("sk,nkd->nsd", basis, spans).reshape(-1, 2)

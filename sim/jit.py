@@ -22,7 +22,9 @@ INSTALL = 'pip install -c constraints.txt "numba>=0.60"'
 try:
     import numba
 except Exception as e:  # a broken or missing install: one line, naming the fix
-    raise ImportError(f"numba could not be imported ({type(e).__name__}: {e}); DriveLab's world is compiled with it: {INSTALL}") from None
+    raise ImportError(
+        f"numba could not be imported ({type(e).__name__}: {e}); DriveLab's world is compiled with it: {INSTALL}"
+    ) from None
 
 
 _told = False  # whether the no-cache line was printed
@@ -44,7 +46,11 @@ def kernel(fn):
         if "cannot cache" not in str(e):
             raise
         if not _told:
-            print("DriveLab: no writable cache for numba (set NUMBA_CACHE_DIR to a writable folder); compiling the world in memory, each run", file=sys.stderr)
+            print(
+                "DriveLab: no writable cache for numba (set NUMBA_CACHE_DIR to a writable folder); compiling the "
+                "world in memory, each run",
+                file=sys.stderr,
+            )
             _told = True
         return numba.njit(nogil=True)(fn)
 

@@ -31,14 +31,25 @@ from sim.config import MARKING_STYLES, CameraParams, EnvConfig, Level, TrackPara
 _ALL_MARKINGS = tuple(f"{e}/{c}" for e in MARKING_STYLES for c in MARKING_STYLES)
 
 LEVELS: dict[str, Level] = {"school": Level()}
-LEVELS["country"] = Level("country", road_width_m=(6.0, 10.0), min_radius_m=9.0, markings=_ALL_MARKINGS, cruise_speed_mps=(10.0, 16.0))
-LEVELS["weather"] = replace(LEVELS["country"], name="weather", weather=True, camera_jitter=0.04, sensor_noise_m=0.3, steer_trim=0.03, disjoint_splits=True)
+LEVELS["country"] = Level(
+    "country", road_width_m=(6.0, 10.0), min_radius_m=9.0, markings=_ALL_MARKINGS, cruise_speed_mps=(10.0, 16.0)
+)
+LEVELS["weather"] = replace(
+    LEVELS["country"],
+    name="weather",
+    weather=True,
+    camera_jitter=0.04,
+    sensor_noise_m=0.3,
+    steer_trim=0.03,
+    disjoint_splits=True,
+)
 LEVELS["cones"] = replace(LEVELS["weather"], name="cones", obstacle_spacing_m=(60.0, 120.0))
 
 ABOUT = {
     "school": "the original world: wide roads, gentle curves, noon, no noise (the bundled models' world)",
     "country": "narrower roads (6-10 m), tighter curves (9 m), varied line markings, cruise speed 10-16 m/s",
-    "weather": "country plus sun from noon to dusk, fog, colours, camera pose, sensor noise and steering trim; the test split's conditions are never seen in training",
+    "weather": "country plus sun from noon to dusk, fog, colours, camera pose, sensor noise and steering trim; "
+    "the test split's conditions are never seen in training",
     "cones": "weather plus traffic cones and parked cars on one half of the road, one every 60-120 m",
 }
 
@@ -157,12 +168,20 @@ def describe(level: Level) -> list[str]:
         ("road width [m], per track", f"{width[0]:g}-{width[1]:g}" if width[0] != width[1] else f"{width[0]:g}"),
         ("tightest curve radius [m]", f"{t.min_radius_m:g}"),
         ("markings (edge/centre), per track", ", ".join(t.markings or ("solid/dashed",))),
-        ("cruise speed [m/s], per episode", f"{cruise[0]:g}-{cruise[1]:g}" if cruise[0] != cruise[1] else f"{cruise[0]:g}"),
+        (
+            "cruise speed [m/s], per episode",
+            f"{cruise[0]:g}-{cruise[1]:g}" if cruise[0] != cruise[1] else f"{cruise[0]:g}",
+        ),
         ("weather (sun, sky, fog, colours)", "drawn per episode" if level.weather else "noon, clear, fixed colours"),
         ("camera height/pitch/fov jitter", f"+-{100 * level.camera_jitter:g}%"),
         ("sensor noise std [m], up to", f"{level.sensor_noise_m:g}"),
         ("steering trim, up to", f"{100 * level.steer_trim:g}% of full lock"),
-        ("obstacles, per track", "one every {:g}-{:g} m (cones and parked cars)".format(*level.obstacle_spacing_m) if level.obstacle_spacing_m else "none"),
+        (
+            "obstacles, per track",
+            "one every {:g}-{:g} m (cones and parked cars)".format(*level.obstacle_spacing_m)
+            if level.obstacle_spacing_m
+            else "none",
+        ),
         ("train/test conditions", "disjoint" if level.disjoint_splits else "same ranges (tracks differ)"),
     ]
     return [f"{k:<36} {v}" for k, v in lines]

@@ -17,7 +17,10 @@ from sim.config import MIN_APART_M  # also placement's smallest spacing
 from sim.jit import kernel
 
 # kind: (length, width, height) [m]
-SIZES = {"cone": (0.7, 0.7, 1.0), "car": (4.5, 2.0, 1.5)}  # a large traffic cone: a pixel tall at 25 m in a 64x64 dashcam
+SIZES = {
+    "cone": (0.7, 0.7, 1.0),
+    "car": (4.5, 2.0, 1.5),
+}  # a large traffic cone: a pixel tall at 25 m in a 64x64 dashcam
 KINDS = tuple(SIZES)
 PASS_GAP_M = 2.2  # free road beside an obstacle that a car (1.8 m wide) can pass through
 INNER_EDGE_M = 0.3  # a placed obstacle's inner side lies this far from the centre line: a car on the line hits it
@@ -43,7 +46,14 @@ class Obstacle:
         return {"kind": self.kind, "s_m": round(self.s_m, 3), "offset_m": round(self.offset_m, 3)}
 
 
-def place(rng: np.random.Generator, length_m: float, width_m: float, curvature: np.ndarray, ds: float, spacing_m: tuple[float, float]) -> tuple[Obstacle, ...]:
+def place(
+    rng: np.random.Generator,
+    length_m: float,
+    width_m: float,
+    curvature: np.ndarray,
+    ds: float,
+    spacing_m: tuple[float, float],
+) -> tuple[Obstacle, ...]:
     """Obstacles about every `spacing_m` metres (uniform in the range) along a track.
 
     Each sits on one half of the road (side drawn at random, 60% cones), its inner side
@@ -52,7 +62,10 @@ def place(rng: np.random.Generator, length_m: float, width_m: float, curvature: 
     skipped, so passing never needs more than a gentle swerve.
     """
     if not MIN_APART_M <= spacing_m[0] <= spacing_m[1]:
-        raise ValueError(f"obstacle_spacing_m={tuple(spacing_m)}: expected (low, high) with {MIN_APART_M:g} <= low <= high (a car needs room to change sides)")
+        raise ValueError(
+            f"obstacle_spacing_m={tuple(spacing_m)}: expected (low, high) with {MIN_APART_M:g} <= low <= high (a car "
+            "needs room to change sides)"
+        )
     out = []
     s = CLEAR_START_M + float(rng.uniform(*spacing_m)) / 2
     while s < length_m - max(spacing_m[0] / 2, CLEAR_BEHIND_START_M):
@@ -81,14 +94,19 @@ def problems(obstacles, length_m: float, width_m: float) -> list[str]:
             found.append(f"{name}: s_m must be in [0, {length_m:.1f}) (the track's length)")
             continue
         if abs(o.offset_m) + wid / 2 > half:
-            found.append(f"{name}: lies off the road (|offset_m| + half its width {wid / 2:.2f} m > half the road {half:.2f} m)")
+            found.append(
+                f"{name}: lies off the road (|offset_m| + half its width {wid / 2:.2f} m > half the road {half:.2f} m)"
+            )
             continue
         free = max(half - (o.offset_m + wid / 2), (o.offset_m - wid / 2) + half)  # the wider side's free road
         if free < PASS_GAP_M:
             found.append(f"{name}: blocks the road ({free:.1f} m free beside it; a car needs {PASS_GAP_M:.1f} m)")
         from_start = min(o.s_m, length_m - o.s_m)
         if from_start < ln / 2 + CAR_LENGTH_M / 2 + START_GAP_M:
-            found.append(f"{name}: too near the start line, where the car starts (keep its centre {ln / 2 + CAR_LENGTH_M / 2 + START_GAP_M:.1f} m from it)")
+            found.append(
+                f"{name}: too near the start line, where the car starts (keep its centre "
+                f"{ln / 2 + CAR_LENGTH_M / 2 + START_GAP_M:.1f} m from it)"
+            )
         for j in range(k):
             p = obstacles[j]
             apart = abs(o.s_m - p.s_m)
@@ -96,21 +114,32 @@ def problems(obstacles, length_m: float, width_m: float) -> list[str]:
             if apart < (o.size[0] + p.size[0]) / 2 + 1.0:
                 found.append(f"{name}: overlaps obstacle {j} ({p.kind} at {p.s_m:.1f} m)")
             elif apart < MIN_APART_M and (o.offset_m > 0) != (p.offset_m > 0):
-                found.append(f"{name}: leaves no way past with obstacle {j} ({p.kind} at {p.s_m:.1f} m) on the other half {apart:.1f} m away "
-                             f"(a car needs {MIN_APART_M:g} m to change sides)")
+                found.append(
+                    f"{name}: leaves no way past with obstacle {j} ({p.kind} at {p.s_m:.1f} m) on the other half "
+                    f"{apart:.1f} m away "
+                    f"(a car needs {MIN_APART_M:g} m to change sides)"
+                )
     return found
 
 
 def parse(items, where: str, length_m: float, width_m: float) -> tuple[Obstacle, ...]:
     """Obstacles from a track file's `"obstacles"` list; a ValueError names the entry."""
     if not isinstance(items, list):
-        raise ValueError(f"{where}: obstacles must be a list of {{\"kind\": \"cone\"|\"car\", \"s_m\": float, \"offset_m\": float}}")
+        raise ValueError(
+            f'{where}: obstacles must be a list of {{"kind": "cone"|"car", "s_m": float, "offset_m": float}}'
+        )
     out = []
     for k, item in enumerate(items):
         ok = isinstance(item, dict) and item.get("kind") in KINDS
-        ok = ok and all(isinstance(item.get(f), (int, float)) and not isinstance(item.get(f), bool) and math.isfinite(item.get(f)) for f in ("s_m", "offset_m"))
+        ok = ok and all(
+            isinstance(item.get(f), (int, float)) and not isinstance(item.get(f), bool) and math.isfinite(item.get(f))
+            for f in ("s_m", "offset_m")
+        )
         if not ok:
-            raise ValueError(f"{where}: obstacle {k} must be {{\"kind\": \"cone\"|\"car\", \"s_m\": number, \"offset_m\": number}}, got {item!r}")
+            raise ValueError(
+                f'{where}: obstacle {k} must be {{"kind": "cone"|"car", "s_m": number, "offset_m": number}}, got '
+                f"{item!r}"
+            )
         out.append(Obstacle(item["kind"], float(item["s_m"]), float(item["offset_m"])))
     out.sort(key=lambda o: o.s_m)
     bad = problems(out, length_m, width_m)
@@ -119,7 +148,9 @@ def parse(items, where: str, length_m: float, width_m: float) -> tuple[Obstacle,
     return tuple(out)
 
 
-def avoidance_offsets(obstacles, n: int, ds: float, width_m: float, before_m: float = 7.0, after_m: float = 12.0, lead_m: float = 2.5) -> np.ndarray:
+def avoidance_offsets(
+    obstacles, n: int, ds: float, width_m: float, before_m: float = 7.0, after_m: float = 12.0, lead_m: float = 2.5
+) -> np.ndarray:
     """(n,) the lateral offset [m] at each vertex of a path that passes every obstacle on
     its free side: in the middle of where the car's centre may be beside it, from `lead_m`
     before its near end to 6 m past its far end (the car's tail and a pursuer that cuts

@@ -208,7 +208,9 @@ class Reach:
         return cls(float(np.hypot(forward_m, left_m).max()), max(0.0, float(-np.min(forward_m))))
 
 
-_SCRATCH = np.full(0, -1, dtype=np.int32)  # the vertex owning each owner pixel a draw reached, shared (drawing is sequential)
+_SCRATCH = np.full(
+    0, -1, dtype=np.int32
+)  # the vertex owning each owner pixel a draw reached, shared (drawing is sequential)
 
 
 def _scratch(size: int) -> np.ndarray:
@@ -257,9 +259,13 @@ class Raster:
         self.segments = Segments.of(track, params)
         # a vertex's samples lie within half a vertex along and the band's half width across
         reach = track.width_m / 2 + INFO_MARGIN_M + track.ds / 2
-        self.owner_blocks, blocks = _band_blocks(track.centerline, reach, np.array(self.origin), self.m_per_px, lay.rows, lay.cols)
+        self.owner_blocks, blocks = _band_blocks(
+            track.centerline, reach, np.array(self.origin), self.m_per_px, lay.rows, lay.cols
+        )
         self.owner = np.zeros((blocks, OWNER_BLOCK * OWNER_BLOCK), dtype=np.uint8)
-        self._block_rows, self._block_cols = (a.astype(np.int32) for a in np.nonzero(self.owner_blocks >= 0))  # row-major: block i is the i-th
+        self._block_rows, self._block_cols = (
+            a.astype(np.int32) for a in np.nonzero(self.owner_blocks >= 0)
+        )  # row-major: block i is the i-th
         self.drawn = np.zeros(len(self.segments), dtype=bool)
         self.complete = False  # every segment drawn: nothing left to check
 
@@ -290,8 +296,18 @@ class Raster:
             return 0
         texel = (2 ** (self.params.levels - 1)) * self.m_per_px * 2**0.5  # a far camera pixel reads a coarse texel
         seg = self.segments
-        todo = _near_segments(seg.centre, seg.radius_m, self.drawn, x, y, heading, reach.radius_m, reach.move_m + texel,
-                              reach.behind_m + reach.radius_m * reach.turn_rad, ahead_m)
+        todo = _near_segments(
+            seg.centre,
+            seg.radius_m,
+            self.drawn,
+            x,
+            y,
+            heading,
+            reach.radius_m,
+            reach.move_m + texel,
+            reach.behind_m + reach.radius_m * reach.turn_rad,
+            ahead_m,
+        )
         if len(todo):
             self.draw(todo)
         return len(todo)
@@ -306,10 +322,33 @@ class Raster:
         half = w2 + INFO_MARGIN_M
         styles = [MARKING_MODES[m] for m in track.markings.split("/")]
         road_lut, paint_lut, paint_rgb8 = _paint_table(w2, half, self.m_per_px, params)
-        draw_road(segs, self.segments.size, track.centerline, track.normal, track.tangent, track.ds, w2, half,
-                  np.array(self.origin), self.m_per_px, self.owner_blocks, self.owner, styles[0], styles[1], params.dash_m,
-                  road_lut, paint_lut, paint_rgb8, _grass_tiles(params.levels)[0], self.texture.view(np.uint8),
-                  self.level_shape, self.level_offset, self._block_rows, self._block_cols, _scratch(self.owner.size))
+        draw_road(
+            segs,
+            self.segments.size,
+            track.centerline,
+            track.normal,
+            track.tangent,
+            track.ds,
+            w2,
+            half,
+            np.array(self.origin),
+            self.m_per_px,
+            self.owner_blocks,
+            self.owner,
+            styles[0],
+            styles[1],
+            params.dash_m,
+            road_lut,
+            paint_lut,
+            paint_rgb8,
+            _grass_tiles(params.levels)[0],
+            self.texture.view(np.uint8),
+            self.level_shape,
+            self.level_offset,
+            self._block_rows,
+            self._block_cols,
+            _scratch(self.owner.size),
+        )
         self.drawn[segs] = True
         self.complete = bool(self.drawn.all())
 
@@ -351,7 +390,11 @@ class RasterSet:
         """A one-car set over an existing raster's own arrays (no copy)."""
         rs = cls([], raster.params)
         rs.rasters = [None]
-        rs.origin, rs.level_shape, rs.level_offset = np.zeros((1, 2)), rs.level_shape[:0].copy(), rs.level_offset[:0].copy()
+        rs.origin, rs.level_shape, rs.level_offset = (
+            np.zeros((1, 2)),
+            rs.level_shape[:0].copy(),
+            rs.level_offset[:0].copy(),
+        )
         rs.level_shape = np.zeros((1, raster.params.levels, 2), dtype=np.int64)
         rs.level_offset = np.zeros((1, raster.params.levels), dtype=np.int64)
         rs.textures = List([raster.texture.view(np.uint8)])

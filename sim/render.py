@@ -150,7 +150,10 @@ class Renderer:
             if o.kind == "cone":
                 pygame.draw.circle(self._map, tuple(int(v) for v in CONE), self._to_map(x, y), 2)
                 continue
-            corners = [self._to_map(x + a * hl * c - b * hw * s, y + a * hl * s + b * hw * c) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+            corners = [
+                self._to_map(x + a * hl * c - b * hw * s, y + a * hl * s + b * hw * c)
+                for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+            ]
             pygame.draw.polygon(self._map, tuple(int(v) for v in CAR_BODIES[j % len(CAR_BODIES)]), corners)
 
     def _to_map(self, x: float, y: float) -> tuple[int, int]:
@@ -214,7 +217,12 @@ class Renderer:
         c, s = math.cos(car.heading), math.sin(car.heading)
         x, y = self.to_screen(car.x, car.y)
         tip, back, half = 9.0, 5.0, 5.0  # [px]
-        pts = [(x + tip * c, y - tip * s), (x - back * c - half * s, y + back * s - half * c), (x - 2 * c, y + 2 * s), (x - back * c + half * s, y + back * s + half * c)]
+        pts = [
+            (x + tip * c, y - tip * s),
+            (x - back * c - half * s, y + back * s - half * c),
+            (x - 2 * c, y + 2 * s),
+            (x - back * c + half * s, y + back * s + half * c),
+        ]
         pygame.draw.polygon(self.screen, CAR, pts)
         pygame.draw.polygon(self.screen, (255, 255, 255), pts, 1)
 
@@ -224,7 +232,13 @@ class Renderer:
         self.screen.blit(self.huge.render(f"{view.speed_mps * 3.6:3.0f}", True, TEXT), (x0, y0))
         self.screen.blit(self.font.render("km/h", True, DIM), (x0 + 4, y0 + 62))
         col = x0 + 150
-        for k, line in enumerate((f"lap {view.lap}   {view.lap_time_s:5.1f} s", f"progress {view.progress_m:5.0f} m", f"offset {view.lateral_offset_m:+.2f} m")):
+        for k, line in enumerate(
+            (
+                f"lap {view.lap}   {view.lap_time_s:5.1f} s",
+                f"progress {view.progress_m:5.0f} m",
+                f"offset {view.lateral_offset_m:+.2f} m",
+            )
+        ):
             self.screen.blit(self.big.render(line, True, TEXT), (col, y0 + 6 + 34 * k))
 
     def _draw_overlays(self) -> None:
@@ -297,7 +311,10 @@ class Renderer:
         y += 48
         if self.extra is not None:
             if self.size[0] > VIEW_PX + PANEL_W:  # a second column
-                self.extra(screen, pygame.Rect(VIEW_PX + PANEL_W + 10, 12, self.size[0] - VIEW_PX - PANEL_W - 20, self.size[1] - 24))
+                self.extra(
+                    screen,
+                    pygame.Rect(VIEW_PX + PANEL_W + 10, 12, self.size[0] - VIEW_PX - PANEL_W - 20, self.size[1] - 24),
+                )
             else:
                 self.extra(screen, pygame.Rect(x0, y, bar_w, self.size[1] - y - 10))
 

@@ -42,8 +42,33 @@ def _near_segments(centre, radius_m, drawn, x, y, heading, reach_m, margin_m, be
 
 
 @kernel
-def draw_road(segs, size, centerline, normal, tangent, ds, w2, half, origin, m_per_px, owner_blocks, owner, edge_mode, centre_mode, dash_m,
-              road_lut, paint_lut, paint_rgb8, tile, texels, level_shape, level_offset, block_rows, block_cols, scratch):
+def draw_road(
+    segs,
+    size,
+    centerline,
+    normal,
+    tangent,
+    ds,
+    w2,
+    half,
+    origin,
+    m_per_px,
+    owner_blocks,
+    owner,
+    edge_mode,
+    centre_mode,
+    dash_m,
+    road_lut,
+    paint_lut,
+    paint_rgb8,
+    tile,
+    texels,
+    level_shape,
+    level_offset,
+    block_rows,
+    block_cols,
+    scratch,
+):
     """Draw segments `segs` (ascending) of a track's road into its texture.
 
     Samples spaced under a pixel along the centreline (vertex v's span is v - 0.5 to

@@ -77,8 +77,27 @@ def _lateral(centre, tangent, row, x, y):
 
 
 @kernel
-def car_rays(out, k, x, y, heading, hint, fan_cos, fan_sin, t_m, step_m, max_range_m,
-             centre, tangent, start, n, half_width, obstacle, noise_m, noise):
+def car_rays(
+    out,
+    k,
+    x,
+    y,
+    heading,
+    hint,
+    fan_cos,
+    fan_sin,
+    t_m,
+    step_m,
+    max_range_m,
+    centre,
+    tangent,
+    start,
+    n,
+    half_width,
+    obstacle,
+    noise_m,
+    noise,
+):
     """Car k's ray distances [m] into `out` (r,): the road edge or `obstacle`, whichever is nearer.
 
     Args:
@@ -117,7 +136,9 @@ def car_rays(out, k, x, y, heading, hint, fan_cos, fan_sin, t_m, step_m, max_ran
             if last_in == 0:
                 last_lat = _lateral(centre, tangent, base + own, x, y)
             row = base + last_v
-            approach = (dy * tangent[row].real - dx * tangent[row].imag) * (1.0 if last_lat > 0 else (-1.0 if last_lat < 0 else 0.0))
+            approach = (dy * tangent[row].real - dx * tangent[row].imag) * (
+                1.0 if last_lat > 0 else (-1.0 if last_lat < 0 else 0.0)
+            )
             extra = min(max((half - abs(last_lat)) / max(approach, 1e-9), 0.0), step_m)
             dist = min(t_m[last_in] + extra, max_range_m)
         if len(obstacle):
@@ -132,8 +153,27 @@ def _read_all(x, y, heading, hint, fan_cos, fan_sin, t_m, step_m, max_range_m, c
     out = np.empty((len(x), len(fan_cos)))
     none = np.empty(0)
     for k in range(len(x)):
-        car_rays(out[k], k, x[k], y[k], heading[k], hint[k], fan_cos, fan_sin, t_m, step_m, max_range_m,
-                 centre, tangent, start, n, half_width, none, 0.0, none)
+        car_rays(
+            out[k],
+            k,
+            x[k],
+            y[k],
+            heading[k],
+            hint[k],
+            fan_cos,
+            fan_sin,
+            t_m,
+            step_m,
+            max_range_m,
+            centre,
+            tangent,
+            start,
+            n,
+            half_width,
+            none,
+            0.0,
+            none,
+        )
     return out
 
 
@@ -150,5 +190,19 @@ def read_rays(fan: RayFan, tracks: TrackSet, x, y, heading) -> np.ndarray:
 
     x, y = f64(x), f64(y)
     hint = np.array([t.nearest_vertex(np.array([[a, b]]))[0] for t, a, b in zip(tracks.tracks, x, y)], dtype=np.int64)
-    return _read_all(x, y, f64(heading), hint, fan.cos, fan.sin, fan.t_m, p.step_m, p.max_range_m,
-                     tracks.centre, tracks.tangent, tracks.start, tracks.n, tracks.half_width)
+    return _read_all(
+        x,
+        y,
+        f64(heading),
+        hint,
+        fan.cos,
+        fan.sin,
+        fan.t_m,
+        p.step_m,
+        p.max_range_m,
+        tracks.centre,
+        tracks.tangent,
+        tracks.start,
+        tracks.n,
+        tracks.half_width,
+    )

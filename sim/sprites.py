@@ -27,7 +27,17 @@ OBSTACLE_MARGIN_M = 5.0  # a dashcam draws obstacles this far beyond the ground 
 
 
 # a camera pose as `paint_obstacle` takes it: CameraParams' numbers, in this order
-POSE_FIELDS = ("width_px", "height_px", "fov_deg", "pitch_deg", "height_m", "forward_m", "view_m", "behind_m", "max_distance_m")
+POSE_FIELDS = (
+    "width_px",
+    "height_px",
+    "fov_deg",
+    "pitch_deg",
+    "height_m",
+    "forward_m",
+    "view_m",
+    "behind_m",
+    "max_distance_m",
+)
 WIDTH, HEIGHT, FOV, PITCH, CAM_HEIGHT, CAM_FORWARD, VIEW, BEHIND, MAX_DISTANCE = range(len(POSE_FIELDS))
 
 
@@ -80,7 +90,11 @@ def _shade(c, graded, grade, offset, fog, clear):
     out = np.empty(3, dtype=np.float32)
     k, mist = np.float32(clear), np.float32(1.0 - clear)
     for j in range(3):
-        v = (c[0] * grade[0, j] + c[1] * grade[1, j] + c[2] * grade[2, j] + offset[j]) * k + fog[j] * mist + np.float32(0.5)
+        v = (
+            (c[0] * grade[0, j] + c[1] * grade[1, j] + c[2] * grade[2, j] + offset[j]) * k
+            + fog[j] * mist
+            + np.float32(0.5)
+        )
         out[j] = min(max(v, np.float32(0.0)), np.float32(255.0))
     return out
 
@@ -182,9 +196,37 @@ def _paint_all(frames, cars, x, y, heading, obstacles, which, poses, dashcam, gr
             continue
         i = cars[k]
         if graded:
-            paint_obstacle(frames[k], poses[i], dashcam, x[k], y[k], heading[k], obstacles[k], which[k], True, grade[i], air_offset[i], air_fog[i], fog_per_m[i])
+            paint_obstacle(
+                frames[k],
+                poses[i],
+                dashcam,
+                x[k],
+                y[k],
+                heading[k],
+                obstacles[k],
+                which[k],
+                True,
+                grade[i],
+                air_offset[i],
+                air_fog[i],
+                fog_per_m[i],
+            )
         else:
-            paint_obstacle(frames[k], poses[i], dashcam, x[k], y[k], heading[k], obstacles[k], which[k], False, _NO_GRADE, _NO_AIR, _NO_AIR, 0.0)
+            paint_obstacle(
+                frames[k],
+                poses[i],
+                dashcam,
+                x[k],
+                y[k],
+                heading[k],
+                obstacles[k],
+                which[k],
+                False,
+                _NO_GRADE,
+                _NO_AIR,
+                _NO_AIR,
+                0.0,
+            )
 
 
 _NO_GRADE = np.zeros((3, 3), dtype=np.float32)

@@ -22,10 +22,51 @@ RECOVER_PAST_M = 4.0  # a car that hits an obstacle is put back this far past it
 
 
 @kernel
-def step_car(i, steer_cmd, throttle, use_throttle, trim, cruise, car_p, dt_s,
-             x, y, heading, speed, steer, vertex, s, lateral, progress, laps, steps, lap_start, interventions, collisions, off_road, in_contact,
-             centre, tangent, track_heading, start, n, ds, length, half_width, obs_ahead, obstacles,
-             recover, offroad_penalty, collision_penalty, max_steps, max_laps, reward, terminated, truncated, lap_time):
+def step_car(
+    i,
+    steer_cmd,
+    throttle,
+    use_throttle,
+    trim,
+    cruise,
+    car_p,
+    dt_s,
+    x,
+    y,
+    heading,
+    speed,
+    steer,
+    vertex,
+    s,
+    lateral,
+    progress,
+    laps,
+    steps,
+    lap_start,
+    interventions,
+    collisions,
+    off_road,
+    in_contact,
+    centre,
+    tangent,
+    track_heading,
+    start,
+    n,
+    ds,
+    length,
+    half_width,
+    obs_ahead,
+    obstacles,
+    recover,
+    offroad_penalty,
+    collision_penalty,
+    max_steps,
+    max_laps,
+    reward,
+    terminated,
+    truncated,
+    lap_time,
+):
     """The rules of one step for car i: it moves, is located on its track, counts progress
     and laps (net progress only: reversing never counts), and may leave the road or hit
     the obstacle it is passing. With `recover`, such a car is put back on the centreline
@@ -38,7 +79,18 @@ def step_car(i, steer_cmd, throttle, use_throttle, trim, cruise, car_p, dt_s,
         (K = 0: none); max_laps: 0 for no limit. lap_time [s]: the lap finished, or 0.
     """
     x[i], y[i], heading[i], speed[i], steer[i] = move(
-        x[i], y[i], heading[i], speed[i], steer[i], steer_cmd[i] + trim[i], throttle[i], use_throttle, cruise[i], dt_s, car_p)
+        x[i],
+        y[i],
+        heading[i],
+        speed[i],
+        steer[i],
+        steer_cmd[i] + trim[i],
+        throttle[i],
+        use_throttle,
+        cruise[i],
+        dt_s,
+        car_p,
+    )
     v, s_new, lat = locate(centre, tangent, start, n, ds, length, i, x[i], y[i], vertex[i])
     moved = s_new - s[i]
     moved -= length[i] * np.rint(moved / length[i])  # across the start line: the short way round
@@ -80,17 +132,98 @@ def step_car(i, steer_cmd, throttle, use_throttle, trim, cruise, car_p, dt_s,
 
 
 @kernel
-def _step_cars(steer_cmd, throttle, use_throttle, trim, cruise, car_p, dt_s,
-               x, y, heading, speed, steer, vertex, s, lateral, progress, laps, steps, lap_start, interventions, collisions, off_road, in_contact,
-               centre, tangent, track_heading, start, n, ds, length, half_width, obs_ahead, obstacles,
-               recover, offroad_penalty, collision_penalty, max_steps, max_laps, reward, terminated, truncated, lap_time):
+def _step_cars(
+    steer_cmd,
+    throttle,
+    use_throttle,
+    trim,
+    cruise,
+    car_p,
+    dt_s,
+    x,
+    y,
+    heading,
+    speed,
+    steer,
+    vertex,
+    s,
+    lateral,
+    progress,
+    laps,
+    steps,
+    lap_start,
+    interventions,
+    collisions,
+    off_road,
+    in_contact,
+    centre,
+    tangent,
+    track_heading,
+    start,
+    n,
+    ds,
+    length,
+    half_width,
+    obs_ahead,
+    obstacles,
+    recover,
+    offroad_penalty,
+    collision_penalty,
+    max_steps,
+    max_laps,
+    reward,
+    terminated,
+    truncated,
+    lap_time,
+):
     """`step_car` for every car; returns how many finished a lap."""
     lapped = 0
     for i in range(len(x)):
-        step_car(i, steer_cmd, throttle, use_throttle, trim, cruise, car_p, dt_s,
-                 x, y, heading, speed, steer, vertex, s, lateral, progress, laps, steps, lap_start, interventions, collisions, off_road, in_contact,
-                 centre, tangent, track_heading, start, n, ds, length, half_width, obs_ahead, obstacles,
-                 recover, offroad_penalty, collision_penalty, max_steps, max_laps, reward, terminated, truncated, lap_time)
+        step_car(
+            i,
+            steer_cmd,
+            throttle,
+            use_throttle,
+            trim,
+            cruise,
+            car_p,
+            dt_s,
+            x,
+            y,
+            heading,
+            speed,
+            steer,
+            vertex,
+            s,
+            lateral,
+            progress,
+            laps,
+            steps,
+            lap_start,
+            interventions,
+            collisions,
+            off_road,
+            in_contact,
+            centre,
+            tangent,
+            track_heading,
+            start,
+            n,
+            ds,
+            length,
+            half_width,
+            obs_ahead,
+            obstacles,
+            recover,
+            offroad_penalty,
+            collision_penalty,
+            max_steps,
+            max_laps,
+            reward,
+            terminated,
+            truncated,
+            lap_time,
+        )
         lapped += lap_time[i] > 0
     return lapped
 
@@ -114,8 +247,29 @@ def _stale(cars, x, y, heading, checked_x, checked_y, checked_h, complete, move_
 
 
 @kernel
-def _sense(sensors, x, y, heading, speed, vertex, fan_cos, fan_sin, t_m, step_m, max_range_m,
-           centre, tangent, start, n, half_width, obs_ahead, obstacles, noise_m, noise, noise_at):
+def _sense(
+    sensors,
+    x,
+    y,
+    heading,
+    speed,
+    vertex,
+    fan_cos,
+    fan_sin,
+    t_m,
+    step_m,
+    max_range_m,
+    centre,
+    tangent,
+    start,
+    n,
+    half_width,
+    obs_ahead,
+    obstacles,
+    noise_m,
+    noise,
+    noise_at,
+):
     """Every car's sensor row: `car_rays` to the road edge and the obstacle it is passing,
     with its noise (the next of its drawn block), then its speed. Returns how many cars
     have used up their block of noise."""
@@ -130,7 +284,26 @@ def _sense(sensors, x, y, heading, speed, vertex, fan_cos, fan_sin, t_m, step_m,
             draws = noise[i, noise_at[i]]
             noise_at[i] += 1
             spent += noise_at[i] >= noise.shape[1]
-        car_rays(sensors[i], i, x[i], y[i], heading[i], vertex[i], fan_cos, fan_sin, t_m, step_m, max_range_m,
-                 centre, tangent, start, n, half_width, obstacle, noise_m[i] if len(draws) else 0.0, draws)
+        car_rays(
+            sensors[i],
+            i,
+            x[i],
+            y[i],
+            heading[i],
+            vertex[i],
+            fan_cos,
+            fan_sin,
+            t_m,
+            step_m,
+            max_range_m,
+            centre,
+            tangent,
+            start,
+            n,
+            half_width,
+            obstacle,
+            noise_m[i] if len(draws) else 0.0,
+            draws,
+        )
         sensors[i, r_count] = speed[i]
     return spent

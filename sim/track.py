@@ -84,7 +84,9 @@ class Track:
         return self.centerline - self.normal * (self.width_m / 2)
 
     @classmethod
-    def from_polyline(cls, name: str, width_m: float, points: np.ndarray, spacing_m: float = 1.0, markings: str = "solid/dashed") -> "Track":
+    def from_polyline(
+        cls, name: str, width_m: float, points: np.ndarray, spacing_m: float = 1.0, markings: str = "solid/dashed"
+    ) -> "Track":
         """Build a track from a dense closed polyline (resampled to `spacing_m`)."""
         c, tangent, heading, curvature, ds = _frame(np.ascontiguousarray(points, dtype=np.float64), spacing_m)
         normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
@@ -143,8 +145,7 @@ class Track:
         gap = self.closest_approach_m()
         if gap < self.width_m + min_gap_m:
             found.append(
-                f"the road comes within {gap - self.width_m:.1f} m of itself (edges must stay "
-                f"{min_gap_m:.1f} m apart)"
+                f"the road comes within {gap - self.width_m:.1f} m of itself (edges must stay {min_gap_m:.1f} m apart)"
             )
         return found
 
@@ -294,7 +295,12 @@ def from_seed(seed: int, params: TrackParams = TrackParams()) -> Track:
     track = generate(np.random.default_rng(seed), params, name=f"seed {seed} ({split})", markings=markings)
     if params.obstacle_spacing_m is not None:
         dress = np.random.default_rng([seed, 2])
-        track = replace(track, obstacles=obstacles.place(dress, track.length_m, track.width_m, track.curvature, track.ds, params.obstacle_spacing_m))
+        track = replace(
+            track,
+            obstacles=obstacles.place(
+                dress, track.length_m, track.width_m, track.curvature, track.ds, params.obstacle_spacing_m
+            ),
+        )
     return track
 
 
@@ -349,7 +355,9 @@ def load(path: str | Path, params: TrackParams = TrackParams()) -> Track:
     markings = data.get("markings", "solid/dashed")
     parts = markings.split("/") if isinstance(markings, str) else []
     if len(parts) != 2 or not all(p in MARKING_STYLES for p in parts):
-        raise TrackError(f"{where}: markings must be 'edge/centre', each one of {', '.join(MARKING_STYLES)}; got {markings!r}")
+        raise TrackError(
+            f"{where}: markings must be 'edge/centre', each one of {', '.join(MARKING_STYLES)}; got {markings!r}"
+        )
     dense = closed_catmull_rom(pts, samples_per_span=max(2, int(np.ceil(np.median(seg) / 0.25))))
     track = Track.from_polyline(name, float(width), dense, params.spacing_m, markings)
     # files may be tighter than procedural tracks, but never tighter than the car can turn

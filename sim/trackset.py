@@ -28,8 +28,9 @@ class TrackSet:
     """Attributes (N cars, R rows in all):
     tracks: list of N Tracks; start, n, capacity: (N,) first row, vertices, slot size;
     ds, length, half_width: (N,) vertex spacing [m], length [m], half the road width [m];
-    centre, tangent: (R,) complex positions and unit tangents; heading: (R,) [rad]; avoid: (R,) lateral offset of a path past the
-    obstacles [m]; obs_ahead: (R,) the obstacle (index on its track) a car there is passing, -1: none.
+    centre, tangent: (R,) complex positions and unit tangents; heading: (R,) [rad];
+    avoid: (R,) lateral offset of a path past the obstacles [m]; obs_ahead: (R,) the
+    obstacle (index on its track) a car there is passing, -1: none.
     """
 
     def __init__(self, tracks, slack: float = 1.0):
@@ -77,8 +78,17 @@ class TrackSet:
             x, y: (N,) positions; hint: (N,) previous nearest vertices (local indices),
                 searched +-6 vertices around.
         """
-        return _locate_all(self.centre, self.tangent, self.start, self.n, self.ds, self.length,
-                           np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), np.asarray(hint, dtype=np.int64))
+        return _locate_all(
+            self.centre,
+            self.tangent,
+            self.start,
+            self.n,
+            self.ds,
+            self.length,
+            np.asarray(x, dtype=np.float64),
+            np.asarray(y, dtype=np.float64),
+            np.asarray(hint, dtype=np.int64),
+        )
 
     def point_at(self, s_m):
         """(N,) complex centreline positions at arc lengths `s_m` [m], one per track."""

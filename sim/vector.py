@@ -54,7 +54,9 @@ class DrivingVectorEnv(VectorEnv):
     def _reset_cars(self, idx, specs) -> None:
         for i, spec in zip(idx, specs):
             self.world.set_track(i, self._pick_track(i, spec))
-            self.world.set_conditions(i, draw_conditions(self.config.level, self._rngs[i], self.split, self.config.camera))
+            self.world.set_conditions(
+                i, draw_conditions(self.config.level, self._rngs[i], self.split, self.config.camera)
+            )
         self.world.reset_cars(np.asarray(idx))
 
     def reset(self, *, seed=None, options=None):

@@ -199,7 +199,18 @@ class World:
         A car is checked again once it has moved `reach.move_m` or turned `reach.turn_rad`
         since its last check (always after a reset or a teleport); `_stale` finds them.
         """
-        todo = _stale(cars, x, y, heading, self._checked_x, self._checked_y, self._checked_h, self._complete, self.reach.move_m, self._cos_turn)
+        todo = _stale(
+            cars,
+            x,
+            y,
+            heading,
+            self._checked_x,
+            self._checked_y,
+            self._checked_h,
+            self._complete,
+            self.reach.move_m,
+            self._cos_turn,
+        )
         for k in todo:
             i = cars[k]
             ahead = 0.0 if np.isnan(self._checked_x[i]) else DRAW_AHEAD_M
@@ -207,7 +218,6 @@ class World:
             raster.draw_near(x[k], y[k], heading[k], self.reach, ahead)
             self._complete[i] = raster.complete
             self._checked_x[i], self._checked_y[i], self._checked_h[i] = x[k], y[k], heading[k]
-
 
     def _forget_checks(self, idx) -> None:
         self._checked_x[idx] = self._checked_y[idx] = self._checked_h[idx] = np.nan
@@ -221,9 +231,25 @@ class World:
         start = ts.centre[ts.start[idx]]
         speed = self.cruise[idx] if self.config.action == "steer" else 0.0
         c = self.car
-        for arr, val in ((c.x, start.real), (c.y, start.imag), (c.heading, ts.heading[ts.start[idx]]), (c.speed, speed), (c.steer, 0.0)):
+        for arr, val in (
+            (c.x, start.real),
+            (c.y, start.imag),
+            (c.heading, ts.heading[ts.start[idx]]),
+            (c.speed, speed),
+            (c.steer, 0.0),
+        ):
             arr[idx] = val
-        for arr in (self.vertex, self.s, self.lateral, self.progress, self.laps, self.steps, self.lap_start, self.interventions, self.collisions):
+        for arr in (
+            self.vertex,
+            self.s,
+            self.lateral,
+            self.progress,
+            self.laps,
+            self.steps,
+            self.lap_start,
+            self.interventions,
+            self.collisions,
+        ):
             arr[idx] = 0
         self.off_road[idx] = False
         self.in_contact[idx] = False
@@ -232,7 +258,13 @@ class World:
 
     def place(self, i: int, x: float, y: float, heading: float, speed: float) -> None:
         """Move car i (tests, teleports); its track position is found by a full search."""
-        for arr, val in ((self.car.x, x), (self.car.y, y), (self.car.heading, heading), (self.car.speed, speed), (self.car.steer, 0.0)):
+        for arr, val in (
+            (self.car.x, x),
+            (self.car.y, y),
+            (self.car.heading, heading),
+            (self.car.speed, speed),
+            (self.car.steer, 0.0),
+        ):
             arr[i] = val
         track = self.tracks[i]
         v = int(track.nearest_vertex(np.array([[x, y]]))[0])
@@ -247,19 +279,53 @@ class World:
         reward, terminated, truncated = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=bool)
         ob = self.obstacles.table if self.obstacles is not None else self._no_obstacles
         lapped = _step_cars(
-            np.ascontiguousarray(steer, dtype=np.float64), self._zeros if throttle is None else np.ascontiguousarray(throttle, dtype=np.float64),
-            throttle is not None, self.trim, self.cruise, self._car_p, cfg.dt_s,
-            c.x, c.y, c.heading, c.speed, c.steer, self.vertex, self.s, self.lateral, self.progress,
-            self.laps, self.steps, self.lap_start, self.interventions, self.collisions, self.off_road, self.in_contact,
-            ts.centre, ts.tangent, ts.heading, ts.start, ts.n, ts.ds, ts.length, ts.half_width, ts.obs_ahead, ob,
-            cfg.offroad == "recover", cfg.offroad_penalty, cfg.collision_penalty, cfg.max_steps, cfg.max_laps or 0,
-            reward, terminated, truncated, self._lap_time,
+            np.ascontiguousarray(steer, dtype=np.float64),
+            self._zeros if throttle is None else np.ascontiguousarray(throttle, dtype=np.float64),
+            throttle is not None,
+            self.trim,
+            self.cruise,
+            self._car_p,
+            cfg.dt_s,
+            c.x,
+            c.y,
+            c.heading,
+            c.speed,
+            c.steer,
+            self.vertex,
+            self.s,
+            self.lateral,
+            self.progress,
+            self.laps,
+            self.steps,
+            self.lap_start,
+            self.interventions,
+            self.collisions,
+            self.off_road,
+            self.in_contact,
+            ts.centre,
+            ts.tangent,
+            ts.heading,
+            ts.start,
+            ts.n,
+            ts.ds,
+            ts.length,
+            ts.half_width,
+            ts.obs_ahead,
+            ob,
+            cfg.offroad == "recover",
+            cfg.offroad_penalty,
+            cfg.collision_penalty,
+            cfg.max_steps,
+            cfg.max_laps or 0,
+            reward,
+            terminated,
+            truncated,
+            self._lap_time,
         )
         if lapped:
             for i in np.flatnonzero(self._lap_time > 0):
                 self.lap_times[i].append(float(self._lap_time[i]))
         return reward, terminated, truncated
-
 
     # ------------------------------------------------------------ observation
     def observe(self, x=None, y=None, heading=None, speed=None, cars=None) -> dict:
@@ -277,17 +343,42 @@ class World:
         if self.use_camera and cars is not None:
             cars = np.asarray(cars, dtype=np.int64)
             self._draw_near(cars, x[cars], y[cars], heading[cars])
-            obs["camera"] = render_frames(self.lens, x[cars], y[cars], heading[cars], cars, obstacles=self._obstacles_seen(cars))
+            obs["camera"] = render_frames(
+                self.lens, x[cars], y[cars], heading[cars], cars, obstacles=self._obstacles_seen(cars)
+            )
         if self.use_camera and cars is None:
             self._draw_near(self._all, x, y, heading)
-            obs["camera"] = render_frames(self.lens, x, y, heading, self._all, obstacles=self._obstacles_seen(self._all))
+            obs["camera"] = render_frames(
+                self.lens, x, y, heading, self._all, obstacles=self._obstacles_seen(self._all)
+            )
         if self.use_sensors:
             sensors = np.empty((len(x), len(self.rays.angles) + 1), dtype=np.float32)
             noise = self._no_noise if self._noise is None else self._noise
             ts, fan = self.trackset, self.rays
             ob = self.obstacles.table if self.obstacles is not None else self._no_obstacles
-            spent = _sense(sensors, x, y, heading, speed, self.vertex, fan.cos, fan.sin, fan.t_m, fan.params.step_m, fan.params.max_range_m,
-                           ts.centre, ts.tangent, ts.start, ts.n, ts.half_width, ts.obs_ahead, ob, self.noise_m, noise, self._noise_at)
+            spent = _sense(
+                sensors,
+                x,
+                y,
+                heading,
+                speed,
+                self.vertex,
+                fan.cos,
+                fan.sin,
+                fan.t_m,
+                fan.params.step_m,
+                fan.params.max_range_m,
+                ts.centre,
+                ts.tangent,
+                ts.start,
+                ts.n,
+                ts.half_width,
+                ts.obs_ahead,
+                ob,
+                self.noise_m,
+                noise,
+                self._noise_at,
+            )
             if spent:  # each car's noise comes from its own generator, a block at a time
                 for i in np.flatnonzero((self._noise_at >= NOISE_BLOCK) & (self.noise_m > 0)):
                     self._draw_noise(i)
@@ -311,7 +402,9 @@ class World:
                 "lap": self.laps.item(i),
                 "progress_m": self.progress.item(i),
                 "lateral_offset_m": self.lateral.item(i),
-                "heading_error_rad": float(wrap_angle(self.car.heading.item(i) - ts.heading.item(ts.start.item(i) + self.vertex.item(i)))),
+                "heading_error_rad": float(
+                    wrap_angle(self.car.heading.item(i) - ts.heading.item(ts.start.item(i) + self.vertex.item(i)))
+                ),
                 "speed_mps": self.car.speed.item(i),
                 "steer": self.car.steer.item(i) / self.config.car.max_steer_rad,
                 "off_road": self.off_road.item(i),

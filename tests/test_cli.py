@@ -43,7 +43,11 @@ def test_record_then_data_info(tmp_path):
     assert "wrote 200 frames" in r.stdout
     r = run("data", "info", str(out))
     assert r.returncode == 0, r.stderr
-    assert "episodes" in r.stdout and (out / "info" / "steering_hist.png").exists() and (out / "info" / "contact_sheet.png").exists()
+    assert (
+        "episodes" in r.stdout
+        and (out / "info" / "steering_hist.png").exists()
+        and (out / "info" / "contact_sheet.png").exists()
+    )
     sheet = iio.imread(out / "info" / "contact_sheet.png")
     assert sheet.std() > 20
     r = run("record", "--episodes", "1", "--steps", "10", "--out", str(out), "--camera-size", "96", "--quiet")
@@ -71,10 +75,27 @@ def test_train_summary_and_a_short_training_run(tmp_path):
 def test_eval_expert_writes_report_and_plot(tmp_path):
     import json
 
-    r = run("eval", "--driver", "expert", "--tracks", "3", "--laps", "1", "--report", str(tmp_path / "r.json"), "--plot", str(tmp_path / "p.png"), "--quiet")
+    r = run(
+        "eval",
+        "--driver",
+        "expert",
+        "--tracks",
+        "3",
+        "--laps",
+        "1",
+        "--report",
+        str(tmp_path / "r.json"),
+        "--plot",
+        str(tmp_path / "p.png"),
+        "--quiet",
+    )
     assert r.returncode == 0, r.stderr
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["summary"]["episodes"] == 3 and report["summary"]["lap_completion_rate"] == 1.0 and len(report["episodes"]) == 3
+    assert (
+        report["summary"]["episodes"] == 3
+        and report["summary"]["lap_completion_rate"] == 1.0
+        and len(report["episodes"]) == 3
+    )
     assert "lap completion 100.0%" in r.stdout
 
 
@@ -95,12 +116,26 @@ def test_levels_lists_every_level_and_draws_sheets(tmp_path):
 def test_eval_suite_has_a_row_per_level_and_names_the_levels(tmp_path):
     import json
 
-    r = run("eval", "--suite", "--driver", "expert", "--tracks", "2", "--laps", "1", "--report", str(tmp_path / "s.json"), "--quiet")
+    r = run(
+        "eval",
+        "--suite",
+        "--driver",
+        "expert",
+        "--tracks",
+        "2",
+        "--laps",
+        "1",
+        "--report",
+        str(tmp_path / "s.json"),
+        "--quiet",
+    )
     assert r.returncode == 0, r.stderr
     rows = json.loads((tmp_path / "s.json").read_text())["rows"]
     assert [row["level"] for row in rows] == ["school", "country", "weather", "cones"]
     assert all(row["driving_score"] == 100.0 and row["episodes"] == 2 for row in rows)
-    r = run("eval", "--level", "country", "--tracks", "1", "--laps", "1", "--report", str(tmp_path / "e.json"), "--quiet")
+    r = run(
+        "eval", "--level", "country", "--tracks", "1", "--laps", "1", "--report", str(tmp_path / "e.json"), "--quiet"
+    )
     summary = json.loads((tmp_path / "e.json").read_text())["summary"]
     assert r.returncode == 0 and summary["level"] == "country" and summary["model_level"] == "school"
     assert "trained at level school" in r.stdout and "at level country" in r.stdout
@@ -114,13 +149,49 @@ def test_a_denser_sensor_fan_is_recorded_trained_and_driven_with(tmp_path, capsy
     import run_sim
 
     data, model = tmp_path / "d", tmp_path / "m.pt"
-    assert run_sim.main(["record", "--driver", "expert", "--episodes", "2", "--steps", "150", "--rays", "21", "--ray-fov", "120", "--observation", "sensors", "--out", str(data), "--quiet", "--workers", "1"]) == 0
+    assert (
+        run_sim.main(
+            [
+                "record",
+                "--driver",
+                "expert",
+                "--episodes",
+                "2",
+                "--steps",
+                "150",
+                "--rays",
+                "21",
+                "--ray-fov",
+                "120",
+                "--observation",
+                "sensors",
+                "--out",
+                str(data),
+                "--quiet",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     sensors = json.loads((data / "dataset.json").read_text())["env"]["sensors"]
     assert sensors["n_rays"] == 21 and abs(sensors["fov_rad"] - 2.0943951) < 1e-6
-    assert run_sim.main(["train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--out", str(model), "--quiet"]) == 0
-    assert run_sim.main(["eval", "--model", str(model), "--tracks", "1", "--laps", "1", "--workers", "1", "--quiet"]) == 0
+    assert (
+        run_sim.main(
+            ["train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--out", str(model), "--quiet"]
+        )
+        == 0
+    )
+    assert (
+        run_sim.main(["eval", "--model", str(model), "--tracks", "1", "--laps", "1", "--workers", "1", "--quiet"]) == 0
+    )
     capsys.readouterr()
-    assert run_sim.main(["eval", "--model", str(model), "--tracks", "1", "--laps", "1", "--workers", "1", "--rays", "9", "--quiet"]) == 2
+    assert (
+        run_sim.main(
+            ["eval", "--model", str(model), "--tracks", "1", "--laps", "1", "--workers", "1", "--rays", "9", "--quiet"]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "sensors.n_rays 21 (model) vs 9 (env)" in err
 
@@ -131,7 +202,10 @@ def test_a_window_that_cannot_open_leaves_no_dataset(tmp_path):
 
     env = {**os.environ, "DISPLAY": ":97", "SDL_VIDEODRIVER": ""}
     env.pop("SDL_VIDEODRIVER")
-    for argv in (["drive", "--record", str(tmp_path / "d")], ["watch", "--driver", "expert", "--record", str(tmp_path / "w")]):
+    for argv in (
+        ["drive", "--record", str(tmp_path / "d")],
+        ["watch", "--driver", "expert", "--record", str(tmp_path / "w")],
+    ):
         r = subprocess.run([sys.executable, "run_sim.py", *argv], capture_output=True, text=True, timeout=120, env=env)
         assert r.returncode == 2, r.stderr
         assert "Traceback" not in r.stderr
@@ -146,8 +220,16 @@ def test_eval_and_watch_warn_about_a_checkpoint_that_learned_nothing(tmp_path, c
     meta = {**meta, "metrics": {**meta["metrics"], "steer_mae": 0.2, "baseline_steer_mae": 0.1}}
     path = tmp_path / "flat.pt"
     checkpoint.save(path, model, meta)
-    for argv in (["eval", "--model", str(path), "--tracks", "1", "--laps", "1", "--workers", "1", "--quiet"], ["watch", "--model", str(path), "--max-frames", "5"]):
+    for argv in (
+        ["eval", "--model", str(path), "--tracks", "1", "--laps", "1", "--workers", "1", "--quiet"],
+        ["watch", "--model", str(path), "--max-frames", "5"],
+    ):
         assert run_sim.main(argv) == 0
         assert f"warning: {path} learned nothing that carries over" in capsys.readouterr().out
-    assert run_sim.main(["eval", "--model", "assets/models/sensors.pt", "--tracks", "1", "--laps", "1", "--workers", "1", "--quiet"]) == 0
+    assert (
+        run_sim.main(
+            ["eval", "--model", "assets/models/sensors.pt", "--tracks", "1", "--laps", "1", "--workers", "1", "--quiet"]
+        )
+        == 0
+    )
     assert "learned nothing" not in capsys.readouterr().out

@@ -2,6 +2,7 @@
 
 import json
 import re
+
 import pytest
 
 import run_sim
@@ -109,8 +110,15 @@ def test_checkpoint_files_that_are_empty_nan_or_foreign(tmp_path, capsys):
     import json
 
     meta = json.loads(payload["meta"])
-    torch.save({**payload, "meta": json.dumps({**meta, "camera_arch": "tiny"})}, tmp_path / "shape.pt")  # weights of another network
-    cases = ((empty, "corrupt or not a checkpoint"), (tmp_path / "nan.pt", f"not finite (NaN or inf in {name}"), (tmp_path / "pickle.pt", "safe loading refuses"), (tmp_path / "shape.pt", '"camera.'))
+    torch.save(
+        {**payload, "meta": json.dumps({**meta, "camera_arch": "tiny"})}, tmp_path / "shape.pt"
+    )  # weights of another network
+    cases = (
+        (empty, "corrupt or not a checkpoint"),
+        (tmp_path / "nan.pt", f"not finite (NaN or inf in {name}"),
+        (tmp_path / "pickle.pt", "safe loading refuses"),
+        (tmp_path / "shape.pt", '"camera.'),
+    )
     for path, words in cases:
         code, err = run(["eval", "--model", str(path), "--tracks", "1", "--workers", "1", "--quiet"], capsys)
         assert code == 2 and str(path) in err and words in err and "\n" not in err, err
@@ -148,7 +156,10 @@ def test_resume_from_nan_weights_stops_and_writes_nothing(tmp_path, capsys):
     state = {k: (v * float("nan") if v.is_floating_point() else v) for k, v in payload["state_dict"].items()}
     torch.save({**payload, "state_dict": state}, tmp_path / "nan.pt")
     out = tmp_path / "m.pt"
-    code, err = run(["train", str(data), "--resume", str(tmp_path / "nan.pt"), "--epochs", "1", "--quiet", "--out", str(out)], capsys)
+    code, err = run(
+        ["train", str(data), "--resume", str(tmp_path / "nan.pt"), "--epochs", "1", "--quiet", "--out", str(out)],
+        capsys,
+    )
     assert code == 2 and "not finite" in err and "\n" not in err and not out.exists()
 
 
@@ -169,7 +180,10 @@ def test_review_refuses_what_is_not_a_dataset_or_holds_bad_cuts(tmp_path, capsys
     manifest = json.loads((tmp_path / "d" / "dataset.json").read_text())
     manifest["episodes"][0]["excluded"] = [[5, "x"]]
     (tmp_path / "d" / "dataset.json").write_text(json.dumps(manifest))
-    for line in (["data", "review", str(tmp_path / "d"), "--max-frames", "1"], ["train", str(tmp_path / "d"), "--epochs", "1"]):
+    for line in (
+        ["data", "review", str(tmp_path / "d"), "--max-frames", "1"],
+        ["train", str(tmp_path / "d"), "--epochs", "1"],
+    ):
         code, err = run(line, capsys)
         assert code == 2 and "cuts are [first, end)" in err and "\n" not in err and "Traceback" not in err
 
@@ -179,21 +193,62 @@ def test_train_refuses_an_empty_validation_set_and_a_dataset_with_nothing_left(t
     from agent.dataset import Dataset, set_excluded
 
     data = tmp_path / "d"
-    code, _ = run(["record", "--driver", "expert", "--episodes", "4", "--steps", "120", "--observation", "sensors", "--out", str(data), "--quiet", "--workers", "1"], capsys)
+    code, _ = run(
+        [
+            "record",
+            "--driver",
+            "expert",
+            "--episodes",
+            "4",
+            "--steps",
+            "120",
+            "--observation",
+            "sensors",
+            "--out",
+            str(data),
+            "--quiet",
+            "--workers",
+            "1",
+        ],
+        capsys,
+    )
     assert code == 0
     out = tmp_path / "m.pt"
-    code, err = run(["train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--val-frac", "0", "--out", str(out), "--quiet"], capsys)
+    code, err = run(
+        [
+            "train",
+            str(data),
+            "--model",
+            "sensors",
+            "--arch",
+            "mlp",
+            "--epochs",
+            "1",
+            "--val-frac",
+            "0",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 2 and "--val-frac" in err and "\n" not in err
     for e in Dataset(data).manifest["episodes"]:  # every frame cut in review
         set_excluded(data, e["id"], [(0, e["frames"])])
-    code, err = run(["train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--out", str(out), "--quiet"], capsys)
+    code, err = run(
+        ["train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--out", str(out), "--quiet"],
+        capsys,
+    )
     assert code == 2 and "no frames left to train on" in err and "cut in review" in err and "\n" not in err
     episodes = Dataset(data).manifest["episodes"]
     for e in episodes:
         set_excluded(data, e["id"], [])
     for e in episodes[:3]:  # what validation holds out (one of four episodes) may be any: cut all but one
         set_excluded(data, e["id"], [(0, e["frames"])])
-    code, err = run(["train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--out", str(out), "--quiet"], capsys)
+    code, err = run(
+        ["train", str(data), "--model", "sensors", "--arch", "mlp", "--epochs", "1", "--out", str(out), "--quiet"],
+        capsys,
+    )
     assert code == 2 and ("validation set is empty" in err or "once validation is held out" in err) and "\n" not in err
     assert not out.exists() and not out.with_suffix(".json").exists()
 

@@ -10,11 +10,32 @@ LIBRARY = [p for d in ("sim", "agent", "models") for p in (ROOT / d).rglob("*.py
 def test_library_code_leaves_global_state_alone():
     """Plots go through matplotlib.figure.Figure: no module switches matplotlib's backend
     or uses pyplot's global figures (a notebook that imports DriveLab keeps its own)."""
-    offenders = [f"{p.relative_to(ROOT)}:{i}" for p in LIBRARY for i, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"matplotlib\.use\(|import matplotlib\.pyplot|from matplotlib import pyplot", line)]
+    offenders = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for p in LIBRARY
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"matplotlib\.use\(|import matplotlib\.pyplot|from matplotlib import pyplot", line)
+    ]
     assert not offenders, offenders
 
 
 def test_the_env_id_is_written_once():
     """Code names the env by `sim.ENV_ID`; the literal id lives in sim/__init__.py alone."""
-    offenders = [f"{p.relative_to(ROOT)}:{i}" for p in LIBRARY for i, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"""^[^"'`#]*\bmake(_vec)?\(["']DriveLab-v""", line)]  # code, not prose
+    offenders = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for p in LIBRARY
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"""^[^"'`#]*\bmake(_vec)?\(["']DriveLab-v""", line)
+    ]  # code, not prose
     assert not offenders, offenders
+
+
+def test_ruff_finds_nothing():
+    """`ruff check` (pycodestyle with long lines, pyflakes, import order) and `ruff format`
+    pass on the whole project, as configured in pyproject.toml."""
+    import subprocess
+    import sys
+
+    for args in (["check", "."], ["format", "--check", "."]):
+        r = subprocess.run([sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True)
+        assert r.returncode == 0, f"ruff {' '.join(args)}:\n{r.stdout}{r.stderr}"

@@ -4,7 +4,8 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import run_sim
 from agent.dataset import MANIFEST, Dataset, DatasetError
@@ -55,7 +56,29 @@ def test_track_files(tmp_path, content):
 
 
 @SETTINGS
-@given(spec=st.one_of(st.text(max_size=30), st.lists(st.sampled_from(["conv(8,5,2)", "conv(16,3)", "pool(2)", "pool(9)", "fc(32)", "fc(0)", "relu", "dropout(0.5)", "norm", "avgpool(2)", "x"]), max_size=6).map(" ".join)))
+@given(
+    spec=st.one_of(
+        st.text(max_size=30),
+        st.lists(
+            st.sampled_from(
+                [
+                    "conv(8,5,2)",
+                    "conv(16,3)",
+                    "pool(2)",
+                    "pool(9)",
+                    "fc(32)",
+                    "fc(0)",
+                    "relu",
+                    "dropout(0.5)",
+                    "norm",
+                    "avgpool(2)",
+                    "x",
+                ]
+            ),
+            max_size=6,
+        ).map(" ".join),
+    )
+)
 def test_architecture_specs(spec):
     try:
         layers = parse(spec)
@@ -88,7 +111,13 @@ def test_chunk_files(tmp_path, data):
     if not (root / MANIFEST).exists():
         w = DatasetWriter(root, EnvConfig(observation="sensors"))
         ep = w.episode(track="t", driver="human")
-        ep.add({"sensors": np.zeros(10, np.float32)}, np.zeros(1, np.float32), np.zeros(1, np.float32), {"progress_m": 0, "lateral_offset_m": 0, "heading_error_rad": 0, "speed_mps": 0, "off_road": False}, "human")
+        ep.add(
+            {"sensors": np.zeros(10, np.float32)},
+            np.zeros(1, np.float32),
+            np.zeros(1, np.float32),
+            {"progress_m": 0, "lateral_offset_m": 0, "heading_error_rad": 0, "speed_mps": 0, "off_road": False},
+            "human",
+        )
         ep.close()
     chunk = root / Dataset(root).episodes[0]["chunks"][0]
     chunk.write_bytes(data)
@@ -108,7 +137,10 @@ def test_checkpoint_files(tmp_path, data):
 
 
 @SETTINGS
-@given(flag=st.sampled_from(["--tracks", "--laps", "--camera-size", "--workers", "--video-every"]), value=st.text(max_size=8))
+@given(
+    flag=st.sampled_from(["--tracks", "--laps", "--camera-size", "--workers", "--video-every"]),
+    value=st.text(max_size=8),
+)
 def test_numeric_flags(capsys, flag, value):
     try:
         args = run_sim.build_parser().parse_args(["eval", flag + "=" + value])
@@ -119,12 +151,38 @@ def test_numeric_flags(capsys, flag, value):
         assert isinstance(getattr(args, flag[2:].replace("-", "_")), int)
 
 
-VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6),
-                   st.lists(st.sampled_from(["school", "cones", 1, None]), max_size=2), st.sampled_from(["school", "cones", "weather", "both", "sensors", "camera", "topdown", "recover"]))
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 300),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=6),
+    st.lists(st.sampled_from(["school", "cones", 1, None]), max_size=2),
+    st.sampled_from(["school", "cones", "weather", "both", "sensors", "camera", "topdown", "recover"]),
+)
 
 
 @settings(max_examples=40, deadline=None)
-@given(kwargs=st.dictionaries(st.sampled_from(["num_envs", "level", "observation", "camera", "camera_size", "rays", "ray_fov_deg", "offroad", "max_steps", "split"]), VALUES, max_size=4))
+@given(
+    kwargs=st.dictionaries(
+        st.sampled_from(
+            [
+                "num_envs",
+                "level",
+                "observation",
+                "camera",
+                "camera_size",
+                "rays",
+                "ray_fov_deg",
+                "offroad",
+                "max_steps",
+                "split",
+            ]
+        ),
+        VALUES,
+        max_size=4,
+    )
+)
 def test_make_vec_arguments(kwargs):
     """`gymnasium.make_vec` with any arguments builds an env that steps, or ends in one line."""
     import gymnasium as gym
@@ -142,11 +200,25 @@ def test_make_vec_arguments(kwargs):
     assert all(np.isfinite(v).all() for v in obs.values() if v.dtype.kind == "f")
 
 
-SUITE_VALUES = st.one_of(JSON, st.lists(st.integers(-2, 2_000_100), max_size=3), st.lists(st.sampled_from(["school", "cones", "moon"]), max_size=3), st.integers(-3, 200_000))
+SUITE_VALUES = st.one_of(
+    JSON,
+    st.lists(st.integers(-2, 2_000_100), max_size=3),
+    st.lists(st.sampled_from(["school", "cones", "moon"]), max_size=3),
+    st.integers(-3, 200_000),
+)
 
 
 @SETTINGS
-@given(suite=st.one_of(JSON, st.dictionaries(st.sampled_from(["name", "levels", "tracks", "laps", "seeds", "split", "description", "extra"]), SUITE_VALUES, max_size=5)))
+@given(
+    suite=st.one_of(
+        JSON,
+        st.dictionaries(
+            st.sampled_from(["name", "levels", "tracks", "laps", "seeds", "split", "description", "extra"]),
+            SUITE_VALUES,
+            max_size=5,
+        ),
+    )
+)
 def test_race_suites(tmp_path, suite):
     from agent.race import SuiteError, load_suite
 
@@ -154,11 +226,32 @@ def test_race_suites(tmp_path, suite):
     assert s is None or (s.tracks and s.levels and s.laps >= 1)
 
 
-KNOB_VALUES = st.one_of(JSON, st.lists(st.one_of(st.integers(-10, 10**30), st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["tiny", "mlp", "pilotnet", "sensors", "camera", "school", "adam", "conv(8,3)"])), max_size=3))
+KNOB_VALUES = st.one_of(
+    JSON,
+    st.lists(
+        st.one_of(
+            st.integers(-10, 10**30),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.sampled_from(["tiny", "mlp", "pilotnet", "sensors", "camera", "school", "adam", "conv(8,3)"]),
+        ),
+        max_size=3,
+    ),
+)
 
 
 @SETTINGS
-@given(space=st.one_of(JSON, st.dictionaries(st.sampled_from(["arch", "episodes", "steps", "dart", "model", "lr", "batch_size", "level", "epochs", "seed"]), KNOB_VALUES, max_size=4)))
+@given(
+    space=st.one_of(
+        JSON,
+        st.dictionaries(
+            st.sampled_from(
+                ["arch", "episodes", "steps", "dart", "model", "lr", "batch_size", "level", "epochs", "seed"]
+            ),
+            KNOB_VALUES,
+            max_size=4,
+        ),
+    )
+)
 def test_search_spaces(tmp_path, space):
     from agent.sweep import SpaceError, load_space, plan
 
@@ -166,7 +259,9 @@ def test_search_spaces(tmp_path, space):
     assert checked is None or plan(checked)
 
 
-OBSTACLE = st.fixed_dictionaries({"kind": st.sampled_from(["cone", "car", "truck"]), "s_m": NUMBERS, "offset_m": st.floats(-6, 6)})
+OBSTACLE = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["cone", "car", "truck"]), "s_m": NUMBERS, "offset_m": st.floats(-6, 6)}
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -176,9 +271,21 @@ def test_track_files_with_obstacles(tmp_path, obstacles, s_scale):
     from sim.obstacles import problems
 
     if isinstance(obstacles, list):
-        obstacles = [{**o, "s_m": o["s_m"] * s_scale} if isinstance(o, dict) and isinstance(o.get("s_m"), (int, float)) else o for o in obstacles]
+        obstacles = [
+            {**o, "s_m": o["s_m"] * s_scale} if isinstance(o, dict) and isinstance(o.get("s_m"), (int, float)) else o
+            for o in obstacles
+        ]
     path = tmp_path / "t.json"
-    path.write_text(json.dumps({"name": "o", "width_m": 8.0, "centerline": [[0, 0], [60, 0], [90, 30], [60, 60], [0, 60], [-30, 30]], "obstacles": obstacles}))
+    path.write_text(
+        json.dumps(
+            {
+                "name": "o",
+                "width_m": 8.0,
+                "centerline": [[0, 0], [60, 0], [90, 30], [60, 60], [0, 60], [-30, 30]],
+                "obstacles": obstacles,
+            }
+        )
+    )
     try:
         track = load(path)
     except TrackError as e:
@@ -188,7 +295,14 @@ def test_track_files_with_obstacles(tmp_path, obstacles, s_scale):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cuts=st.one_of(JSON, st.lists(st.lists(st.one_of(st.integers(-5, 400), st.floats(allow_nan=True)), min_size=0, max_size=3), max_size=4)))
+@given(
+    cuts=st.one_of(
+        JSON,
+        st.lists(
+            st.lists(st.one_of(st.integers(-5, 400), st.floats(allow_nan=True)), min_size=0, max_size=3), max_size=4
+        ),
+    )
+)
 def test_manifests_with_cuts(tmp_path, cuts):
     """Whatever a manifest says was cut, the dataset loads with those frames left out, or ends in one line."""
     from agent.dataset import DatasetWriter
@@ -199,7 +313,13 @@ def test_manifests_with_cuts(tmp_path, cuts):
         w = DatasetWriter(root, EnvConfig(observation="sensors"))
         ep = w.episode(track="t", driver="human")
         for _ in range(120):
-            ep.add({"sensors": np.zeros(10, np.float32)}, np.zeros(1, np.float32), np.zeros(1, np.float32), {"progress_m": 0, "lateral_offset_m": 0, "heading_error_rad": 0, "speed_mps": 0, "off_road": False}, "human")
+            ep.add(
+                {"sensors": np.zeros(10, np.float32)},
+                np.zeros(1, np.float32),
+                np.zeros(1, np.float32),
+                {"progress_m": 0, "lateral_offset_m": 0, "heading_error_rad": 0, "speed_mps": 0, "off_road": False},
+                "human",
+            )
         ep.close()
         w.close()
     manifest = json.loads((root / MANIFEST).read_text())

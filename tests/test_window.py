@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 
 from agent.dataset import Dataset
-from sim.render import BG, VIEW_PX, PANEL_W
+from sim.render import BG, PANEL_W, VIEW_PX
 
 TOOLS = ("Xvfb", "xdotool", "xwininfo", "import")
-pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in TOOLS), reason="needs Xvfb, xdotool, xwininfo and ImageMagick")
+pytestmark = pytest.mark.skipif(
+    not all(shutil.which(t) for t in TOOLS), reason="needs Xvfb, xdotool, xwininfo and ImageMagick"
+)
 ROOT = Path(__file__).resolve().parents[1]
 SCREEN = (1600, 1000)
 
@@ -29,7 +31,11 @@ def xserver(width: int, height: int):
     for n in range(150, 200):
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
             break
-    server = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["Xvfb", f":{n}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "WAYLAND_DISPLAY")}
     env["DISPLAY"] = f":{n}"
     deadline = time.monotonic() + 20
@@ -48,7 +54,14 @@ def display():
 
 
 def start(env, *args):
-    return subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "run_sim.py"), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def window(env, proc, timeout_s: float = 90.0):
@@ -120,7 +133,14 @@ def test_watch_window_holds_the_network_column(display, tmp_path):
 def test_drive_refuses_a_display_that_shows_nothing(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "WAYLAND_DISPLAY")}
     env["DISPLAY"] = ":4987"  # no X server there
-    r = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "drive", "--record", str(tmp_path / "ghost"), "--max-frames", "30"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), "drive", "--record", str(tmp_path / "ghost"), "--max-frames", "30"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode != 0 and "Traceback" not in r.stderr
     ours = [line for line in r.stderr.splitlines() if line.startswith("run_sim.py")]  # (SDL may add a line of its own)
     assert len(ours) == 1 and "cannot open a window" in ours[0] and "offscreen" in ours[0]

@@ -135,24 +135,64 @@ def add_layout_flags(p: argparse.ArgumentParser) -> None:
     from sim.config import ACTIONS, OBSERVATIONS
 
     p.add_argument("--observation", choices=OBSERVATIONS, default="both", help="what is recorded (default: both)")
-    p.add_argument("--action", choices=ACTIONS, default="steer", help="steering only (cruise control) or steering and throttle (default: steer)")
+    p.add_argument(
+        "--action",
+        choices=ACTIONS,
+        default="steer",
+        help="steering only (cruise control) or steering and throttle (default: steer)",
+    )
     p.add_argument("--grayscale", action="store_true", default=None, help="grayscale camera frames")
-
 
 
 def add_world_flags(p: argparse.ArgumentParser, track: bool = True, seed: bool = True, split: str = "train") -> None:
     """The flags that shape the world; `track` and `seed` only for commands that use them."""
     if track:
-        p.add_argument("--track", type=track_arg, default=None, help="a seed (integer >= 0) or a JSON track file; default: a random track of --split")
+        p.add_argument(
+            "--track",
+            type=track_arg,
+            default=None,
+            help="a seed (integer >= 0) or a JSON track file; default: a random track of --split",
+        )
     from sim.config import CAMERA_MODES, SPLITS
     from sim.levels import LEVELS
 
-    p.add_argument("--level", choices=tuple(LEVELS), default="school", help="how hard the world is: " + "; ".join(LEVELS) + " (default: school; `run_sim.py levels` lists what each changes)")
-    p.add_argument("--split", choices=tuple(SPLITS), default=split, help=f"seed range for random tracks, and at levels with disjoint splits the range of conditions (default: {split})")
+    p.add_argument(
+        "--level",
+        choices=tuple(LEVELS),
+        default="school",
+        help="how hard the world is: "
+        + "; ".join(LEVELS)
+        + " (default: school; `run_sim.py levels` lists what each changes)",
+    )
+    p.add_argument(
+        "--split",
+        choices=tuple(SPLITS),
+        default=split,
+        help="seed range for random tracks, and at levels with disjoint splits the range of conditions (default: "
+        f"{split})",
+    )
     p.add_argument("--camera", choices=CAMERA_MODES, default="dashcam", help="camera mode (default: dashcam)")
-    p.add_argument("--camera-size", type=int_in(8, 1024), default=64, metavar="PX", help="camera width and height in pixels, 8-1024 (default: 64)")
-    p.add_argument("--rays", type=int_in(1, 360), default=None, metavar="N", help="distance sensors: N rays, 1-360 (default: 9, or the model's)")
-    p.add_argument("--ray-fov", type=float_in(1, 360), default=None, metavar="DEG", help="the rays fan evenly over DEG degrees, 1-360 (default: 180, or the model's)")
+    p.add_argument(
+        "--camera-size",
+        type=int_in(8, 1024),
+        default=64,
+        metavar="PX",
+        help="camera width and height in pixels, 8-1024 (default: 64)",
+    )
+    p.add_argument(
+        "--rays",
+        type=int_in(1, 360),
+        default=None,
+        metavar="N",
+        help="distance sensors: N rays, 1-360 (default: 9, or the model's)",
+    )
+    p.add_argument(
+        "--ray-fov",
+        type=float_in(1, 360),
+        default=None,
+        metavar="DEG",
+        help="the rays fan evenly over DEG degrees, 1-360 (default: 180, or the model's)",
+    )
     if seed:
         p.add_argument("--seed", type=int_in(0), default=0, help="seed for the env's random choices (default: 0)")
 
@@ -170,4 +210,6 @@ def model_arg(args):
 
 
 def has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("SDL_VIDEODRIVER")) or sys.platform in ("win32", "darwin")
+    return bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("SDL_VIDEODRIVER")
+    ) or sys.platform in ("win32", "darwin")

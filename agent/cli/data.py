@@ -7,14 +7,19 @@ from pathlib import Path
 
 from agent.cli.common import int_in, out_file
 
-
 HELP = "inspect datasets: data info DIR, data review DIR, data export DIR --minari ID"
-DESCRIPTION = "Inspect recorded datasets: `data info` summarises one, `data review` opens a window to scrub its episodes and cut out bad driving."
+DESCRIPTION = (
+    "Inspect recorded datasets: `data info` summarises one, `data review` opens a window to scrub its episodes and "
+    "cut out bad driving."
+)
 
 
 def add_arguments(p) -> None:
     dsub = p.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
-    q = dsub.add_parser("info", help="episodes, frames, drivers, tracks; a steering histogram and a contact sheet as PNGs; label warnings")
+    q = dsub.add_parser(
+        "info",
+        help="episodes, frames, drivers, tracks; a steering histogram and a contact sheet as PNGs; label warnings",
+    )
     q.add_argument("dir", help="dataset folder")
     q.add_argument("--out", default=None, help="folder for the PNGs (default: DIR/info)")
     q.add_argument("--skip-bad", action="store_true", help="report truncated or corrupt chunks and read the rest")
@@ -22,7 +27,8 @@ def add_arguments(p) -> None:
     q.set_defaults(func=run)
     r = dsub.add_parser(
         "review",
-        help="a window to scrub episodes frame by frame and cut out bad driving (stored in the manifest; train leaves it out)",
+        help="a window to scrub episodes frame by frame and cut out bad driving (stored in the manifest; train leaves "
+        "it out)",
         description=(
             "Scrub a dataset's episodes frame by frame: the frame, its label, the steering trace over the episode "
             "(coloured by source; crash segments orange, cuts grey, off-road red). Keys: Left/Right one frame "
@@ -32,9 +38,22 @@ def add_arguments(p) -> None:
         ),
     )
     r.add_argument("dir", help="dataset folder")
-    r.add_argument("--max-frames", type=int_in(1), default=None, metavar="N", help="close after N drawn frames (for scripts)")
-    r.add_argument("--model", default=None, metavar="PATH", help="also draw this network's steering over the labels (.pt or .onnx): where it disagrees with the data")
-    r.add_argument("--png", type=out_file(".png"), default=None, metavar="FILE.png", help="save the last view as a PNG when the window closes")
+    r.add_argument(
+        "--max-frames", type=int_in(1), default=None, metavar="N", help="close after N drawn frames (for scripts)"
+    )
+    r.add_argument(
+        "--model",
+        default=None,
+        metavar="PATH",
+        help="also draw this network's steering over the labels (.pt or .onnx): where it disagrees with the data",
+    )
+    r.add_argument(
+        "--png",
+        type=out_file(".png"),
+        default=None,
+        metavar="FILE.png",
+        help="save the last view as a PNG when the window closes",
+    )
     r.set_defaults(func=run_review)
     e = dsub.add_parser(
         "export",
@@ -59,7 +78,10 @@ def run_export(args) -> int:
 
     counts = to_minari(args.dir, args.minari, author=args.author)
     dropped = f"; {counts['dropped_side_frames']} side-camera frames dropped" if counts["dropped_side_frames"] else ""
-    print(f"wrote Minari dataset {args.minari}: {counts['episodes']} episodes, {counts['steps']} steps{dropped}; train on it with: run_sim.py train minari:{args.minari}")
+    print(
+        f"wrote Minari dataset {args.minari}: {counts['episodes']} episodes, {counts['steps']} steps{dropped}; train "
+        f"on it with: run_sim.py train minari:{args.minari}"
+    )
     return 0
 
 
@@ -93,7 +115,10 @@ def run(args) -> int:
     for k, v in summary.items():
         print(f"{k:<{width}}  {v}")
     cam = ds.env_config.camera
-    print(f"{'camera':<{width}}  {cam.mode} {cam.width_px}x{cam.height_px}{' gray' if cam.grayscale else ''}; observation {ds.env_config.observation}; action {ds.env_config.action}")
+    print(
+        f"{'camera':<{width}}  {cam.mode} {cam.width_px}x{cam.height_px}{' gray' if cam.grayscale else ''}; "
+        f"observation {ds.env_config.observation}; action {ds.env_config.action}"
+    )
     for w in label_warnings(data["action"][:, 0]):
         print(f"warning: {w}")
     out = Path(args.out) if args.out else ds.root / "info"

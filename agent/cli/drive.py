@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from agent.cli.common import add_layout_flags, add_world_flags, env_kwargs, has_display, int_in
 from agent.styles import DEFAULT_STYLE, MODES, STYLES
-from agent.cli.common import int_in, env_kwargs, add_layout_flags, add_world_flags, has_display
 
 HELP = "drive yourself in a window, and record"
 DESCRIPTION = (
@@ -24,9 +24,24 @@ DESCRIPTION = (
 def add_arguments(p) -> None:
     add_world_flags(p)
     add_layout_flags(p)
-    p.add_argument("--controls", choices=MODES, default="keyboard", help="keyboard (default), mouse (moving sideways from where the pointer starts steers; Space re-centres) or gamepad (axis 0)")
-    p.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE, help=f"keyboard steering (default {DEFAULT_STYLE}, chosen by benchmarks/bench_controls.py): ramp turns slowly at first and reaches less lock as speed rises; wheel holds its angle when the keys are up (Space centres it); arcade is the old twitchy ramp")
-    p.add_argument("--record", default=None, metavar="DIR", help="dataset folder to record into (appends when it exists)")
+    p.add_argument(
+        "--controls",
+        choices=MODES,
+        default="keyboard",
+        help="keyboard (default), mouse (moving sideways from where the pointer starts steers; Space re-centres) or "
+        "gamepad (axis 0)",
+    )
+    p.add_argument(
+        "--style",
+        choices=STYLES,
+        default=DEFAULT_STYLE,
+        help=f"keyboard steering (default {DEFAULT_STYLE}, chosen by benchmarks/bench_controls.py): ramp turns slowly "
+        "at first and reaches less lock as speed rises; wheel holds its angle when the keys are up (Space "
+        "centres it); arcade is the old twitchy ramp",
+    )
+    p.add_argument(
+        "--record", default=None, metavar="DIR", help="dataset folder to record into (appends when it exists)"
+    )
     p.add_argument("--no-autostart", action="store_true", help="do not record until R is pressed")
     p.add_argument("--max-frames", type=int_in(1), default=None, metavar="N", help="stop after N steps")
 
@@ -34,18 +49,28 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import gymnasium as gym
 
-    from sim import ENV_ID  # registers it
     from agent.drive import drive
     from agent.human import HumanControls
+    from sim import ENV_ID  # registers it
 
     if not has_display():
         raise RuntimeError("drive needs a window and no display was found (set DISPLAY, or run under Xvfb)")
     env = gym.make(ENV_ID, render_mode="human", **env_kwargs(args))
     controls = HumanControls(mode=args.controls, style=args.style)
-    stats = drive(env, controls, record_dir=args.record, max_frames=args.max_frames, record_from_start=not args.no_autostart, seed=args.seed)
+    stats = drive(
+        env,
+        controls,
+        record_dir=args.record,
+        max_frames=args.max_frames,
+        record_from_start=not args.no_autostart,
+        seed=args.seed,
+    )
     env.close()
     msg = f"drove {stats.steps} steps"
     if args.record:
-        msg += f"; {stats.episodes_saved} episode(s) saved, {stats.episodes_discarded} discarded; {args.record} now holds {stats.recorded} frames"
+        msg += (
+            f"; {stats.episodes_saved} episode(s) saved, {stats.episodes_discarded} discarded; {args.record} now "
+            f"holds {stats.recorded} frames"
+        )
     print(msg)
     return 0

@@ -4,32 +4,103 @@ from __future__ import annotations
 
 import os
 
-from agent.cli.common import int_in, env_kwargs, env_config, add_world_flags, model_arg, model_meta, out_file
+from agent.cli.common import add_world_flags, env_config, int_in, model_arg, model_meta, out_file
 
 HELP = "evaluate a network (or the expert) headless on unseen tracks"
-DESCRIPTION = "Drive --tracks tracks of --split (default: test, never trained on) or --track-file files, --laps laps each, all at once, at --level. Leaving the road puts the car back and counts an intervention. Prints per-episode metrics and a summary: driving score (CARLA style: 100 x share of the laps driven x 0.65 per exit from the road, with a bootstrap 95% confidence interval), lap completion rate (all laps, no intervention), autonomy percentage (PilotNet: 1 - interventions x 6 s / time), infractions and interventions per km, lateral offset, speed. --suite runs every level."
+DESCRIPTION = (
+    "Drive --tracks tracks of --split (default: test, never trained on) or --track-file files, --laps laps each, all "
+    "at once, at --level. Leaving the road puts the car back and counts an intervention. Prints per-episode metrics "
+    "and a summary: driving score (CARLA style: 100 x share of the laps driven x 0.65 per exit from the road, with a "
+    "bootstrap 95% confidence interval), lap completion rate (all laps, no intervention), autonomy percentage "
+    "(PilotNet: 1 - interventions x 6 s / time), infractions and interventions per km, lateral offset, speed. --suite "
+    "runs every level."
+)
 
 
 def add_arguments(p) -> None:
     add_world_flags(p, track=False, seed=False, split="test")
-    p.add_argument("--model", default=None, metavar="PATH", help="checkpoint to evaluate (default: assets/models/camera.pt)")
-    p.add_argument("--driver", choices=("model", "expert", "expert-blind"), default="model", help="model (default), expert, or expert-blind (the expert following the centre line as if obstacles were not there: shows what ignoring them costs)")
-    p.add_argument("--tracks", type=int_in(1, 100_000), default=20, metavar="N", help="number of tracks (default: 20; the README's table uses 100)")
-    p.add_argument("--track-file", action="append", default=None, metavar="PATH", help="evaluate on this JSON track instead (repeatable)")
+    p.add_argument(
+        "--model", default=None, metavar="PATH", help="checkpoint to evaluate (default: assets/models/camera.pt)"
+    )
+    p.add_argument(
+        "--driver",
+        choices=("model", "expert", "expert-blind"),
+        default="model",
+        help="model (default), expert, or expert-blind (the expert following the centre line as if obstacles were not "
+        "there: shows what ignoring them costs)",
+    )
+    p.add_argument(
+        "--tracks",
+        type=int_in(1, 100_000),
+        default=20,
+        metavar="N",
+        help="number of tracks (default: 20; the README's table uses 100)",
+    )
+    p.add_argument(
+        "--track-file",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="evaluate on this JSON track instead (repeatable)",
+    )
     p.add_argument("--laps", type=int_in(1, 100), default=2, help="laps per track, 1-100 (default: 2)")
-    p.add_argument("--seeds", type=int_in(1, 100), default=1, metavar="K", help="drive every track K times, each with other conditions of the level (weather, speed, ...; default: 1)")
-    p.add_argument("--suite", action="store_true", help="evaluate on every level's test split (--tracks tracks x --laps laps each) and print one row per level; --report writes the rows")
-    p.add_argument("--workers", type=int_in(1, 64), default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
-    p.add_argument("--report", type=out_file(".json"), default=None, metavar="FILE.json", help='write {"summary": ..., "episodes": [...]}')
-    p.add_argument("--plot", type=out_file(".png"), default=None, metavar="FILE.png", help="trajectories coloured by lateral offset over the track outlines, worst first")
-    p.add_argument("--video", type=out_file(".mp4", ".gif"), default=None, metavar="FILE", help="MP4 (.mp4) or GIF (.gif) of the first episode with the HUD")
+    p.add_argument(
+        "--seeds",
+        type=int_in(1, 100),
+        default=1,
+        metavar="K",
+        help="drive every track K times, each with other conditions of the level (weather, speed, ...; default: 1)",
+    )
+    p.add_argument(
+        "--suite",
+        action="store_true",
+        help="evaluate on every level's test split (--tracks tracks x --laps laps each) and print one row per level; "
+        "--report writes the rows",
+    )
+    p.add_argument(
+        "--workers",
+        type=int_in(1, 64),
+        default=min(2, os.cpu_count() or 1),
+        help="processes (default: 2 or the cores there are)",
+    )
+    p.add_argument(
+        "--report",
+        type=out_file(".json"),
+        default=None,
+        metavar="FILE.json",
+        help='write {"summary": ..., "episodes": [...]}',
+    )
+    p.add_argument(
+        "--plot",
+        type=out_file(".png"),
+        default=None,
+        metavar="FILE.png",
+        help="trajectories coloured by lateral offset over the track outlines, worst first",
+    )
+    p.add_argument(
+        "--video",
+        type=out_file(".mp4", ".gif"),
+        default=None,
+        metavar="FILE",
+        help="MP4 (.mp4) or GIF (.gif) of the first episode with the HUD",
+    )
     p.add_argument("--video-every", type=int_in(1), default=3, metavar="K", help="keep every K-th frame (default: 3)")
-    p.add_argument("--video-frames", type=int_in(1), default=300, metavar="N", help="at most N frames in the video (default: 300)")
-    p.add_argument("--video-width", type=int_in(64, 4096), default=None, metavar="PX", help="video width in pixels, 64-4096 (default: 480 for a GIF, full size for an MP4)")
+    p.add_argument(
+        "--video-frames", type=int_in(1), default=300, metavar="N", help="at most N frames in the video (default: 300)"
+    )
+    p.add_argument(
+        "--video-width",
+        type=int_in(64, 4096),
+        default=None,
+        metavar="PX",
+        help="video width in pixels, 64-4096 (default: 480 for a GIF, full size for an MP4)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-EPISODES_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total} episodes [{elapsed}<{remaining}]"  # fractions of episodes driven
+EPISODES_BAR = (
+    "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total} episodes [{elapsed}<{remaining}]"  # fractions of episodes driven
+)
 
 
 def run(args) -> int:
@@ -40,25 +111,47 @@ def run(args) -> int:
     config = env_config(args)
     model = model_arg(args)
     trained_at = model_level(model)
-    who = {None: "the expert", "expert-blind": "the expert blind to obstacles"}.get(model) or f"{model} (trained at level {trained_at})"
+    who = {None: "the expert", "expert-blind": "the expert blind to obstacles"}.get(
+        model
+    ) or f"{model} (trained at level {trained_at})"
     if args.suite:
         from sim.levels import LEVELS
 
         if args.track_file or args.split != "test" or args.level != "school":
             raise ValueError("--suite drives every level's test split; leave out --track-file, --split and --level")
         if args.plot or args.video:
-            raise ValueError("--suite writes a row per level (--report); --plot and --video draw one level's episodes: run eval --level NAME for those")
+            raise ValueError(
+                "--suite writes a row per level (--report); --plot and --video draw one level's episodes: run eval "
+                "--level NAME for those"
+            )
 
-        print(f"evaluating {who} on every level's test split: {args.tracks} tracks x {args.seeds} conditions, {args.laps} laps each")
-        with tqdm(total=len(LEVELS) * args.tracks * args.seeds, desc="suite", bar_format=EPISODES_BAR, disable=args.quiet) as bar:
+        print(
+            f"evaluating {who} on every level's test split: {args.tracks} tracks x {args.seeds} conditions, "
+            f"{args.laps} laps each"
+        )
+        with tqdm(
+            total=len(LEVELS) * args.tracks * args.seeds, desc="suite", bar_format=EPISODES_BAR, disable=args.quiet
+        ) as bar:
             rows = suite(model, config, args.tracks, args.laps, args.workers, args.seeds, bar)
         print(format_suite(rows, who))
         if args.report:
-            report = {"driver": model or "expert", "model_level": trained_at, "tracks": args.tracks, "laps": args.laps, "seeds": args.seeds, "rows": rows}
+            report = {
+                "driver": model or "expert",
+                "model_level": trained_at,
+                "tracks": args.tracks,
+                "laps": args.laps,
+                "seeds": args.seeds,
+                "rows": rows,
+            }
             _write(args.report, report)
         return 0
     tracks = eval_tracks(args.tracks, args.split, args.track_file or ())
-    print(f"evaluating {who} at level {config.level.name} on {len(tracks)} {'track files' if args.track_file else args.split + ' tracks'}" + (f" x {args.seeds} conditions" if args.seeds > 1 else "") + f", {args.laps} laps each")
+    print(
+        f"evaluating {who} at level {config.level.name} on {len(tracks)} "
+        f"{'track files' if args.track_file else args.split + ' tracks'}"
+        + (f" x {args.seeds} conditions" if args.seeds > 1 else "")
+        + f", {args.laps} laps each"
+    )
     with tqdm(total=len(tracks) * args.seeds, desc="eval", bar_format=EPISODES_BAR, disable=args.quiet) as bar:
         result = evaluate_parallel(model, config, tracks, args.laps, args.workers, bar, args.split, args.seeds)
     result.summary["level"] = config.level.name
@@ -73,7 +166,15 @@ def run(args) -> int:
         from agent.watch import replay_first_episode
 
         steps = int(result.episodes[0]["seconds"] / config.dt_s)
-        _, frames = replay_first_episode(model, config, tracks[0], args.laps, args.split, args.video_every, min(steps, args.video_frames * args.video_every))
+        _, frames = replay_first_episode(
+            model,
+            config,
+            tracks[0],
+            args.laps,
+            args.split,
+            args.video_every,
+            min(steps, args.video_frames * args.video_every),
+        )
         from agent.video import save_video
 
         save_video(args.video, frames, 1 / (config.dt_s * args.video_every), args.video_width, progress=not args.quiet)

@@ -16,8 +16,15 @@ DESCRIPTION = (
 
 def add_arguments(p) -> None:
     p.add_argument("model", metavar="MODEL.pt", help="the checkpoint to export")
-    p.add_argument("--onnx", type=out_file(".onnx"), required=True, metavar="OUT.onnx", help="where to write the ONNX graph")
-    p.add_argument("--frames", type=int_in(2, 10_000), default=256, help="real observations the export is checked on (default: 256)")
+    p.add_argument(
+        "--onnx", type=out_file(".onnx"), required=True, metavar="OUT.onnx", help="where to write the ONNX graph"
+    )
+    p.add_argument(
+        "--frames",
+        type=int_in(2, 10_000),
+        default=256,
+        help="real observations the export is checked on (default: 256)",
+    )
 
 
 def run(args) -> int:
@@ -36,7 +43,10 @@ def run(args) -> int:
     _, meta = checkpoint.load(args.model)
     frames = real_frames(meta, args.frames)
     report = export_onnx(args.model, args.onnx, frames)
-    print(f"wrote {args.onnx}: inputs {', '.join(report['inputs'])} -> steering; onnxruntime matches torch on {report['frames']} real frames (max |difference| {report['max_abs_diff']:.1e})")
+    print(
+        f"wrote {args.onnx}: inputs {', '.join(report['inputs'])} -> steering; onnxruntime matches torch on "
+        f"{report['frames']} real frames (max |difference| {report['max_abs_diff']:.1e})"
+    )
     return 0
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from agent.cli.common import out_file
-
 from pathlib import Path
 
+from agent.cli.common import out_file
+
 HELP = "run the lecture's experiments: figures and tables for docs/lecture.md"
-DESCRIPTION = "Record expert data, train networks (SGD vs Adam, the two heads, an MLP neuron sweep, a ConvNet knob sweep, recovery data), evaluate them on unseen test tracks, and write CSV/JSON tables and PNG figures. About 10 minutes; --quick takes about a minute."
+DESCRIPTION = (
+    "Record expert data, train networks (SGD vs Adam, the two heads, an MLP neuron sweep, a ConvNet knob sweep, "
+    "recovery data), evaluate them on unseen test tracks, and write CSV/JSON tables and PNG figures. About 10 "
+    "minutes; --quick takes about a minute."
+)
 
 
 def add_arguments(p) -> None:
@@ -15,14 +19,25 @@ def add_arguments(p) -> None:
     p.add_argument("--quick", action="store_true", help="a small version (tiny datasets, short training, 3 tracks)")
     from sim.levels import LEVELS
 
-    p.add_argument("--level", choices=tuple(LEVELS), default="school", help="the level every experiment records, trains and drives at (default: school)")
-    p.add_argument("--doc", type=out_file(".md"), default=None, metavar="FILE.md", help="also write the lecture from docs/lecture.tmpl.md with these results (docs/lecture.md)")
+    p.add_argument(
+        "--level",
+        choices=tuple(LEVELS),
+        default="school",
+        help="the level every experiment records, trains and drives at (default: school)",
+    )
+    p.add_argument(
+        "--doc",
+        type=out_file(".md"),
+        default=None,
+        metavar="FILE.md",
+        help="also write the lecture from docs/lecture.tmpl.md with these results (docs/lecture.md)",
+    )
 
 
 def run(args) -> int:
-    from agent.lecture import Lecture, markdown_table, render_doc
-
     import time
+
+    from agent.lecture import Lecture, markdown_table, render_doc
 
     start = time.perf_counter()
     results = Lecture(args.out, quick=args.quick, log=lambda m: print(m, flush=True), level=args.level).run()
@@ -30,6 +45,11 @@ def run(args) -> int:
     for name, rows in results.items():
         print(f"\n## {name}\n" + markdown_table(rows, cols))
     if args.doc:
-        render_doc(Path(__file__).resolve().parent / "docs" / "lecture.tmpl.md", Path(args.out).resolve(), Path(args.doc).resolve(), (time.perf_counter() - start) / 60)
+        render_doc(
+            Path(__file__).resolve().parent / "docs" / "lecture.tmpl.md",
+            Path(args.out).resolve(),
+            Path(args.doc).resolve(),
+            (time.perf_counter() - start) / 60,
+        )
         print(f"wrote {args.doc}")
     return 0

@@ -7,13 +7,25 @@ from pathlib import Path
 from agent.cli.common import int_in
 
 HELP = "list the levels (how hard the world is) with every parameter; --sheets draws their first frames"
-DESCRIPTION = "Levels are named presets of the world, easiest first. Pass one to any command that makes a world with --level NAME (or gym.make('DriveLab-v1', level=NAME)); datasets and checkpoints remember it. --sheets DIR writes one PNG per level (and per split where the splits' conditions differ) of the first camera frame of --frames episodes."
+DESCRIPTION = (
+    "Levels are named presets of the world, easiest first. Pass one to any command that makes a world with --level "
+    "NAME (or gym.make('DriveLab-v1', level=NAME)); datasets and checkpoints remember it. --sheets DIR writes one PNG "
+    "per level (and per split where the splits' conditions differ) of the first camera frame of --frames episodes."
+)
 
 
 def add_arguments(p) -> None:
     p.add_argument("--sheets", default=None, metavar="DIR", help="write DIR/LEVEL.png contact sheets of first frames")
-    p.add_argument("--frames", type=int_in(1, 400), default=40, metavar="N", help="episodes per contact sheet (default: 40)")
-    p.add_argument("--camera-size", type=int_in(8, 1024), default=64, metavar="PX", help="camera size of the sheets (default: 64, what networks see)")
+    p.add_argument(
+        "--frames", type=int_in(1, 400), default=40, metavar="N", help="episodes per contact sheet (default: 40)"
+    )
+    p.add_argument(
+        "--camera-size",
+        type=int_in(8, 1024),
+        default=64,
+        metavar="PX",
+        help="camera size of the sheets (default: 64, what networks see)",
+    )
 
 
 def run(args) -> int:
@@ -37,8 +49,8 @@ def run(args) -> int:
 def contact_sheet(level: str, split: str, n: int, size: int, path: Path, cols: int = 8) -> None:
     """The first camera frame of episodes 0..n-1 (reset seeds) at `level` (at levels with
     obstacles, the view from 12 m before the first one), in a grid."""
-    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
     import numpy as np
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
     from sim.env import DrivingEnv
 
@@ -63,6 +75,8 @@ def contact_sheet(level: str, split: str, n: int, size: int, path: Path, cols: i
     ax = fig.subplots()
     ax.imshow(grid, interpolation="nearest")
     ax.axis("off")
-    ax.set_title(f"level {level}, {split} split: {what} of {n} episodes ({size}x{size}, what the network sees)", fontsize=9)
+    ax.set_title(
+        f"level {level}, {split} split: {what} of {n} episodes ({size}x{size}, what the network sees)", fontsize=9
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)

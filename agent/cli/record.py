@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 
+from agent.cli.common import add_layout_flags, add_world_flags, env_config, float_in, int_in
 from agent.styles import DEFAULT_STYLE, STYLES
-from agent.cli.common import int_in, float_in, env_config, add_layout_flags, add_world_flags
 
 HELP = "record demonstrations headless (the expert, or a scripted person)"
 DESCRIPTION = (
     "Record demonstrations headless. --driver expert (the default): the scripted expert, with DART noise injection "
     "(the car executes noisy steering, the label is the expert's clean steering) and optional side cameras. "
     "--driver human-model: a scripted person on a keyboard (reaction delay 0.25 s, presses and releases of uneven "
-    "length through the same controls as `drive`, overshoot, now and then a glance away); the label is what it steered, "
+    "length through the same controls as `drive`, overshoot, now and then a glance away); the label is what it "
+    "steered, "
     "as a person's is, so the human path can be tried end to end without a person."
 )
 
@@ -20,15 +21,54 @@ DESCRIPTION = (
 def add_arguments(p) -> None:
     add_world_flags(p, track=False)
     add_layout_flags(p)
-    p.add_argument("--driver", choices=("expert", "human-model"), default="expert", help="who drives: expert (default) or human-model (a scripted person on the keyboard)")
-    p.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE, help=f"human-model: the keyboard steering style (default: {DEFAULT_STYLE}; see drive --help)")
-    p.add_argument("--preview", type=float_in(0.0, 0.25), default=0.1, metavar="S", help="human-model: how much sooner than its 0.25 s reaction the person steers into a curve it sees coming, 0-0.25 s (default: 0.1, for drive's chase view; 0: a person who sees only a map of the track)")
-    p.add_argument("--episodes", type=int_in(1), default=20, help="episodes, each on its own track of --split (default: 20)")
+    p.add_argument(
+        "--driver",
+        choices=("expert", "human-model"),
+        default="expert",
+        help="who drives: expert (default) or human-model (a scripted person on the keyboard)",
+    )
+    p.add_argument(
+        "--style",
+        choices=STYLES,
+        default=DEFAULT_STYLE,
+        help=f"human-model: the keyboard steering style (default: {DEFAULT_STYLE}; see drive --help)",
+    )
+    p.add_argument(
+        "--preview",
+        type=float_in(0.0, 0.25),
+        default=0.1,
+        metavar="S",
+        help="human-model: how much sooner than its 0.25 s reaction the person steers into a curve it sees coming, "
+        "0-0.25 s (default: 0.1, for drive's chase view; 0: a person who sees only a map of the track)",
+    )
+    p.add_argument(
+        "--episodes", type=int_in(1), default=20, help="episodes, each on its own track of --split (default: 20)"
+    )
     p.add_argument("--steps", type=int_in(1), default=1500, help="steps per episode (default: 1500 = 50 s)")
-    p.add_argument("--out", default="data/expert", metavar="DIR", help="dataset folder (appends when it exists; default: data/expert)")
-    p.add_argument("--workers", type=int_in(1, 64), default=min(2, os.cpu_count() or 1), help="processes (default: 2 or the cores there are)")
-    p.add_argument("--dart", type=float_in(0.0, 2.0), default=0.15, metavar="SIGMA", help="std of the steering noise injected, 0-2 (0: none; default: 0.15)")
-    p.add_argument("--side-cameras", action="store_true", help="add left/right shifted camera frames labelled with the recovering steering")
+    p.add_argument(
+        "--out",
+        default="data/expert",
+        metavar="DIR",
+        help="dataset folder (appends when it exists; default: data/expert)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int_in(1, 64),
+        default=min(2, os.cpu_count() or 1),
+        help="processes (default: 2 or the cores there are)",
+    )
+    p.add_argument(
+        "--dart",
+        type=float_in(0.0, 2.0),
+        default=0.15,
+        metavar="SIGMA",
+        help="std of the steering noise injected, 0-2 (0: none; default: 0.15)",
+    )
+    p.add_argument(
+        "--side-cameras",
+        action="store_true",
+        help="add left/right shifted camera frames labelled with the recovering steering",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -64,5 +104,7 @@ def run(args) -> int:
         record_expert(writer, config, settings, bar)
     written = sum(e["frames"] for e in writer.manifest["episodes"][mine:])
     writer.close()
-    print(f"wrote {written} frames in {args.episodes} episodes to {args.out} ({Dataset(args.out).frames} frames in all)")
+    print(
+        f"wrote {written} frames in {args.episodes} episodes to {args.out} ({Dataset(args.out).frames} frames in all)"
+    )
     return 0

@@ -21,7 +21,11 @@ DESCRIPTION = (
 def add_arguments(p) -> None:
     p.add_argument("datasets", nargs="*", metavar="DATASET", help="dataset folders (same env layout)")
     _add_train_flags(p)
-    p.add_argument("--summary", action="store_true", help="print the network's layers, output shapes and parameter counts, and exit")
+    p.add_argument(
+        "--summary",
+        action="store_true",
+        help="print the network's layers, output shapes and parameter counts, and exit",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -41,15 +45,24 @@ def run(args) -> int:
         keys = ("camera", "sensors") if args.model == "both" else (args.model,)
         spec = input_spec_for(env, keys, args.crop_top)
         cam = (args.arch or DEFAULT_CAMERA_ARCH) if "camera" in keys else None
-        sens = (args.arch or args.sensor_arch) if args.model == "sensors" else (args.sensor_arch if "sensors" in keys else None)
+        sens = (
+            (args.arch or args.sensor_arch)
+            if args.model == "sensors"
+            else (args.sensor_arch if "sensors" in keys else None)
+        )
         net = DrivingNet(spec.network_inputs(), cam, sens, args.head, args.bins)
         print(f"input {spec.network_inputs()} (camera rows cropped from the top: {spec.crop_top})")
         print(net.summary())
         return 0
     summary = train(targs, progress=not args.quiet)
     best = summary["best"] or {}
-    print(f"kept epoch {best.get('epoch')}, the one with the lowest validation loss ({best.get('loss', float('nan')):.4f}); its validation steering error "
-          f"{best.get('steer_mae', float('nan')):.4f} {'is below' if summary['learned'] else 'is NOT below'} predicting the mean ({summary['baseline_steer_mae']:.4f}); wrote {targs.out}, {Path(targs.out).with_suffix('.png')}, {Path(targs.out).with_suffix('.json')}")
+    print(
+        f"kept epoch {best.get('epoch')}, the one with the lowest validation loss "
+        f"({best.get('loss', float('nan')):.4f}); its validation steering error "
+        f"{best.get('steer_mae', float('nan')):.4f} {'is below' if summary['learned'] else 'is NOT below'} predicting "
+        f"the mean ({summary['baseline_steer_mae']:.4f}); wrote {targs.out}, {Path(targs.out).with_suffix('.png')}, "
+        f"{Path(targs.out).with_suffix('.json')}"
+    )
     return 0
 
 

@@ -17,7 +17,11 @@ def start(tmp_path_factory):
     data = root / "data"
     record_expert(data, EnvConfig(observation="camera"), RecordSettings(episodes=2, steps=150, dart_sigma=0.0))
     model = root / "start.pt"
-    train(TrainArgs(datasets=[str(data)], arch="tiny", epochs=1, out=str(model), threads=2), progress=False, log=lambda *a: None)
+    train(
+        TrainArgs(datasets=[str(data)], arch="tiny", epochs=1, out=str(model), threads=2),
+        progress=False,
+        log=lambda *a: None,
+    )
     return root, data, model
 
 
@@ -28,7 +32,9 @@ def test_a_quick_round_appends_marked_frames_and_a_loadable_model(start, tmp_pat
     work = tmp_path / "data"
     shutil.copytree(data, work)
     before = Dataset(work).frames
-    settings = DaggerSettings(rounds=1, episodes=2, steps=80, epochs=1, eval_tracks=2, laps=1, baseline=False, workers=1)
+    settings = DaggerSettings(
+        rounds=1, episodes=2, steps=80, epochs=1, eval_tracks=2, laps=1, baseline=False, workers=1
+    )
     rows = run(str(model), str(work), tmp_path / "out", settings, log=lambda *a: None)
     ds = Dataset(work)
     new = [e for e in ds.episodes if e["driver"] == "dagger"]
@@ -60,7 +66,9 @@ def test_gated_takeovers_record_only_the_takeover_frames(start, tmp_path):
     from agent.dagger import collect_takeovers
 
     root, data, model = start
-    takeovers, frames = collect_takeovers(model, tmp_path / "takeovers", Dataset(data).env_config, DaggerSettings(episodes=2, steps=200))
+    takeovers, frames = collect_takeovers(
+        model, tmp_path / "takeovers", Dataset(data).env_config, DaggerSettings(episodes=2, steps=200)
+    )
     ds = Dataset(tmp_path / "takeovers")
     assert ds.frames == frames
     if frames:  # a weak network drifts and gets taken over; every recorded frame is a takeover

@@ -44,7 +44,9 @@ def test_round_trip_bit_for_bit(tmp_path):
     assert np.array_equal(data["action"], np.stack([w[2] for w in written]))
     assert data["camera"].dtype == np.uint8 and data["sensors"].dtype == np.float32
     assert (data["source"] == 0).all()
-    assert ds.episodes[0]["complete"] and ds.episodes[0]["duration_s"] == pytest.approx((CHUNK_STEPS + 17) / 30, abs=0.01)
+    assert ds.episodes[0]["complete"] and ds.episodes[0]["duration_s"] == pytest.approx(
+        (CHUNK_STEPS + 17) / 30, abs=0.01
+    )
 
 
 def test_append_and_refuse_a_different_camera(tmp_path):
@@ -91,7 +93,20 @@ def test_not_a_dataset(tmp_path):
 def test_sigkill_mid_episode_leaves_every_completed_chunk(tmp_path):
     root = tmp_path / "d"
     proc = subprocess.Popen(
-        [sys.executable, "run_sim.py", "record", "--episodes", "1", "--steps", "100000", "--workers", "1", "--out", str(root), "--quiet"],
+        [
+            sys.executable,
+            "run_sim.py",
+            "record",
+            "--episodes",
+            "1",
+            "--steps",
+            "100000",
+            "--workers",
+            "1",
+            "--out",
+            str(root),
+            "--quiet",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -172,8 +187,27 @@ def _record(out, *extra):
     import subprocess
     import sys
 
-    return subprocess.Popen([sys.executable, "run_sim.py", "record", "--driver", "expert", "--observation", "sensors", "--out", str(out), "--quiet", "--workers", "1", *extra],
-                            cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "run_sim.py",
+            "record",
+            "--driver",
+            "expert",
+            "--observation",
+            "sensors",
+            "--out",
+            str(out),
+            "--quiet",
+            "--workers",
+            "1",
+            *extra,
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_two_processes_recording_into_one_folder_lose_nothing(tmp_path):
@@ -221,12 +255,27 @@ def test_a_second_interactive_writer_is_refused_naming_the_first(tmp_path):
     import subprocess
     import sys
 
-    code = f"from agent.dataset import DatasetWriter; from sim.config import EnvConfig; DatasetWriter({str(tmp_path)!r}, EnvConfig())"
-    r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
+    code = (
+        f"from agent.dataset import DatasetWriter; from sim.config import EnvConfig; DatasetWriter({str(tmp_path)!r}, "
+        "EnvConfig())"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode != 0 and f"process {os.getpid()}" in r.stderr and "is writing to this dataset" in r.stderr
     first.close()
     assert not (tmp_path / ".writer.lock").exists()
-    r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
 
 
@@ -234,7 +283,13 @@ def test_episode_ids_are_never_reused_after_a_discard(tmp_path):
     from sim.config import EnvConfig
 
     w = DatasetWriter(tmp_path, EnvConfig(observation="sensors"))
-    step = ({"sensors": np.zeros(10, np.float32)}, np.zeros(1, np.float32), np.zeros(1, np.float32), {"progress_m": 0, "lateral_offset_m": 0, "heading_error_rad": 0, "speed_mps": 0, "off_road": False}, "human")
+    step = (
+        {"sensors": np.zeros(10, np.float32)},
+        np.zeros(1, np.float32),
+        np.zeros(1, np.float32),
+        {"progress_m": 0, "lateral_offset_m": 0, "heading_error_rad": 0, "speed_mps": 0, "off_road": False},
+        "human",
+    )
     ids = []
     for discard in (False, False, True, False):
         ep = w.episode(track="t", driver="human")

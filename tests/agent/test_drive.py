@@ -29,7 +29,12 @@ def env():
 
 
 def test_scripted_keyboard_drive_records_smooth_steering(tmp_path, env, monkeypatch):
-    schedule = [(10, pygame.KEYDOWN, pygame.K_LEFT), (70, pygame.KEYUP, pygame.K_LEFT), (90, pygame.KEYDOWN, pygame.K_d), (110, pygame.KEYUP, pygame.K_d)]
+    schedule = [
+        (10, pygame.KEYDOWN, pygame.K_LEFT),
+        (70, pygame.KEYUP, pygame.K_LEFT),
+        (90, pygame.KEYDOWN, pygame.K_d),
+        (110, pygame.KEYUP, pygame.K_d),
+    ]
     before_frame, held = key_script(schedule)
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
     controls = HumanControls(style="ramp")
@@ -49,7 +54,14 @@ def test_scripted_keyboard_drive_records_smooth_steering(tmp_path, env, monkeypa
 
 def test_r_toggles_recording_backspace_discards_esc_saves(tmp_path, env, monkeypatch):
     # a tap of Up (no throttle here) starts the car at frame 0
-    schedule = [(0, pygame.KEYDOWN, pygame.K_UP), (1, pygame.KEYUP, pygame.K_UP), (20, pygame.KEYDOWN, pygame.K_r), (30, pygame.KEYDOWN, pygame.K_r), (50, pygame.KEYDOWN, pygame.K_BACKSPACE), (70, pygame.KEYDOWN, pygame.K_ESCAPE)]
+    schedule = [
+        (0, pygame.KEYDOWN, pygame.K_UP),
+        (1, pygame.KEYUP, pygame.K_UP),
+        (20, pygame.KEYDOWN, pygame.K_r),
+        (30, pygame.KEYDOWN, pygame.K_r),
+        (50, pygame.KEYDOWN, pygame.K_BACKSPACE),
+        (70, pygame.KEYDOWN, pygame.K_ESCAPE),
+    ]
     before_frame, held = key_script(schedule)
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
     stats = drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=1000, before_frame=before_frame)
@@ -137,7 +149,11 @@ def test_the_car_waits_for_the_person_and_keys_held_at_a_crash_do_not_steer_the_
 
     stats = drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=frames_4s + 90, before_frame=look)
     assert seen["before"] == (0, "press an arrow to start")  # no frames while nobody drives
-    assert stats.exits == 1 and "press an arrow for the next track" in stats.messages[-1] and "Backspace" in stats.messages[-1]
+    assert (
+        stats.exits == 1
+        and "press an arrow for the next track" in stats.messages[-1]
+        and "Backspace" in stats.messages[-1]
+    )
     assert stats.steps < 70  # full left leaves the road within ~1 s; Left stayed down, so the next track never started
     controls = HumanControls()
     controls.hold_until_released(Keys(pygame.K_LEFT))  # as at the crash

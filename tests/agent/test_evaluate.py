@@ -3,7 +3,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.evaluate import BLIND_EXPERT, SUMMARY_KEYS, ExpertBatch, eval_tracks, evaluate, evaluate_parallel, make_driver, plot_trajectories
+from agent.evaluate import (
+    BLIND_EXPERT,
+    SUMMARY_KEYS,
+    ExpertBatch,
+    eval_tracks,
+    evaluate,
+    evaluate_parallel,
+    make_driver,
+    plot_trajectories,
+)
 from agent.policy import NeuralPolicy
 from models.checkpoint import CheckpointError
 from sim.config import CameraParams, EnvConfig
@@ -16,7 +25,12 @@ def test_expert_eval_completes_every_lap_and_reports_keys(tmp_path):
     result = evaluate(ExpertBatch(), EnvConfig(), eval_tracks(5), laps=2)
     s = result.summary
     assert set(SUMMARY_KEYS) <= set(s)
-    assert s["episodes"] == 5 and s["lap_completion_rate"] == 1.0 and s["autonomy_pct"] == 100.0 and s["interventions"] == 0
+    assert (
+        s["episodes"] == 5
+        and s["lap_completion_rate"] == 1.0
+        and s["autonomy_pct"] == 100.0
+        and s["interventions"] == 0
+    )
     assert all(e["laps"] == 2 and e["completed"] for e in result.episodes)
     assert 11.5 < s["mean_speed_mps"] < 12.5 and s["mean_abs_offset_m"] < 1.0
     plot_trajectories(result, tmp_path / "p.png")
@@ -50,7 +64,9 @@ def test_driving_score_summary_and_its_confidence_interval():
     scores = [e["driving_score"] for e in r.episodes]
     assert scores[0::2] == [100.0] * 3 and max(scores[1::2]) < 20
     lo, hi = r.summary["driving_score_ci95"]
-    assert r.summary["driving_score"] == pytest.approx(np.mean(scores), abs=0.01) and lo < r.summary["driving_score"] < hi
+    assert (
+        r.summary["driving_score"] == pytest.approx(np.mean(scores), abs=0.01) and lo < r.summary["driving_score"] < hi
+    )
     assert lo > 0 and hi <= 100 and hi - lo > 20  # six episodes, half of them bad: a wide interval
 
 
@@ -85,7 +101,9 @@ def test_parallel_equals_serial_and_the_bar_follows_the_driving():
         assert bar.seen[-1] == pytest.approx(4.0)
     steps = max(round(e["seconds"] / EnvConfig().dt_s) for e in a.episodes)
     middle = [v for v in bars[0].seen if 0.5 < v < 3.5]
-    assert len(bars[0].seen) >= steps // 30 and len(middle) > steps // 60  # a second of driving at a time, not episode by episode
+    assert (
+        len(bars[0].seen) >= steps // 30 and len(middle) > steps // 60
+    )  # a second of driving at a time, not episode by episode
 
 
 @pytest.mark.skipif(not BUNDLED.exists(), reason="bundled model not built")

@@ -10,8 +10,8 @@ from agent.dataset import Dataset, DatasetError  # noqa: E402
 from agent.formats import load_minari, to_minari  # noqa: E402
 from agent.record import RecordSettings, record_expert  # noqa: E402
 from agent.train import TrainArgs, train  # noqa: E402
-from sim.levels import with_level  # noqa: E402
 from sim.config import EnvConfig  # noqa: E402
+from sim.levels import with_level  # noqa: E402
 
 FIELDS = ("camera", "sensors", "action", "source", "off_road", "crash", "excluded")
 
@@ -48,7 +48,14 @@ def test_round_trip_keeps_every_array_and_the_env(recorded, minari_home):
 
 def test_training_on_the_export_is_training_on_the_folder(recorded, minari_home, tmp_path):
     to_minari(recorded, "drivelab/train-v0")
-    runs = [train(TrainArgs(datasets=[src], arch="tiny", epochs=2, seed=1, out=str(tmp_path / f"m{i}.pt"), threads=1), progress=False, log=lambda *a: None) for i, src in enumerate((str(recorded), "minari:drivelab/train-v0"))]
+    runs = [
+        train(
+            TrainArgs(datasets=[src], arch="tiny", epochs=2, seed=1, out=str(tmp_path / f"m{i}.pt"), threads=1),
+            progress=False,
+            log=lambda *a: None,
+        )
+        for i, src in enumerate((str(recorded), "minari:drivelab/train-v0"))
+    ]
     assert runs[0]["best"]["steer_mae"] == runs[1]["best"]["steer_mae"]
     assert [h["train_loss"] for h in runs[0]["history"]] == [h["train_loss"] for h in runs[1]["history"]]
 
@@ -66,8 +73,18 @@ def test_bad_ids_and_foreign_datasets(recorded, minari_home):
             to_minari(recorded, bad)
     assert not minari_home.exists() or not any(minari_home.iterdir())  # nothing written for a bad id
     env = gym.make("CartPole-v1")
-    buf = EpisodeBuffer(id=0, observations=np.zeros((3, 4), np.float32), actions=np.zeros(2, np.int64), rewards=[1.0, 1.0], terminations=[False, True], truncations=[False, False], infos={})
-    minari.create_dataset_from_buffers("other/cartpole-v0", [buf], env=env, eval_env=env.spec, algorithm_name="none", author="t", description="t")
+    buf = EpisodeBuffer(
+        id=0,
+        observations=np.zeros((3, 4), np.float32),
+        actions=np.zeros(2, np.int64),
+        rewards=[1.0, 1.0],
+        terminations=[False, True],
+        truncations=[False, False],
+        infos={},
+    )
+    minari.create_dataset_from_buffers(
+        "other/cartpole-v0", [buf], env=env, eval_env=env.spec, algorithm_name="none", author="t", description="t"
+    )
     with pytest.raises(DatasetError, match="not a DriveLab-v1 export") as e:
         load_minari("other/cartpole-v0", FIELDS)
     assert "minari:other/cartpole-v0" in str(e.value)

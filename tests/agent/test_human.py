@@ -19,7 +19,11 @@ def person_data(tmp_path_factory):
     """Two minutes of the scripted person at the wheel (wheel style) and at the ramp."""
     root = tmp_path_factory.mktemp("people")
     for style in ("wheel", "ramp"):
-        record_expert(root / style, EnvConfig(observation="sensors"), RecordSettings(episodes=4, steps=900, seed=5, driver="human-model", style=style))
+        record_expert(
+            root / style,
+            EnvConfig(observation="sensors"),
+            RecordSettings(episodes=4, steps=900, seed=5, driver="human-model", style=style),
+        )
     return root
 
 
@@ -31,7 +35,9 @@ def test_the_person_drives_like_a_person(person_data):
         assert np.array_equal(d["action"], d["executed"]) and (d["source"] == 0).all()  # the label is what it did
         assert all(e["driver"] == "human-model" and e["controls"] == f"keyboard ({style})" for e in ds.episodes)
         assert np.abs(d["lateral_offset_m"]).mean() < 1.5  # it keeps the lane
-        moves = np.abs(np.diff(steer))[steer[1:] != 0]  # Space re-centres the wheel at once; every other move is gradual
+        moves = np.abs(np.diff(steer))[
+            steer[1:] != 0
+        ]  # Space re-centres the wheel at once; every other move is gradual
         assert moves.max() <= HumanControls(style=style).max_step(ds.env_config.dt_s) + 1e-6  # through the controls
     wheel = Dataset(person_data / "wheel").load(("action",))["action"][:, 0]
     ramp = Dataset(person_data / "ramp").load(("action",))["action"][:, 0]
@@ -65,7 +71,9 @@ def test_crash_segments_are_the_driving_before_each_exit():
     off = np.zeros(300, dtype=bool)
     off[150] = off[151] = True  # one exit (two off-road frames) in episode 0
     crash = crash_frames(episode, off, np.zeros(300), np.array([False, True]), dt)
-    assert crash[150 - w : 151].all() and not crash[: 150 - w].any() and not crash[151:200].any()  # (151 is off the road: left out anyway)
+    assert (
+        crash[150 - w : 151].all() and not crash[: 150 - w].any() and not crash[151:200].any()
+    )  # (151 is off the road: left out anyway)
     assert crash[300 - w :].all() and not crash[200 : 300 - w].any()  # episode 1 ended off the road
 
 
@@ -87,7 +95,11 @@ def test_trainer_warns_when_it_does_no_better_than_the_mean(tmp_path):
     for seed in range(4):  # steering drawn at random: nothing in a frame predicts it
         record_random(tmp_path / "noise", 200, seed=seed)
     said = []
-    summary = train(TrainArgs(datasets=[str(tmp_path / "noise")], model="sensors", epochs=3, out=str(tmp_path / "m.pt"), threads=1), progress=False, log=said.append)
+    summary = train(
+        TrainArgs(datasets=[str(tmp_path / "noise")], model="sensors", epochs=3, out=str(tmp_path / "m.pt"), threads=1),
+        progress=False,
+        log=said.append,
+    )
     assert summary["learned"] is False and any(line.startswith("WARNING") and "mean" in line for line in said)
     assert any(line.startswith("split (") and "held out" in line and "validation" in line for line in said)
 
@@ -113,7 +125,14 @@ def test_backspace_after_leaving_the_road_discards_that_episode(tmp_path, monkey
             pressed["at"] = stats_steps[0] + 20  # two thirds of a second later
 
     stats_steps = [0]
-    stats = drive(env, HumanControls(), record_dir=tmp_path / "d", max_frames=150, before_frame=lambda n: (stats_steps.__setitem__(0, n), before_frame(n)), say=say)
+    stats = drive(
+        env,
+        HumanControls(),
+        record_dir=tmp_path / "d",
+        max_frames=150,
+        before_frame=lambda n: (stats_steps.__setitem__(0, n), before_frame(n)),
+        say=say,
+    )
     env.close()
     assert stats.exits >= 1 and any(s.startswith("discarded the episode that just ended") for s in said)
     ds = Dataset(tmp_path / "d")
@@ -128,9 +147,13 @@ def test_the_default_style_is_the_one_measured_best():
 
     from agent.human import DEFAULT_STYLE
 
-    figures = json.loads((Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "controls.json").read_text())["figures"]
+    figures = json.loads(
+        (Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "controls.json").read_text()
+    )["figures"]
     assert DEFAULT_STYLE == figures["best"] == HumanControls().style == RecordSettings().style
-    assert figures["styles"][DEFAULT_STYLE]["lap_completion"] >= figures["target_lap_completion"]  # 3 minutes of it teach a network to drive
+    assert (
+        figures["styles"][DEFAULT_STYLE]["lap_completion"] >= figures["target_lap_completion"]
+    )  # 3 minutes of it teach a network to drive
 
 
 def test_a_tap_at_cruise_speed_is_a_small_correction():
@@ -166,7 +189,11 @@ def test_the_person_has_uneven_hands():
 def test_twitchy_controls_put_the_person_off_the_road_and_the_ramp_does_not(tmp_path):
     exits = {}
     for style, preview in (("arcade", 0.0), ("ramp", 0.1)):  # the controls and view before issue 27, and after
-        record_expert(tmp_path / style, EnvConfig(observation="sensors"), RecordSettings(episodes=6, steps=900, seed=1, driver="human-model", style=style, preview_s=preview))
+        record_expert(
+            tmp_path / style,
+            EnvConfig(observation="sensors"),
+            RecordSettings(episodes=6, steps=900, seed=1, driver="human-model", style=style, preview_s=preview),
+        )
         d = Dataset(tmp_path / style).load(("off_road",))
         exits[style] = d["off_road"].sum() / (len(d["off_road"]) / 30 / 60)
     assert exits["arcade"] >= 3.0 and exits["ramp"] <= 0.5  # per minute (measured: 4.7 and 0)

@@ -52,16 +52,47 @@ def class_folder(tmp_path_factory):
     _slow(models / "slow.pt")
     (models / "carol.pt").write_bytes(os.urandom(3000))  # corrupt
     _Evil.marker = root / "pwned"
-    (models / "<i>mallory.pt").write_bytes(pickle.dumps(_Evil()))  # a pickle that would run code, and a name that is HTML
+    (models / "<i>mallory.pt").write_bytes(
+        pickle.dumps(_Evil())
+    )  # a pickle that would run code, and a name that is HTML
     suite = root / "suite.json"
-    suite.write_text(json.dumps({"name": "unit race", "levels": ["school"], "tracks": [2000003, 2000011], "laps": 1, "description": "two hidden tracks"}))
+    suite.write_text(
+        json.dumps(
+            {
+                "name": "unit race",
+                "levels": ["school"],
+                "tracks": [2000003, 2000011],
+                "laps": 1,
+                "description": "two hidden tracks",
+            }
+        )
+    )
     return root, models, suite
 
 
 def _race(class_folder, engine, capsys):
     root, models, suite = class_folder
     out = root / f"board_{engine}"
-    assert run_sim.main(["race", str(models), "--suite", str(suite), "--out", str(out), "--engine", engine, "--workers", "2", "--timeout", "3", "--quiet"]) == 0
+    assert (
+        run_sim.main(
+            [
+                "race",
+                str(models),
+                "--suite",
+                str(suite),
+                "--out",
+                str(out),
+                "--engine",
+                engine,
+                "--workers",
+                "2",
+                "--timeout",
+                "3",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return out, json.loads((out / "leaderboard.json").read_text()), capsys.readouterr().out
 
 
@@ -96,11 +127,19 @@ def test_a_race_ranks_the_class_and_survives_bad_files(class_folder, capsys):
     models = {m["name"]: m for m in board["models"]}
     assert [m["name"] for m in board["models"]][:2] == ["alice/sensors.pt", "bob.pt"]
     assert models["alice/sensors.pt"]["rank"] == 1 and models["alice/sensors.pt"]["driving_score"] > 90
-    assert models["bob.pt"]["rank"] == 2 and models["bob.pt"]["driving_score"] < 30 and models["bob.pt"]["infractions_per_km"] > 1
+    assert (
+        models["bob.pt"]["rank"] == 2
+        and models["bob.pt"]["driving_score"] < 30
+        and models["bob.pt"]["infractions_per_km"] > 1
+    )
     assert models["carol.pt"]["rank"] is None and "corrupt or not a checkpoint" in models["carol.pt"]["error"]
-    assert models["<i>mallory.pt"]["rank"] is None and "Python objects beyond tensors" in models["<i>mallory.pt"]["error"]
+    assert (
+        models["<i>mallory.pt"]["rank"] is None and "Python objects beyond tensors" in models["<i>mallory.pt"]["error"]
+    )
     assert not (root / "pwned").exists()  # weights-only loading: the pickle's command never ran
-    assert models["slow.pt"]["rank"] is None and models["slow.pt"]["error"] == "stopped after 3 s of grading (--timeout)"
+    assert (
+        models["slow.pt"]["rank"] is None and models["slow.pt"]["error"] == "stopped after 3 s of grading (--timeout)"
+    )
     assert board["suite"]["tracks"] == [2000003, 2000011] and board["suite"]["episodes_per_model"] == 2
     assert "2 hidden tracks" in board["suite"]["summary"]
     assert "alice/sensors.pt" in said and "corrupt" in said
@@ -169,11 +208,18 @@ def test_the_page_sorts_in_a_real_browser(class_folder):
     html_text = page.read_text()
     # give bob (ranked 2nd) fewer parameters than alice so the sort has something to do
     head, _, rest = html_text.partition(">bob.pt<")
-    smaller = head + ">bob.pt<" + rest.replace(f'data-v="{bob["parameters"]}">{bob["parameters"]:,}<', 'data-v="7">7<', 1)
+    smaller = (
+        head + ">bob.pt<" + rest.replace(f'data-v="{bob["parameters"]}">{bob["parameters"]:,}<', 'data-v="7">7<', 1)
+    )
     assert smaller != html_text
     variant = page.with_name("sorted.html")
     variant.write_text(smaller)
-    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", variant.as_uri() + "#sort=parameters"], capture_output=True, text=True, timeout=60).stdout
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", variant.as_uri() + "#sort=parameters"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     table = _Table()
     table.feed(dom)
     body = table.rows[1:]
@@ -183,14 +229,19 @@ def test_the_page_sorts_in_a_real_browser(class_folder):
 
 def test_a_suite_naming_a_broken_track_file_is_refused_before_any_model_drives(tmp_path, capsys):
     """The suite's error is the suite's: one line naming the suite and the track file, not 20 failed models."""
-    (tmp_path / "broken.json").write_text('{"name": "x", "width_m": -3, "centerline": [[0, 0], [10, 0], [10, 10], [0, 10]]}')
+    (tmp_path / "broken.json").write_text(
+        '{"name": "x", "width_m": -3, "centerline": [[0, 0], [10, 0], [10, 10], [0, 10]]}'
+    )
     suite = tmp_path / "suite.json"
     suite.write_text(json.dumps({"tracks": ["broken.json"]}))
     models = tmp_path / "class"
     models.mkdir()
     (models / "a.pt").write_bytes(SENSORS.read_bytes())
     out = tmp_path / "board"
-    assert run_sim.main(["race", str(models), "--suite", str(suite), "--out", str(out), "--engine", "local", "--quiet"]) == 2
+    assert (
+        run_sim.main(["race", str(models), "--suite", str(suite), "--out", str(out), "--engine", "local", "--quiet"])
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert str(suite) in err and "broken.json" in err and "width_m" in err and "\n" not in err
     assert not out.exists()

@@ -58,8 +58,8 @@ def test_workers_record_the_same_as_one_process(tmp_path):
 
 
 def test_levels_mix_in_one_dataset_but_layouts_do_not(tmp_path):
-    from agent.dataset import DatasetError
     from agent.datainfo import summarize
+    from agent.dataset import DatasetError
     from sim.config import CameraParams
     from sim.levels import with_level
 
@@ -71,6 +71,8 @@ def test_levels_mix_in_one_dataset_but_layouts_do_not(tmp_path):
     data = ds.load(("action", "source", "camera"))
     assert summarize(ds, data["action"][:, 0], data["source"])["frames_per_level"] == {"school": 80, "weather": 80}
     school, weather = data["camera"][:80].astype(float), data["camera"][80:].astype(float)
-    assert abs(school.mean() - weather.mean()) > 3 or abs(school.std() - weather.std()) > 3  # other light, other colours
+    assert (
+        abs(school.mean() - weather.mean()) > 3 or abs(school.std() - weather.std()) > 3
+    )  # other light, other colours
     with pytest.raises(DatasetError, match="camera.width_px"):
         record_expert(out, with_level(EnvConfig(camera=CameraParams(width_px=32, height_px=32)), "weather"), settings)

@@ -54,7 +54,9 @@ def test_the_grid_and_seeded_random_draws():
     space = {"arch": ["tiny", "pilotnet"], "episodes": [4, 8, 16], "level": ["weather"]}
     grid = plan(space)
     assert len(grid) == 6 and len({(t["arch"], t["episodes"]) for t in grid}) == 6
-    assert all(t["level"] == "weather" and t["epochs"] == DEFAULTS["epochs"] for t in grid)  # knobs left out keep the lecture's values
+    assert all(
+        t["level"] == "weather" and t["epochs"] == DEFAULTS["epochs"] for t in grid
+    )  # knobs left out keep the lecture's values
     assert grid[0]["name"] == "000 arch=tiny episodes=4"  # the knobs that vary name the trial
     draws = plan(space, samples=5, seed=3)
     assert draws == plan(space, samples=5, seed=3) and len(draws) == 5
@@ -84,9 +86,27 @@ def test_a_sweep_stopped_with_ctrl_c_resumes_keeping_finished_trials(tmp_path):
     """Two trials one after another (1 core), Ctrl+C after the first, then --resume."""
     pytest.importorskip("ray")
     space = tmp_path / "space.json"
-    space.write_text(json.dumps({"arch": ["fc(4) relu", "fc(16) relu"], "model": "sensors", "episodes": 2, "steps": 150, "epochs": 2}))  # MLPs: quick to train and drive
+    space.write_text(
+        json.dumps(
+            {"arch": ["fc(4) relu", "fc(16) relu"], "model": "sensors", "episodes": 2, "steps": 150, "epochs": 2}
+        )
+    )  # MLPs: quick to train and drive
     out = tmp_path / "sweep"
-    cmd = [sys.executable, str(ROOT / "run_sim.py"), "sweep", str(space), "--out", str(out), "--tracks", "1", "--laps", "1", "--cpus", "1", "--quiet"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "run_sim.py"),
+        "sweep",
+        str(space),
+        "--out",
+        str(out),
+        "--tracks",
+        "1",
+        "--laps",
+        "1",
+        "--cpus",
+        "1",
+        "--quiet",
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
@@ -108,7 +128,13 @@ def test_a_sweep_stopped_with_ctrl_c_resumes_keeping_finished_trials(tmp_path):
     finished_trial = out / "tune" / slug(done[0]["trial"]) / "checkpoint_000000"
     trial_stamp = finished_trial.stat().st_mtime_ns
 
-    again = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "sweep", "--resume", "--out", str(out), "--cpus", "1", "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    again = subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), "sweep", "--resume", "--out", str(out), "--cpus", "1", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"sweep: resuming {out}: 1 of 2 trials finished and kept" in again.stdout
     rows = json.loads((out / "results.json").read_text())
@@ -124,7 +150,20 @@ def test_a_sweep_stopped_with_ctrl_c_resumes_keeping_finished_trials(tmp_path):
     from agent.train import TrainArgs, train
 
     data = next(out.glob("data/*/dataset.json")).parent
-    by_hand = train(TrainArgs(datasets=[str(data)], model="sensors", arch="fc(16) relu", epochs=2, patience=2, seed=0, threads=1, out=str(tmp_path / "hand.pt")), progress=False, log=lambda *a: None)
+    by_hand = train(
+        TrainArgs(
+            datasets=[str(data)],
+            model="sensors",
+            arch="fc(16) relu",
+            epochs=2,
+            patience=2,
+            seed=0,
+            threads=1,
+            out=str(tmp_path / "hand.pt"),
+        ),
+        progress=False,
+        log=lambda *a: None,
+    )
     assert round(by_hand["best"]["steer_mae"], 4) == rows[1]["val_steer_error"]
 
 
@@ -141,7 +180,14 @@ def test_sweep_command_line_mistakes_are_one_line(tmp_path, capsys):
         assert says in err and "\n" not in err, err
 
 
-@pytest.mark.parametrize("plan_text, says", [("{}", "not a sweep plan"), ("{not json", "unreadable"), ('{"trials": [], "tracks": 2, "laps": 1, "cpus_per_trial": 1}', "not a sweep plan")])
+@pytest.mark.parametrize(
+    "plan_text, says",
+    [
+        ("{}", "not a sweep plan"),
+        ("{not json", "unreadable"),
+        ('{"trials": [], "tracks": 2, "laps": 1, "cpus_per_trial": 1}', "not a sweep plan"),
+    ],
+)
 def test_resume_from_a_broken_plan_is_one_line_naming_it(tmp_path, capsys, plan_text, says):
     out = tmp_path / "o"
     out.mkdir()

@@ -52,28 +52,79 @@ def test_split_is_by_whole_episode():
 
 @pytest.mark.parametrize("head", ["regression", "classification"])
 def test_trained_on_expert_data_beats_the_mean(tmp_path, expert_data, head):
-    s = train(TrainArgs(datasets=[expert_data], arch="tiny", head=head, epochs=4, batch_size=64, lr=3e-3, out=str(tmp_path / "m.pt"), threads=2), progress=False, log=lambda *a: None)
+    s = train(
+        TrainArgs(
+            datasets=[expert_data],
+            arch="tiny",
+            head=head,
+            epochs=4,
+            batch_size=64,
+            lr=3e-3,
+            out=str(tmp_path / "m.pt"),
+            threads=2,
+        ),
+        progress=False,
+        log=lambda *a: None,
+    )
     assert s["best"]["steer_mae"] < 0.4 * s["baseline_steer_mae"]
     assert (tmp_path / "m.png").exists() and json.loads((tmp_path / "m.json").read_text())["history"]
 
 
 def test_same_seed_same_losses(tmp_path, expert_data):
-    runs = [train(TrainArgs(datasets=[expert_data], arch="tiny", epochs=2, seed=3, out=str(tmp_path / f"m{i}.pt"), threads=2), progress=False, log=lambda *a: None) for i in range(2)]
+    runs = [
+        train(
+            TrainArgs(datasets=[expert_data], arch="tiny", epochs=2, seed=3, out=str(tmp_path / f"m{i}.pt"), threads=2),
+            progress=False,
+            log=lambda *a: None,
+        )
+        for i in range(2)
+    ]
     a, b = ([h["train_loss"] for h in r["history"]] + [h["val_loss"] for h in r["history"]] for r in runs)
     assert a == b
-    c = train(TrainArgs(datasets=[expert_data], arch="tiny", epochs=2, seed=4, out=str(tmp_path / "m2.pt"), threads=2), progress=False, log=lambda *a: None)
+    c = train(
+        TrainArgs(datasets=[expert_data], arch="tiny", epochs=2, seed=4, out=str(tmp_path / "m2.pt"), threads=2),
+        progress=False,
+        log=lambda *a: None,
+    )
     assert [h["train_loss"] for h in c["history"]] != a[:2]
 
 
 def test_sensors_model_and_plain_sgd(tmp_path, expert_data):
-    s = train(TrainArgs(datasets=[expert_data], model="sensors", optimizer="sgd", lr=0.05, epochs=3, out=str(tmp_path / "s.pt"), threads=2), progress=False, log=lambda *a: None)
+    s = train(
+        TrainArgs(
+            datasets=[expert_data],
+            model="sensors",
+            optimizer="sgd",
+            lr=0.05,
+            epochs=3,
+            out=str(tmp_path / "s.pt"),
+            threads=2,
+        ),
+        progress=False,
+        log=lambda *a: None,
+    )
     losses = [h["train_loss"] for h in s["history"]]
     assert losses[-1] < losses[0]  # gradient descent goes down the mountain
 
 
 def test_resume_continues_from_weights(tmp_path, expert_data):
-    first = train(TrainArgs(datasets=[expert_data], arch="tiny", epochs=2, out=str(tmp_path / "a.pt"), threads=2), progress=False, log=lambda *a: None)
-    again = train(TrainArgs(datasets=[expert_data], arch="tiny", epochs=1, resume=str(tmp_path / "a.pt"), out=str(tmp_path / "b.pt"), threads=2), progress=False, log=lambda *a: None)
+    first = train(
+        TrainArgs(datasets=[expert_data], arch="tiny", epochs=2, out=str(tmp_path / "a.pt"), threads=2),
+        progress=False,
+        log=lambda *a: None,
+    )
+    again = train(
+        TrainArgs(
+            datasets=[expert_data],
+            arch="tiny",
+            epochs=1,
+            resume=str(tmp_path / "a.pt"),
+            out=str(tmp_path / "b.pt"),
+            threads=2,
+        ),
+        progress=False,
+        log=lambda *a: None,
+    )
     assert again["history"][0]["val_loss"] < first["history"][0]["val_loss"]
 
 
@@ -100,12 +151,21 @@ def test_the_kept_epoch_and_the_learned_verdict_say_what_they_measured(expert_da
     import agent.train as trainer
     import run_sim
 
-    scripted = iter([{"loss": 0.5, "steer_mae": 0.10}, {"loss": 0.6, "steer_mae": 0.05}, {"loss": 0.4, "steer_mae": 0.08}])
+    scripted = iter(
+        [{"loss": 0.5, "steer_mae": 0.10}, {"loss": 0.6, "steer_mae": 0.05}, {"loss": 0.4, "steer_mae": 0.08}]
+    )
     monkeypatch.setattr(trainer, "evaluate", lambda *a, **k: next(scripted))
     out = tmp_path / "m.pt"
-    assert run_sim.main(["train", expert_data, "--model", "sensors", "--arch", "mlp", "--epochs", "3", "--out", str(out), "--quiet"]) == 0
+    assert (
+        run_sim.main(
+            ["train", expert_data, "--model", "sensors", "--arch", "mlp", "--epochs", "3", "--out", str(out), "--quiet"]
+        )
+        == 0
+    )
     summary = json.loads(out.with_suffix(".json").read_text())
     assert summary["best"]["epoch"] == 3 and summary["learned"] == (0.08 < summary["baseline_steer_mae"])
     said = capsys.readouterr().out
-    assert "kept epoch 3, the one with the lowest validation loss (0.4000); its validation steering error 0.0800" in said
+    assert (
+        "kept epoch 3, the one with the lowest validation loss (0.4000); its validation steering error 0.0800" in said
+    )
     assert ("is below predicting the mean" if summary["learned"] else "is NOT below predicting the mean") in said

@@ -14,7 +14,14 @@ from sim.env import DrivingEnv
 @pytest.fixture
 def classifier(tmp_path):
     env = EnvConfig()
-    meta = {"camera_arch": "tiny", "sensor_arch": None, "head": "classification", "bins": 15, "input": input_spec_for(env, ("camera",)).to_dict(), "env": env.to_dict()}
+    meta = {
+        "camera_arch": "tiny",
+        "sensor_arch": None,
+        "head": "classification",
+        "bins": 15,
+        "input": input_spec_for(env, ("camera",)).to_dict(),
+        "env": env.to_dict(),
+    }
     path = tmp_path / "cls.pt"
     checkpoint.save(path, checkpoint.build_model(meta), meta)  # untrained is fine for the HUD
     return path
@@ -47,12 +54,26 @@ def test_takeover_is_counted_and_recorded(tmp_path, monkeypatch):
 
     def before_frame(n):
         # one correction: left for 1 s, a 0.5 s pause, left again; then, 2 s later, a second one to the right
-        for at, key, down in ((10, pygame.K_LEFT, True), (40, pygame.K_LEFT, False), (55, pygame.K_LEFT, True), (60, pygame.K_LEFT, False), (120, pygame.K_d, True), (150, pygame.K_d, False)):
+        for at, key, down in (
+            (10, pygame.K_LEFT, True),
+            (40, pygame.K_LEFT, False),
+            (55, pygame.K_LEFT, True),
+            (60, pygame.K_LEFT, False),
+            (120, pygame.K_d, True),
+            (150, pygame.K_d, False),
+        ):
             if n == at:
                 (held.add if down else held.discard)(key)
 
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
-    stats, _ = watch(env, None, max_frames=160, record_dir=tmp_path / "takeovers", before_frame=before_frame, controls=HumanControls(style="ramp"))
+    stats, _ = watch(
+        env,
+        None,
+        max_frames=160,
+        record_dir=tmp_path / "takeovers",
+        before_frame=before_frame,
+        controls=HumanControls(style="ramp"),
+    )
     assert stats.takeovers == 2 and stats.takeover_steps == 65
     ds = Dataset(tmp_path / "takeovers")
     data = ds.load(("action", "source", "camera"))
@@ -65,7 +86,7 @@ def test_takeover_is_counted_and_recorded(tmp_path, monkeypatch):
 def test_the_window_holds_the_network_column_even_after_an_earlier_render():
     """A reset in human mode makes a one-column window; watch() must widen it (the
     network's input and decision were cut off before)."""
-    from sim.render import VIEW_PX, PANEL_W
+    from sim.render import PANEL_W, VIEW_PX
 
     env = DrivingEnv(render_mode="human", observation="camera")
     env.reset(seed=1)  # renders the plain, narrow window

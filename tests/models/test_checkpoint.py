@@ -12,7 +12,14 @@ from sim.config import CameraParams, EnvConfig
 def make(tmp_path, keys=("camera",)):
     env = EnvConfig()
     spec = input_spec_for(env, keys)
-    meta = {"camera_arch": "tiny" if "camera" in keys else None, "sensor_arch": "mlp" if "sensors" in keys else None, "head": "classification", "bins": 11, "input": spec.to_dict(), "env": env.to_dict()}
+    meta = {
+        "camera_arch": "tiny" if "camera" in keys else None,
+        "sensor_arch": "mlp" if "sensors" in keys else None,
+        "head": "classification",
+        "bins": 11,
+        "input": spec.to_dict(),
+        "env": env.to_dict(),
+    }
     model = checkpoint.build_model(meta)
     path = tmp_path / "m.pt"
     checkpoint.save(path, model, meta)
@@ -62,7 +69,10 @@ def test_loading_runs_no_pickled_code(tmp_path):
         def __reduce__(self):
             return (exec, ("open('PWNED','w').write('x')",))
 
-    torch.save({"format": "drivelab-checkpoint", "version": 1, "meta": "{}", "state_dict": {}, "x": Boom()}, tmp_path / "evil.pt")
+    torch.save(
+        {"format": "drivelab-checkpoint", "version": 1, "meta": "{}", "state_dict": {}, "x": Boom()},
+        tmp_path / "evil.pt",
+    )
     with pytest.raises(CheckpointError):
         checkpoint.load(tmp_path / "evil.pt")
     assert not (tmp_path / "PWNED").exists()

@@ -53,9 +53,18 @@ def test_files_that_are_not_drivelab_policies(tmp_path):
     junk.write_bytes(b"not a graph")
     plain = tmp_path / "plain.onnx"
     node = helper.make_node("Identity", ["x"], ["y"])
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
     onnx.save(helper.make_model(graph), plain)
-    for path, words in ((tmp_path / "missing.onnx", "no such ONNX file"), (junk, "not an ONNX model"), (plain, "not a DriveLab policy")):
+    for path, words in (
+        (tmp_path / "missing.onnx", "no such ONNX file"),
+        (junk, "not an ONNX model"),
+        (plain, "not a DriveLab policy"),
+    ):
         with pytest.raises(ExportError, match=words) as e:
             OnnxDriver(path)
         assert str(path) in str(e.value) and "\n" not in str(e.value)
@@ -68,7 +77,25 @@ def test_export_cli_and_eval_cli(tmp_path, capsys):
     assert run_sim.main(["export", "assets/models/sensors.pt", "--onnx", str(out), "--frames", "64"]) == 0
     assert "matches torch on 64 real frames" in capsys.readouterr().out
     report = tmp_path / "r.json"
-    assert run_sim.main(["eval", "--model", str(out), "--tracks", "2", "--laps", "1", "--workers", "1", "--quiet", "--report", str(report)]) == 0
+    assert (
+        run_sim.main(
+            [
+                "eval",
+                "--model",
+                str(out),
+                "--tracks",
+                "2",
+                "--laps",
+                "1",
+                "--workers",
+                "1",
+                "--quiet",
+                "--report",
+                str(report),
+            ]
+        )
+        == 0
+    )
     assert json.loads(report.read_text())["summary"]["lap_completion_rate"] >= 0.5
     with pytest.raises(SystemExit) as e:  # refused where the flag enters, before any work
         run_sim.main(["export", "assets/models/sensors.pt", "--onnx", str(tmp_path / "x.txt")])

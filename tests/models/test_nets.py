@@ -4,7 +4,16 @@ import torch
 from models.nets import PRESETS, DrivingNet, SpecError, parse
 
 
-@pytest.mark.parametrize("arch", ["pilotnet", "tiny", "alvinn", "conv(4,3) relu pool(2) conv(8,3,2) relu fc(16) relu", "conv(6,5) norm relu pool(3,2) dropout(0.1) fc(8) tanh"])
+@pytest.mark.parametrize(
+    "arch",
+    [
+        "pilotnet",
+        "tiny",
+        "alvinn",
+        "conv(4,3) relu pool(2) conv(8,3,2) relu fc(16) relu",
+        "conv(6,5) norm relu pool(3,2) dropout(0.1) fc(8) tanh",
+    ],
+)
 @pytest.mark.parametrize("head", ["regression", "classification"])
 def test_camera_specs_build_report_and_run(arch, head):
     net = DrivingNet({"camera": (3, 42, 64)}, arch, None, head, bins=15)
@@ -13,7 +22,9 @@ def test_camera_specs_build_report_and_run(arch, head):
     steer = net.steering(out)
     assert steer.shape == (4,) and steer.abs().max() <= 1
     text = net.summary()
-    assert "total" in text and str(sum(p.numel() for p in net.parameters())).replace("", "")[:2] in text.replace(",", "")
+    assert "total" in text and str(sum(p.numel() for p in net.parameters())).replace("", "")[:2] in text.replace(
+        ",", ""
+    )
     assert net.report[-1][1] == ((1,) if head == "regression" else (15,))
 
 

@@ -1,6 +1,6 @@
+import gymnasium as gym
 import numpy as np
 import pytest
-import gymnasium as gym
 from gymnasium.utils.env_checker import check_env
 
 from sim import ENV_ID  # registers it

@@ -36,7 +36,9 @@ print(*out)
 
 @pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 def test_a_world_keeps_freed_pages_for_the_next_step_and_training_larger_ones():
-    out = subprocess.run([sys.executable, "-c", CHURN.format(root=str(ROOT))], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", CHURN.format(root=str(ROOT))], capture_output=True, text=True, check=True
+    ).stdout
     plain, small, big, big_trained = map(int, out.split())
     assert plain > 4 * 20 * 3 * 2**20 // 4096 / 2  # glibc maps and unmaps 3 MB blocks every time ...
     assert small < plain / 5  # ... not once a World has raised the thresholds ...

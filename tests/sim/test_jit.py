@@ -11,11 +11,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # a sensors-only world at cones (obstacles, noise): fewer kernels to compile than with a camera
-STEP = "from sim.env import DrivingEnv; import numpy as np; e = DrivingEnv(level='cones', observation='sensors'); e.reset(seed=3); o = e.step(np.zeros(1))[0]; print(repr(o['sensors'].tolist()))"
+STEP = (
+    "from sim.env import DrivingEnv; import numpy as np; e = DrivingEnv(level='cones', observation='sensors'); "
+    "e.reset(seed=3); o = e.step(np.zeros(1))[0]; print(repr(o['sensors'].tolist()))"
+)
 
 
 def _run(code: str, cwd: Path, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +52,9 @@ def test_a_corrupt_cache_is_rebuilt(tmp_path, reference):
         f.write_bytes(garbage[f])
     assert garbage
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
-    again = subprocess.run([sys.executable, "-c", STEP], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    again = subprocess.run(
+        [sys.executable, "-c", STEP], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
     assert again.returncode == 0, again.stderr
     assert again.stdout == reference
     rebuilt = [f for f in garbage if f.suffix == ".nbi" and f.exists() and f.read_bytes() != garbage[f]]
@@ -58,7 +65,14 @@ def test_a_broken_numba_ends_the_command_in_one_line(tmp_path):
     fake = tmp_path / "numba"
     fake.mkdir()
     (fake / "__init__.py").write_text('raise ImportError("numba needs numpy < 2.5")')
-    out = subprocess.run([sys.executable, "run_sim.py", "eval", "--tracks", "1"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(tmp_path)}, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "run_sim.py", "eval", "--tracks", "1"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "numba" in lines[0] and "pip install" in lines[0] and "Traceback" not in out.stderr
@@ -71,7 +85,9 @@ def test_a_kernel_that_does_not_compile_ends_the_command_in_one_line(monkeypatch
     from agent.cli import levels
 
     def broken(args):
-        raise TypingError("No implementation of function Function(<built-in function atan>) found for signature:\n more lines")
+        raise TypingError(
+            "No implementation of function Function(<built-in function atan>) found for signature:\n more lines"
+        )
 
     monkeypatch.setattr(levels, "run", broken)
     assert run_sim.main(["levels"]) == 2
@@ -81,7 +97,10 @@ def test_a_kernel_that_does_not_compile_ends_the_command_in_one_line(monkeypatch
 
 def test_kernels_run_as_python_with_the_jit_off():
     """NUMBA_DISABLE_JIT=1 (for a debugger) runs the same rules as plain Python: same result."""
-    code = "from sim.env import DrivingEnv; import numpy as np; e = DrivingEnv(observation='sensors', track=3); e.reset(seed=0); print([e.step(np.array([0.1]))[0]['sensors'].tolist() for _ in range(3)])"
+    code = (
+        "from sim.env import DrivingEnv; import numpy as np; e = DrivingEnv(observation='sensors', track=3); "
+        "e.reset(seed=0); print([e.step(np.array([0.1]))[0]['sensors'].tolist() for _ in range(3)])"
+    )
     jit = _run(code, ROOT)
     plain = _run(code, ROOT, NUMBA_DISABLE_JIT="1")
     assert jit.returncode == 0 and plain.returncode == 0, plain.stderr

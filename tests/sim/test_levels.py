@@ -5,7 +5,8 @@ from dataclasses import fields
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim import track as tracks
 from sim.camera import make_camera
@@ -49,7 +50,15 @@ def _has_colour(raster, colour, tol=12.0) -> bool:
     return bool((np.abs(level0 - colour).max(axis=1) < tol).any())
 
 
-@pytest.mark.parametrize("markings, edge, centre", [("solid/dashed", True, True), ("none/solid", False, True), ("dashed/none", True, False), ("none/none", False, False)])
+@pytest.mark.parametrize(
+    "markings, edge, centre",
+    [
+        ("solid/dashed", True, True),
+        ("none/solid", False, True),
+        ("dashed/none", True, False),
+        ("none/none", False, False),
+    ],
+)
 def test_markings_are_painted_as_named(markings, edge, centre):
     t = tracks.from_seed(3)
     t = tracks.Track.from_polyline("m", 8.0, t.centerline, markings=markings)
@@ -185,7 +194,9 @@ def test_levels_are_stored_with_the_config_and_read_back():
     for name, level in LEVELS.items():
         cfg = with_level(EnvConfig(), name)
         assert EnvConfig.from_dict(cfg.to_dict()) == cfg and cfg.level == level
-    assert with_level(with_level(EnvConfig(), "country"), "school").track == EnvConfig().track  # no level inherits another's roads
+    assert (
+        with_level(with_level(EnvConfig(), "country"), "school").track == EnvConfig().track
+    )  # no level inherits another's roads
     old = EnvConfig().to_dict()
     del old["level"]  # written before levels existed
     assert EnvConfig.from_dict(old).level.name == "school"
@@ -197,13 +208,26 @@ def test_bad_level_fields_are_refused_in_one_line():
     with pytest.raises(ValueError, match="road_width_m"):
         Level("x", road_width_m=(10.0, 6.0))
     names = {f.name for f in fields(Level)}
-    assert {"road_width_m", "min_radius_m", "markings", "cruise_speed_mps", "weather", "camera_jitter", "sensor_noise_m", "steer_trim"} <= names
+    assert {
+        "road_width_m",
+        "min_radius_m",
+        "markings",
+        "cruise_speed_mps",
+        "weather",
+        "camera_jitter",
+        "sensor_noise_m",
+        "steer_trim",
+    } <= names
 
 
 def test_jittered_cameras_share_one_pixel_layout():
     from dataclasses import replace
 
     cam = EnvConfig().camera
-    lo = make_camera(replace(cam, pitch_deg=cam.pitch_deg * 0.96, fov_deg=cam.fov_deg * 1.04), all_pixels=True, skip_rows=10)
-    hi = make_camera(replace(cam, pitch_deg=cam.pitch_deg * 1.04, fov_deg=cam.fov_deg * 0.96), all_pixels=True, skip_rows=10)
+    lo = make_camera(
+        replace(cam, pitch_deg=cam.pitch_deg * 0.96, fov_deg=cam.fov_deg * 1.04), all_pixels=True, skip_rows=10
+    )
+    hi = make_camera(
+        replace(cam, pitch_deg=cam.pitch_deg * 1.04, fov_deg=cam.fov_deg * 0.96), all_pixels=True, skip_rows=10
+    )
     assert lo.first_ground == hi.first_ground == 640 and len(lo.forward_m) == len(hi.forward_m) == 64 * 64 - 640

@@ -49,7 +49,10 @@ def _write(tmp_path, name, obstacles, width_m=8.0):
     [
         ([{"kind": "cone", "s_m": 50, "offset_m": 2.9}], "obstacle 0 (cone at 50.0 m): lies off the road"),
         ([{"kind": "car", "s_m": 50, "offset_m": 0.0}], "obstacle 0 (car at 50.0 m): blocks the road"),
-        ([{"kind": "cone", "s_m": 50, "offset_m": 1}, {"kind": "car", "s_m": 52, "offset_m": -2}], "obstacle 1 (car at 52.0 m): overlaps obstacle 0"),
+        (
+            [{"kind": "cone", "s_m": 50, "offset_m": 1}, {"kind": "car", "s_m": 52, "offset_m": -2}],
+            "obstacle 1 (car at 52.0 m): overlaps obstacle 0",
+        ),
         ([{"kind": "truck", "s_m": 50, "offset_m": 1}], "obstacle 0 must be"),
     ],
 )
@@ -61,7 +64,9 @@ def test_bad_obstacles_in_a_track_file_are_one_line_errors(tmp_path, obstacles, 
 
 
 def test_track_file_obstacles_load_and_round_trip(tmp_path):
-    path = _write(tmp_path, "ok", [{"kind": "car", "s_m": 120, "offset_m": -1.3}, {"kind": "cone", "s_m": 40, "offset_m": 0.65}])
+    path = _write(
+        tmp_path, "ok", [{"kind": "car", "s_m": 120, "offset_m": -1.3}, {"kind": "cone", "s_m": 40, "offset_m": 0.65}]
+    )
     t = tracks.load(path)
     assert [o.kind for o in t.obstacles] == ["cone", "car"]  # sorted along the road
     tracks.save(t, tmp_path / "again.json")
@@ -191,7 +196,10 @@ def test_info_counts_collisions():
 @pytest.mark.parametrize(
     "obstacles, message",
     [
-        ([{"kind": "car", "s_m": 100, "offset_m": 1.3}, {"kind": "car", "s_m": 106, "offset_m": -1.3}], "leaves no way past with obstacle 0"),
+        (
+            [{"kind": "car", "s_m": 100, "offset_m": 1.3}, {"kind": "car", "s_m": 106, "offset_m": -1.3}],
+            "leaves no way past with obstacle 0",
+        ),
         ([{"kind": "cone", "s_m": 2, "offset_m": 0.65}], "too near the start line"),
         ([{"kind": "cone", "s_m": 0, "offset_m": -0.65}], "too near the start line"),
     ],

@@ -3,7 +3,8 @@ observations read is always drawn."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim import ENV_ID  # registers it
 from sim.camera import bind, render_frames

@@ -93,7 +93,16 @@ CIRCLE = [[60 * math.cos(a), 60 * math.sin(a)] for a in np.linspace(0, 2 * math.
         ("{not json", "not valid JSON"),
         ({"name": "x", "width_m": 10, "centerline": CIRCLE + CIRCLE[:1]}, "repeats the first"),
         # a figure of eight: the loop crosses itself
-        ({"name": "x", "width_m": 10, "centerline": [[80 * math.sin(a), 50 * math.sin(2 * a)] for a in np.linspace(0, 2 * math.pi, 40, endpoint=False)]}, "comes within"),
+        (
+            {
+                "name": "x",
+                "width_m": 10,
+                "centerline": [
+                    [80 * math.sin(a), 50 * math.sin(2 * a)] for a in np.linspace(0, 2 * math.pi, 40, endpoint=False)
+                ],
+            },
+            "comes within",
+        ),
         ({"name": "x", "width_m": 10, "centerline": SQUARE}, "tighter than"),
     ],
 )

@@ -15,7 +15,9 @@ def test_make_vec_returns_the_batched_env():
     assert len(set(info["track"])) == 3  # each car on its own track
 
 
-@pytest.mark.parametrize("offroad, level", [("terminate", "school"), ("recover", "school"), ("terminate", "weather"), ("recover", "cones")])
+@pytest.mark.parametrize(
+    "offroad, level", [("terminate", "school"), ("recover", "school"), ("terminate", "weather"), ("recover", "cones")]
+)
 def test_identical_to_single_envs_with_the_same_seeds(offroad, level):
     n = 4
     venv = gym.make_vec(ENV_ID, num_envs=n, offroad=offroad, max_steps=250, level=level)

@@ -44,9 +44,14 @@ def test_the_world_is_the_one_its_id_names():
     from sim import ENV_ID, ENV_VERSION
 
     ref = json.loads(REFERENCE.read_text())
-    assert ref["version"] == ENV_VERSION, f"{REFERENCE.name} was written for DriveLab-v{ref['version']}: write it anew for {ENV_ID}"
+    assert ref["version"] == ENV_VERSION, (
+        f"{REFERENCE.name} was written for DriveLab-v{ref['version']}: write it anew for {ENV_ID}"
+    )
     now = rollout()
-    bump = f"observations or dynamics changed under {ENV_ID}: bump sim.ENV_VERSION, say what changed (DrivingEnv's Version History, the README's changelog) and run `python tests/sim/test_version.py --write`"
+    bump = (
+        f"observations or dynamics changed under {ENV_ID}: bump sim.ENV_VERSION, say what changed (DrivingEnv's "
+        "Version History, the README's changelog) and run `python tests/sim/test_version.py --write`"
+    )
     for level, r in ref["levels"].items():
         for key, tol in (("poses", 2e-3), ("sensors", 0.02), ("frames", 0.6)):
             a, b = np.array(r[key]), np.array(now[level][key])
