@@ -25,11 +25,12 @@ import numpy as np
 import pygame
 
 from agent.dataset import DatasetWriter
-from agent.human import HumanControls
+from agent.human import LEFT_KEYS, RIGHT_KEYS, UP_KEYS, HumanControls
 from sim.render import REC
 
 UNDO_WINDOW_S = 2.0  # Backspace this soon after an episode ended discards that episode
 START_TEXT = "press an arrow to start"  # over the view until the person first steers
+START_KEYS = LEFT_KEYS + RIGHT_KEYS + UP_KEYS  # a press of any of these starts the car
 
 
 @dataclass
@@ -123,6 +124,7 @@ def drive(
             if before_frame is not None:
                 before_frame(frame)
             frame += 1
+            tapped = False  # a steering key went down since the last frame (a tap between two frames counts)
             for event in pygame.event.get():
                 if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
                     running = False
@@ -138,14 +140,16 @@ def drive(
                     paused = not paused
                 elif event.type == pygame.KEYDOWN and event.key == pygame.K_BACKSPACE and writer is not None:
                     backspace()
+                elif event.type == pygame.KEYDOWN and event.key in START_KEYS:
+                    tapped = True
             if not running:
                 break
             if paused:
                 _show(u, controls, recording, writer, episode, paused=True)
                 continue
             if waiting is not None:
-                if not controls.wants_to_start():
-                    _show(u, controls, recording, writer, episode, paused=False)
+                if not (tapped or controls.wants_to_start()):
+                    _show(u, controls, recording, writer, episode, paused=False, waiting=True)
                     if u.renderer is not None:
                         u.renderer.flash(waiting, 0.5)
                         u.render()  # keeps the window drawn (and its clock ticking) while the car waits
@@ -192,12 +196,14 @@ def drive(
     return stats
 
 
-def _show(u, controls, recording, writer, episode, paused: bool) -> None:
+def _show(u, controls, recording, writer, episode, paused: bool, waiting: bool = False) -> None:
     r = u.renderer
     if r is None:
         return
     frames = episode.frames if episode is not None else 0
-    if recording:
+    if recording and waiting:
+        r.badge = ("REC starts when you drive", (150, 60, 60))
+    elif recording:
         saved = sum(e["frames"] for e in writer.manifest["episodes"] if episode is None or e is not episode.entry)
         total = saved + frames  # what the dataset holds, this episode included
         r.badge = (

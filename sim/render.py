@@ -188,7 +188,7 @@ class Renderer:
         screen.set_clip(None)
         self._draw_dashboard(view)
         self._draw_overlays()
-        self._draw_panel(view, snap.observation.get("camera"), snap.config.level.name)
+        self._draw_panel(view, snap.observation.get("camera"), snap.config.level.name, snap.config.sensors.max_range_m)
         if self.mode == "human":
             self.present()
             self.clock.tick(self.fps)
@@ -270,7 +270,7 @@ class Renderer:
                 y += img.get_height()
 
     # ----------------------------------------------------------------- the HUD
-    def _draw_panel(self, view, frame, level: str = "school") -> None:
+    def _draw_panel(self, view, frame, level: str = "school", ray_range_m: float = 50.0) -> None:
         x0 = VIEW_PX + 20
         screen = self.screen
         caption = "network input"
@@ -278,6 +278,8 @@ class Renderer:
             frame, caption = self.view
         elif frame is not None:
             caption = f"network input {frame.shape[1]}x{frame.shape[0]}"
+        elif view.rays_m is not None:
+            caption = f"network input: {len(view.rays_m)} rays"
         screen.blit(self.big.render(caption, True, TEXT), (x0 - 8, 12))
         y = 42
         if frame is not None:
@@ -289,6 +291,10 @@ class Renderer:
             screen.blit(pygame.transform.scale(img, (side, h)), (x0, y))
             pygame.draw.rect(screen, DIM, (x0, y, side, h), 1)
             y += h + 12
+        elif view.rays_m is not None:  # sensors only: each ray's reading, left to right as the car sees them
+            self.columns((x0, y, PANEL_W - 40, 90), np.asarray(view.rays_m)[::-1] / ray_range_m, RAY)
+            self.text(f"each ray, left to right: 0-{ray_range_m:.0f} m", (x0, y + 94), DIM)
+            y += 124
         steer = view.steer
         lines = [
             f"interventions {view.interventions}",
@@ -307,7 +313,11 @@ class Renderer:
         fill = int(-steer * bar_w / 2)  # steering left (+) fills to the left
         pygame.draw.rect(screen, TRAIL, (min(mid, mid + fill), y + 7, abs(fill), 12))
         pygame.draw.line(screen, TEXT, (mid, y + 3), (mid, y + 22), 1)
-        screen.blit(self.font.render("steering  L        R", True, DIM), (x0, y + 24))
+        screen.blit(self.font.render("L", True, DIM), (x0, y + 24))
+        right = self.font.render("R", True, DIM)
+        screen.blit(right, (x0 + bar_w - right.get_width(), y + 24))
+        label = self.font.render("steering", True, DIM)
+        screen.blit(label, (mid - label.get_width() // 2, y + 24))
         y += 48
         if self.extra is not None:
             if self.size[0] > VIEW_PX + PANEL_W:  # a second column

@@ -161,3 +161,12 @@ def test_the_car_waits_for_the_person_and_keys_held_at_a_crash_do_not_steer_the_
     assert not controls.wants_to_start(Keys())  # released ...
     assert controls.wants_to_start(Keys(pygame.K_LEFT))  # ... and pressed again: it starts
     assert controls.update(env.config.dt_s, Keys(pygame.K_LEFT))[0] > 0  # and steers
+
+
+def test_a_tap_between_two_frames_starts_the_car(env, monkeypatch):
+    """A quick press that is up again before the next frame reads the keys (a slow first
+    frame, a light tap) still starts the car: the key-down event counts."""
+    before_frame, held = key_script([(5, pygame.KEYDOWN, pygame.K_UP), (5, pygame.KEYUP, pygame.K_UP)])
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: Keys(*held))
+    stats = drive(env, HumanControls(), max_frames=30, before_frame=before_frame)
+    assert stats.steps == 25  # from the tap on (it was 0: the state of the keys never showed it)
