@@ -257,18 +257,18 @@ class HumanControls:
         return value + float(np.clip(target - value, -max_delta, max_delta))
 
 
-OVAL = Path(__file__).resolve().parents[1] / "assets" / "tracks" / "oval.json"
+STADIUM = Path(__file__).resolve().parents[1] / "assets" / "tracks" / "stadium.json"  # starts on a 600 m straight
 
 
 def tap_swerve_m(style: str = DEFAULT_STYLE, press_s: float = 0.4, within_s: float = 2.5) -> float:
     """How far one press of Left, `press_s` long, moves the car sideways within `within_s`
     at cruise speed (the keys go through `HumanControls` with `style`), measured against the
-    same drive with no press, on the oval; infinite if the car leaves the road."""
+    same drive with no press, on the stadium's straight; infinite if the car leaves the road."""
     from sim.env import DrivingEnv
 
     paths = []
     for press in (False, True):
-        env = DrivingEnv(observation="sensors", track=OVAL)
+        env = DrivingEnv(observation="sensors", track=STADIUM)
         _, info = env.reset(seed=0)
         controls, lateral, dt = HumanControls(style=style), [], env.unwrapped.config.dt_s
         for k in range(round((0.5 + within_s) / dt)):

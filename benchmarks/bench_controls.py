@@ -88,7 +88,14 @@ def one(name: str, style: str, preview: float, seed: int, tmp: Path) -> dict:
 def main() -> None:
     ap = parser(__doc__)
     ap.add_argument("--seeds", type=int, default=3, help="seeds per style")
+    ap.add_argument("--swerve-only", action="store_true", help="measure the taps again into the existing --json (seconds, not minutes)")
     args = ap.parse_args()
+    if args.swerve_only:
+        figures = json.loads(Path(args.json).read_text())["figures"]
+        for name, style, _ in CONFIGS:
+            figures["styles"][name]["tap_swerve_m"] = tap_swerve_m(style)
+        write(args.json, "controls", figures)
+        return
     runs = {name: [] for name, _, _ in CONFIGS}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(1, args.seeds + 1):

@@ -226,7 +226,7 @@ def render_controls(r: dict) -> str:
         )
     how = (
         "`python benchmarks/bench_controls.py`: the swerve from `agent.human.tap_swerve_m` (one press of Left "
-        "through the controls, on the oval's straight, against no press); "
+        "through the controls, on the stadium track's 600 m straight, against no press); "
         f"then per style and seed (means of exits and medians of the rest over {f['seeds']} seeds; each seed's figure "
         "in brackets), "
         f"`record --driver human-model --style STYLE --episodes 6 --steps 900` ({f['frames']:,} frames, 3 minutes at "
