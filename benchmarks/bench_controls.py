@@ -88,7 +88,11 @@ def one(name: str, style: str, preview: float, seed: int, tmp: Path) -> dict:
 def main() -> None:
     ap = parser(__doc__)
     ap.add_argument("--seeds", type=int, default=3, help="seeds per style")
-    ap.add_argument("--swerve-only", action="store_true", help="measure the taps again into the existing --json (seconds, not minutes)")
+    ap.add_argument(
+        "--swerve-only",
+        action="store_true",
+        help="measure the taps again into the existing --json (seconds, not minutes)",
+    )
     args = ap.parse_args()
     if args.swerve_only:
         figures = json.loads(Path(args.json).read_text())["figures"]
