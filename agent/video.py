@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-GIF_WIDTH_PX = 480  # GIFs store every pixel of every frame as a palette index: keep them small
+GIF_WIDTH_PX = 400  # GIFs store every pixel of every frame as a palette index: keep them small
 PALETTE_SAMPLES = 8  # frames the shared GIF palette is made from
+GIF_COLORS = 128  # colours in that palette (a moving chase view changes every pixel of every frame)
 
 
 def save_video(
@@ -51,7 +52,7 @@ def save_video(
         strip = Image.new("RGB", (size[0], size[1] * len(sample)))
         for k, im in enumerate(sample):
             strip.paste(im, (0, k * size[1]))
-        palette = strip.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+        palette = strip.quantize(colors=GIF_COLORS, method=Image.Quantize.MEDIANCUT)
         indexed = []
         for im in images:
             indexed.append(im.quantize(palette=palette, dither=Image.Dither.NONE))

@@ -55,14 +55,31 @@ def _halve(level: np.ndarray) -> np.ndarray:
     return avg.astype(np.uint8)
 
 
+def grass_scale(params) -> int:
+    """How many texels of a raster with `params` cover one texel of the cars' (default)
+    raster: a finer raster (the chase view's) draws the same grass, smoothly enlarged."""
+    return max(1, round(RasterParams().m_per_px / params.m_per_px))
+
+
 @lru_cache(maxsize=4)
-def _grass_tiles(levels: int) -> tuple[np.ndarray, ...]:
-    """A fixed, seamless grass texture and its mip levels: level k is (256 >> k)^2 x 3 uint8.
+def _grass_tiles(levels: int, scale: int = 1) -> tuple[np.ndarray, ...]:
+    """A fixed, seamless grass texture and its mip levels: level k is (256 * scale >> k)^2 x 3 uint8.
 
     Level k of a raster that is all grass is this tile repeated, because each mip level
     averages aligned 2x2 blocks. The texture is part of the world's look, not of any
-    episode, so it uses a fixed seed.
+    episode, so it uses a fixed seed. With `scale` > 1 (a finer raster), the tile is the
+    same grass enlarged `scale` times and smoothed, so it looks the same size in the world.
     """
+    if scale > 1:
+        big = np.kron(_grass_tiles(1)[0].astype(np.float32), np.ones((scale, scale, 1), np.float32))
+        for axis in (0, 1):  # box-blur over one old texel (wrapping: still seamless)
+            big = sum(np.roll(big, k, axis) for k in range(-(scale // 2), scale - scale // 2)) / scale
+        tiles = [np.clip(big + 0.5, 0, 255).astype(np.uint8)]
+        for _ in range(1, levels):
+            tiles.append(_halve(tiles[-1]))
+        for t in tiles:
+            t.setflags(write=False)
+        return tuple(tiles)
     size = GRASS_TILE_PX
     rng = np.random.default_rng(20261125)
     blotch = rng.normal(size=(size // 16, size // 16))
@@ -254,7 +271,7 @@ class Raster:
         self.level_shape = lay.level_shape
         self.level_offset = lay.level_offset
         self.texture = (np.empty(lay.texels, dtype=RGB) if out is None else out)[: lay.texels]
-        for k, tile in enumerate(_grass_tiles(params.levels)):
+        for k, tile in enumerate(_grass_tiles(params.levels, grass_scale(params))):
             _fill_periodic(self.level(k), tile)
         self.segments = Segments.of(track, params)
         # a vertex's samples lie within half a vertex along and the band's half width across
@@ -341,7 +358,7 @@ class Raster:
             road_lut,
             paint_lut,
             paint_rgb8,
-            _grass_tiles(params.levels)[0],
+            _grass_tiles(params.levels, grass_scale(params))[0],
             self.texture.view(np.uint8),
             self.level_shape,
             self.level_offset,

@@ -87,6 +87,7 @@ class Renderer:
         pygame.font.init()  # not pygame.init(): no audio device is needed (or present headless)
         if mode == "human":
             self.screen, self.present = open_window(size, "DriveLab")
+            self._splash()
         else:  # an off-screen surface: needs no display at all
             self.screen = pygame.Surface(size)
             self.present = None
@@ -104,6 +105,14 @@ class Renderer:
         self.badge: tuple[str, tuple] | None = None  # (text, colour) at the view's top left: REC
         self._message: tuple[str, float] | None = None  # (text, until when) across the view
         self.show_fps = mode == "human"
+
+    def _splash(self) -> None:
+        """A first picture while the world loads its compiled kernels (a second or two): not a black window."""
+        self.screen.fill(BG)
+        img = pygame.font.Font(None, 30).render("DriveLab: starting the world ...", True, TEXT)
+        self.screen.blit(img, ((self.size[0] - img.get_width()) // 2, (self.size[1] - img.get_height()) // 2))
+        self.present()
+        pygame.event.pump()
 
     def flash(self, text: str, seconds: float = 3.0) -> None:
         """Show `text` (lines split at newlines) across the top of the view for `seconds`."""

@@ -49,7 +49,7 @@ def add_arguments(p) -> None:
         type=int_in(64, 4096),
         default=None,
         metavar="PX",
-        help="video width in pixels, 64-4096 (default: 480 for a GIF, full size for an MP4)",
+        help="video width in pixels, 64-4096 (default: 400 for a GIF, full size for an MP4)",
     )
 
 

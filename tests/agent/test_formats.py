@@ -85,7 +85,7 @@ def test_bad_ids_and_foreign_datasets(recorded, minari_home):
     minari.create_dataset_from_buffers(
         "other/cartpole-v0", [buf], env=env, eval_env=env.spec, algorithm_name="none", author="t", description="t"
     )
-    with pytest.raises(DatasetError, match="not a DriveLab-v1 export") as e:
+    with pytest.raises(DatasetError, match="not a DriveLab export") as e:
         load_minari("other/cartpole-v0", FIELDS)
     assert "minari:other/cartpole-v0" in str(e.value)
     to_minari(recorded, "drivelab/once-v0")

@@ -25,8 +25,8 @@ def test_gif_is_scaled_and_small(frames, tmp_path):
     path = save_video(tmp_path / "run.gif", frames, fps=15, progress=False)
     with Image.open(path) as im:
         assert im.size[0] == GIF_WIDTH_PX and im.n_frames == len(frames)
-    # 300 frames (10 s, every frame) of a drive, small enough to share; the map fills its whole
-    # area (no plain letterbox band), so this is ~6.4 MB; `watch --video` keeps every 2nd frame
+    # 300 frames (10 s, every frame) of a drive, small enough to share: the chase view moves
+    # under every pixel of every frame, so this is ~6.9 MB; `watch --video` keeps every 2nd frame
     assert path.stat().st_size < 7.5e6
 
 
