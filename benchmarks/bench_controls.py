@@ -5,7 +5,7 @@ Run: python benchmarks/bench_controls.py [--seeds 3] [--json benchmarks/results/
 For each keyboard style (`ramp`, `wheel`, `arcade`: the controls before issue 27), and for the
 starting point of issue 27 (arcade, with a person who sees only the whole-track map: no
 preview of the road ahead), first how far
-one 0.4 s press of Left swerves the car at cruise speed within 2.5 s (`agent.human.tap_swerve_m`),
+one 0.4 s press of Left swerves the car at cruise speed within 2.5 s (`agent.drivers.human.tap_swerve_m`),
 then, for each seed, as a user would run it:
 `run_sim.py record --driver human-model --style STYLE --episodes 6 --steps 900` (3 minutes,
 5,400 frames at `school`), then `run_sim.py train DIR` with the default recipe, then
@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 from common import ROOT, median, parser, write
 
-from agent.dataset import Dataset  # noqa: E402
-from agent.human import STYLES, tap_swerve_m  # noqa: E402
+from agent.data.dataset import Dataset  # noqa: E402
+from agent.drivers.human import STYLES, tap_swerve_m  # noqa: E402
 
 
 def run(*args: str) -> None:

@@ -23,7 +23,7 @@ LOADER = (
     + """
 import sys, time
 sys.path.insert(0, {root!r})
-from agent.dataset import Dataset
+from agent.data.dataset import Dataset
 base = peak_rss_bytes()
 t = time.perf_counter()
 data = Dataset({path!r}).load(("camera", "sensors", "action"))
@@ -38,7 +38,7 @@ TARGETS = {"record_50k_s": 30.0, "load_100k_s": 10.0, "load_peak_over_raw": 1.5}
 
 
 def record(out: Path, frames: int, workers: int) -> float:
-    from agent.record import RecordSettings, record_expert
+    from agent.data.record import RecordSettings, record_expert
     from sim.config import EnvConfig
 
     shutil.rmtree(out, ignore_errors=True)

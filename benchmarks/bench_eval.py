@@ -34,7 +34,7 @@ def inference_us_per_frame(batch: int, rounds: int = 7, calls: int = 40) -> floa
     """Median over rounds of the time [us] one frame costs the bundled ConvNet, 1 thread."""
     import torch
 
-    from agent.policy import NeuralPolicy
+    from agent.drivers.policy import NeuralPolicy
     from sim.heap import keep_freed_memory
 
     torch.set_num_threads(1)
@@ -91,7 +91,7 @@ def main() -> None:
     from sim.config import EnvConfig
 
     frames = round(sum(e["seconds"] for e in episodes) / EnvConfig().dt_s)
-    from agent.evaluate import WORKER_BATCHES
+    from agent.grade.evaluate import WORKER_BATCHES
 
     batch = -(-args.tracks // (WORKERS * WORKER_BATCHES))  # the cars each of eval's batches starts with
     us = inference_us_per_frame(batch)

@@ -21,8 +21,8 @@ import torch  # noqa: E402
 from common import median, parser, write
 
 from agent.cli.export import real_frames  # noqa: E402
-from agent.evaluate import eval_tracks, evaluate, make_driver  # noqa: E402
-from agent.policy import NeuralPolicy, OnnxPolicy  # noqa: E402
+from agent.drivers.policy import NeuralPolicy, OnnxPolicy  # noqa: E402
+from agent.grade.evaluate import eval_tracks, evaluate, make_driver  # noqa: E402
 from models import checkpoint  # noqa: E402
 from models.export import export_onnx  # noqa: E402
 from sim.config import EnvConfig  # noqa: E402

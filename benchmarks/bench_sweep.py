@@ -38,7 +38,7 @@ from pathlib import Path
 
 from common import ROOT, parser, write
 
-from agent.lecture import KNOBS  # noqa: E402
+from agent.docs.lecture import KNOBS  # noqa: E402
 
 ARCHS = {
     name: spec

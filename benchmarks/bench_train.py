@@ -15,7 +15,7 @@ import numpy as np
 import torch  # noqa: E402
 from common import parser, write
 
-from agent.train import TrainArgs, augment, loss_fn  # noqa: E402
+from agent.learn.train import TrainArgs, augment, loss_fn  # noqa: E402
 from models.nets import DEFAULT_CAMERA_ARCH, PRESETS, DrivingNet  # noqa: E402
 from models.preprocess import input_spec_for, preprocess  # noqa: E402
 from sim.config import EnvConfig  # noqa: E402

@@ -19,8 +19,8 @@ import time
 import torch  # noqa: E402
 from common import median, parser, write
 
-from agent.policy import NeuralPolicy  # noqa: E402
-from agent.watch import watch  # noqa: E402
+from agent.drivers.policy import NeuralPolicy  # noqa: E402
+from agent.windows.watch import watch  # noqa: E402
 from sim.env import DrivingEnv  # noqa: E402
 
 MODEL = "assets/models/camera.pt"

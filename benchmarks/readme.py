@@ -225,7 +225,7 @@ def render_controls(r: dict) -> str:
             f"{e['driving_score']:.1f} |"
         )
     how = (
-        "`python benchmarks/bench_controls.py`: the swerve from `agent.human.tap_swerve_m` (one press of Left "
+        "`python benchmarks/bench_controls.py`: the swerve from `agent.drivers.human.tap_swerve_m` (one press of Left "
         "through the controls, on the stadium track's 600 m straight, against no press); "
         f"then per style and seed (means of exits and medians of the rest over {f['seeds']} seeds; each seed's figure "
         "in brackets), "

@@ -19,9 +19,8 @@ OFFROAD_MODES = ("terminate", "recover")
 TRAIN_SEEDS = range(0, 1_000_000)
 TEST_SEEDS = range(1_000_000, 2_000_000)
 SPLITS = {"train": TRAIN_SEEDS, "test": TEST_SEEDS}
-MIN_APART_M = (
-    30.0  # obstacles on opposite halves of the road at least this far apart: room to change sides (sim.obstacles)
-)
+# obstacles on opposite halves of the road at least this far apart: room to change sides (sim.obstacles)
+MIN_APART_M = 30.0
 MAX_CAMERA_PX = 1024  # a 1024x1024 frame is 3 MB; far larger ones would exhaust memory
 
 

@@ -125,7 +125,7 @@ def test_checkpoint_files_that_are_empty_nan_or_foreign(tmp_path, capsys):
 
 
 def test_empty_dataset_says_zero_and_train_skips_it(tmp_path, capsys):
-    from agent.dataset import DatasetWriter
+    from agent.data.dataset import DatasetWriter
     from sim.config import EnvConfig
 
     empty = tmp_path / "empty"
@@ -147,7 +147,7 @@ def test_eval_help_states_its_real_defaults(capsys):
 def test_resume_from_nan_weights_stops_and_writes_nothing(tmp_path, capsys):
     import torch
 
-    from agent.record import RecordSettings, record_expert
+    from agent.data.record import RecordSettings, record_expert
     from sim.config import EnvConfig
 
     data = tmp_path / "d"
@@ -171,7 +171,7 @@ def test_suite_refuses_flags_it_would_ignore(capsys):
 def test_review_refuses_what_is_not_a_dataset_or_holds_bad_cuts(tmp_path, capsys):
     import json
 
-    from tests.agent.test_dataset import record_random
+    from tests.agent.data.test_dataset import record_random
 
     (tmp_path / "empty").mkdir()
     code, err = run(["data", "review", str(tmp_path / "empty"), "--max-frames", "1"], capsys)
@@ -190,7 +190,7 @@ def test_review_refuses_what_is_not_a_dataset_or_holds_bad_cuts(tmp_path, capsys
 
 def test_train_refuses_an_empty_validation_set_and_a_dataset_with_nothing_left(tmp_path, capsys):
     """No "validation error 0.0000 (mean: nan)" summaries: what cannot be measured is refused in one line."""
-    from agent.dataset import Dataset, set_excluded
+    from agent.data.dataset import Dataset, set_excluded
 
     data = tmp_path / "d"
     code, _ = run(
@@ -254,7 +254,7 @@ def test_train_refuses_an_empty_validation_set_and_a_dataset_with_nothing_left(t
 
 
 def test_results_with_nan_are_refused_where_they_are_written(tmp_path):
-    from agent.results import write_json
+    from agent.grade.results import write_json
 
     target = tmp_path / "report.json"
     with pytest.raises(ValueError, match=r"report.json: not written: summary.driving_score = nan"):

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import run_sim
-from agent.dataset import MANIFEST, Dataset, DatasetError
+from agent.data.dataset import MANIFEST, Dataset, DatasetError
 from models import checkpoint
 from models.checkpoint import CheckpointError
 from models.nets import DrivingNet, SpecError, parse
@@ -104,7 +104,7 @@ def test_dataset_manifests(tmp_path, manifest):
 @SETTINGS
 @given(data=st.binary(max_size=300))
 def test_chunk_files(tmp_path, data):
-    from agent.dataset import DatasetWriter
+    from agent.data.dataset import DatasetWriter
     from sim.config import EnvConfig
 
     root = tmp_path / "d"
@@ -220,7 +220,7 @@ SUITE_VALUES = st.one_of(
     )
 )
 def test_race_suites(tmp_path, suite):
-    from agent.race import SuiteError, load_suite
+    from agent.grade.race import SuiteError, load_suite
 
     s = loads_or_one_line(tmp_path / "suite.json", suite, load_suite, SuiteError)
     assert s is None or (s.tracks and s.levels and s.laps >= 1)
@@ -253,7 +253,7 @@ KNOB_VALUES = st.one_of(
     )
 )
 def test_search_spaces(tmp_path, space):
-    from agent.sweep import SpaceError, load_space, plan
+    from agent.learn.sweep import SpaceError, load_space, plan
 
     checked = loads_or_one_line(tmp_path / "space.json", space, load_space, SpaceError)
     assert checked is None or plan(checked)
@@ -305,7 +305,7 @@ def test_track_files_with_obstacles(tmp_path, obstacles, s_scale):
 )
 def test_manifests_with_cuts(tmp_path, cuts):
     """Whatever a manifest says was cut, the dataset loads with those frames left out, or ends in one line."""
-    from agent.dataset import DatasetWriter
+    from agent.data.dataset import DatasetWriter
     from sim.config import EnvConfig
 
     root = tmp_path / "d"

@@ -15,7 +15,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from agent.dataset import Dataset
+from agent.data.dataset import Dataset
 from sim.render import BG, PANEL_W, VIEW_PX
 
 TOOLS = ("Xvfb", "xdotool", "xwininfo", "import")
@@ -155,7 +155,7 @@ def test_drive_refuses_a_display_that_shows_nothing(tmp_path):
 
 
 def test_data_review_window_scrubs_and_cuts(display, tmp_path):
-    from tests.agent.test_dataset import record_random
+    from tests.agent.data.test_dataset import record_random
 
     record_random(tmp_path / "d", 300, seed=2)
     proc = start(display, "data", "review", str(tmp_path / "d"))
@@ -167,7 +167,7 @@ def test_data_review_window_scrubs_and_cuts(display, tmp_path):
     time.sleep(0.5)
     img = screenshot(display, wid, tmp_path / "review.png")
     out = finish(display, proc)
-    from agent.review import FRAME_PX, SIZE, TRACE
+    from agent.windows.review import FRAME_PX, SIZE, TRACE
 
     assert (w, h) == SIZE and img.shape[:2] == (h, w)
     assert drawn(img, 20, 50, 20 + FRAME_PX, 50 + FRAME_PX) > 0.9  # the frame

@@ -105,7 +105,7 @@ def model_meta(model: str) -> dict:
 
 @lru_cache(maxsize=8)
 def _meta(model: str, stamp) -> dict:
-    from agent.policy import load_policy
+    from agent.drivers.policy import load_policy
 
     return load_policy(model).meta
 

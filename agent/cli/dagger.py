@@ -56,8 +56,8 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from agent.dagger import COLUMNS, DaggerSettings, run
-    from agent.lecture import markdown_table
+    from agent.docs.lecture import markdown_table
+    from agent.learn.dagger import COLUMNS, DaggerSettings, run
 
     settings = DaggerSettings(
         rounds=args.rounds,

@@ -74,7 +74,7 @@ def add_arguments(p) -> None:
 
 
 def run_export(args) -> int:
-    from agent.formats import to_minari
+    from agent.data.formats import to_minari
 
     counts = to_minari(args.dir, args.minari, author=args.author)
     dropped = f"; {counts['dropped_side_frames']} side-camera frames dropped" if counts["dropped_side_frames"] else ""
@@ -87,7 +87,7 @@ def run_export(args) -> int:
 
 def run_review(args) -> int:
     from agent.cli.common import has_display
-    from agent.review import review
+    from agent.windows.review import review
 
     if not has_display():
         raise RuntimeError("data review needs a window and no display was found (set DISPLAY, or run under Xvfb)")
@@ -99,8 +99,8 @@ def run_review(args) -> int:
 def run(args) -> int:
     import json
 
-    from agent.datainfo import label_warnings, save_pictures, summarize
-    from agent.dataset import Dataset
+    from agent.data.datainfo import label_warnings, save_pictures, summarize
+    from agent.data.dataset import Dataset
 
     ds = Dataset(args.dir)
     if ds.frames == 0:

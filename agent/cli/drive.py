@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.cli.common import add_layout_flags, add_world_flags, env_kwargs, has_display, int_in
-from agent.styles import DEFAULT_STYLE, MODES, STYLES
+from agent.drivers.styles import DEFAULT_STYLE, MODES, STYLES
 
 HELP = "drive yourself in a window, and record"
 DESCRIPTION = (
@@ -49,8 +49,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import gymnasium as gym
 
-    from agent.drive import drive
-    from agent.human import HumanControls
+    from agent.drivers.human import HumanControls
+    from agent.windows.drive import drive
     from sim import ENV_ID  # registers it
 
     if not has_display():

@@ -98,15 +98,21 @@ def add_arguments(p) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-EPISODES_BAR = (
-    "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total} episodes [{elapsed}<{remaining}]"  # fractions of episodes driven
-)
+# fractions of episodes driven
+EPISODES_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total} episodes [{elapsed}<{remaining}]"
 
 
 def run(args) -> int:
     from tqdm import tqdm
 
-    from agent.evaluate import eval_tracks, evaluate_parallel, format_suite, format_table, plot_trajectories, suite
+    from agent.grade.evaluate import (
+        eval_tracks,
+        evaluate_parallel,
+        format_suite,
+        format_table,
+        plot_trajectories,
+        suite,
+    )
 
     config = env_config(args)
     model = model_arg(args)
@@ -163,7 +169,7 @@ def run(args) -> int:
         plot_trajectories(result, args.plot)
         print(f"wrote {args.plot}")
     if args.video:
-        from agent.watch import replay_first_episode
+        from agent.windows.watch import replay_first_episode
 
         steps = int(result.episodes[0]["seconds"] / config.dt_s)
         _, frames = replay_first_episode(
@@ -175,7 +181,7 @@ def run(args) -> int:
             args.video_every,
             min(steps, args.video_frames * args.video_every),
         )
-        from agent.video import save_video
+        from agent.windows.video import save_video
 
         save_video(args.video, frames, 1 / (config.dt_s * args.video_every), args.video_width, progress=not args.quiet)
         print(f"wrote {args.video} ({len(frames)} frames of the first episode)")
@@ -187,7 +193,7 @@ def model_level(model: str | None) -> str | None:
     judged that it learned nothing."""
     if model is None or model == "expert-blind":
         return None
-    from agent.policy import unlearned_warning
+    from agent.drivers.policy import unlearned_warning
 
     meta = model_meta(model)  # a .pt checkpoint or an .onnx export
     warning = unlearned_warning(meta, model)
@@ -199,7 +205,7 @@ def model_level(model: str | None) -> str | None:
 
 def _write(path: str, data: dict) -> None:
 
-    from agent.results import write_json
+    from agent.grade.results import write_json
 
     write_json(path, data)
     print(f"wrote {path}")

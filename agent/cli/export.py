@@ -54,7 +54,7 @@ def real_frames(meta: dict, n: int) -> dict:
     """n observations of the expert driving test tracks at the model's level and layout."""
     import numpy as np
 
-    from agent.expert import ExpertDriver
+    from agent.drivers.expert import ExpertDriver
     from sim.config import EnvConfig
     from sim.env import DrivingEnv
 

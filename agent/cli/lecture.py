@@ -37,7 +37,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import time
 
-    from agent.lecture import Lecture, markdown_table, render_doc
+    from agent.docs.lecture import Lecture, markdown_table, render_doc
 
     start = time.perf_counter()
     results = Lecture(args.out, quick=args.quick, log=lambda m: print(m, flush=True), level=args.level).run()

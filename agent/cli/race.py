@@ -59,7 +59,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from agent.race import find_models, load_suite, race, write_leaderboard
+    from agent.grade.race import find_models, load_suite, race, write_leaderboard
 
     suite = load_suite(args.suite)
     models = find_models(args.models)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from agent.cli.common import add_layout_flags, add_world_flags, env_config, float_in, int_in
-from agent.styles import DEFAULT_STYLE, STYLES
+from agent.drivers.styles import DEFAULT_STYLE, STYLES
 
 HELP = "record demonstrations headless (the expert, or a scripted person)"
 DESCRIPTION = (
@@ -75,8 +75,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from agent.dataset import Dataset
-    from agent.record import RecordSettings, record_expert
+    from agent.data.dataset import Dataset
+    from agent.data.record import RecordSettings, record_expert
 
     if args.driver != "human-model" and (args.style != DEFAULT_STYLE or args.preview != 0.1):
         raise ValueError("--style and --preview: only with --driver human-model (they describe the scripted person)")
@@ -95,7 +95,7 @@ def run(args) -> int:
         style=args.style,
         preview_s=args.preview,
     )
-    from agent.dataset import DatasetWriter
+    from agent.data.dataset import DatasetWriter
 
     # refuses a mismatched dataset before any work starts; waits while another process records into it
     writer = DatasetWriter(args.out, config, wait=True)

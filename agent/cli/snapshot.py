@@ -28,7 +28,7 @@ def run(args) -> int:
     import imageio.v3 as iio
     import numpy as np
 
-    from agent.expert import ExpertDriver
+    from agent.drivers.expert import ExpertDriver
     from sim import ENV_ID  # registers it
 
     env = gym.make(ENV_ID, render_mode="rgb_array", **env_kwargs(args))

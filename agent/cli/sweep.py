@@ -79,7 +79,16 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from agent.sweep import UNFINISHED, finished, format_rows, load_space, plan, require_ray, run_sweep, saved_plan
+    from agent.learn.sweep import (
+        UNFINISHED,
+        finished,
+        format_rows,
+        load_space,
+        plan,
+        require_ray,
+        run_sweep,
+        saved_plan,
+    )
 
     if args.resume:
         if args.out is None:

@@ -32,11 +32,11 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from dataclasses import fields
 
-    from agent.train import TrainArgs, train
+    from agent.learn.train import TrainArgs, train
 
     targs = TrainArgs(**{f.name: getattr(args, f.name) for f in fields(TrainArgs) if hasattr(args, f.name)})
     if args.summary:
-        from agent.dataset import Dataset
+        from agent.data.dataset import Dataset
         from models.nets import DEFAULT_CAMERA_ARCH, DrivingNet
         from models.preprocess import input_spec_for
         from sim.config import EnvConfig
@@ -67,11 +67,11 @@ def run(args) -> int:
 
 
 def _add_train_flags(p: argparse.ArgumentParser) -> None:
-    """One flag per TrainArgs field, from what the field declares (`agent.train.knob`):
+    """One flag per TrainArgs field, from what the field declares (`agent.learn.train.knob`):
     its help, choices and bounds."""
     from dataclasses import MISSING, fields
 
-    from agent.train import TrainArgs
+    from agent.learn.train import TrainArgs
 
     for f in fields(TrainArgs):
         if f.name == "datasets":

@@ -58,7 +58,7 @@ def run(args) -> int:
         raise ValueError("--video needs --max-frames N")
     import gymnasium as gym
 
-    from agent.watch import watch
+    from agent.windows.watch import watch
     from sim import ENV_ID  # registers it
 
     if not has_display() and args.max_frames is None:
@@ -70,7 +70,7 @@ def run(args) -> int:
     if model is not None:
         import torch
 
-        from agent.policy import NeuralPolicy
+        from agent.drivers.policy import NeuralPolicy
 
         # one frame at a time: a second thread only waits on the first (measured 5 ms vs 250 ms per
         # saliency frame on a busy 2-core machine; benchmarks/bench_watch.py)
@@ -81,7 +81,7 @@ def run(args) -> int:
                 "eval drives an .onnx"
             )
         policy = NeuralPolicy(model, env.unwrapped.config)
-        from agent.policy import unlearned_warning
+        from agent.drivers.policy import unlearned_warning
 
         warning = unlearned_warning(policy.meta, model)
         if warning:
@@ -109,7 +109,7 @@ def run(args) -> int:
         if args.record:
             print(f"recorded {stats.recorded} takeover frames to {args.record}")
     if args.video and frames:
-        from agent.video import save_video
+        from agent.windows.video import save_video
 
         save_video(args.video, frames, 1 / (env.unwrapped.config.dt_s * args.video_every), args.video_width)
         print(f"wrote {args.video} ({len(frames)} frames)")

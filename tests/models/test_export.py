@@ -9,7 +9,7 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
 from agent.cli.export import real_frames  # noqa: E402
-from agent.evaluate import eval_tracks, evaluate, make_driver  # noqa: E402
+from agent.grade.evaluate import eval_tracks, evaluate, make_driver  # noqa: E402
 from models import checkpoint  # noqa: E402
 from models.export import ExportError, OnnxDriver, export_onnx  # noqa: E402
 from sim.config import EnvConfig  # noqa: E402

@@ -58,7 +58,7 @@ def test_reset_options_pick_track_and_reset_is_clean():
 
 
 def drive_expert(env, steps):
-    from agent.expert import ExpertDriver
+    from agent.drivers.expert import ExpertDriver
 
     d = ExpertDriver(env)
     obs, info = env.reset(seed=0)

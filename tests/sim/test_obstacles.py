@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from agent.evaluate import ExpertBatch, eval_tracks, evaluate
-from agent.expert import ExpertParams
+from agent.drivers.expert import ExpertParams
+from agent.grade.evaluate import ExpertBatch, eval_tracks, evaluate
 from sim import track as tracks
 from sim.config import EnvConfig
 from sim.env import DrivingEnv, resolve_track

@@ -59,7 +59,7 @@ def _whole_track_observation(world, full, x, y, heading):
 def test_observations_on_a_lazy_raster_equal_those_on_the_whole_track(camera):
     """An expert lap with wobbles and side-camera poses: every frame and every ray reading
     equals the one taken on a raster drawn whole beforehand."""
-    from agent.expert import ExpertDriver
+    from agent.drivers.expert import ExpertDriver
 
     env = DrivingEnv(camera=camera, track=TRACKS[2], max_laps=1)
     obs, _ = env.reset(seed=0)

@@ -3,7 +3,7 @@ obstacles and the rays in it, and a map of the whole track with the car's headin
 
 import numpy as np
 
-from agent.expert import ExpertDriver
+from agent.drivers.expert import ExpertDriver
 from sim.chase import CHASE, ChaseView
 from sim.env import DrivingEnv, resolve_track
 from sim.raster import ASPHALT, GRASS

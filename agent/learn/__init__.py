@@ -1,0 +1,1 @@
+"""How a network learns: behavioural cloning (`train`), DAgger rounds, and knob sweeps on Ray Tune."""
