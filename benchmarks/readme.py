@@ -1,10 +1,11 @@
-"""Write the README's performance figures from the benchmarks' committed JSON results.
+"""Write the documentation's performance figures from the benchmarks' committed JSON results.
 
 Run: python benchmarks/readme.py [--check]
 
-Each block of README.md between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` is
-replaced by what `render_NAME` makes of `benchmarks/results/NAME.json`, so no figure in
-those blocks is typed by hand. `--check` changes nothing and exits 1 if a block is stale.
+Each block of README.md and docs/*.md between `<!-- bench:NAME -->` and
+`<!-- /bench:NAME -->` is replaced by what `render_NAME` makes of
+`benchmarks/results/NAME.json`, so no figure in those blocks is typed by hand. `--check`
+changes nothing and exits 1 if a block is stale.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 README = ROOT / "README.md"
+
+
+def pages() -> list[Path]:
+    """The files that may hold benchmark blocks: the README and the documentation's pages."""
+    return [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def _machine(m: dict, how: str) -> str:
@@ -429,15 +435,23 @@ def rendered(text: str) -> str:
 
 
 def main() -> int:
-    text = README.read_text()
-    new = rendered(text)
-    if "--check" in sys.argv[1:]:
+    stale, written = [], []
+    for page in pages():
+        text = page.read_text()
+        new = rendered(text)
         if new != text:
-            print("README.md's benchmark blocks differ from benchmarks/results/*.json; run python benchmarks/readme.py")
+            stale.append(page.relative_to(ROOT))
+            if "--check" not in sys.argv[1:]:
+                page.write_text(new)
+        written += blocks(new)
+    if "--check" in sys.argv[1:]:
+        if stale:
+            names = ", ".join(map(str, stale))
+            print(f"{names}: benchmark blocks differ from benchmarks/results/*.json; run python benchmarks/readme.py")
             return 1
         return 0
-    README.write_text(new)
-    print(f"wrote the benchmark blocks of {README}: {', '.join(blocks(new))}")
+    where = ", ".join(map(str, stale)) or "no page: all were current"
+    print(f"wrote the benchmark blocks ({', '.join(written)}) of {where}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The README's performance figures come from the benchmarks' JSON, and the benchmarks write it."""
+"""The documentation's performance figures come from the benchmarks' JSON, and the benchmarks write it."""
 
 import importlib.util
 import json
@@ -16,16 +16,18 @@ def _readme_module():
     return mod
 
 
-def test_readme_performance_blocks_are_rendered_from_the_committed_results():
+def test_performance_blocks_are_rendered_from_the_committed_results():
     mod = _readme_module()
-    text = (ROOT / "README.md").read_text()
-    names = set(mod.blocks(text))
-    assert {"env", "eval", "dataset", "train", "soak", "levels", "suite"} <= names
+    names = set()
+    for page in mod.pages():
+        text = page.read_text()
+        names |= set(mod.blocks(text))
+        assert mod.rendered(text) == text, f"{page.name} is stale: run python benchmarks/readme.py"
+    assert {"env", "eval", "dataset", "train", "soak", "levels", "suite", "controls"} <= names
     for name in names - {"suite"}:
-        assert (ROOT / "benchmarks" / "results" / f"{name}.json").exists(), f"no results for README block {name}"
+        assert (ROOT / "benchmarks" / "results" / f"{name}.json").exists(), f"no results for the block {name}"
     suites = {p.stem for p in (ROOT / "assets" / "models").glob("suite_*.json")}
     assert {"suite_expert", "suite_camera", "suite_camera_weather"} <= suites  # the suite table's reports
-    assert mod.rendered(text) == text, "README.md is stale: run python benchmarks/readme.py"
 
 
 def test_bench_levels_writes_its_figures(tmp_path):

@@ -39,3 +39,19 @@ def test_ruff_finds_nothing():
     for args in (["check", "."], ["format", "--check", "."]):
         r = subprocess.run([sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True)
         assert r.returncode == 0, f"ruff {' '.join(args)}:\n{r.stdout}{r.stderr}"
+
+
+def test_the_architecture_picture_tells_the_truth():
+    """docs/architecture.md's graph of who imports whom is the one the source has."""
+    from agent.docs.architecture import DOC, current_block, imports, mermaid
+
+    assert current_block(DOC.read_text()) == mermaid(imports()), "run python -m agent.docs.architecture"
+
+
+def test_the_world_and_the_networks_stay_apart():
+    """sim imports neither agent nor models (nor torch); models imports no agent."""
+    from agent.docs.architecture import imports
+
+    edges = imports()
+    assert not [e for e in edges if e[0] == "sim" and e[1] != "sim"], edges
+    assert not [e for e in edges if e[0] == "models" and e[1].startswith("agent")], edges

@@ -1,18 +1,38 @@
-"""Recording episodes to disk and reading them back.
+"""Recording episodes to disk and reading them back: the dataset format (its only description).
 
 A dataset is a folder:
 
-    dataset.json                 manifest: schema, env config, one entry per episode
-    ep000000/chunk0000.npz       up to CHUNK_S seconds of one episode, uncompressed
-    ep000000/chunk0001.npz
-    ...
+    DIR/dataset.json            manifest: {"schema": 1, "env": {...full env config...},
+                                  "episodes": [{"id", "track", "driver", "frames", "steps",
+                                  "duration_s", "created", "complete", "chunks": [...],
+                                  "end": "off_road" (how it ended, when driven by a person),
+                                  "excluded": [[first, end), ...] (cuts made in data review)}, ...],
+                                  "next_episode": the next episode's number (ids are never reused)}
+    DIR/ep000000/chunk0000.npz  up to CHUNK_S seconds of one episode (300 steps at 30 steps/s)
+    DIR/ep000000/chunk0001.npz  ...
 
-Each chunk holds per-step arrays with a shared first dimension: `camera` uint8 (n, H, W,
-C) and/or `sensors` float32 (n, k), `action` float32 (n, A) (the label to learn),
-`executed` float32 (n, A) (what the car did), `progress_m`, `lateral_offset_m`,
-`heading_error_rad`, `speed_mps` float32 (n,), `off_road` bool (n,), `source` uint8 (n,)
-(see SOURCES), `camera_shift_m` float32 (n,) (non-zero for side-camera frames) and
-`round` int16 (n,) (DAgger round, 0 otherwise).
+Each chunk is an uncompressed `.npz`; every array has one row per frame:
+
+| array | dtype, shape | meaning |
+|---|---|---|
+| `camera` | uint8 (n, H, W, C) | camera frame (if recorded) |
+| `sensors` | float32 (n, rays + 1) | ray distances [m], then speed [m/s] (if recorded) |
+| `action` | float32 (n, A) | the label: steering (+1 full left) [, throttle] |
+| `executed` | float32 (n, A) | what the car actually did (differs from the label under DART noise) |
+| `progress_m`, `lateral_offset_m`, `heading_error_rad`, `speed_mps` | float32 (n,) | privileged state |
+| `off_road` | bool (n,) | the car was off the road |
+| `source` | uint8 (n,) | 0 human, 1 expert, 2 takeover, 3 dagger (SOURCES) |
+| `camera_shift_m` | float32 (n,) | sideways shift of a side-camera frame, 0 for real ones |
+| `round` | int16 (n,) | DAgger round, 0 otherwise |
+
+Read it with plain numpy:
+
+    import json, numpy as np
+
+    m = json.load(open("DIR/dataset.json"))
+    frames = np.concatenate([np.load(f"DIR/{c}")["camera"] for e in m["episodes"] for c in e["chunks"]])
+
+or with `Dataset("DIR").load(("camera", "action"))`.
 
 Frames a trainer leaves out are marked in the manifest, never by rewriting a chunk:
 `excluded` on an episode lists [first, end) frame ranges a person cut out (`data review`),
@@ -22,8 +42,13 @@ driving before each exit from the road (see its doc for the rule) where a person
 (source human or takeover; an expert's label near an exit is still the way back).
 
 Crash safety: a chunk is written to a temporary name and renamed; the manifest is
-rewritten the same way after every chunk, so a process killed at any moment leaves a
-readable dataset that lacks at most the chunk being written.
+rewritten the same way after every chunk, so a process killed at any moment (even
+`kill -9`) leaves a readable dataset that lacks at most the chunk being written; opening
+it removes the stale temporary file and warns of any chunk the manifest does not list.
+The manifest records each chunk's frame count, and a chunk that disagrees with it (fewer
+rows, another dataset's arrays) is an error naming it. Appending a recording made with a
+different camera, observation or action layout is refused with a message naming the
+differing fields.
 
 One writer at a time: a `DatasetWriter` holds the folder's `.writer.lock` (its process id,
 host and command, created atomically) until it is closed or collected, so a second process

@@ -7,11 +7,14 @@ action="steer+throttle" a simple speed controller supplies the throttle.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
 from models import checkpoint
 from models.preprocess import InputSpec, preprocess
+from sim.config import EnvConfig
 
 
 class NeuralPolicy:
@@ -25,7 +28,7 @@ class NeuralPolicy:
 
     name = "model"
 
-    def __init__(self, path, env_config=None, device: str = "cpu"):
+    def __init__(self, path: str | Path, env_config: EnvConfig | None = None, device: str = "cpu"):
         self.model, meta = checkpoint.load(path, device=device)
         self._bind(path, meta, InputSpec.from_dict(meta["input"]), env_config, device)
 

@@ -11,7 +11,7 @@ rm -rf "$data" "$weather"
 python run_sim.py record --driver expert --episodes 40 --steps 1500 --split train --seed 1 --out "$data" --quiet
 python run_sim.py train "$data" --model camera --arch pilotnet --epochs 12 --seed 0 --out $m/camera.pt --quiet
 python run_sim.py train "$data" --model sensors --arch mlp --epochs 30 --seed 0 --out $m/sensors.pt --quiet
-python run_sim.py eval --model $m/camera.pt --tracks 100 --quiet --report $m/camera_eval.json --plot $m/camera_eval.png
+python run_sim.py eval --model $m/camera.pt --tracks 100 --quiet --report $m/camera_eval.json --plot docs/images/camera_eval.png
 python run_sim.py eval --model $m/sensors.pt --tracks 100 --quiet --report $m/sensors_eval.json
 # weather: narrower roads, tighter curves, and new light, fog, colours, speeds and noise every episode
 python run_sim.py record --driver expert --level weather --episodes 60 --steps 1500 --split train --seed 1 --out "$weather" --quiet
