@@ -347,7 +347,7 @@ TABLE_COLUMNS = {
 }
 
 
-CONES_MODEL = Path(__file__).resolve().parents[1] / "assets" / "models" / "camera_cones.pt"
+CONES_MODEL = Path(__file__).resolve().parents[2] / "assets" / "models" / "camera_cones.pt"
 
 
 def saliency_on_obstacles(model_path: Path, out: Path, track: int = 1_000_003, distances=(14.0, 9.0, 6.0)) -> Path:

@@ -257,7 +257,7 @@ class HumanControls:
         return value + float(np.clip(target - value, -max_delta, max_delta))
 
 
-STADIUM = Path(__file__).resolve().parents[1] / "assets" / "tracks" / "stadium.json"  # starts on a 600 m straight
+STADIUM = Path(__file__).resolve().parents[2] / "assets" / "tracks" / "stadium.json"  # starts on a 600 m straight
 
 
 def tap_swerve_m(style: str = DEFAULT_STYLE, press_s: float = 0.4, within_s: float = 2.5) -> float:

@@ -326,7 +326,7 @@ def connect(address: str | None, cpus: int | None = None) -> None:
         _check_reachable(address)
     kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", ignore_reinit_error=True)
     if address:
-        here = Path(__file__).resolve().parents[1]  # ship the code to the cluster's workers
+        here = Path(__file__).resolve().parents[2]  # ship the code to the cluster's workers
         kw["runtime_env"] = {
             "working_dir": str(here),
             "excludes": ["runs/", "data/", ".git/", "docs/", "*.pt", "*.onnx", "benchmarks/results/"],

@@ -203,7 +203,7 @@ def _record(out, *extra):
             "1",
             *extra,
         ],
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -261,7 +261,7 @@ def test_a_second_interactive_writer_is_refused_naming_the_first(tmp_path):
     )
     r = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
         capture_output=True,
         text=True,
         timeout=120,
@@ -271,7 +271,7 @@ def test_a_second_interactive_writer_is_refused_naming_the_first(tmp_path):
     assert not (tmp_path / ".writer.lock").exists()
     r = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
         capture_output=True,
         text=True,
         timeout=120,

@@ -148,7 +148,7 @@ def test_the_default_style_is_the_one_measured_best():
     from agent.drivers.human import DEFAULT_STYLE
 
     figures = json.loads(
-        (Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "controls.json").read_text()
+        (Path(__file__).resolve().parents[3] / "benchmarks" / "results" / "controls.json").read_text()
     )["figures"]
     assert DEFAULT_STYLE == figures["best"] == HumanControls().style == RecordSettings().style
     assert (

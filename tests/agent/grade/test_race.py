@@ -13,7 +13,7 @@ import run_sim
 from agent.grade.race import SuiteError, load_suite
 from models import checkpoint
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SENSORS = ROOT / "assets" / "models" / "sensors.pt"
 
 

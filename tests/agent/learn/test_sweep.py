@@ -13,7 +13,7 @@ import pytest
 import run_sim
 from agent.learn.sweep import DEFAULTS, SpaceError, load_space, plan, slug
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(
