@@ -3,7 +3,8 @@
 It steers toward the centreline point a lookahead distance ahead of the car's own
 projection; the lookahead grows with speed. Where the track has obstacles, it aims at a
 path moved sideways to the free half of the road before each one and back after it
-(`sim.obstacles.avoidance_offsets`, eased with cosines). Works on one car or a batch.
+(`sim.obstacles.avoidance_offsets`, eased with cosines). One rule (`expert_steer`) for N
+cars of a World; a single env is a world of one car.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import CarParams, EnvConfig
-from sim.track import Track
 
 
 @dataclass(frozen=True)
@@ -22,31 +22,6 @@ class ExpertParams:
     min_lookahead_m: float = 4.0
     max_lookahead_m: float = 20.0
     avoid: bool = True  # aim at the path past obstacles; False: the centre line, as if blind to them
-
-
-def pure_pursuit(
-    track: Track, x, y, heading, speed, s_m, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()
-):
-    """Steering command in [-1, 1] that follows the centreline.
-
-    Args:
-        track: the road.
-        x, y, heading, speed: car state [m, m, rad, m/s] (floats or (N,) arrays).
-        s_m: the car's arc length along the centreline [m].
-    """
-    at = np.asarray(s_m) + lookahead_m(speed, params)
-    target = track.point_at(at)  # (..., 2)
-    if params.avoid and track.obstacles:
-        from sim.trackset import avoidance
-
-        u = at / track.ds % track.n
-        i = np.floor(u).astype(np.int64)
-        f = u - i
-        off = avoidance(track)
-        off = off[i] * (1 - f) + off[(i + 1) % track.n] * f
-        h = track.heading_at(at)
-        target = target + np.stack([-np.sin(h) * off, np.cos(h) * off], axis=-1)
-    return _steer_towards(target[..., 0] - x, target[..., 1] - y, heading, car)
 
 
 def lookahead_m(speed, params: ExpertParams):
@@ -59,7 +34,9 @@ def lookahead_m(speed, params: ExpertParams):
 def expert_steer(
     trackset, x, y, heading, speed, s_m, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()
 ):
-    """`pure_pursuit` for N cars on the N tracks of a TrackSet (arrays (N,))."""
+    """Pure pursuit for N cars on the N tracks of a TrackSet (arrays (N,)): the steering
+    in [-1, 1] toward the point `lookahead_m` ahead along each car's path (the centre line,
+    moved past obstacles when `params.avoid`). `s_m`: each car's arc length [m]."""
     at = s_m + lookahead_m(speed, params)
     target = trackset.point_at(at)
     if params.avoid:  # the path past obstacles: the centre line moved sideways (0 where there are none)
@@ -84,8 +61,16 @@ def _steer_towards(dx, dy, heading, car: CarParams):
     return np.clip(steer / car.max_steer_rad, -1.0, 1.0)
 
 
+CRUISE_THROTTLE_PER_MPS = 0.5  # a driver that controls the throttle holds the cruise speed with this gain
+
+
+def cruise_throttle(target_mps, speed_mps):
+    """The throttle in [-1, 1] that holds `target_mps` (floats or arrays)."""
+    return np.clip(CRUISE_THROTTLE_PER_MPS * (np.asarray(target_mps) - np.asarray(speed_mps)), -1.0, 1.0)
+
+
 class ExpertDriver:
-    """Drives a DrivingEnv with pure pursuit, reading the car and track from the env."""
+    """Drives a DrivingEnv (a world of one car) with `expert_steer`, reading its world."""
 
     name = "expert"
 
@@ -97,52 +82,39 @@ class ExpertDriver:
         pass
 
     def act(self, obs=None) -> np.ndarray:
-        env = self.env
-        v = env.view()
-        steer = float(pure_pursuit(v.track, v.x, v.y, v.heading, v.speed_mps, v.s_m, env.config.car, self.params))
-        if env.config.action == "steer":
+        w = self.env.world
+        c = w.car
+        steer = float(expert_steer(w.trackset, c.x, c.y, c.heading, c.speed, w.s, w.config.car, self.params)[0])
+        if w.config.action == "steer":
             return np.array([steer], dtype=np.float32)
-        # with throttle: hold the cruise speed
-        target = env.config.car.cruise_speed_mps
-        throttle = float(np.clip(0.5 * (target - v.speed_mps), -1.0, 1.0))
-        return np.array([steer, throttle], dtype=np.float32)
+        return np.array([steer, float(cruise_throttle(w.cruise[0], c.speed[0]))], dtype=np.float32)
 
 
 def expert_laps(
     tracks, laps: int, dt_s: float = EnvConfig.dt_s, car: CarParams = CarParams(), params: ExpertParams = ExpertParams()
 ):
-    """Drive `laps` laps with the expert on every track at once, using only physics and
-    geometry (no observations): one car per track, stepped as a batch.
+    """Drive `laps` laps with the expert on every track at once: one car per track in a
+    World (the env's own rules), sensing nothing.
 
     Returns (laps completed (N,) int, max |lateral offset| (N,) [m]); a car stops counting
     at its first exit from the road.
     """
-    from sim.car import CarState, step
-    from sim.trackset import TrackSet
+    from sim.world import World
 
-    ts = TrackSet.of(tracks)
-    start = ts.centre[ts.start]
-    state = CarState(
-        start.real.copy(),
-        start.imag.copy(),
-        ts.heading[ts.start].copy(),
-        np.full(len(ts.n), car.cruise_speed_mps),
-        np.zeros(len(ts.n)),
-    )
-    v = np.zeros(len(ts.n), dtype=np.int64)
-    s = np.zeros(len(ts.n))
-    progress = np.zeros(len(ts.n))
-    worst = np.zeros(len(ts.n))
-    alive = np.ones(len(ts.n), dtype=bool)
+    world = World(EnvConfig(observation="sensors", dt_s=dt_s, car=car, offroad="recover", max_steps=10**9), len(tracks))
+    for i, t in enumerate(tracks):
+        world.set_track(i, t)
+    world.reset_cars(np.arange(len(tracks)))
+    ts, c = world.trackset, world.car
+    worst = np.zeros(len(tracks))
+    done = np.zeros(len(tracks), dtype=np.int64)
+    alive = np.ones(len(tracks), dtype=bool)
     steps = int(laps * ts.length.max() / car.cruise_speed_mps / dt_s * 1.3) + 100
     for _ in range(steps):
-        steer = expert_steer(ts, state.x, state.y, state.heading, state.speed, s, car, params)
-        state = step(state, steer, None, dt_s, car)
-        v, s_new, lateral = ts.locate(state.x, state.y, v)
-        progress += np.where(alive, (s_new - s + ts.length / 2) % ts.length - ts.length / 2, 0.0)
-        s = s_new
-        worst = np.where(alive, np.maximum(worst, np.abs(lateral)), worst)
-        alive &= (np.abs(lateral) <= ts.half_width) & (progress < laps * ts.length)
-        if not alive.any():
+        world.step(expert_steer(ts, c.x, c.y, c.heading, c.speed, world.s, car, params), None)
+        alive &= ~world.off_road
+        worst = np.where(alive, np.maximum(worst, np.abs(world.lateral)), worst)
+        done = np.where(alive, np.minimum(world.laps, laps), done)
+        if not (alive & (done < laps)).any():
             break
-    return (progress // ts.length).astype(int), worst
+    return done.astype(int), worst

@@ -62,9 +62,10 @@ class NeuralPolicy:
         steer = float(self.steer_batch(obs)[0])
         if self.env_config is None or self.env_config.action == "steer":
             return np.array([steer], dtype=np.float32)
+        from agent.drivers.expert import cruise_throttle
+
         speed = float(obs["sensors"][-1]) if "sensors" in obs else self.env_config.car.cruise_speed_mps
-        throttle = float(np.clip(0.5 * (self.env_config.car.cruise_speed_mps - speed), -1, 1))
-        return np.array([steer, throttle], dtype=np.float32)
+        return np.array([steer, float(cruise_throttle(self.env_config.car.cruise_speed_mps, speed))], dtype=np.float32)
 
 
 class OnnxPolicy(NeuralPolicy):

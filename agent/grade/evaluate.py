@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from agent.drivers.expert import ExpertParams, expert_steer
+from agent.drivers.expert import ExpertParams, cruise_throttle, expert_steer
 from sim.config import SPLITS, EnvConfig
 from sim.env import resolve_track
 from sim.levels import draw_conditions
@@ -49,6 +49,14 @@ SUMMARY_KEYS = (
     "collisions_per_km",
 )
 INTERVENTION_PENALTY_S = 6.0  # PilotNet's autonomy metric counts 6 s per intervention
+
+
+def autonomy_pct(interventions: int, seconds: float) -> float:
+    """PilotNet's autonomy: the share of the time driven [%] left after charging each
+    intervention (a reset onto the road, a person's takeover) INTERVENTION_PENALTY_S."""
+    return float(100 * max(0.0, 1 - interventions * INTERVENTION_PENALTY_S / max(seconds, 1e-9)))
+
+
 OFFROAD_PENALTY = 0.65  # driving score factor per exit from the road
 COLLISION_PENALTY = 0.6  # and per collision with an obstacle
 BOOTSTRAP_SAMPLES = 2000
@@ -171,7 +179,7 @@ def evaluate(
         else:
             steer = np.asarray(driver.steer(world, obs if step == 0 else world.observe()), dtype=np.float64)
         if throttle is not None:
-            throttle = np.clip(0.5 * (world.cruise - world.car.speed), -1, 1)
+            throttle = cruise_throttle(world.cruise, world.car.speed)
         world.step(steer, throttle)
         # cars that finished keep driving (the batch stays whole) but stop counting
         a = active
@@ -218,9 +226,7 @@ def evaluate(
                 "laps": int(min(world.laps[i], laps)),
                 "completed": bool(world.laps[i] >= laps and interventions[i] == 0),
                 "interventions": int(interventions[i]),
-                "autonomy_pct": round(
-                    float(100 * max(0.0, 1 - interventions[i] * INTERVENTION_PENALTY_S / max(seconds, 1e-9))), 3
-                ),
+                "autonomy_pct": round(autonomy_pct(int(interventions[i]), seconds), 3),
                 "interventions_per_km": round(interventions[i] / km, 4),
                 "mean_abs_offset_m": round(abs_offset_sum[i] / max(elapsed[i], 1), 4),
                 "max_abs_offset_m": round(float(abs_offset_max[i]), 4),
@@ -253,9 +259,7 @@ def summarize(episodes: list[dict]) -> dict:
         "collisions_per_km": round(collisions / max(total_km, 1e-9), 4),
         "route_completion": round(float(np.mean([e["route_completion"] for e in episodes])), 4),
         "lap_completion_rate": round(float(np.mean([e["completed"] for e in episodes])), 4),
-        "autonomy_pct": round(
-            float(100 * max(0.0, 1 - interventions * INTERVENTION_PENALTY_S / max(total_s, 1e-9))), 3
-        ),
+        "autonomy_pct": round(autonomy_pct(interventions, total_s), 3),
         "interventions": int(interventions),
         "interventions_per_km": round(interventions / max(total_km, 1e-9), 4),
         "mean_abs_offset_m": round(float(np.mean([e["mean_abs_offset_m"] for e in episodes])), 4),

@@ -25,7 +25,6 @@ from models.inspect import feature_maps, saliency, tile
 from models.preprocess import preprocess
 
 LEGEND = ("F feature maps   S saliency", "arrows: take over   Esc: quit")
-INTERVENTION_PENALTY_S = 6.0
 TAKEOVER_RELEASE_S = 1.0  # keys up this long ends a takeover; pressing sooner continues it
 
 
@@ -41,8 +40,9 @@ class WatchStats:
     lap_times_s: list = field(default_factory=list)  # of the episode now driven
 
     def autonomy_pct(self, dt_s: float) -> float:
-        seconds = max(self.steps * dt_s, 1e-9)
-        return 100 * max(0.0, 1 - (self.takeovers + self.recoveries) * INTERVENTION_PENALTY_S / seconds)
+        from agent.grade.evaluate import autonomy_pct
+
+        return autonomy_pct(self.takeovers + self.recoveries, self.steps * dt_s)
 
 
 class NetworkPanel:
