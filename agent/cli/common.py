@@ -110,12 +110,12 @@ def _meta(model: str, stamp) -> dict:
     return load_policy(model).meta
 
 
-def model_fan(model) -> tuple[int, float] | None:
+def model_fan(spec) -> tuple[int, float] | None:
     """(rays, fan width [deg]) of the sensors a checkpoint was trained with; None for the
-    expert or a model that reads no sensors."""
-    if model is None or model == "expert-blind":
+    experts or a model that reads no sensors."""
+    if not spec.is_model:
         return None
-    meta = model_meta(model)
+    meta = model_meta(spec.path)
     if "sensors" not in meta.get("input", {}).get("keys", ()):
         return None
     sensors = meta["env"]["sensors"]
@@ -201,12 +201,14 @@ BUNDLED_CAMERA_MODEL = Path(__file__).resolve().parents[2] / "assets" / "models"
 
 
 def model_arg(args):
-    """The checkpoint to drive with: --model, else the bundled camera model; None: the expert."""
-    if getattr(args, "driver", None) == "expert" and args.model is None:
-        return None
-    if getattr(args, "driver", None) == "expert-blind":
-        return "expert-blind"
-    return args.model or str(BUNDLED_CAMERA_MODEL)
+    """Who drives (an `agent.drivers.spec.DriverSpec`): --driver expert or expert-blind, else
+    the checkpoint --model names, else the bundled camera model."""
+    from agent.drivers.spec import DriverSpec
+
+    driver = getattr(args, "driver", None)
+    if driver in ("expert", "expert-blind") and args.model is None:
+        return DriverSpec(driver)
+    return DriverSpec.model(args.model or BUNDLED_CAMERA_MODEL)
 
 
 def has_display() -> bool:

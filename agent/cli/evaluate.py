@@ -117,9 +117,7 @@ def run(args) -> int:
     config = env_config(args)
     model = model_arg(args)
     trained_at = model_level(model)
-    who = {None: "the expert", "expert-blind": "the expert blind to obstacles"}.get(
-        model
-    ) or f"{model} (trained at level {trained_at})"
+    who = f"{model.path} (trained at level {trained_at})" if model.is_model else model.describe()
     if args.suite:
         from sim.levels import LEVELS
 
@@ -142,7 +140,7 @@ def run(args) -> int:
         print(format_suite(rows, who))
         if args.report:
             report = {
-                "driver": model or "expert",
+                "driver": model.name,
                 "model_level": trained_at,
                 "tracks": args.tracks,
                 "laps": args.laps,
@@ -188,15 +186,15 @@ def run(args) -> int:
     return 0
 
 
-def model_level(model: str | None) -> str | None:
-    """The level a checkpoint was trained at (None for the expert); says so when its training
-    judged that it learned nothing."""
-    if model is None or model == "expert-blind":
+def model_level(spec) -> str | None:
+    """The level a checkpoint was trained at (None for the experts); says so when its
+    training judged that it learned nothing."""
+    if not spec.is_model:
         return None
     from agent.drivers.policy import unlearned_warning
 
-    meta = model_meta(model)  # a .pt checkpoint or an .onnx export
-    warning = unlearned_warning(meta, model)
+    meta = model_meta(spec.path)  # a .pt checkpoint or an .onnx export
+    warning = unlearned_warning(meta, spec.path)
     if warning:
         print(warning)
     level = meta.get("env", {}).get("level") if isinstance(meta.get("env"), dict) else None

@@ -66,8 +66,9 @@ def run(args) -> int:
     mode = "rgb_array" if (args.video or not has_display()) else "human"
     env = gym.make(ENV_ID, render_mode=mode, offroad="recover", **env_kwargs(args))
     policy = None
-    model = model_arg(args)
-    if model is not None:
+    spec = model_arg(args)
+    if spec.is_model:
+        model = spec.path
         import torch
 
         from agent.drivers.policy import NeuralPolicy

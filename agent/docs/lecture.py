@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from agent.data.record import RecordSettings, record_expert
+from agent.drivers.spec import DriverSpec
 from agent.grade.evaluate import eval_tracks, evaluate, evaluate_parallel, make_driver
 from agent.learn.train import TrainArgs, train
 from models import checkpoint
@@ -109,11 +110,12 @@ class Lecture:
         return summary
 
     def drive(self, model_path: str) -> dict:
+        spec = DriverSpec.model(model_path)
         if self.b.eval_steps is not None:  # quick: every track at once for a few seconds of driving
             return evaluate(
-                make_driver(model_path, self.config), self.config, self.tracks, self.b.laps, max_steps=self.b.eval_steps
+                make_driver(spec, self.config), self.config, self.tracks, self.b.laps, max_steps=self.b.eval_steps
             ).summary
-        return evaluate_parallel(model_path, self.config, self.tracks, self.b.laps, workers=2).summary
+        return evaluate_parallel(spec, self.config, self.tracks, self.b.laps, workers=2).summary
 
     def row(self, name: str, summary: dict, extra: dict | None = None) -> dict:
         drive = self.drive(summary["path"])

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from agent.drivers.expert import ExpertParams, cruise_throttle, expert_steer
+from agent.drivers.spec import DriverSpec
 from sim.config import SPLITS, EnvConfig
 from sim.env import resolve_track
 from sim.levels import draw_conditions
@@ -84,11 +85,11 @@ def eval_tracks(n: int, split: str = "test", files=()) -> list:
 class ExpertBatch:
     """The expert acting for every car of a World."""
 
-    name = "expert"
     keys = ("sensors",)  # it reads privileged geometry; the cheapest observation will do
 
     def __init__(self, params: ExpertParams = ExpertParams()):
         self.params = params
+        self.name = "expert" if params.avoid else "expert-blind"
 
     def steer(self, world: World, obs) -> np.ndarray:
         c = world.car
@@ -339,18 +340,14 @@ def plot_trajectories(result: EvalResult, path, max_tracks: int = 12) -> None:
     fig.savefig(path, dpi=80)
 
 
-BLIND_EXPERT = "expert-blind"  # the expert that follows the centre line as if there were no obstacles
-
-
-def make_driver(model: str | None, config: EnvConfig):
-    """The batched driver for `--driver expert` (model None), `expert-blind`, or a checkpoint path."""
-    if model is None:
-        return ExpertBatch()
-    if model == BLIND_EXPERT:
-        return ExpertBatch(ExpertParams(avoid=False))
+def make_driver(spec: DriverSpec, config: EnvConfig):
+    """The batched driver (`steer(world, obs) -> (N,)`) that `spec` names: the expert, the
+    blind expert, or a network bound to `config`."""
+    if not spec.is_model:
+        return ExpertBatch(spec.expert_params)
     from agent.drivers.policy import load_policy
 
-    return PolicyBatch(load_policy(model, config))
+    return PolicyBatch(load_policy(spec.path, config))
 
 
 _DONE = None  # in a worker process: the shared episodes-done array, one slot per chunk
@@ -375,7 +372,7 @@ class _ChunkBar:
 
 def _eval_chunk(args, slot: int | None = None):
     model, config, tracks, laps, split, variants = args
-    if model is not None:
+    if model.is_model:
         import torch
 
         torch.set_num_threads(1)  # one core per worker process
@@ -384,7 +381,7 @@ def _eval_chunk(args, slot: int | None = None):
 
 
 def evaluate_parallel(
-    model: str | None,
+    model: DriverSpec,
     config: EnvConfig,
     tracks: list,
     laps: int = 2,
@@ -441,7 +438,7 @@ def _indexed_chunk(item):
 
 
 def suite(
-    model: str | None, config: EnvConfig, n_tracks: int = 20, laps: int = 2, workers: int = 1, seeds: int = 1, bar=None
+    model: DriverSpec, config: EnvConfig, n_tracks: int = 20, laps: int = 2, workers: int = 1, seeds: int = 1, bar=None
 ) -> list[dict]:
     """Every level on its test split: one summary row per level (the table a student quotes)."""
     from sim.levels import LEVELS, with_level

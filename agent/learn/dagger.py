@@ -17,6 +17,7 @@ import numpy as np
 
 from agent.data.dataset import Dataset, DatasetWriter, EpisodeWriter
 from agent.data.record import RecordSettings, record_episodes, record_expert
+from agent.drivers.spec import DriverSpec
 from agent.grade.evaluate import eval_tracks, evaluate_parallel
 from agent.grade.results import write_json
 from agent.learn.train import TrainArgs, train
@@ -133,7 +134,9 @@ def run(model: str, data: str, out: str | Path, settings: DaggerSettings, log=pr
     tracks = eval_tracks(settings.eval_tracks, "test")
 
     def drive(path) -> dict:
-        return evaluate_parallel(str(path), config, tracks, settings.laps, workers=settings.workers).summary
+        return evaluate_parallel(
+            DriverSpec.model(path), config, tracks, settings.laps, workers=settings.workers
+        ).summary
 
     def row(round_, method, beta, frames, val, summary) -> dict:
         r = {

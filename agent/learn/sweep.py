@@ -261,6 +261,7 @@ def run_trial(trial: dict, root, tracks: int, laps: int, threads: int = 1, out_m
     """Record (or reuse), train, evaluate: the row a sweep reports for one trial."""
     import torch
 
+    from agent.drivers.spec import DriverSpec
     from agent.grade.evaluate import eval_tracks, evaluate, make_driver
     from agent.learn.train import TrainArgs, train
 
@@ -278,7 +279,9 @@ def run_trial(trial: dict, root, tracks: int, laps: int, threads: int = 1, out_m
     train_s = time.perf_counter() - start
     config = env_config_for(trial)
     start = time.perf_counter()
-    drive = evaluate(make_driver(str(out_model), config), config, eval_tracks(tracks, "test"), laps).summary
+    drive = evaluate(
+        make_driver(DriverSpec.model(out_model), config), config, eval_tracks(tracks, "test"), laps
+    ).summary
     return {
         "driving_score": drive["driving_score"],
         "driving_score_ci95": drive["driving_score_ci95"],

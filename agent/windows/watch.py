@@ -21,6 +21,7 @@ import pygame
 from agent.data.dataset import DatasetWriter
 from agent.drivers.expert import ExpertDriver, ExpertParams
 from agent.drivers.human import LEFT_KEYS, RIGHT_KEYS, HumanControls
+from agent.drivers.spec import DriverSpec
 from models.inspect import feature_maps, saliency, tile
 from models.preprocess import preprocess
 
@@ -246,7 +247,7 @@ def watch(
 
 
 def replay_first_episode(
-    model: str | None,
+    model: DriverSpec,
     config,
     track,
     laps: int,
@@ -255,21 +256,19 @@ def replay_first_episode(
     max_frames: int | None = None,
 ):
     """The episode `agent.grade.evaluate.evaluate` drove first on `track` (the same conditions,
-    from `episode_rng(track, 0)`, and the same driver: a checkpoint path, None for the
-    expert or "expert-blind"), driven again with the window's picture kept every
-    `frame_every` steps. Returns (WatchStats, frames).
+    from `episode_rng(track, 0)`, and the same driver, `model`), driven again with the
+    window's picture kept every `frame_every` steps. Returns (WatchStats, frames).
     """
     from dataclasses import replace
 
-    from agent.drivers.expert import ExpertParams
     from agent.drivers.policy import load_policy
-    from agent.grade.evaluate import BLIND_EXPERT, episode_rng
+    from agent.grade.evaluate import episode_rng
     from sim.env import DrivingEnv
     from sim.levels import draw_conditions
 
     env = DrivingEnv(render_mode="rgb_array", config=replace(config, offroad="recover", max_laps=laps))
     u = env.unwrapped
-    policy = load_policy(model, u.config) if model not in (None, BLIND_EXPERT) else None
+    policy = load_policy(model.path, u.config) if model.is_model else None
     cond = draw_conditions(u.config.level, episode_rng(track, 0), split, u.config.camera)
     try:
         return watch(
@@ -278,7 +277,7 @@ def replay_first_episode(
             max_frames=max_frames,
             frame_every=frame_every,
             options={"track": track, "conditions": cond},
-            expert=ExpertParams(avoid=model != BLIND_EXPERT),
+            expert=model.expert_params,
             until_done=True,
         )
     finally:

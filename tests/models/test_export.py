@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from agent.drivers.spec import DriverSpec
+
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
@@ -38,8 +40,8 @@ def test_eval_with_the_onnx_policy_drives_as_the_checkpoint(exported):
     path, _ = exported
     config = EnvConfig()
     tracks = eval_tracks(3)
-    a = evaluate(make_driver(CAMERA, config), config, tracks, laps=1)
-    b = evaluate(make_driver(str(path), config), config, tracks, laps=1)
+    a = evaluate(make_driver(DriverSpec.model(CAMERA), config), config, tracks, laps=1)
+    b = evaluate(make_driver(DriverSpec.model(path), config), config, tracks, laps=1)
     keys = ("laps", "interventions", "completed")
     assert [{k: e.get(k) for k in keys} for e in a.episodes] == [{k: e.get(k) for k in keys} for e in b.episodes]
     assert abs(a.summary["mean_abs_offset_m"] - b.summary["mean_abs_offset_m"]) < 0.01

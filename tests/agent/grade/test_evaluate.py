@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from agent.drivers.policy import NeuralPolicy
+from agent.drivers.spec import DriverSpec
 from agent.grade.evaluate import (
-    BLIND_EXPERT,
     SUMMARY_KEYS,
     ExpertBatch,
     eval_tracks,
@@ -18,6 +18,7 @@ from models.checkpoint import CheckpointError
 from sim.config import CameraParams, EnvConfig
 from sim.levels import with_level
 
+EXPERT, BLIND = DriverSpec("expert"), DriverSpec("expert-blind")
 BUNDLED = Path("assets/models/camera.pt")
 
 
@@ -72,12 +73,12 @@ def test_driving_score_summary_and_its_confidence_interval():
 
 def test_seeds_repeat_each_track_with_other_conditions():
     cfg = with_level(EnvConfig(), "weather")
-    r = evaluate_parallel(None, cfg, eval_tracks(2), 1, workers=1, seeds=3)
+    r = evaluate_parallel(EXPERT, cfg, eval_tracks(2), 1, workers=1, seeds=3)
     assert [e["track"] for e in r.episodes] == [r.episodes[0]["track"]] * 3 + [r.episodes[3]["track"]] * 3
     assert [e["variant"] for e in r.episodes] == [0, 1, 2, 0, 1, 2]
     assert len({e["mean_speed_mps"] for e in r.episodes[:3]}) == 3  # each variant its own cruise speed
     assert r.summary["lap_completion_rate"] == 1.0  # the expert drives any weather
-    again = evaluate_parallel(None, cfg, eval_tracks(2), 1, workers=2, seeds=3)
+    again = evaluate_parallel(EXPERT, cfg, eval_tracks(2), 1, workers=2, seeds=3)
     assert again.episodes == r.episodes  # the same conditions however the work is split
 
 
@@ -94,8 +95,8 @@ class Bar:
 
 def test_parallel_equals_serial_and_the_bar_follows_the_driving():
     bars = Bar(), Bar()
-    a = evaluate_parallel(None, EnvConfig(), eval_tracks(4), 1, workers=1, bar=bars[0])
-    b = evaluate_parallel(None, EnvConfig(), eval_tracks(4), 1, workers=2, bar=bars[1])
+    a = evaluate_parallel(EXPERT, EnvConfig(), eval_tracks(4), 1, workers=1, bar=bars[0])
+    b = evaluate_parallel(EXPERT, EnvConfig(), eval_tracks(4), 1, workers=2, bar=bars[1])
     assert a.episodes == b.episodes
     for bar in bars:  # both end at the episodes driven
         assert bar.seen[-1] == pytest.approx(4.0)
@@ -108,7 +109,7 @@ def test_parallel_equals_serial_and_the_bar_follows_the_driving():
 
 @pytest.mark.skipif(not BUNDLED.exists(), reason="bundled model not built")
 def test_bundled_camera_model_meets_the_bar_on_test_tracks():
-    result = evaluate_parallel(str(BUNDLED), EnvConfig(), eval_tracks(6), laps=2, workers=2)
+    result = evaluate_parallel(DriverSpec.model(BUNDLED), EnvConfig(), eval_tracks(6), laps=2, workers=2)
     assert result.summary["lap_completion_rate"] >= 5 / 6
     assert result.summary["autonomy_pct"] >= 99.5
 
@@ -128,7 +129,7 @@ WEATHER = Path("assets/models/camera_weather.pt")
 @pytest.mark.skipif(not WEATHER.exists(), reason="bundled model not built")
 def test_bundled_weather_model_drives_new_conditions():
     cfg = with_level(EnvConfig(), "weather")
-    result = evaluate_parallel(str(WEATHER), cfg, eval_tracks(4), laps=1, workers=2)
+    result = evaluate_parallel(DriverSpec.model(WEATHER), cfg, eval_tracks(4), laps=1, workers=2)
     assert result.summary["driving_score"] >= 90 and result.summary["lap_completion_rate"] >= 3 / 4
 
 
@@ -141,10 +142,10 @@ def test_the_video_replays_the_scored_episode():
 
     cones = with_level(EnvConfig(observation="sensors"), "cones")
     track = 1_000_004
-    scored = evaluate(make_driver(BLIND_EXPERT, cones), cones, [track], laps=1)
-    stats, _ = replay_first_episode(BLIND_EXPERT, cones, track, laps=1, frame_every=0)
+    scored = evaluate(make_driver(BLIND, cones), cones, [track], laps=1)
+    stats, _ = replay_first_episode(BLIND, cones, track, laps=1, frame_every=0)
     assert scored.episodes[0]["collisions"] > 0 and stats.collisions == scored.episodes[0]["collisions"]
     weather = with_level(EnvConfig(observation="sensors"), "weather")
-    scored = evaluate(make_driver(None, weather), weather, [track], laps=1)
-    stats, _ = replay_first_episode(None, weather, track, laps=1, frame_every=0)
+    scored = evaluate(make_driver(EXPERT, weather), weather, [track], laps=1)
+    stats, _ = replay_first_episode(EXPERT, weather, track, laps=1, frame_every=0)
     assert stats.lap_times_s and abs(stats.steps * weather.dt_s - scored.episodes[0]["seconds"]) < 0.1
