@@ -55,3 +55,16 @@ def test_the_world_and_the_networks_stay_apart():
     edges = imports()
     assert not [e for e in edges if e[0] == "sim" and e[1] != "sim"], edges
     assert not [e for e in edges if e[0] == "models" and e[1].startswith("agent")], edges
+
+
+def test_one_way_to_start_worker_processes():
+    """eval, record and race start their workers through agent.workers: no other module
+    makes a multiprocessing context or pool of its own."""
+    offenders = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for p in LIBRARY
+        if p.name != "workers.py"
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"get_context\(|\.Pool\(|set_forkserver_preload", line)
+    ]
+    assert not offenders, offenders

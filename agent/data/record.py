@@ -14,7 +14,6 @@ of the manifest.
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,6 +21,7 @@ import numpy as np
 from agent.data.dataset import DatasetWriter, EpisodeWriter
 from agent.drivers.expert import ExpertParams, expert_steer
 from agent.drivers.styles import DEFAULT_STYLE
+from agent.workers import process_context, run_pool
 from sim.config import SPLITS, EnvConfig
 from sim.env import resolve_track
 from sim.levels import draw_conditions
@@ -225,15 +225,8 @@ def record_expert(out, config: EnvConfig, settings: RecordSettings, bar=None) ->
         return dataset
     # each worker drives an interleaved share of the episodes as one batch
     shares = [tasks[k :: settings.workers] for k in range(settings.workers) if tasks[k :: settings.workers]]
-    # forkserver: workers start from a clean process, never from one whose torch threads
-    # are running (forking those can deadlock)
-    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-    with ctx.Manager() as manager, ctx.Pool(len(shares)) as pool:
+    with process_context().Manager() as manager:
         queue = manager.Queue()
-        pending = pool.imap_unordered(
-            _worker, [(config, str(dataset.root), share, settings, queue) for share in shares]
-        )
-        done = 0
 
         def drain(block_s: float) -> None:
             import queue as q
@@ -249,15 +242,10 @@ def record_expert(out, config: EnvConfig, settings: RecordSettings, bar=None) ->
             except q.Empty:
                 pass
 
-        while done < len(shares):
-            try:
-                finished = pending.next(timeout=0.2)
-            except mp.TimeoutError:
-                drain(0.0)
-                continue
+        jobs = [(config, str(dataset.root), share, settings, queue) for share in shares]
+        for finished in run_pool(_worker, jobs, len(shares), while_waiting=lambda: drain(0.0), poll_s=0.2):
             drain(0.05)
             for eid in finished:
                 dataset.finish(entries[eid])
-            done += 1
         drain(0.1)
     return dataset

@@ -18,6 +18,7 @@ ROOMS = (
     "agent.data",
     "agent.drivers",
     "agent.docs",
+    "agent.workers",
     "models",
     "sim",
 )

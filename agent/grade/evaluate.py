@@ -30,6 +30,7 @@ import numpy as np
 
 from agent.drivers.expert import ExpertParams, cruise_throttle, expert_steer
 from agent.drivers.spec import DriverSpec
+from agent.workers import process_context, run_pool
 from sim.config import SPLITS, EnvConfig
 from sim.env import resolve_track
 from sim.levels import draw_conditions
@@ -401,29 +402,22 @@ def evaluate_parallel(
     tracks = [t for t in tracks for _ in range(seeds)]
     if workers <= 1 or len(tracks) < 2:
         return evaluate(make_driver(model, config), config, tracks, laps, bar=bar, split=split, variants=variants)
-    import multiprocessing as mp
 
     n_chunks = min(len(tracks), workers * WORKER_BATCHES)
     chunks = [tracks[k::n_chunks] for k in range(n_chunks)]  # interleaved: similar lengths per chunk
-    # forkserver: workers start from a clean process, never from one whose torch threads
-    # are running (forking those can deadlock)
-    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-    parts: dict[int, EvalResult] = {}
-    done = ctx.Array("d", n_chunks, lock=False)  # episodes done per chunk, written by its worker
-    with ctx.Pool(workers, initializer=_share_progress, initargs=(done,)) as pool:
-        jobs = [(k, (model, config, c, laps, split, variants[k::n_chunks])) for k, c in enumerate(chunks)]
-        results = pool.imap_unordered(_indexed_chunk, jobs)
-        shown = 0.0
-        while len(parts) < n_chunks:
-            try:
-                k, part = results.next(timeout=0.5)
-                parts[k] = part
-            except mp.TimeoutError:
-                pass
-            if bar is not None:
-                now = float(sum(done))
-                bar.update(now - shown)
-                shown = now
+    done = process_context().Array("d", n_chunks, lock=False)  # episodes done per chunk, written by its worker
+    shown = [0.0]
+
+    def tell_bar() -> None:
+        if bar is not None:
+            now = float(sum(done))
+            bar.update(now - shown[0])
+            shown[0] = now
+
+    jobs = [(k, (model, config, c, laps, split, variants[k::n_chunks])) for k, c in enumerate(chunks)]
+    parts: dict[int, EvalResult] = dict(
+        run_pool(_indexed_chunk, jobs, workers, initializer=_share_progress, initargs=(done,), while_waiting=tell_bar)
+    )
     episodes, trajs, objs = [None] * len(tracks), [None] * len(tracks), [None] * len(tracks)
     for k, part in parts.items():  # chunk k holds tracks k, k + n_chunks, k + 2 * n_chunks, ...
         for j in range(len(part.episodes)):

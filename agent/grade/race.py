@@ -353,16 +353,13 @@ def _child(path: str, suite: Suite, timeout_s: float | None, conn) -> None:
 
 def _race_local(paths: list[str], suite: Suite, workers: int, bar, timeout_s: float | None) -> list[dict]:
     """One process per model, `workers` at once; a crash or a timeout ends only that model."""
-    import multiprocessing as mp
     from multiprocessing.connection import wait
 
-    # forkserver: each child forks from a clean server that has imported torch but run nothing
-    # (forking a process whose torch threads run can deadlock), so a child starts in milliseconds
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["torch", "agent.grade.race", "agent.grade.evaluate"])
-    else:
-        ctx = mp.get_context("spawn")
+    from agent.workers import process_context
+
+    # one process per model (not a pool): a crash or a timeout kills that model's process alone;
+    # the server has imported torch and the grader, so a child starts in milliseconds
+    ctx = process_context(("torch", "agent.grade.race", "agent.grade.evaluate"))
     todo, running, rows = list(paths), {}, []
     while todo or running:
         while todo and len(running) < workers:
