@@ -68,9 +68,10 @@ def record_episodes(
 ) -> None:
     """Drive several episodes at once (one car each, a batched World) and record them.
 
-    Every recorded label is the expert's steering at the visited state. Who drives:
-    by default the expert plus DART noise; with `driver(world, obs, label, rngs) ->
-    steering (N,)`, someone else (DAgger's policy, mixed with the expert).
+    Every recorded label is the expert's steering at the visited state (a person's: what
+    they steered). Who drives: by default the expert plus DART noise; with `driver` (any
+    `agent.drivers.spec` driver: `steer(world, obs) -> (N,)`), someone else (the scripted
+    people of `settings.driver == "human-model"`, DAgger's network mixed with the expert).
 
     Args:
         tasks: (track seed, noise seed) per episode.
@@ -90,7 +91,11 @@ def record_episodes(
     rngs = [np.random.default_rng(noise_seed) for _, noise_seed in tasks]
     expert = ExpertParams()
     if driver is None and settings.driver == "human-model":
-        driver, source = _people(config, settings, tasks), "human"
+        from agent.drivers.human import PersonParams, ScriptedPeople
+
+        seeds = [noise_seed for _, noise_seed in tasks]
+        driver = ScriptedPeople(settings.style, config.dt_s, seeds, PersonParams(preview_s=settings.preview_s))
+        source = "human"
     labels_driven = settings.driver == "human-model"  # a person's label is what they did
     rho = math.exp(-config.dt_s / settings.dart_corr_s)
     noise = np.zeros(n)
@@ -104,7 +109,7 @@ def record_episodes(
             noise = rho * noise + settings.dart_sigma * math.sqrt(1 - rho * rho) * eps
             steer = label + noise
         else:
-            steer = driver(world, obs, label, rngs)
+            steer = driver.steer(world, obs)
         executed = np.clip(steer, -1.0, 1.0).astype(np.float32)  # as stored, so as driven
         recorded = range(n) if keep is None else np.flatnonzero(keep())
         if labels_driven:
@@ -126,25 +131,6 @@ def record_episodes(
             progress(n)
     for w in writers:
         w.flush()
-
-
-def _people(config: EnvConfig, settings: RecordSettings, tasks):
-    """A driver callback: one scripted person per car (agent.drivers.human.HumanModel), seeded from
-    its episode's noise seed; a car put back on the road gets its wheel re-centred."""
-    from agent.drivers.human import HumanControls, HumanModel, PersonParams
-
-    person = PersonParams(preview_s=settings.preview_s)
-    people = [
-        HumanModel(HumanControls(style=settings.style), config.dt_s, np.random.default_rng([noise_seed, 3]), person)
-        for _, noise_seed in tasks
-    ]
-
-    def drive(world, obs, label, rngs):
-        for i in np.flatnonzero(world.off_road):
-            people[i].reset()
-        return np.array([p.step(float(w), float(v)) for p, w, v in zip(people, label, world.car.speed)])
-
-    return drive
 
 
 INFO_FIELDS = ("off_road", "progress_m", "lateral_offset_m", "heading_error_rad", "speed_mps")

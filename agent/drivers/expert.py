@@ -69,14 +69,29 @@ def cruise_throttle(target_mps, speed_mps):
     return np.clip(CRUISE_THROTTLE_PER_MPS * (np.asarray(target_mps) - np.asarray(speed_mps)), -1.0, 1.0)
 
 
+class Expert:
+    """The expert as a driver (`agent.drivers.spec`): steering for every car of a world."""
+
+    keys = ("sensors",)  # it reads privileged geometry; the cheapest observation will do
+
+    def __init__(self, params: ExpertParams = ExpertParams()):
+        self.params = params
+        self.name = "expert" if params.avoid else "expert-blind"
+
+    def steer(self, world, obs=None) -> np.ndarray:
+        c = world.car
+        return expert_steer(world.trackset, c.x, c.y, c.heading, c.speed, world.s, world.config.car, self.params)
+
+
 class ExpertDriver:
-    """Drives a DrivingEnv (a world of one car) with `expert_steer`, reading its world."""
+    """The expert on a DrivingEnv: the env is a world of one car, `act(obs)` its action."""
 
     name = "expert"
 
     def __init__(self, env, params: ExpertParams = ExpertParams()):
         self.env = env.unwrapped
         self.params = params
+        self.driver = Expert(params)
 
     def reset(self) -> None:
         pass
@@ -84,7 +99,7 @@ class ExpertDriver:
     def act(self, obs=None) -> np.ndarray:
         w = self.env.world
         c = w.car
-        steer = float(expert_steer(w.trackset, c.x, c.y, c.heading, c.speed, w.s, w.config.car, self.params)[0])
+        steer = float(self.driver.steer(w)[0])
         if w.config.action == "steer":
             return np.array([steer], dtype=np.float32)
         return np.array([steer, float(cruise_throttle(w.cruise[0], c.speed[0]))], dtype=np.float32)

@@ -403,3 +403,42 @@ class HumanModel:
         self.controls.reset()
         self.seen.clear()
         self.key, self.held_steps, self.lapse_steps, self.letting_go = 0, 0, 0, -1
+
+
+class ScriptedPeople:
+    """Scripted people as a driver (`agent.drivers.spec`): one `HumanModel` per car of a
+    world, each on the keyboard `style` and seeded with its car's seed; a car put back on
+    the road gets its person's wheel re-centred. What the road asks is the expert's steering."""
+
+    keys = ("sensors",)
+    name = "human-model"
+
+    def __init__(self, style: str, dt_s: float, seeds: list[int], params: PersonParams = PersonParams()):
+        self.people = [
+            HumanModel(HumanControls(style=style), dt_s, np.random.default_rng([s, 3]), params) for s in seeds
+        ]
+
+    def steer(self, world, obs=None) -> np.ndarray:
+        from agent.drivers.expert import Expert
+
+        for i in np.flatnonzero(world.off_road):
+            self.people[i].reset()
+        wanted = Expert().steer(world)
+        return np.array([p.step(float(w), float(v)) for p, w, v in zip(self.people, wanted, world.car.speed)])
+
+
+class Person:
+    """A person at the window as a driver (`agent.drivers.spec`) of a one-car world: their
+    keys, mouse or gamepad through `controls`, at the car's speed; `throttle` holds what
+    they asked of the throttle this step."""
+
+    keys = ()
+    name = "human"
+
+    def __init__(self, controls: HumanControls, dt_s: float):
+        self.controls, self.dt_s = controls, dt_s
+        self.throttle = 0.0
+
+    def steer(self, world, obs=None) -> np.ndarray:
+        steer, self.throttle = self.controls.update(self.dt_s, speed_mps=float(world.car.speed[0]))
+        return np.array([steer])

@@ -90,6 +90,18 @@ class OnnxPolicy(NeuralPolicy):
         return steer
 
 
+class NetworkDriver:
+    """A network as a driver (`agent.drivers.spec`): one forward pass steers every car of a world."""
+
+    def __init__(self, policy: NeuralPolicy):
+        self.policy = policy
+        self.name = str(policy.path)
+        self.keys = policy.spec.keys
+
+    def steer(self, world, obs) -> np.ndarray:
+        return self.policy.steer_batch({k: obs[k] for k in self.policy.spec.keys})
+
+
 def unlearned_warning(meta: dict, path) -> str | None:
     """A line saying so when a checkpoint's training judged it to have learned nothing (its
     validation steering error not below predicting the mean steering); None otherwise."""

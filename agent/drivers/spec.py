@@ -1,7 +1,16 @@
-"""Who drives, parsed once: the scripted expert, the expert blind to obstacles, or a trained
-network from a checkpoint (.pt) or an ONNX export (.onnx). Commands and functions pass a
-`DriverSpec`, never None or a bare string, so every place that needs to know who drives
-(the driver itself, the report's wording, the video, whether torch is needed) asks it."""
+"""Who drives: one protocol, and the spec that names a driver.
+
+A driver steers every car of a `sim.world.World` at once: `steer(world, obs) -> (N,)`
+steering in [-1, 1], reading the observations its `keys` name; `name` is what reports
+call it. A single env is a world of one car. The drivers: `agent.drivers.expert.Expert`
+(the expert, or blind to obstacles), `agent.drivers.policy.NetworkDriver` (a network from
+.pt or .onnx), `agent.drivers.human.ScriptedPeople` (the scripted person, one per car) and
+`agent.drivers.human.Person` (a person at the keyboard, mouse or gamepad, for a one-car
+world); DAgger mixes them (`agent.learn.dagger`).
+
+Who drives is parsed once into a `DriverSpec` (the expert, the blind expert, or a
+checkpoint), never None or a bare string, and `make_driver(spec, config)` makes it.
+"""
 
 from __future__ import annotations
 
@@ -53,5 +62,20 @@ class DriverSpec:
         """What reports record as the driver: "expert", "expert-blind" or the path."""
         return self.path if self.is_model else self.kind
 
+    def make(self, config):
+        """The driver this spec names, bound to `config` (a network checks its layout)."""
+        return make_driver(self, config)
+
     def describe(self) -> str:
         return {EXPERT: "the expert", BLIND: "the expert blind to obstacles"}.get(self.kind) or str(self.path)
+
+
+def make_driver(spec: DriverSpec, config):
+    """The driver (`steer(world, obs) -> (N,)`) that `spec` names, bound to `config`."""
+    from agent.drivers.expert import Expert
+
+    if not spec.is_model:
+        return Expert(spec.expert_params)
+    from agent.drivers.policy import NetworkDriver, load_policy
+
+    return NetworkDriver(load_policy(spec.path, config))

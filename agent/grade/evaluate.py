@@ -28,8 +28,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from agent.drivers.expert import ExpertParams, cruise_throttle, expert_steer
-from agent.drivers.spec import DriverSpec
+from agent.drivers.expert import cruise_throttle
+from agent.drivers.spec import DriverSpec, make_driver  # noqa: F401  (make_driver: also for callers of this module)
 from agent.workers import process_context, run_pool
 from sim.config import SPLITS, EnvConfig
 from sim.env import resolve_track
@@ -81,32 +81,6 @@ def eval_tracks(n: int, split: str = "test", files=()) -> list:
         return list(files)
     seeds = SPLITS[split]
     return [seeds.start + k for k in range(n)]
-
-
-class ExpertBatch:
-    """The expert acting for every car of a World."""
-
-    keys = ("sensors",)  # it reads privileged geometry; the cheapest observation will do
-
-    def __init__(self, params: ExpertParams = ExpertParams()):
-        self.params = params
-        self.name = "expert" if params.avoid else "expert-blind"
-
-    def steer(self, world: World, obs) -> np.ndarray:
-        c = world.car
-        return expert_steer(world.trackset, c.x, c.y, c.heading, c.speed, world.s, world.config.car, self.params)
-
-
-class PolicyBatch:
-    """A NeuralPolicy acting for every car of a World (one forward pass per step)."""
-
-    def __init__(self, policy):
-        self.policy = policy
-        self.name = policy.path
-        self.keys = policy.spec.keys
-
-    def steer(self, world: World, obs) -> np.ndarray:
-        return self.policy.steer_batch({k: obs[k] for k in self.policy.spec.keys})
 
 
 def episode_rng(spec, variant: int) -> np.random.Generator:
@@ -339,16 +313,6 @@ def plot_trajectories(result: EvalResult, path, max_tracks: int = 12) -> None:
         )
     fig.colorbar(sc, ax=axes.ravel().tolist(), shrink=0.6, label="|lateral offset| [m] (red x: intervention)")
     fig.savefig(path, dpi=80)
-
-
-def make_driver(spec: DriverSpec, config: EnvConfig):
-    """The batched driver (`steer(world, obs) -> (N,)`) that `spec` names: the expert, the
-    blind expert, or a network bound to `config`."""
-    if not spec.is_model:
-        return ExpertBatch(spec.expert_params)
-    from agent.drivers.policy import load_policy
-
-    return PolicyBatch(load_policy(spec.path, config))
 
 
 _DONE = None  # in a worker process: the shared episodes-done array, one slot per chunk

@@ -197,8 +197,8 @@ def _sha256(path) -> str | None:
 
 
 def _drive(path: str, suite: Suite, deadline: float | None = None) -> dict:
-    from agent.drivers.policy import load_policy
-    from agent.grade.evaluate import PolicyBatch, evaluate, summarize
+    from agent.drivers.policy import NetworkDriver, load_policy
+    from agent.grade.evaluate import evaluate, summarize
     from sim.config import EnvConfig
     from sim.levels import with_level
 
@@ -211,7 +211,7 @@ def _drive(path: str, suite: Suite, deadline: float | None = None) -> dict:
     for name in suite.levels:
         config = with_level(own, name)
         result = evaluate(
-            PolicyBatch(policy), config, tracks, suite.laps, split=suite.split, variants=variants, deadline=deadline
+            NetworkDriver(policy), config, tracks, suite.laps, split=suite.split, variants=variants, deadline=deadline
         )
         levels[name] = result.summary
         episodes += [{**e, "level": name} for e in result.episodes]

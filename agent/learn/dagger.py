@@ -17,6 +17,8 @@ import numpy as np
 
 from agent.data.dataset import Dataset, DatasetWriter, EpisodeWriter
 from agent.data.record import RecordSettings, record_episodes, record_expert
+from agent.drivers.expert import Expert
+from agent.drivers.policy import NetworkDriver
 from agent.drivers.spec import DriverSpec
 from agent.grade.evaluate import eval_tracks, evaluate_parallel
 from agent.grade.results import write_json
@@ -53,14 +55,18 @@ class DaggerSettings:
     level: str | None = None  # where the rounds drive and are evaluated; None: the dataset's level
 
 
-def mixed_driver(policy, beta: float, rng: np.random.Generator):
-    """Each step and car: the expert's steering with probability beta, else the network's."""
+class MixedDriver:
+    """A driver (`agent.drivers.spec`): each step and car, the expert's steering with
+    probability beta, else the network's."""
 
-    def drive(world, obs, label, rngs):
-        steer = policy.steer_batch({k: obs[k] for k in policy.spec.keys})
-        return np.where(rng.random(world.n) < beta, label, steer)
+    def __init__(self, policy, beta: float, rng: np.random.Generator):
+        self.network, self.expert = NetworkDriver(policy), Expert()
+        self.beta, self.rng = beta, rng
+        self.keys, self.name = self.network.keys, f"dagger (beta {beta:.3f})"
 
-    return drive
+    def steer(self, world, obs) -> np.ndarray:
+        steer = self.network.steer(world, obs)
+        return np.where(self.rng.random(world.n) < self.beta, self.expert.steer(world), steer)
 
 
 def _drive_new_tracks(
@@ -108,7 +114,7 @@ def collect(data: str | Path, model: str | Path, beta: float, settings: DaggerSe
     config = dataset_config(data, settings)
     policy = NeuralPolicy(model, config)
     return _drive_new_tracks(
-        data, config, settings, round, lambda rng: mixed_driver(policy, beta, rng), "dagger", beta=beta
+        data, config, settings, round, lambda rng: MixedDriver(policy, beta, rng), "dagger", beta=beta
     )
 
 
@@ -248,22 +254,25 @@ def write_results(rows: list[dict], out: Path, settings: DaggerSettings) -> None
 
 # ------------------------------------------------------------------------ HG-DAgger
 class GatedTakeover:
-    """The expert standing in for a person watching the network drive: it takes over when
-    the car is more than `take_m` off the centre line and hands back within `back_m`."""
+    """A driver (`agent.drivers.spec`): the expert standing in for a person watching the
+    network drive, taking over when the car is more than `take_m` off the centre line and
+    handing back within `back_m`."""
 
     def __init__(self, policy, n: int, take_m: float = 1.5, back_m: float = 0.3):
         self.policy = policy
+        self.network, self.expert = NetworkDriver(policy), Expert()
+        self.keys, self.name = self.network.keys, "takeover"
         self.take_m, self.back_m = take_m, back_m
         self.active = np.zeros(n, dtype=bool)
         self.takeovers = 0
 
-    def __call__(self, world, obs, label, rngs):
-        steer = self.policy.steer_batch({k: obs[k] for k in self.policy.spec.keys})
+    def steer(self, world, obs) -> np.ndarray:
+        steer = self.network.steer(world, obs)
         off = np.abs(world.lateral)
         now = np.where(self.active, off > self.back_m, off > self.take_m)
         self.takeovers += int((now & ~self.active).sum())
         self.active = now
-        return np.where(now, label, steer)
+        return np.where(now, self.expert.steer(world), steer)
 
     def keep(self) -> np.ndarray:
         return self.active.copy()

@@ -25,7 +25,7 @@ import numpy as np
 import pygame
 
 from agent.data.dataset import DatasetWriter
-from agent.drivers.human import LEFT_KEYS, RIGHT_KEYS, UP_KEYS, HumanControls
+from agent.drivers.human import LEFT_KEYS, RIGHT_KEYS, UP_KEYS, HumanControls, Person
 from sim.render import REC
 
 UNDO_WINDOW_S = 2.0  # Backspace this soon after an episode ended discards that episode
@@ -77,6 +77,7 @@ def drive(
     writer = DatasetWriter(record_dir, u.config) if record_dir is not None else None
     recording = writer is not None and record_from_start
     controls.reset()
+    person = Person(controls, u.config.dt_s)  # the driver: a person at this window, the env a one-car world
 
     def tell(text: str) -> None:
         stats.messages.append(text)
@@ -155,7 +156,7 @@ def drive(
                         u.render()  # keeps the window drawn (and its clock ticking) while the car waits
                     continue
                 waiting = None
-            steer, throttle = controls.update(u.config.dt_s, speed_mps=float(info["speed_mps"]))
+            steer, throttle = float(person.steer(u.world)[0]), person.throttle
             action = np.array([steer] if u.config.action == "steer" else [steer, throttle], dtype=np.float32)
             if recording:
                 if episode is None:

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from agent.drivers.expert import ExpertParams
-from agent.grade.evaluate import ExpertBatch, eval_tracks, evaluate
+from agent.drivers.expert import Expert, ExpertParams
+from agent.grade.evaluate import eval_tracks, evaluate
 from sim import track as tracks
 from sim.config import EnvConfig
 from sim.env import DrivingEnv, resolve_track
@@ -156,9 +156,9 @@ def test_the_dashcam_sees_a_cone_standing_on_the_road():
 
 
 def test_the_expert_passes_every_obstacle_and_a_centre_line_follower_does_not():
-    r = evaluate(ExpertBatch(), CONES, eval_tracks(12), laps=1)
+    r = evaluate(Expert(), CONES, eval_tracks(12), laps=1)
     assert r.summary["collisions"] == 0 and r.summary["lap_completion_rate"] == 1.0
-    blind = evaluate(ExpertBatch(ExpertParams(avoid=False)), CONES, eval_tracks(12), laps=1)
+    blind = evaluate(Expert(ExpertParams(avoid=False)), CONES, eval_tracks(12), laps=1)
     assert sum(e["collisions"] > 0 for e in blind.episodes) >= 10 and blind.summary["driving_score"] < 20
 
 

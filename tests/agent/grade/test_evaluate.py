@@ -3,11 +3,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agent.drivers.expert import Expert
 from agent.drivers.policy import NeuralPolicy
 from agent.drivers.spec import DriverSpec
 from agent.grade.evaluate import (
     SUMMARY_KEYS,
-    ExpertBatch,
     eval_tracks,
     evaluate,
     evaluate_parallel,
@@ -23,7 +23,7 @@ BUNDLED = Path("assets/models/camera.pt")
 
 
 def test_expert_eval_completes_every_lap_and_reports_keys(tmp_path):
-    result = evaluate(ExpertBatch(), EnvConfig(), eval_tracks(5), laps=2)
+    result = evaluate(Expert(), EnvConfig(), eval_tracks(5), laps=2)
     s = result.summary
     assert set(SUMMARY_KEYS) <= set(s)
     assert (
@@ -57,7 +57,7 @@ def test_driving_score_summary_and_its_confidence_interval():
         keys = ("sensors",)
 
         def steer(self, world, obs):
-            s = ExpertBatch().steer(world, obs)
+            s = Expert().steer(world, obs)
             s[1::2] = 1.0
             return s
 
