@@ -200,6 +200,37 @@ def add_world_flags(p: argparse.ArgumentParser, track: bool = True, seed: bool =
 BUNDLED_CAMERA_MODEL = Path(__file__).resolve().parents[2] / "assets" / "models" / "camera.pt"
 
 
+def add_workers_flag(p: argparse.ArgumentParser) -> None:
+    """--workers: the processes a command spreads its driving over (agent.workers)."""
+    p.add_argument(
+        "--workers",
+        type=int_in(1, 64),
+        default=min(2, os.cpu_count() or 1),
+        help="processes (default: 2 or the cores there are)",
+    )
+
+
+def add_video_flags(p: argparse.ArgumentParser, what: str, every: int) -> None:
+    """--video FILE, --video-every K and --video-width PX (`agent.windows.video.save_video`)."""
+    p.add_argument(
+        "--video",
+        type=out_file(".mp4", ".gif"),
+        default=None,
+        metavar="FILE",
+        help=f"MP4 (.mp4) or GIF (.gif) of {what}",
+    )
+    p.add_argument(
+        "--video-every", type=int_in(1), default=every, metavar="K", help=f"keep every K-th frame (default: {every})"
+    )
+    p.add_argument(
+        "--video-width",
+        type=int_in(64, 4096),
+        default=None,
+        metavar="PX",
+        help="video width in pixels, 64-4096 (default: 400 for a GIF, full size for an MP4)",
+    )
+
+
 def model_arg(args):
     """Who drives (an `agent.drivers.spec.DriverSpec`): --driver expert or expert-blind, else
     the checkpoint --model names, else the bundled camera model."""

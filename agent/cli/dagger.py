@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from agent.cli.common import float_in, int_in
+from agent.cli.common import add_workers_flag, float_in, int_in
 
 HELP = "DAgger: let the network drive, label its states with the expert, retrain"
 DESCRIPTION = (
@@ -35,12 +34,7 @@ def add_arguments(p) -> None:
     p.add_argument("--tracks", type=int_in(1), default=20, help="test tracks per evaluation (default: 20)")
     p.add_argument("--laps", type=int_in(1), default=2, help="laps per test track (default: 2)")
     p.add_argument("--seed", type=int_in(0), default=0, help="seed for tracks, noise and training (default: 0)")
-    p.add_argument(
-        "--workers",
-        type=int_in(1, 64),
-        default=min(2, os.cpu_count() or 1),
-        help="processes (default: 2 or the cores there are)",
-    )
+    add_workers_flag(p)
     from sim.levels import LEVELS
 
     p.add_argument(

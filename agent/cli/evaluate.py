@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
-from agent.cli.common import add_world_flags, env_config, int_in, model_arg, model_meta, out_file
+from agent.cli.common import (
+    add_video_flags,
+    add_workers_flag,
+    add_world_flags,
+    env_config,
+    int_in,
+    model_arg,
+    model_meta,
+    out_file,
+)
 
 HELP = "evaluate a network (or the expert) headless on unseen tracks"
 DESCRIPTION = (
@@ -57,12 +64,7 @@ def add_arguments(p) -> None:
         help="evaluate on every level's test split (--tracks tracks x --laps laps each) and print one row per level; "
         "--report writes the rows",
     )
-    p.add_argument(
-        "--workers",
-        type=int_in(1, 64),
-        default=min(2, os.cpu_count() or 1),
-        help="processes (default: 2 or the cores there are)",
-    )
+    add_workers_flag(p)
     p.add_argument(
         "--report",
         type=out_file(".json"),
@@ -77,23 +79,9 @@ def add_arguments(p) -> None:
         metavar="FILE.png",
         help="trajectories coloured by lateral offset over the track outlines, worst first",
     )
-    p.add_argument(
-        "--video",
-        type=out_file(".mp4", ".gif"),
-        default=None,
-        metavar="FILE",
-        help="MP4 (.mp4) or GIF (.gif) of the first episode with the HUD",
-    )
-    p.add_argument("--video-every", type=int_in(1), default=3, metavar="K", help="keep every K-th frame (default: 3)")
+    add_video_flags(p, "the first episode (the one scored first, driven again) with the HUD", every=3)
     p.add_argument(
         "--video-frames", type=int_in(1), default=300, metavar="N", help="at most N frames in the video (default: 300)"
-    )
-    p.add_argument(
-        "--video-width",
-        type=int_in(64, 4096),
-        default=None,
-        metavar="PX",
-        help="video width in pixels, 64-4096 (default: 400 for a GIF, full size for an MP4)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

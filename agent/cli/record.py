@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-from agent.cli.common import add_layout_flags, add_world_flags, env_config, float_in, int_in
+from agent.cli.common import add_layout_flags, add_workers_flag, add_world_flags, env_config, float_in, int_in
 from agent.drivers.styles import DEFAULT_STYLE, STYLES
 
 HELP = "record demonstrations headless (the expert, or a scripted person)"
@@ -51,12 +49,7 @@ def add_arguments(p) -> None:
         metavar="DIR",
         help="dataset folder (appends when it exists; default: data/expert)",
     )
-    p.add_argument(
-        "--workers",
-        type=int_in(1, 64),
-        default=min(2, os.cpu_count() or 1),
-        help="processes (default: 2 or the cores there are)",
-    )
+    add_workers_flag(p)
     p.add_argument(
         "--dart",
         type=float_in(0.0, 2.0),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.cli.common import add_world_flags, env_kwargs, has_display, int_in, model_arg, out_file
+from agent.cli.common import add_video_flags, add_world_flags, env_kwargs, has_display, int_in, model_arg
 
 HELP = "watch a network (or the expert) drive, with a HUD; take over with the arrows"
 DESCRIPTION = (
@@ -34,23 +34,7 @@ def add_arguments(p) -> None:
         metavar="N",
         help="stop after N steps (default: until closed); headless when there is no display",
     )
-    p.add_argument(
-        "--video",
-        type=out_file(".mp4", ".gif"),
-        default=None,
-        metavar="FILE",
-        help="save an MP4 (.mp4) or GIF (.gif) of the run (needs --max-frames)",
-    )
-    p.add_argument(
-        "--video-every", type=int_in(1), default=2, metavar="K", help="keep every K-th frame in the video (default: 2)"
-    )
-    p.add_argument(
-        "--video-width",
-        type=int_in(64, 4096),
-        default=None,
-        metavar="PX",
-        help="video width in pixels, 64-4096 (default: 400 for a GIF, full size for an MP4)",
-    )
+    add_video_flags(p, "the run (needs --max-frames)", every=2)
 
 
 def run(args) -> int:
