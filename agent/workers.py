@@ -5,14 +5,19 @@ what `preload` names but run nothing), or spawn where there is none. A child is 
 forked from a process whose torch threads are running (that can deadlock), and a child of
 a forkserver starts in milliseconds. `run_pool` maps a function over jobs in a pool of such
 workers and yields results as they finish, calling `while_waiting` between polls (to move
-progress bars and drain queues).
+progress bars and drain queues). Work that runs on Ray (sweeps, races) joins a cluster,
+or starts Ray here, through `connect`.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
+from pathlib import Path
+
+INSTALL_HINT = "Ray is not installed; pip install -c constraints.txt -e '.[scale]' adds it"
 
 
 @lru_cache(maxsize=None)
@@ -56,3 +61,49 @@ def run_pool(
             if while_waiting is not None:
                 while_waiting()
             yield result
+
+
+def require_ray() -> None:
+    """One line saying how to install Ray, when it is missing."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise RuntimeError(INSTALL_HINT) from None
+
+
+def connect(address: str | None, cpus: int | None = None) -> None:
+    """ray.init on this machine (address None) or an existing cluster; one-line errors."""
+    require_ray()
+    import ray
+
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no Tune status tables: the bar and our lines say it
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    if address and address != "auto":
+        _check_reachable(address)
+    kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", ignore_reinit_error=True)
+    if address:
+        here = Path(__file__).resolve().parents[1]  # ship the code to the cluster's workers
+        kw["runtime_env"] = {
+            "working_dir": str(here),
+            "excludes": ["runs/", "data/", ".git/", "docs/", "*.pt", "*.onnx", "benchmarks/results/"],
+        }
+    else:
+        kw["num_cpus"] = cpus
+    try:
+        ray.init(address=address, **kw)
+    except ConnectionError as e:
+        raise RuntimeError(
+            f"--address {address}: no Ray cluster answers there ({str(e).strip().splitlines()[0][:120]})"
+        ) from None
+
+
+def _check_reachable(address: str) -> None:
+    import socket
+
+    host, _, port = address.replace("ray://", "").rpartition(":")
+    if not host or not port.isdigit():
+        raise RuntimeError(f"--address {address!r}: expected HOST:PORT of a Ray cluster's head (or 'auto')")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as e:
+        raise RuntimeError(f"--address {address}: no Ray cluster answers there ({e.strerror or e})") from None

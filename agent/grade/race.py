@@ -307,7 +307,7 @@ def _race_ray(
 ) -> list[dict]:
     import ray
 
-    from agent.learn.sweep import connect
+    from agent.workers import connect
 
     connect(address, None if address else workers)
     try:

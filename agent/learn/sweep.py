@@ -31,7 +31,6 @@ import csv
 import itertools
 import json
 import math
-import os
 import shutil
 import tempfile
 import time
@@ -41,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from agent.grade.results import write_json
+from agent.workers import connect, require_ray  # noqa: F401  (require_ray: for the command line)
 
 # the lecture's budget (agent.docs.lecture.Budget, full): a sweep row with these values is a lecture row
 DEFAULTS = {
@@ -61,7 +61,6 @@ DEFAULTS = {
 RECORD_SEED = 7  # the lecture's recordings
 DATA_KNOBS = ("level", "episodes", "steps", "dart")  # what decides the recording a trial trains on
 UNFINISHED = "not finished (the sweep was stopped)"
-INSTALL_HINT = "Ray is not installed; pip install -c constraints.txt -e '.[scale]' adds it"
 
 
 class SpaceError(ValueError):
@@ -310,52 +309,6 @@ def _tune_trial(config: dict, root: str, tracks: int, laps: int, threads: int) -
 
 
 # ----------------------------------------------------------------------------- the sweep
-def require_ray() -> None:
-    """One line saying how to install Ray, when it is missing."""
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        raise RuntimeError(INSTALL_HINT) from None
-
-
-def connect(address: str | None, cpus: int | None = None) -> None:
-    """ray.init on this machine (address None) or an existing cluster; one-line errors."""
-    require_ray()
-    import ray
-
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no Tune status tables: the bar and our lines say it
-    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    if address and address != "auto":
-        _check_reachable(address)
-    kw = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", ignore_reinit_error=True)
-    if address:
-        here = Path(__file__).resolve().parents[2]  # ship the code to the cluster's workers
-        kw["runtime_env"] = {
-            "working_dir": str(here),
-            "excludes": ["runs/", "data/", ".git/", "docs/", "*.pt", "*.onnx", "benchmarks/results/"],
-        }
-    else:
-        kw["num_cpus"] = cpus
-    try:
-        ray.init(address=address, **kw)
-    except ConnectionError as e:
-        raise RuntimeError(
-            f"--address {address}: no Ray cluster answers there ({str(e).strip().splitlines()[0][:120]})"
-        ) from None
-
-
-def _check_reachable(address: str) -> None:
-    import socket
-
-    host, _, port = address.replace("ray://", "").rpartition(":")
-    if not host or not port.isdigit():
-        raise RuntimeError(f"--address {address!r}: expected HOST:PORT of a Ray cluster's head (or 'auto')")
-    try:
-        socket.create_connection((host, int(port)), timeout=5).close()
-    except OSError as e:
-        raise RuntimeError(f"--address {address}: no Ray cluster answers there ({e.strerror or e})") from None
-
-
 def saved_plan(out) -> dict:
     """The plan a sweep in OUT was started with (OUT/plan.json): its trials, tracks, laps and
     cores per trial; a one-line error when OUT holds no sweep."""
