@@ -62,10 +62,6 @@ class DriverSpec:
         """What reports record as the driver: "expert", "expert-blind" or the path."""
         return self.path if self.is_model else self.kind
 
-    def make(self, config):
-        """The driver this spec names, bound to `config` (a network checks its layout)."""
-        return make_driver(self, config)
-
     def describe(self) -> str:
         return {EXPERT: "the expert", BLIND: "the expert blind to obstacles"}.get(self.kind) or str(self.path)
 

@@ -259,7 +259,6 @@ class GatedTakeover:
     handing back within `back_m`."""
 
     def __init__(self, policy, n: int, take_m: float = 1.5, back_m: float = 0.3):
-        self.policy = policy
         self.network, self.expert = NetworkDriver(policy), Expert()
         self.keys, self.name = self.network.keys, "takeover"
         self.take_m, self.back_m = take_m, back_m
