@@ -8,6 +8,7 @@
     python run_sim.py watch --driver expert      the expert drives in a window
     python run_sim.py snapshot --out world.png   a rendered frame and camera views, headless
     python run_sim.py levels                     the levels, from school to weather
+    python run_sim.py rl --reward R.py         learn from a reward you write (PPO)
     python run_sim.py sweep space.json           knobs x data x levels on Ray Tune
     python run_sim.py race runs/class            grade a folder of models, leaderboard page
 
@@ -30,6 +31,7 @@ from agent.cli import (
     levels,
     race,
     record,
+    rl,
     snapshot,
     sweep,
     train,
@@ -43,6 +45,7 @@ COMMANDS = {
     "data": data,
     "train": train,
     "dagger": dagger,
+    "rl": rl,
     "lecture": lecture,
     "sweep": sweep,
     "watch": watch,

@@ -11,8 +11,9 @@ A spec lists layers in order, separated by spaces:
     fc(N)               a fully connected layer of N neurons (flattens first)
 
 Example, the `tiny` preset: "conv(8,5,2) relu pool(2) conv(16,3) relu pool(2) fc(32) relu".
-The output layer (the head) is added after the spec: one tanh unit for regression, or K
-steering bins for classification.
+The output layer (the head) is added after the spec: one tanh unit for regression, K
+steering bins for classification, or one plain unit for `value` (reinforcement learning's
+critic, which estimates the reward to come).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ PRESETS = {
     # for the sensor vector
     "mlp": "fc(64) relu fc(64) relu",
 }
+HEADS = {"regression": " tanh", "classification": " softmax", "value": ""}  # kind -> what follows the last fc
 DEFAULT_CAMERA_ARCH = "pilotnet"
 DEFAULT_SENSOR_ARCH = "mlp"
 _TOKEN = re.compile(r"([a-z]+)(?:\(([^)]*)\))?")
@@ -175,15 +177,15 @@ class DrivingNet(nn.Module):
     fc layers (a fusion model).
 
     forward(camera (B, C, H, W) float, sensors (B, n) float) -> head output:
-    regression: (B,) steering in [-1, 1]; classification: (B, K) logits.
+    regression: (B,) steering in [-1, 1]; classification: (B, K) logits; value: (B,) any number.
     """
 
     def __init__(
         self, inputs: dict, camera_arch: str | None, sensor_arch: str | None, head: str = "regression", bins: int = 21
     ):
         super().__init__()
-        if head not in ("regression", "classification"):
-            raise SpecError(f"head={head!r}: expected regression or classification")
+        if head not in HEADS:
+            raise SpecError(f"head={head!r}: expected one of {', '.join(HEADS)}")
         self.head_kind = head
         self.report: list[tuple[str, tuple, int]] = []
         self.camera = self.sensors = self.joint = None
@@ -206,11 +208,11 @@ class DrivingNet(nn.Module):
             self.joint, rep = build_trunk(fcs, (width,))
             self.report += [("joint: " + d, s, p) for d, s, p in rep]
             width = rep[-1][1][0]
-        out = 1 if head == "regression" else bins
+        out = bins if head == "classification" else 1
         self.out = nn.Linear(width, out)
         self.report.append(
             (
-                f"head: fc({out}){' tanh' if head == 'regression' else ' softmax'}",
+                f"head: fc({out}){HEADS[head]}",
                 (out,),
                 sum(p.numel() for p in self.out.parameters()),
             )
@@ -227,7 +229,9 @@ class DrivingNet(nn.Module):
         if self.joint is not None:
             x = self.joint(x)
         y = self.out(x)
-        return torch.tanh(y[:, 0]) if self.head_kind == "regression" else y
+        if self.head_kind == "classification":
+            return y
+        return torch.tanh(y[:, 0]) if self.head_kind == "regression" else y[:, 0]
 
     def steering(self, output: torch.Tensor) -> torch.Tensor:
         """Head output -> steering (B,): itself, or the expected value over the bins."""

@@ -249,6 +249,7 @@ def _stale(cars, x, y, heading, checked_x, checked_y, checked_h, complete, move_
 @kernel
 def _sense(
     sensors,
+    cars,
     x,
     y,
     heading,
@@ -270,13 +271,14 @@ def _sense(
     noise,
     noise_at,
 ):
-    """Every car's sensor row: `car_rays` to the road edge and the obstacle it is passing,
-    with its noise (the next of its drawn block), then its speed. Returns how many cars
-    have used up their block of noise."""
+    """Row k of `sensors` for car `cars[k]` at pose (x, y, heading)[k]: `car_rays` to the road
+    edge and the obstacle it is passing, with its noise (the next of its drawn block), then
+    its speed. Returns how many cars have used up their block of noise."""
     none = np.empty(0)
     r_count = len(fan_cos)
     spent = 0
-    for i in range(len(x)):
+    for j in range(len(cars)):
+        i = cars[j]
         k = obs_ahead[start[i] + vertex[i]] if obstacles.shape[1] > 0 else -1
         obstacle = obstacles[i, k] if k >= 0 else none
         draws = none
@@ -285,11 +287,11 @@ def _sense(
             noise_at[i] += 1
             spent += noise_at[i] >= noise.shape[1]
         car_rays(
-            sensors[i],
+            sensors[j],
             i,
-            x[i],
-            y[i],
-            heading[i],
+            x[j],
+            y[j],
+            heading[j],
             vertex[i],
             fan_cos,
             fan_sin,
@@ -305,5 +307,5 @@ def _sense(
             noise_m[i] if len(draws) else 0.0,
             draws,
         )
-        sensors[i, r_count] = speed[i]
+        sensors[j, r_count] = speed[j]
     return spent

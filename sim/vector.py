@@ -59,6 +59,14 @@ class DrivingVectorEnv(VectorEnv):
             )
         self.world.reset_cars(np.asarray(idx))
 
+    def restart(self, idx) -> None:
+        """Start new episodes for cars `idx` now, on tracks of the env's choosing (the same
+        draw as an autoreset): for learners whose convention is to reset within the step
+        that ended an episode (Stable-Baselines3's)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        self._reset_cars(idx, [self._track_spec] * len(idx))
+        self._needs_reset[idx] = False
+
     def reset(self, *, seed=None, options=None):
         if seed is not None:
             seeds = seed if isinstance(seed, (list, tuple)) else [seed + i for i in range(self.num_envs)]

@@ -331,33 +331,30 @@ class World:
     def observe(self, x=None, y=None, heading=None, speed=None, cars=None) -> dict:
         """Observations (N, ...) of the cars, or of cars at other poses (side cameras).
 
-        With `cars` (indices), only those cars' camera frames are rendered (sensors need
-        every car).
+        With `cars` (indices), only those cars are observed: rows (len(cars), ...).
         """
         c = self.car
         x = c.x if x is None else np.ascontiguousarray(x, dtype=np.float64)
         y = c.y if y is None else np.ascontiguousarray(y, dtype=np.float64)
         heading = c.heading if heading is None else np.ascontiguousarray(heading, dtype=np.float64)
         speed = c.speed if speed is None else np.ascontiguousarray(speed, dtype=np.float64)
-        obs = {}
-        if self.use_camera and cars is not None:
+        if cars is None:
+            cars = self._all
+        else:
             cars = np.asarray(cars, dtype=np.int64)
-            self._draw_near(cars, x[cars], y[cars], heading[cars])
-            obs["camera"] = render_frames(
-                self.lens, x[cars], y[cars], heading[cars], cars, obstacles=self._obstacles_seen(cars)
-            )
-        if self.use_camera and cars is None:
-            self._draw_near(self._all, x, y, heading)
-            obs["camera"] = render_frames(
-                self.lens, x, y, heading, self._all, obstacles=self._obstacles_seen(self._all)
-            )
+            x, y, heading, speed = x[cars], y[cars], heading[cars], speed[cars]
+        obs = {}
+        if self.use_camera:
+            self._draw_near(cars, x, y, heading)
+            obs["camera"] = render_frames(self.lens, x, y, heading, cars, obstacles=self._obstacles_seen(cars))
         if self.use_sensors:
-            sensors = np.empty((len(x), len(self.rays.angles) + 1), dtype=np.float32)
+            sensors = np.empty((len(cars), len(self.rays.angles) + 1), dtype=np.float32)
             noise = self._no_noise if self._noise is None else self._noise
             ts, fan = self.trackset, self.rays
             ob = self.obstacles.table if self.obstacles is not None else self._no_obstacles
             spent = _sense(
                 sensors,
+                cars,
                 x,
                 y,
                 heading,

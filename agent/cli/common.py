@@ -246,3 +246,24 @@ def has_display() -> bool:
     return bool(
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("SDL_VIDEODRIVER")
     ) or sys.platform in ("win32", "darwin")
+
+
+def add_knob_flags(p: argparse.ArgumentParser, settings: type, skip: tuple[str, ...] = ()) -> None:
+    """One flag per field of a knob dataclass (`agent.learn.knobs.knob`), from what the field
+    declares: its help, choices and bounds."""
+    from dataclasses import MISSING, fields
+
+    for f in fields(settings):
+        if f.name in skip:
+            continue
+        flag, meta = "--" + f.name.replace("_", "-"), f.metadata
+        default = f.default if f.default is not MISSING else None
+        help_text = meta["help"] + ("" if default is None else f" (default: {default})")
+        if isinstance(default, bool):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+            continue
+        kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0].replace("None", "").strip("| "), str)
+        if meta["bounds"] is not None:  # checked where the flag enters
+            lo, hi = meta["bounds"]
+            kind = int_in(lo, hi) if kind is int else float_in(lo, hi)
+        p.add_argument(flag, type=kind, default=default, choices=meta["choices"], help=help_text)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from agent.cli.common import float_in, int_in
+from agent.cli.common import add_knob_flags
 
 HELP = "fit a ConvNet or MLP to recorded driving by gradient descent"
 DESCRIPTION = (
@@ -20,7 +19,9 @@ DESCRIPTION = (
 
 def add_arguments(p) -> None:
     p.add_argument("datasets", nargs="*", metavar="DATASET", help="dataset folders (same env layout)")
-    _add_train_flags(p)
+    from agent.learn.train import TrainArgs
+
+    add_knob_flags(p, TrainArgs, skip=("datasets",))
     p.add_argument(
         "--summary",
         action="store_true",
@@ -64,26 +65,3 @@ def run(args) -> int:
         f"{Path(targs.out).with_suffix('.json')}"
     )
     return 0
-
-
-def _add_train_flags(p: argparse.ArgumentParser) -> None:
-    """One flag per TrainArgs field, from what the field declares (`agent.learn.train.knob`):
-    its help, choices and bounds."""
-    from dataclasses import MISSING, fields
-
-    from agent.learn.train import TrainArgs
-
-    for f in fields(TrainArgs):
-        if f.name == "datasets":
-            continue
-        flag, meta = "--" + f.name.replace("_", "-"), f.metadata
-        default = f.default if f.default is not MISSING else None
-        help_text = meta["help"] + ("" if default is None else f" (default: {default})")
-        if isinstance(default, bool):
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
-            continue
-        kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0].replace("None", "").strip("| "), str)
-        if meta["bounds"] is not None:  # checked where the flag enters
-            lo, hi = meta["bounds"]
-            kind = int_in(lo, hi) if kind is int else float_in(lo, hi)
-        p.add_argument(flag, type=kind, default=default, choices=meta["choices"], help=help_text)

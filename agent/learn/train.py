@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +18,11 @@ import torch.nn.functional as F
 
 from agent.data.dataset import Dataset, DatasetError, config_differences
 from agent.grade.results import write_json
+from agent.learn.knobs import check_knobs, knob
 from models import checkpoint
 from models.nets import DEFAULT_CAMERA_ARCH, DEFAULT_SENSOR_ARCH, DrivingNet, parse
 from models.preprocess import input_spec_for, preprocess
-from sim.config import EnvConfig, check_int, check_real
+from sim.config import EnvConfig
 from sim.heap import TRAIN_BLOCK_MB, keep_freed_memory
 
 MODEL_INPUTS = ("camera", "sensors", "both")  # what a network reads
@@ -29,15 +30,6 @@ HEADS = ("regression", "classification")
 LOSSES = ("mse", "huber")
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
-
-
-def knob(default, help: str, *, choices: tuple | None = None, bounds: tuple | None = None, factory=None):
-    """A TrainArgs field declared once: its default, its help, its choices and its (lowest,
-    highest) bounds (None: unbounded); the command line builds each flag from these."""
-    meta = {"help": help, "choices": choices, "bounds": bounds}
-    return (
-        field(default_factory=factory, metadata=meta) if factory is not None else field(default=default, metadata=meta)
-    )
 
 
 @dataclass
@@ -99,20 +91,7 @@ class TrainArgs:
     )
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value, choices, bounds = getattr(self, f.name), f.metadata["choices"], f.metadata["bounds"]
-            if choices is not None and value not in choices:
-                raise ValueError(f"{f.name}={value!r}: expected one of {', '.join(choices)}")
-            if bounds is None or value is None:
-                continue
-            lo, hi = bounds
-            name = f.name
-            if isinstance(lo, int):
-                check_int(name, value, lo, hi)
-            else:
-                check_real(name, value, lo)
-                if hi is not None and value > hi:
-                    raise ValueError(f"{name}={value}: expected a number from {lo} to {hi}")
+        check_knobs(self)
         if self.arch is not None and not self.arch.strip():
             raise ValueError("arch='': expected a preset (pilotnet, tiny, alvinn, mlp) or a layer spec")
 
