@@ -15,7 +15,7 @@ DESCRIPTION = (
 
 def add_arguments(p) -> None:
     from agent.cli.common import add_knob_flags
-    from agent.learn.rl import RLArgs
+    from agent.learn.knobs import RLArgs
 
     add_knob_flags(p, RLArgs)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -24,8 +24,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from dataclasses import fields
 
+    from agent.learn.knobs import RLArgs
     from agent.learn.reward import require_sb3
-    from agent.learn.rl import RLArgs
 
     rargs = RLArgs(**{f.name: getattr(args, f.name) for f in fields(RLArgs)})
     require_sb3()

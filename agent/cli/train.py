@@ -19,7 +19,7 @@ DESCRIPTION = (
 
 def add_arguments(p) -> None:
     p.add_argument("datasets", nargs="*", metavar="DATASET", help="dataset folders (same env layout)")
-    from agent.learn.train import TrainArgs
+    from agent.learn.knobs import TrainArgs
 
     add_knob_flags(p, TrainArgs, skip=("datasets",))
     p.add_argument(

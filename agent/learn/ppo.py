@@ -120,7 +120,9 @@ class CarsVecEnv(VecEnv):
 
 class DrivingPolicy(BasePolicy):
     """SB3's policy: a DrivingNet actor (the Gaussian's mean steering) with a learned spread,
-    and a DrivingNet critic of the same layers (its own weights)."""
+    and a critic: a DrivingNet of the same layers with its own weights, or with `shared`,
+    one more neuron on the actor's last hidden layer (SB3's way for images: the trunk's
+    forward and backward passes are done once for both)."""
 
     def __init__(
         self,
@@ -131,16 +133,20 @@ class DrivingPolicy(BasePolicy):
         camera_arch: str | None,
         sensor_arch: str | None,
         log_std_init: float = 0.0,
+        shared: bool = False,
         use_sde: bool = False,
         **kwargs,
     ):
         super().__init__(observation_space, action_space, normalize_images=False, squash_output=False)
         self.input_spec, self.camera_arch, self.sensor_arch = input_spec, camera_arch, sensor_arch
-        self.log_std_init = log_std_init
+        self.log_std_init, self.shared = log_std_init, shared
         self.spec = InputSpec.from_dict(input_spec)
         inputs = self.spec.network_inputs()
         self.actor = DrivingNet(inputs, camera_arch, sensor_arch, "regression")
-        self.critic = DrivingNet(inputs, camera_arch, sensor_arch, "value")
+        if shared:
+            self.critic = nn.Linear(self.actor.out.in_features, 1)
+        else:
+            self.critic = DrivingNet(inputs, camera_arch, sensor_arch, "value")
         self.log_std = nn.Parameter(torch.full((1,), float(log_std_init)))
         self.dist = DiagGaussianDistribution(1)
         self.optimizer = torch.optim.Adam(self.parameters(), lr=lr_schedule(1))
@@ -152,6 +158,7 @@ class DrivingPolicy(BasePolicy):
             camera_arch=self.camera_arch,
             sensor_arch=self.sensor_arch,
             log_std_init=self.log_std_init,
+            shared=self.shared,
         )
         return data
 
@@ -161,24 +168,31 @@ class DrivingPolicy(BasePolicy):
         obs = {k: (v.permute(0, 2, 3, 1) if k == "camera" else v) for k, v in obs.items() if k in self.spec.keys}
         return preprocess(obs, self.spec, self.device)
 
-    def _distribution(self, x: dict):
-        return self.dist.proba_distribution(self.actor(**x).unsqueeze(1), self.log_std)
+    def _heads(self, obs, value: bool = True):
+        """(Gaussian over the steering, value (B, 1) or None)."""
+        x = self._inputs(obs)
+        if self.shared:
+            feats = self.actor.features(**x)
+            mean, v = self.actor.head(feats), (self.critic(feats) if value else None)
+        else:
+            mean, v = self.actor(**x), (self.critic(**x).unsqueeze(1) if value else None)
+        return self.dist.proba_distribution(mean.unsqueeze(1), self.log_std), v
 
     def forward(self, obs, deterministic: bool = False):
-        x = self._inputs(obs)
-        dist = self._distribution(x)
+        dist, values = self._heads(obs)
         actions = dist.get_actions(deterministic=deterministic)
-        return actions, self.critic(**x).unsqueeze(1), dist.log_prob(actions)
+        return actions, values, dist.log_prob(actions)
 
     def evaluate_actions(self, obs, actions):
-        x = self._inputs(obs)
-        dist = self._distribution(x)
-        return self.critic(**x).unsqueeze(1), dist.log_prob(actions), dist.entropy()
+        dist, values = self._heads(obs)
+        return values, dist.log_prob(actions), dist.entropy()
 
     def get_distribution(self, obs):
-        return self._distribution(self._inputs(obs))
+        return self._heads(obs, value=False)[0]
 
     def predict_values(self, obs):
+        if self.shared:
+            return self.critic(self.actor.features(**self._inputs(obs)))
         return self.critic(**self._inputs(obs)).unsqueeze(1)
 
     def _predict(self, observation, deterministic: bool = False):

@@ -50,12 +50,11 @@ from pathlib import Path
 
 import numpy as np
 
+from agent.learn.knobs import DEFAULT_REWARD, REWARDS_DIR  # noqa: F401  (re-exported)
 from sim.geometry import wrap_angle
 from sim.obstacles import CAR_RADIUS_M
 
 INSTALL = 'pip install -c constraints.txt -e ".[rl]"'
-REWARDS_DIR = Path(__file__).resolve().parents[2] / "assets" / "rewards"
-DEFAULT_REWARD = REWARDS_DIR / "progress.py"
 
 # the per-step values, in the order `RewardParams.rows` builds them
 STEP_KEYS = (

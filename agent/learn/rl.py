@@ -20,70 +20,20 @@ import csv
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from agent.learn.knobs import check_knobs, knob
-from agent.learn.reward import DEFAULT_REWARD, RewardError, RewardFn, load_reward
+from agent.learn.knobs import DEFAULT_RL_CAMERA_ARCH, RLArgs
+from agent.learn.reward import RewardError, RewardFn, load_reward
 from models import checkpoint
-from models.nets import DEFAULT_SENSOR_ARCH, parse
+from models.nets import parse
 from models.preprocess import InputSpec, input_spec_for
-from sim.levels import LEVELS
 
-OBSERVATIONS = ("sensors", "camera", "both")
-DEFAULT_RL_CAMERA_ARCH = "tiny"  # PPO's updates dominate a camera run: a small ConvNet (see the README's RL section)
 STATE = "ppo.zip"  # SB3's whole state (critic, optimiser, step count), for --resume
 MODEL = "model.pt"  # the actor as a DriveLab checkpoint
-
-
-@dataclass
-class RLArgs:
-    """Everything `rl` takes; `run_sim.py rl --FLAG` for each field."""
-
-    reward: str = knob(str(DEFAULT_REWARD), "a Python file defining reward(params) -> float (assets/rewards/ has five)")
-    level: str = knob("school", "the level the car learns at", choices=tuple(LEVELS))
-    observation: str = knob("sensors", "what the network reads", choices=OBSERVATIONS)
-    arch: str | None = knob(
-        None,
-        "a preset (pilotnet, tiny, alvinn, mlp) or a layer spec, for the policy and the value network; default "
-        f"{DEFAULT_SENSOR_ARCH} (sensors) or {DEFAULT_RL_CAMERA_ARCH} (camera)",
-    )
-    sensor_arch: str = knob(DEFAULT_SENSOR_ARCH, "the sensor branch of an --observation both network")
-    rays: int | None = knob(
-        None, "distance sensors: rays in the fan (default: 9, or the --init model's)", bounds=(1, 360)
-    )
-    ray_fov: float | None = knob(
-        None, "the fan's width [degrees] (default: 180, or the --init model's)", bounds=(1.0, 360)
-    )
-    steps: int = knob(200_000, "environment steps to learn from (all cars together)", bounds=(1, None))
-    cars: int = knob(16, "cars stepped together (PPO's parallel environments)", bounds=(1, 4096))
-    seed: int = knob(0, "seeds the tracks, the network's first weights and PPO's sampling", bounds=(0, None))
-    init: str | None = knob(None, "start the policy from this checkpoint (behaviour cloning, then RL)")
-    out: str = knob("runs/rl", "folder for model.pt, curve.csv, curve.png, tb/ (TensorBoard) and ppo.zip")
-    resume: bool = knob(False, "go on from the run in --out (its ppo.zip) for --steps more steps")
-    eval_every: int = knob(
-        20_000, "steps between evaluations (driving score on --eval-tracks test tracks)", bounds=(1, None)
-    )
-    eval_tracks: int = knob(10, "test tracks of each evaluation", bounds=(1, 1000))
-    rollout: int = knob(128, "steps each car drives between updates (PPO's n_steps)", bounds=(2, 1 << 20))
-    batch_size: int = knob(256, "samples per gradient step", bounds=(2, 1 << 20))
-    epochs: int = knob(4, "passes over each rollout (PPO's n_epochs)", bounds=(1, 100))
-    lr: float = knob(3e-4, "learning rate (Adam)", bounds=(1e-12, 1.0))
-    gamma: float = knob(0.99, "discount: how much a reward one step later counts", bounds=(0.0, 1.0))
-    log_std: float | None = knob(
-        None, "the steering noise's first log standard deviation (default: 0, or -1 with --init)", bounds=(-20.0, 2.0)
-    )
-    threads: int | None = knob(
-        None, "torch CPU threads (default: 1 for sensors, all cores for a camera)", bounds=(1, 1024)
-    )
-
-    def __post_init__(self) -> None:
-        check_knobs(self)
-        if self.arch is not None and not self.arch.strip():
-            raise ValueError("arch='': expected a preset (pilotnet, tiny, alvinn, mlp) or a layer spec")
 
 
 def env_kwargs(args: RLArgs, fan: tuple[int, float] | None = None) -> dict:
@@ -155,6 +105,7 @@ def checkpoint_meta(args: RLArgs, policy, config, reward_fn: RewardFn, steps: in
 CURVE_FIELDS = (
     "steps",
     "wall_s",
+    "train_s",
     "driving_score",
     "lap_completion_rate",
     "collisions_per_km",
@@ -273,7 +224,11 @@ def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
             device="cpu",
             tensorboard_log=str(out / "tb"),
             policy_kwargs=dict(
-                input_spec=spec.to_dict(), camera_arch=camera_arch, sensor_arch=sensor_arch, log_std_init=log_std
+                input_spec=spec.to_dict(),
+                camera_arch=camera_arch,
+                sensor_arch=sensor_arch,
+                log_std_init=log_std,
+                shared=args.critic == "shared" or (args.critic == "auto" and "camera" in keys),
             ),
         )
         if init_model is not None:
@@ -289,20 +244,22 @@ def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
     if not curve_csv.exists() or not args.resume:
         with open(curve_csv, "w", newline="") as f:
             csv.writer(f).writerow(CURVE_FIELDS)
-    wall_before = 0.0
+    wall_before = train_before = 0.0
     if args.resume:
         with open(curve_csv) as f:
             rows = list(csv.DictReader(f))
-        wall_before = float(rows[-1]["wall_s"]) if rows else 0.0
+        if rows:
+            wall_before, train_before = float(rows[-1]["wall_s"]), float(rows[-1]["train_s"])
     tracks = eval_tracks(args.eval_tracks, "test")
     t0 = time.perf_counter()
-    last = {"metrics": None}
+    last = {"metrics": None, "eval_s": 0.0}
     title = f"PPO, {Path(reward_fn.path).name}, {args.level}, {args.observation}, {args.cars} cars, seed {args.seed}"
 
     def save(steps: int, metrics: dict | None) -> None:
         checkpoint.save(model_path, policy.actor, checkpoint_meta(args, policy, config, reward_fn, steps, metrics))
 
     def evaluation(steps: int) -> dict:
+        t_eval = time.perf_counter()
         save(steps, last["metrics"])
         driver = NetworkDriver(NeuralPolicy(model_path, config))
         summary = evaluate(driver, config, tracks, laps=2).summary
@@ -310,6 +267,7 @@ def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
         row = {
             "steps": steps,
             "wall_s": round(wall_before + time.perf_counter() - t0, 2),
+            "train_s": round(train_before + t_eval - t0 - last["eval_s"], 2),  # the time evaluations took left out
             "driving_score": summary["driving_score"],
             "lap_completion_rate": summary["lap_completion_rate"],
             "collisions_per_km": summary["collisions_per_km"],
@@ -322,6 +280,7 @@ def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
         metrics = {**summary, "steps": steps, "eval_tracks": len(tracks)}
         last["metrics"] = metrics
         save(steps, metrics)
+        last["eval_s"] += time.perf_counter() - t_eval
         return metrics
 
     if not args.resume:

@@ -11,6 +11,9 @@ reuses the recording another trial with the same data knobs made), trains, evalu
 the test split and reports to Tune: driving score, lap completion, validation error,
 parameters, training frames and time.
 
+A trial with `learner: rl` learns by PPO from its `reward` file instead (`run_sim.py rl`, the
+`rl` extra): no recording; `rl_steps` environment steps on `cars` cars.
+
 Ray only schedules: what a trial does is `run_trial`, the same code as `run_sim.py record`,
 `train` and `eval`, so a sweep's row equals the row of the same three commands by hand
 (same seeds).
@@ -57,7 +60,12 @@ DEFAULTS = {
     "head": "regression",
     "seed": 0,
     "max_frames": None,
+    "learner": "bc",
+    "reward": "assets/rewards/progress.py",
+    "rl_steps": 100_000,
+    "cars": 16,
 }
+RL_KNOBS = ("reward", "rl_steps", "cars")  # only rl trials read these; bc trials read the rest
 RECORD_SEED = 7  # the lecture's recordings
 DATA_KNOBS = ("level", "episodes", "steps", "dart")  # what decides the recording a trial trains on
 UNFINISHED = "not finished (the sweep was stopped)"
@@ -113,6 +121,10 @@ KNOBS = {
     "head": Knob(str, "a head", choices=("regression", "classification")),
     "seed": Knob(int, "an integer training seed", 0, 2**31 - 1),
     "max_frames": Knob(int, "an integer number of training frames", 1, 10**9),
+    "learner": Knob(str, "how it learns", choices=("bc", "rl")),
+    "reward": Knob(str, "a reward file (for learner rl)"),
+    "rl_steps": Knob(int, "an integer number of environment steps (for learner rl)", 1, 10**10),
+    "cars": Knob(int, "an integer number of cars (for learner rl)", 1, 4096),
 }
 
 
@@ -151,6 +163,8 @@ def load_space(path) -> dict[str, list]:
             problem = KNOBS[name].check(v)
             if problem is None and name == "arch":
                 problem = _arch_problem(v)
+            if problem is None and name == "reward":
+                problem = _reward_problem(v)
             if problem:
                 raise SpaceError(f"{path}: {name}[{i}]: {problem}")
         if len(set(map(json.dumps, values))) < len(values):
@@ -174,6 +188,16 @@ def _pair_problem(model: str, arch: str) -> str | None:
             f"model 'sensors' reads a vector of rays, but arch {arch!r} has {spatial[0]} layers (for camera frames); "
             "give the sensors trials an MLP arch (e.g. \"mlp\") or sweep model 'camera' only"
         )
+    return None
+
+
+def _reward_problem(path: str) -> str | None:
+    from agent.learn.reward import RewardError, load_reward
+
+    try:
+        load_reward(path)
+    except RewardError as e:
+        return str(e)
     return None
 
 
@@ -211,6 +235,8 @@ def _short(value) -> str:
 
     if isinstance(value, str):
         named = {v: k for k, v in PRESETS.items()}.get(value.strip())
+        if value.endswith(".py"):  # a reward file: its name
+            return Path(value).stem
         return named or value.replace(" ", "_")
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -265,8 +291,10 @@ def run_trial(trial: dict, root, tracks: int, laps: int, threads: int = 1, out_m
     from agent.learn.train import TrainArgs, train
 
     torch.set_num_threads(threads)
-    data = ensure_recording(root, trial, workers=threads)
     out_model = Path(out_model or Path(root) / "models" / "model.pt")
+    if trial.get("learner", "bc") == "rl":
+        return _rl_trial(trial, tracks, laps, threads, out_model)
+    data = ensure_recording(root, trial, workers=threads)
     args = TrainArgs(
         datasets=[str(data)], out=str(out_model), model=trial["model"], arch=trial["arch"],
         epochs=trial["epochs"], patience=trial["epochs"], lr=trial["lr"], batch_size=trial["batch_size"],
@@ -294,6 +322,51 @@ def run_trial(trial: dict, root, tracks: int, laps: int, threads: int = 1, out_m
         "train_s": round(train_s, 1),
         "eval_s": round(time.perf_counter() - start, 1),
     }
+
+
+def _rl_trial(trial: dict, tracks: int, laps: int, threads: int, out_model: Path) -> dict:
+    """PPO from the trial's reward file (`run_sim.py rl`), evaluated like a bc trial. Its
+    `train_frames` are environment steps; it has no validation error."""
+    from agent.drivers.spec import DriverSpec
+    from agent.grade.evaluate import eval_tracks, evaluate, make_driver
+    from agent.learn.reward import require_sb3
+    from agent.learn.rl import RLArgs, train_rl
+
+    require_sb3()
+    arch = None if trial["arch"] == DEFAULTS["arch"] and trial["model"] == "sensors" else trial["arch"]
+    args = RLArgs(
+        reward=trial["reward"], level=trial["level"], observation=trial["model"], arch=arch, steps=trial["rl_steps"],
+        cars=trial["cars"], seed=trial["seed"], out=str(out_model.parent / "rl"), eval_every=10**12, eval_tracks=1,
+        threads=threads,
+    )  # fmt: skip
+    start = time.perf_counter()
+    result = train_rl(args, progress=False, log=lambda *a: None)
+    train_s = time.perf_counter() - start
+    shutil.copyfile(result["model"], out_model)
+    shutil.rmtree(out_model.parent / "rl")
+    config = env_config_for(trial)
+    start = time.perf_counter()
+    drive = evaluate(make_driver(DriverSpec.model(out_model), config), config, eval_tracks(tracks, "test"), laps)
+    drive = drive.summary
+    return {
+        "driving_score": drive["driving_score"],
+        "driving_score_ci95": drive["driving_score_ci95"],
+        "lap_completion": drive["lap_completion_rate"],
+        "infractions_per_km": drive["infractions_per_km"],
+        "val_steer_error": None,
+        "baseline_steer_error": None,
+        "parameters": sum(p.numel() for p in checkpoint_model(out_model).parameters()),
+        "train_frames": result["steps"],
+        "epochs_run": None,
+        "train_s": round(train_s, 1),
+        "eval_s": round(time.perf_counter() - start, 1),
+    }
+
+
+def checkpoint_model(path):
+    from models import checkpoint
+
+    return checkpoint.load(path)[0]
 
 
 def _tune_trial(config: dict, root: str, tracks: int, laps: int, threads: int) -> None:
@@ -384,7 +457,7 @@ def _tune(
     from ray import tune
 
     if not address:  # on one machine, record what the trials share first, with all cores
-        for key, trial in {recording_dir(out, t): t for t in trials}.items():
+        for key, trial in {recording_dir(out, t): t for t in trials if t.get("learner", "bc") == "bc"}.items():
             if not (key / "complete").exists():
                 log(f"recording {trial['episodes']} expert episodes at {trial['level']} ({key.name})")
                 ensure_recording(out, trial, workers=max(1, int(ray.cluster_resources().get("CPU", 1))))
@@ -442,9 +515,10 @@ class _Progress(_TuneCallback):
     def on_trial_complete(self, iteration, trials, trial, **info):
         r = trial.last_result or {}
         if "driving_score" in r:
+            err = r.get("val_steer_error")
             _SINK["log"](
-                f"{trial.config['knobs']['name']}: driving score {r['driving_score']:.1f}, val error "
-                f"{r['val_steer_error']:.4f}, {r['parameters']:,} parameters, trained in {r['train_s']:.0f} s"
+                f"{trial.config['knobs']['name']}: driving score {r['driving_score']:.1f}, val error {_err(err)}, "
+                f"{r['parameters']:,} parameters, trained in {r['train_s']:.0f} s"
             )
         if _SINK["bar"] is not None:
             _SINK["bar"].update(1)
@@ -520,7 +594,8 @@ def plot(rows: list[dict], path: Path) -> None:
     for k, arch in enumerate(archs):
         mine = [r for r in ok if _short(r["arch"]) == arch]
         for a, (x, y) in zip(ax, panels):
-            a.scatter([r[x] for r in mine], [r[y] for r in mine], color=colors(k % 10), label=arch[:40], s=30)
+            have = [r for r in mine if r.get(y) is not None]  # rl trials have no validation error
+            a.scatter([r[x] for r in have], [r[y] for r in have], color=colors(k % 10), label=arch[:40], s=30)
     ax[0].set(
         xscale="log",
         xlabel="parameters",
@@ -530,7 +605,7 @@ def plot(rows: list[dict], path: Path) -> None:
     )
     ax[1].set(
         xscale="log",
-        xlabel="training frames",
+        xlabel="training frames (rl: environment steps)",
         ylabel="driving score (test tracks)",
         title="score against data",
         ylim=(-2, 102),
@@ -557,6 +632,10 @@ def format_rows(rows: list[dict]) -> str:
         else:
             lines.append(
                 f"{r['trial'][:40]:<40} {r['driving_score']:>6.1f} {100 * r['lap_completion']:>4.0f}% "
-                f"{r['val_steer_error']:>8.4f} {r['parameters']:>8,} {r['train_frames']:>7,} {r['train_s']:>7.0f}"
+                f"{_err(r['val_steer_error']):>8} {r['parameters']:>8,} {r['train_frames']:>7,} {r['train_s']:>7.0f}"
             )
     return "\n".join(lines)
+
+
+def _err(value) -> str:
+    return "-" if value is None else f"{value:.4f}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -18,83 +18,12 @@ import torch.nn.functional as F
 
 from agent.data.dataset import Dataset, DatasetError, config_differences
 from agent.grade.results import write_json
-from agent.learn.knobs import check_knobs, knob
+from agent.learn.knobs import TrainArgs  # noqa: F401  (its home is knobs; train is where it is used)
 from models import checkpoint
-from models.nets import DEFAULT_CAMERA_ARCH, DEFAULT_SENSOR_ARCH, DrivingNet, parse
+from models.nets import DEFAULT_CAMERA_ARCH, DrivingNet, parse
 from models.preprocess import input_spec_for, preprocess
 from sim.config import EnvConfig
 from sim.heap import TRAIN_BLOCK_MB, keep_freed_memory
-
-MODEL_INPUTS = ("camera", "sensors", "both")  # what a network reads
-HEADS = ("regression", "classification")
-LOSSES = ("mse", "huber")
-OPTIMIZERS = ("sgd", "adam")
-DEVICES = ("auto", "cpu", "cuda")
-
-
-@dataclass
-class TrainArgs:
-    """Everything `train` takes; `run_sim.py train --FLAG` for each field (see `knob`)."""
-
-    datasets: list[str] = knob(
-        None, "dataset folders recorded with the same env layout, or one Minari dataset as minari:ID", factory=list
-    )
-    model: str = knob("camera", "what the network reads", choices=MODEL_INPUTS)
-    arch: str | None = knob(
-        None,
-        "a preset (pilotnet, tiny, alvinn, mlp) or a layer spec such as 'conv(8,5,2) relu pool(2) fc(32) relu'; "
-        "default pilotnet (camera) or mlp (sensors)",
-    )
-    sensor_arch: str = knob(DEFAULT_SENSOR_ARCH, "the sensor branch of a --model both network")
-    head: str = knob(
-        "regression",
-        "regression (tanh output, squared error) or classification (softmax over steering bins, log-loss)",
-        choices=HEADS,
-    )
-    bins: int = knob(21, "steering bins of the classification head", bounds=(2, 1001))
-    loss: str = knob("mse", "regression loss: mse or huber", choices=LOSSES)
-    epochs: int = knob(20, "passes over the training frames", bounds=(1, None))
-    batch_size: int = knob(256, "frames per gradient step", bounds=(1, 1 << 20))
-    lr: float = knob(1e-3, "learning rate: the size of each step down the mountain", bounds=(1e-12, 10.0))
-    optimizer: str = knob("adam", "sgd (plain gradient descent: w -= lr * gradient) or adam", choices=OPTIMIZERS)
-    momentum: float = knob(0.0, "sgd only: momentum (0 is plain gradient descent)", bounds=(0.0, 0.999))
-    weight_decay: float = knob(0.0, "L2 penalty on the weights", bounds=(0.0, 1.0))
-    seed: int = knob(0, "seeds the split, the weights and the batches", bounds=(0, None))
-    val_frac: float = knob(
-        0.15, "fraction of episodes held out for validation (never single frames)", bounds=(0.0, 0.9)
-    )
-    patience: int = knob(5, "stop after this many epochs without a lower validation loss", bounds=(1, None))
-    flip: bool = knob(True, "augment: mirror frames left-right and negate the steering")
-    jitter: float = knob(0.2, "augment: brightness/contrast jitter strength (0: none)", bounds=(0.0, 1.0))
-    balance: bool = knob(True, "down-weight straight driving when sampling batches")
-    crop_top: int | None = knob(
-        None, "camera rows to crop from the top; default: the dashcam's sky rows", bounds=(0, None)
-    )
-    takeover_weight: float = knob(
-        1.0, "weight of frames where a person took over (HG-DAgger); other frames weigh 1", bounds=(0.0, 1000.0)
-    )
-    resume: str | None = knob(None, "start from this checkpoint's weights (same architecture)")
-    out: str = knob("runs/model.pt", "the best checkpoint; the loss curve and a JSON summary go beside it")
-    device: str = knob("auto", "auto (CUDA when present), cpu or cuda", choices=DEVICES)
-    threads: int | None = knob(None, "CPU threads; default: the cores there are", bounds=(1, 1024))
-    max_frames: int | None = knob(
-        None, "use at most this many training frames (seeded choice), for quick experiments", bounds=(1, None)
-    )
-    keep_crashes: bool = knob(
-        False,
-        "train on crash segments too (the driving before each exit from the road where a person drove; left out by "
-        "default)",
-    )
-    skip_bad: bool = knob(
-        False,
-        "skip truncated or corrupt chunks (each is reported, and the frames left are counted) instead of stopping",
-    )
-
-    def __post_init__(self) -> None:
-        check_knobs(self)
-        if self.arch is not None and not self.arch.strip():
-            raise ValueError("arch='': expected a preset (pilotnet, tiny, alvinn, mlp) or a layer spec")
-
 
 PLOT_EVERY_S = 10.0  # the loss picture is redrawn at most this often during training (and always at the end)
 

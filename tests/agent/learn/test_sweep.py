@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[3]
         ('{"lr": [1e400]}', "lr[0]"),
         ('{"model": ["sensors"]}', "model 'sensors' reads a vector of rays, but arch 'tiny'"),
         ('{"model": ["camera", "sensors"], "arch": ["mlp", "pilotnet"]}', "arch 'pilotnet' has conv layers"),
+        ('{"learner": ["rl"], "reward": ["nope.py"]}', "reward[0]: nope.py: no such reward file"),
+        ('{"learner": ["dagger"]}', "learner[0]: expected one of bc, rl"),
     ],
 )
 def test_a_bad_search_space_is_one_line_naming_the_file_and_knob(tmp_path, text, says):
@@ -204,3 +206,20 @@ def test_an_unreachable_cluster_leaves_nothing_to_resume(tmp_path, capsys):
     assert run_sim.main(["sweep", str(f), "--out", str(tmp_path / "o"), "--address", "127.0.0.1:9", "--quiet"]) == 2
     capsys.readouterr()
     assert not (tmp_path / "o" / "plan.json").exists()
+
+
+def test_an_rl_trial_learns_from_its_reward_file_with_no_recording(tmp_path):
+    pytest.importorskip("stable_baselines3")
+    from agent.learn.sweep import format_rows, run_trial
+
+    space = tmp_path / "space.json"
+    space.write_text(
+        json.dumps({"learner": "rl", "model": "sensors", "arch": "mlp", "rl_steps": 8192, "cars": 8,
+                    "reward": [str(ROOT / "assets/rewards/progress.py"), str(ROOT / "assets/rewards/borders.py")]})
+    )  # fmt: skip
+    trials = plan(load_space(space))
+    assert [t["name"].split()[-1] for t in trials] == ["reward=progress", "reward=borders"]
+    row = run_trial(trials[0], tmp_path, tracks=5, laps=1, out_model=tmp_path / "m.pt")
+    assert not (tmp_path / "data").exists()  # no expert, no recording
+    assert row["train_frames"] >= 8192 and row["val_steer_error"] is None and row["driving_score"] > 0
+    assert "reward=progress" in format_rows([{"trial": trials[0]["name"], **trials[0], **row}])

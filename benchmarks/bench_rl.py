@@ -1,0 +1,200 @@
+"""Learning from reward: how fast `run_sim.py rl` learns to drive on this machine, and what it costs.
+
+Every figure times the whole `rl` command as a user runs it (a fresh process), and reads
+its OUT/curve.csv: the driving score on test tracks against the training time (the
+evaluations' own time left out).
+
+Stages (`--only NAME ...`; all by default):
+  school    sensors at school, default reward and settings, 3 seeds: training time until
+            every lap of 50 test tracks is completed
+  camera    camera at school, the whole command's env steps/s: SB3's defaults (its
+            MultiInputPolicy, n_steps 2048, batch 64, 10 epochs, 8 cars) against DriveLab's
+            settings and the alternatives measured to choose them, interleaved
+  reward    the reward call's share of the command: the default reward against a constant one
+  cones     sensors with a fan that sees obstacles at cones, 10 minutes
+  init      camera at cones from the bundled camera_cones.pt (BC, then RL)
+
+Run: python benchmarks/bench_rl.py --json benchmarks/results/rl.json
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, median, parser, write
+
+RL = [sys.executable, str(ROOT / "run_sim.py"), "rl", "--quiet"]
+CONSTANT = "def reward(params):\n    return 1.0\n"
+SB3_DEFAULTS = """
+import sys, time, gymnasium as gym
+sys.path.insert(0, {root!r})
+import sim
+from stable_baselines3 import PPO
+from agent.learn.ppo import CarsVecEnv
+from agent.learn.reward import load_reward, DEFAULT_REWARD
+t0 = time.perf_counter()
+venv = gym.make_vec(sim.ENV_ID, num_envs=8, vectorization_mode="vector_entry_point", observation="camera",
+                    max_laps=2).unwrapped
+model = PPO("MultiInputPolicy", CarsVecEnv(venv, load_reward(DEFAULT_REWARD)), seed=0, device="cpu")
+model.learn({steps})
+print("SECONDS", time.perf_counter() - t0, "STEPS", model.num_timesteps)
+"""
+
+
+def run_rl(out: Path, *flags) -> tuple[float, list[dict]]:
+    """(whole command's seconds, curve rows)."""
+    t0 = time.perf_counter()
+    r = subprocess.run([*RL, "--out", str(out), *map(str, flags)], capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise RuntimeError(f"rl {' '.join(map(str, flags))} failed: {r.stderr.strip()[-500:]}")
+    with open(out / "curve.csv") as f:
+        rows = list(csv.DictReader(f))
+    return seconds, rows
+
+
+def first_full(rows: list[dict]) -> dict | None:
+    """The first evaluation where every lap was completed."""
+    return next((r for r in rows if float(r["lap_completion_rate"]) >= 1.0), None)
+
+
+def stage_school(tmp: Path) -> dict:
+    seeds = []
+    for seed in (0, 1, 2):
+        _, rows = run_rl(
+            tmp / f"school{seed}", "--seed", seed, "--steps", 120_000, "--eval-every", 8192, "--eval-tracks", 50
+        )
+        hit = first_full(rows)
+        seeds.append(
+            {
+                "seed": seed,
+                "train_s_to_100": float(hit["train_s"]) if hit else None,
+                "steps_to_100": int(hit["steps"]) if hit else None,
+                "curve": [
+                    {k: r[k] for k in ("steps", "train_s", "driving_score", "lap_completion_rate")} for r in rows
+                ],
+            }
+        )
+        print(
+            f"school seed {seed}: 100% laps after {seeds[-1]['train_s_to_100']} s ({seeds[-1]['steps_to_100']} steps)"
+        )
+    ok = sum(1 for s in seeds if s["train_s_to_100"] is not None and s["train_s_to_100"] <= 60)
+    return {"seeds": seeds, "met": ok, "target_s": 60, "eval_tracks": 50}
+
+
+CAMERA_SETTINGS = {  # name: flags; the first is DriveLab's default
+    "DriveLab (tiny, shared critic, 16 cars, rollout 128, batch 256, 4 epochs)": [],
+    "own critic": ["--critic", "own"],
+    "8 epochs": ["--epochs", "8"],
+    "pilotnet": ["--arch", "pilotnet"],
+}
+
+
+def stage_camera(tmp: Path, steps: int = 32_768, sb3_steps: int = 16_384, repeats: int = 2) -> dict:
+    times: dict[str, list[float]] = {name: [] for name in ["SB3 defaults", *CAMERA_SETTINGS]}
+    for rep in range(repeats):
+        for name in times:  # interleaved: one of each, then again
+            if name == "SB3 defaults":
+                r = subprocess.run(
+                    [sys.executable, "-c", SB3_DEFAULTS.format(root=str(ROOT), steps=sb3_steps)],
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT / "benchmarks",
+                )
+                line = next(x for x in r.stdout.splitlines() if x.startswith("SECONDS"))
+                _, sec, _, n = line.split()
+                times[name].append(int(n) / float(sec))
+            else:
+                out = tmp / f"cam{rep}_{len(times[name])}_{abs(hash(name))}"
+                sec, rows = run_rl(
+                    out,
+                    "--observation",
+                    "camera",
+                    "--steps",
+                    steps,
+                    "--eval-every",
+                    10**9,
+                    "--eval-tracks",
+                    10,
+                    *CAMERA_SETTINGS[name],
+                )
+                times[name].append(int(rows[-1]["steps"]) / sec)
+            print(f"camera {name}: {times[name][-1]:.0f} steps/s")
+    return {"steps_per_s": {k: median(v) for k, v in times.items()}, "runs": times, "target": 1000}
+
+
+def stage_reward(tmp: Path, steps: int = 65_536, repeats: int = 3) -> dict:
+    const = tmp / "constant.py"
+    const.write_text(CONSTANT)
+    secs = {"default": [], "constant": []}
+    for rep in range(repeats):
+        for name in secs:
+            flags = ["--steps", steps, "--eval-every", 10**9, "--eval-tracks", 1]
+            if name == "constant":
+                flags += ["--reward", const]
+            sec, _ = run_rl(tmp / f"reward_{name}{rep}", *flags)
+            secs[name].append(sec)
+            print(f"reward {name}: {sec:.1f} s")
+    d, c = median(secs["default"]), median(secs["constant"])
+    return {"seconds": secs, "share": (d - c) / d, "target": 0.15, "steps": steps}
+
+
+def stage_cones(tmp: Path, minutes: float = 10.0) -> dict:
+    flags = ["--level", "cones", "--rays", 61, "--ray-fov", 180, "--eval-every", 65_536, "--eval-tracks", 50]
+    sec, rows = run_rl(tmp / "cones", *flags, "--steps", int(minutes * 60 * 1500))
+    best = max(rows, key=lambda r: float(r["driving_score"]))
+    return {
+        "curve": rows,
+        "seconds": sec,
+        "last": rows[-1],
+        "best": best,
+        "rays": 61,
+        "ray_fov_deg": 180,
+        "targets": {"driving_score": 90, "collisions_per_km": 0.2, "minutes": 10},
+    }
+
+
+def stage_init(tmp: Path, steps: int = 98_304) -> dict:
+    start = json.loads((ROOT / "assets/models/suite_camera_cones.json").read_text())
+    cones = next(r for r in start["rows"] if r["level"] == "cones")
+    flags = ["--level", "cones", "--observation", "camera", "--init", ROOT / "assets/models/camera_cones.pt"]
+    sec, rows = run_rl(tmp / "init", *flags, "--steps", steps, "--eval-every", 32_768, "--eval-tracks", 50)
+    return {"curve": rows, "seconds": sec, "start_suite": {k: cones[k] for k in ("driving_score", "collisions_per_km")}}
+
+
+STAGES = {
+    "school": stage_school,
+    "camera": stage_camera,
+    "reward": stage_reward,
+    "cones": stage_cones,
+    "init": stage_init,
+}
+
+
+def main() -> int:
+    ap = parser(__doc__)
+    ap.add_argument("--only", nargs="+", choices=tuple(STAGES), help="run only these stages (keeps the others' JSON)")
+    args = ap.parse_args()
+    figures = {}
+    if args.json and Path(args.json).exists():
+        figures = json.loads(Path(args.json).read_text()).get("figures", {})
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.only or STAGES:
+            t0 = time.perf_counter()
+            figures[name] = STAGES[name](Path(tmp))
+            figures[name]["stage_s"] = round(time.perf_counter() - t0, 1)
+            write(args.json, "rl", figures)  # after every stage: a long run keeps what it measured
+    print(
+        json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in figures.items()}, indent=1)[:3000]
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
