@@ -13,6 +13,8 @@ Stages (`--only NAME ...`; all by default):
   reward    the reward call's share of the command: the default reward against a constant one
   cones     sensors with a fan that sees obstacles at cones, 10 minutes
   init      camera at cones from the bundled camera_cones.pt (BC, then RL)
+  bc        imitation for comparison: expert frames (sensors, school) against the score
+  hacking   the speed-alone reward: what it learns, and docs/images/rl_speed_only.png
 
 Run: python benchmarks/bench_rl.py --json benchmarks/results/rl.json
 """
@@ -166,12 +168,65 @@ def stage_init(tmp: Path, steps: int = 98_304) -> dict:
     return {"curve": rows, "seconds": sec, "start_suite": {k: cones[k] for k in ("driving_score", "collisions_per_km")}}
 
 
+def stage_bc(tmp: Path, episodes=(1, 2, 4, 8, 16), steps: int = 500) -> dict:
+    """Imitation for the same table: expert frames (sensors, school) against the driving score
+    on the same 50 test tracks; the same commands a student types."""
+    rows = []
+    for n in episodes:
+        data, model = tmp / f"bc{n}", tmp / f"bc{n}.pt"
+        t0 = time.perf_counter()
+        for cmd in (
+            ["record", "--observation", "sensors", "--episodes", n, "--steps", steps, "--out", data, "--quiet"],
+            ["train", data, "--model", "sensors", "--out", model, "--quiet"],
+        ):
+            r = subprocess.run(
+                [sys.executable, str(ROOT / "run_sim.py"), *map(str, cmd)], capture_output=True, text=True
+            )
+            if r.returncode:
+                raise RuntimeError(r.stderr[-500:])
+        seconds = time.perf_counter() - t0
+        report = tmp / f"bc{n}.json"
+        subprocess.run(
+            [sys.executable, str(ROOT / "run_sim.py"), "eval", "--model", str(model), "--tracks", "50", "--quiet",
+             "--report", str(report)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        summary = json.loads(report.read_text())["summary"]
+        rows.append(
+            {
+                "episodes": n,
+                "frames": n * steps,
+                "seconds": round(seconds, 1),
+                "driving_score": summary["driving_score"],
+                "lap_completion_rate": summary["lap_completion_rate"],
+            }
+        )
+        print(f"bc {n} episodes: {rows[-1]}")
+    return {"rows": rows}
+
+
+def stage_hacking(tmp: Path, steps: int = 98_304) -> dict:
+    """The speed-alone reward: what the car learns, and a picture of it (docs/images/rl_speed_only.png)."""
+    picture = ROOT / "docs" / "images" / "rl_speed_only.png"
+    _, rows = run_rl(tmp / "speed", "--reward", ROOT / "assets/rewards/speed_only.py", "--steps", steps,
+                     "--eval-every", 32_768, "--eval-tracks", 50)  # fmt: skip
+    report = tmp / "speed.json"
+    subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), "eval", "--model", str(tmp / "speed" / "model.pt"), "--tracks", "4",
+         "--laps", "1", "--quiet", "--report", str(report), "--plot", str(picture)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return {"curve": rows, "last": rows[-1], "picture": str(picture.relative_to(ROOT))}
+
+
 STAGES = {
     "school": stage_school,
     "camera": stage_camera,
     "reward": stage_reward,
     "cones": stage_cones,
     "init": stage_init,
+    "bc": stage_bc,
+    "hacking": stage_hacking,
 }
 
 

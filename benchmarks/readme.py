@@ -396,6 +396,105 @@ def render_suite(reports: dict[str, dict]) -> str:
     )
 
 
+def _not_run(f: dict, stage: str) -> bool:
+    return stage not in f
+
+
+def render_rl(r: dict) -> str:
+    f = r["figures"]
+    rows = ["| run (from scratch unless said) | measured | target |", "|---|---|---|"]
+    if "school" in f:
+        s = f["school"]
+        times = " / ".join(
+            "never" if x["train_s_to_100"] is None else f"{x['train_s_to_100']:.0f} s" for x in s["seeds"]
+        )
+        steps = " / ".join("-" if x["steps_to_100"] is None else f"{x['steps_to_100']:,}" for x in s["seeds"])
+        rows.append(
+            f"| sensors, `school`, default reward, seeds 0/1/2 | every lap of {s['eval_tracks']} test tracks after "
+            f"{times} of training ({steps} steps): **{s['met']} of {len(s['seeds'])}** | 100% within "
+            f"{s['target_s']} s, 3 of 3 |"
+        )
+    if "cones" in f:
+        c = f["cones"]
+        last, best, t = c["last"], c["best"], c["targets"]
+        rows.append(
+            f"| sensors ({c['rays']} rays over {c['ray_fov_deg']:g}°), `cones`, {t['minutes']} min | driving score "
+            f"**{float(last['driving_score']):.1f}**, collisions/km **{float(last['collisions_per_km']):.3f}** after "
+            f"{int(last['steps']):,} steps (best {float(best['driving_score']):.1f} at {int(best['steps']):,}) | "
+            f"score ≥ {t['driving_score']}, collisions/km ≤ {t['collisions_per_km']} |"
+        )
+    rows.append("| camera, `weather` (test conditions never seen), 60 min | not run yet | score ≥ 85 |")
+    if "init" in f:
+        i = f["init"]
+        start, last = i["curve"][0], i["curve"][-1]
+        suite = i["start_suite"]
+        rows.append(
+            f"| camera, `cones`, from `camera_cones.pt` (`--init`) | driving score {float(start['driving_score']):.1f} "
+            f"→ **{float(last['driving_score']):.1f}**, collisions/km {float(start['collisions_per_km']):.3f} → "
+            f"**{float(last['collisions_per_km']):.3f}** after {int(last['steps']):,} steps (same 50 tracks) | better "
+            f"than the start (its suite: {suite['driving_score']}, {suite['collisions_per_km']}) |"
+        )
+    if "camera" in f:
+        c = f["camera"]
+        default = next(iter(k for k in c["steps_per_s"] if k.startswith("DriveLab")))
+        rows.append(
+            f"| camera training throughput, whole `rl` command | **{c['steps_per_s'][default]:,.0f} env steps/s** "
+            f"(SB3's defaults: {c['steps_per_s']['SB3 defaults']:,.0f}) | ≥ {c['target']:,} |"
+        )
+    if "reward" in f:
+        w = f["reward"]
+        rows.append(
+            f"| reward-call overhead (default reward against `return 1.0`) | **{100 * w['share']:.0f}%** of the "
+            f"command | ≤ {100 * w['target']:.0f}% |"
+        )
+    out = rows
+    if "camera" in f:
+        c = f["camera"]
+        out += [
+            "",
+            f"How the camera settings were chosen: each row is the whole `rl --observation camera --steps "
+            f"{c['steps']:,}` command (median of 2, interleaved), its driving score on 10 test tracks at the end:",
+            "",
+            "| settings | env steps/s | driving score |",
+            "|---|---:|---:|",
+        ]
+        for k, v in c["steps_per_s"].items():
+            score = c["driving_score"].get(k)
+            out.append(f"| {k} | {v:,.0f} | {'-' if score is None else f'{score:.1f}'} |")
+    how = (
+        "`python benchmarks/bench_rl.py`: whole `run_sim.py rl` commands in fresh processes; driving scores from each "
+        "run's curve.csv (test tracks, 2 laps); training time leaves out the evaluations"
+    )
+    return "\n".join(out + ["", _machine(r["machine"], how)])
+
+
+def render_rl_lecture(r: dict) -> str:
+    f = r["figures"]
+    if "bc" not in f or "school" not in f:
+        return "*(bench_rl.py has not run its bc and school stages)*"
+    rows = ["| how it learns | data | training | driving score | laps completed |", "|---|---:|---:|---:|---:|"]
+    for b in f["bc"]["rows"]:
+        rows.append(
+            f"| imitation (`record` + `train`) | {b['frames']:,} expert frames ({b['episodes']} episodes) | "
+            f"{b['seconds']:.0f} s | {b['driving_score']:.1f} | {100 * b['lap_completion_rate']:.0f}% |"
+        )
+    for c in f["school"]["seeds"][0]["curve"][1:6]:
+        rows.append(
+            f"| reward (`rl`, seed 0) | {int(c['steps']):,} environment steps | {float(c['train_s']):.0f} s | "
+            f"{float(c['driving_score']):.1f} | {100 * float(c['lap_completion_rate']):.0f}% |"
+        )
+    tail = []
+    if "hacking" in f:
+        h = f["hacking"]["last"]
+        tail = [
+            "",
+            f"Trained on `speed_only.py` for {int(h['steps']):,} steps, the same network scores "
+            f"{float(h['driving_score']):.1f} and completes {100 * float(h['lap_completion_rate']):.0f}% of the laps.",
+        ]
+    how = "`python benchmarks/bench_rl.py --only bc school`; 50 test tracks, 2 laps each"
+    return "\n".join(rows + tail + ["", _machine(r["machine"], how)])
+
+
 RENDER = {
     "compile": render_compile,
     "env": render_env,
@@ -409,6 +508,7 @@ RENDER = {
     "export": render_export,
     "sweep": render_sweep,
     "race": render_race,
+    "rl": render_rl,
 }
 MODELS = ROOT / "assets" / "models"
 
@@ -427,6 +527,8 @@ def rendered(text: str) -> str:
         path = RESULTS / f"{name}.json"
         if name in RENDER and path.exists():
             text = text[:start] + RENDER[name](json.loads(path.read_text())) + "\n" + text[end:]
+        elif name == "rl_lecture" and (RESULTS / "rl.json").exists():
+            text = text[:start] + render_rl_lecture(json.loads((RESULTS / "rl.json").read_text())) + "\n" + text[end:]
         elif name == "suite":
             reports = {p.stem[len("suite_") :]: json.loads(p.read_text()) for p in sorted(MODELS.glob("suite_*.json"))}
             if reports:
