@@ -144,7 +144,7 @@ class RLArgs:
     out: str = knob("runs/rl", "folder for model.pt, curve.csv, curve.png, tb/ (TensorBoard) and ppo.zip")
     resume: bool = knob(False, "go on from the run in --out (its ppo.zip) for --steps more steps")
     eval_every: int = knob(
-        20_000, "steps between evaluations (driving score on --eval-tracks test tracks)", bounds=(1, None)
+        50_000, "steps between evaluations (driving score on --eval-tracks test tracks, 2 laps)", bounds=(1, None)
     )
     eval_tracks: int = knob(10, "test tracks of each evaluation", bounds=(1, 1000))
     rollout: int = knob(128, "steps each car drives between updates (PPO's n_steps)", bounds=(2, 1 << 20))

@@ -1,9 +1,10 @@
 """Learning from reward: PPO (Stable-Baselines3) on a batch of cars, from the student's reward file.
 
 The policy is a DrivingNet, the same network `train` fits by imitation: its tanh output is
-the mean of a Gaussian over the steering, whose spread (`log_std`) PPO learns too; a
-second DrivingNet of the same layers, with a plain output, is the critic that estimates
-the reward to come. The actor alone is saved as a DriveLab checkpoint, so `watch`, `eval`,
+the mean of a Gaussian over the steering, whose spread (`log_std`) PPO learns too. The
+critic, which estimates the reward to come, is a second DrivingNet of the same layers with
+a plain output (sensors), or one more neuron on the actor's last hidden layer (a camera:
+the ConvNet's passes are then shared, as SB3 does for images). The actor alone is saved as a DriveLab checkpoint, so `watch`, `eval`,
 `race`, `export` and `dagger` take it like any other; its deterministic (mean) action drives.
 
 `CarsVecEnv` gives SB3 every car of one batched world (`gymnasium.make_vec`) in one call,
