@@ -4,8 +4,9 @@ The policy is a DrivingNet, the same network `train` fits by imitation: its tanh
 the mean of a Gaussian over the steering, whose spread (`log_std`) PPO learns too. The
 critic, which estimates the reward to come, is a second DrivingNet of the same layers with
 a plain output (sensors), or one more neuron on the actor's last hidden layer (a camera:
-the ConvNet's passes are then shared, as SB3 does for images). The actor alone is saved as a DriveLab checkpoint, so `watch`, `eval`,
-`race`, `export` and `dagger` take it like any other; its deterministic (mean) action drives.
+the ConvNet's passes are then shared, as SB3 does for images). The actor alone is saved
+as a DriveLab checkpoint, so `watch`, `eval`, `race`, `export` and `dagger` take it like
+any other; its deterministic (mean) action drives.
 
 `CarsVecEnv` gives SB3 every car of one batched world (`gymnasium.make_vec`) in one call,
 restarting a car within the step that ended its episode (SB3's convention). It calls the
