@@ -533,7 +533,9 @@ RENDER = {
     "sweep": render_sweep,
     "race": render_race,
     "rl": render_rl,
+    "rl_lecture": render_rl_lecture,
 }
+SOURCE = {"rl_lecture": "rl"}  # blocks drawn from another benchmark's results (else their own name's)
 MODELS = ROOT / "assets" / "models"
 
 
@@ -548,11 +550,9 @@ def blocks(text: str) -> dict[str, tuple[int, int]]:
 def rendered(text: str) -> str:
     """`text` with every bench block whose results exist written anew."""
     for name, (start, end) in sorted(blocks(text).items(), key=lambda kv: -kv[1][0]):
-        path = RESULTS / f"{name}.json"
+        path = RESULTS / f"{SOURCE.get(name, name)}.json"
         if name in RENDER and path.exists():
             text = text[:start] + RENDER[name](json.loads(path.read_text())) + "\n" + text[end:]
-        elif name == "rl_lecture" and (RESULTS / "rl.json").exists():
-            text = text[:start] + render_rl_lecture(json.loads((RESULTS / "rl.json").read_text())) + "\n" + text[end:]
         elif name == "suite":
             reports = {p.stem[len("suite_") :]: json.loads(p.read_text()) for p in sorted(MODELS.glob("suite_*.json"))}
             if reports:
