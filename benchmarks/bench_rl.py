@@ -96,8 +96,7 @@ CAMERA_SETTINGS = {  # name: flags; the first is DriveLab's default
     "2 epochs": ["--epochs", "2"],
     "32 cars": ["--cars", "32"],
     "own critic": ["--critic", "own"],
-    "pilotnet": ["--arch", "pilotnet"],
-}
+}  # the pilotnet ConvNet's speed is the init stage's (camera_cones.pt is one)
 REPEATED = ("SB3 defaults", next(iter(CAMERA_SETTINGS)))  # run twice (interleaved); the alternatives once
 
 
