@@ -188,7 +188,7 @@ def stage_weather(tmp: Path, minutes: float = 60.0, steps_per_s: float = 1300) -
     }
 
 
-def stage_bc(tmp: Path, episodes=(1, 2, 4, 8, 16), steps: int = 500) -> dict:
+def stage_bc(tmp: Path, episodes=(1, 2, 4, 8, 16), steps: int = 1000) -> dict:
     """Imitation for the same table: expert frames (sensors, school) against the driving score
     on the same 50 test tracks; the same commands a student types."""
     rows = []

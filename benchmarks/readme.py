@@ -476,6 +476,13 @@ def render_rl(r: dict) -> str:
         for k, v in c["steps_per_s"].items():
             score = c["driving_score"].get(k)
             out.append(f"| {k} | {v:,.0f} | {'-' if score is None else f'{score:.1f}'} |")
+        if "init" in f:
+            i = f["init"]
+            steps = int(i["curve"][-1]["steps"])
+            out.append(
+                f"| pilotnet (the `init` run above: `camera_cones.pt`, {steps:,} steps at `cones`, 50-track "
+                f"evaluations) | {steps / i['seconds']:,.0f} | - |"
+            )
     how = (
         "`python benchmarks/bench_rl.py`: whole `run_sim.py rl` commands in fresh processes; driving scores from each "
         "run's curve.csv (test tracks, 2 laps); training time leaves out the evaluations"
