@@ -515,14 +515,18 @@ def render_rl_lecture(r: dict) -> str:
             f"per km; {int(last['steps']):,} steps of `rl --init` later it scores {float(last['driving_score']):.1f} "
             f"with {float(last['collisions_per_km']):.3f} (the same 50 test tracks).",
         ]
-    if "hacking" in f:
-        h = f["hacking"]["last"]
+    if "hacking" in f and "punish_only" in f["hacking"]:
+        sp, pu = f["hacking"]["speed_only"]["last"], f["hacking"]["punish_only"]["last"]
+        pe = f["hacking"]["punish_only"]["eval4"]
         tail += [
             "",
-            f"Trained on `speed_only.py` for {int(h['steps']):,} steps, the same network scores "
-            f"{float(h['driving_score']):.1f} and completes {100 * float(h['lap_completion_rate']):.0f}% of the laps.",
+            f"After {int(sp['steps']):,} steps: `speed_only.py` scores {float(sp['driving_score']):.1f} "
+            f"({100 * float(sp['lap_completion_rate']):.0f}% of laps, mean |offset| "
+            f"{float(sp['mean_abs_offset_m']):.2f} m); `punish_only.py` scores {float(pu['driving_score']):.1f} "
+            f"({100 * float(pu['lap_completion_rate']):.0f}% of laps; on the 4 tracks pictured, "
+            f"{pe['interventions']} exits from the road in one lap each).",
         ]
-    how = "`python benchmarks/bench_rl.py --only bc school`; 50 test tracks, 2 laps each"
+    how = "`python benchmarks/bench_rl.py --only bc school hacking`; 50 test tracks, 2 laps each"
     return "\n".join(rows + tail + ["", _machine(r["machine"], how)])
 
 

@@ -14,7 +14,7 @@ DESCRIPTION = (
     "evaluating on --tracks test tracks. Knobs: level, episodes, steps, dart, model, arch, epochs, lr, batch_size, "
     "optimizer, head, seed, max_frames; and learner: bc (the above) or rl, whose trials learn by PPO from a reward "
     "file (`run_sim.py rl`) with the knobs reward, rl_steps, cars, model, arch, level and seed, no recording "
-    "(assets/sweeps/class_rewards.json trains the five shipped rewards side by side). A knob left out keeps the "
+    "(assets/sweeps/class_rewards.json trains five of the shipped rewards side by side). A knob left out keeps the "
     "lecture's value. Runs on this machine's cores "
     "(no set-up beyond the extra) or joins a cluster with --address. Writes OUT/results.csv, OUT/results.json, "
     "OUT/sweep.png (score against parameters and against training frames) and OUT/models/*.pt, which "

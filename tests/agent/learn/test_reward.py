@@ -67,7 +67,7 @@ def test_params_name_the_obstacles_behind_and_ahead():
     assert behind == (ahead - 1) % len(s)
 
 
-@pytest.mark.parametrize("name", ["progress", "center_line", "borders", "no_zigzag", "speed_only"])
+@pytest.mark.parametrize("name", ["progress", "center_line", "borders", "no_zigzag", "speed_only", "punish_only"])
 def test_shipped_rewards_pay_for_what_they_say(name):
     fn = load_reward(REWARDS_DIR / f"{name}.py")
     w = _world()
