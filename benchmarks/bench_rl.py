@@ -147,7 +147,42 @@ def stage_reward(tmp: Path, steps: int = 32_768, repeats: int = 3) -> dict:
             secs[name].append(sec)
             print(f"reward {name}: {sec:.1f} s")
     d, c = median(secs["default"]), median(secs["constant"])
-    return {"seconds": secs, "share": (d - c) / d, "target": 0.15, "steps": steps}
+    per_step = params_cost_s()
+    return {
+        "seconds": secs,
+        "share": (d - c) / d,
+        "params_share": per_step * steps / d,  # building params and calling the reward, whichever it is
+        "params_us_per_car_step": 1e6 * per_step,
+        "target": 0.15,
+        "steps": steps,
+    }
+
+
+def params_cost_s(cars: int = 16, steps: int = 600) -> float:
+    """Seconds per car-step of what every reward costs, whatever it computes: building each car's
+    params from the world and calling the default reward, timed in this process on `cars` cars."""
+    import numpy as np
+
+    from agent.learn.reward import DEFAULT_REWARD, RewardParams, load_reward
+    from sim.config import EnvConfig
+    from sim.env import resolve_track
+    from sim.world import World
+
+    cfg = EnvConfig(observation="sensors", max_laps=2)
+    w = World(cfg, cars)
+    for i in range(cars):
+        w.set_track(i, resolve_track(1000 + i, cfg.track))
+    w.reset_cars(np.arange(cars))
+    params, fn = RewardParams(w, "school"), load_reward(DEFAULT_REWARD)
+    spent, last = 0.0, w.progress.copy()
+    for _ in range(steps):
+        w.step(np.zeros(cars), None)
+        t0 = time.perf_counter()
+        for p in params.rows(w.progress - last, np.zeros(cars, dtype=bool)):
+            fn(p)
+        spent += time.perf_counter() - t0
+        last = w.progress.copy()
+    return spent / (steps * cars)
 
 
 def stage_cones(tmp: Path, minutes: float = 10.0) -> dict:
