@@ -150,16 +150,20 @@ class RLArgs:
     rollout: int = knob(128, "steps each car drives between updates (PPO's n_steps)", bounds=(2, 1 << 20))
     batch_size: int = knob(256, "samples per gradient step", bounds=(2, 1 << 20))
     epochs: int = knob(4, "passes over each rollout (PPO's n_epochs)", bounds=(1, 100))
-    lr: float = knob(3e-4, "learning rate (Adam)", bounds=(1e-12, 1.0))
+    lr: float | None = knob(
+        None,
+        "learning rate (Adam); default 3e-4, or 3e-5 with --init (a cloned policy is unlearned fast)",
+        bounds=(1e-12, 1.0),
+    )
     gamma: float = knob(0.99, "discount: how much a reward one step later counts", bounds=(0.0, 1.0))
     critic: str = knob(
         "auto",
         "the value network: own (the policy's layers, its own weights) or shared (one neuron on the policy's last "
-        "hidden layer); auto: own for sensors, shared with a camera",
+        "hidden layer); auto: shared for a camera from scratch, else own",
         choices=("auto", "own", "shared"),
     )
     log_std: float | None = knob(
-        None, "the steering noise's first log standard deviation (default: 0, or -1 with --init)", bounds=(-20.0, 2.0)
+        None, "the steering noise's first log standard deviation (default: 0, or -1.5 with --init)", bounds=(-20.0, 2.0)
     )
     threads: int | None = knob(
         None, "torch CPU threads (default: 1 for sensors, all cores for a camera)", bounds=(1, 1024)
