@@ -458,9 +458,15 @@ def render_rl(r: dict) -> str:
     if "reward" in f:
         w = f["reward"]
         rows.append(
-            f"| reward-call overhead (default reward against `return 1.0`) | **{100 * w['share']:.0f}%** of the "
-            f"command; building every car's params and calling the reward, whichever it is: "
-            f"{w['params_us_per_car_step']:.1f} µs a car-step, {100 * w['params_share']:.0f}% | "
+            "| reward-call overhead | "
+            + (
+                f"default reward against `return 1.0`: **{100 * w['share']:.0f}%** of the command"
+                if w["share"] >= 0
+                else f"default reward against `return 1.0`: none measurable (the default's runs were "
+                f"{-100 * w['share']:.0f}% faster: a constant reward teaches nothing, so its episodes differ)"
+            )
+            + f"; building every car's params and calling the reward: {w['params_us_per_car_step']:.1f} µs a "
+            f"car-step, **{100 * w['params_share']:.1f}%** of the command | "
             f"≤ {100 * w['target']:.0f}% |"
         )
     out = rows
@@ -496,10 +502,14 @@ def render_rl_lecture(r: dict) -> str:
     f = r["figures"]
     if "bc" not in f or "school" not in f:
         return "*(bench_rl.py has not run its bc and school stages)*"
-    rows = ["| how it learns | data | training | driving score | laps completed |", "|---|---:|---:|---:|---:|"]
+    rows = [
+        "| how it learns | data | recording and training | driving score | laps completed |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for b in f["bc"]["rows"]:
         rows.append(
-            f"| imitation (`record` + `train`) | {b['frames']:,} expert frames ({b['episodes']} episodes) | "
+            f"| imitation (`record` + `train`) | {b['frames']:,} expert frames ({b['episodes']} "
+            f"episode{'s' if b['episodes'] > 1 else ''}) | "
             f"{b['seconds']:.0f} s | {b['driving_score']:.1f} | {100 * b['lap_completion_rate']:.0f}% |"
         )
     for c in f["school"]["seeds"][0]["curve"][1:6]:
@@ -512,7 +522,7 @@ def render_rl_lecture(r: dict) -> str:
         start, last = f["init"]["curve"][0], f["init"]["curve"][-1]
         tail += [
             "",
-            f"What imitation then reward adds: the bundled `camera_cones.pt` (behavioural cloning) scores "
+            f"Imitation, then reward: the bundled `camera_cones.pt` (behavioural cloning) scores "
             f"{float(start['driving_score']):.1f} at `cones` with {float(start['collisions_per_km']):.3f} collisions "
             f"per km; {int(last['steps']):,} steps of `rl --init` later it scores {float(last['driving_score']):.1f} "
             f"with {float(last['collisions_per_km']):.3f} (the same 50 test tracks).",
@@ -526,7 +536,7 @@ def render_rl_lecture(r: dict) -> str:
             f"({100 * float(sp['lap_completion_rate']):.0f}% of laps, mean |offset| "
             f"{float(sp['mean_abs_offset_m']):.2f} m); `punish_only.py` scores {float(pu['driving_score']):.1f} "
             f"({100 * float(pu['lap_completion_rate']):.0f}% of laps; on the 4 tracks pictured, "
-            f"{pe['interventions']} exits from the road in one lap each).",
+            f"{pe['interventions']} exits from the road in one lap on each).",
         ]
     how = "`python benchmarks/bench_rl.py --only bc school hacking`; 50 test tracks, 2 laps each"
     return "\n".join(rows + tail + ["", _machine(r["machine"], how)])
