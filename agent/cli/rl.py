@@ -25,9 +25,10 @@ def run(args) -> int:
     from dataclasses import fields
 
     from agent.learn.knobs import RLArgs
-    from agent.learn.reward import require_sb3
+    from agent.learn.reward import load_reward, require_sb3
 
     rargs = RLArgs(**{f.name: getattr(args, f.name) for f in fields(RLArgs)})
+    load_reward(rargs.reward)  # a mistake in the reward file is said at once, before torch and SB3 load
     require_sb3()
     from agent.learn.rl import train_rl
 
