@@ -297,6 +297,7 @@ STAGES = {
 def main() -> int:
     ap = parser(__doc__)
     ap.add_argument("--only", nargs="+", choices=tuple(STAGES), help="run only these stages (keeps the others' JSON)")
+    ap.add_argument("--weather-minutes", type=float, default=60.0, help="the weather stage's training budget")
     args = ap.parse_args()
     figures = {}
     if args.json and Path(args.json).exists():
@@ -304,7 +305,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only or STAGES:
             t0 = time.perf_counter()
-            figures[name] = STAGES[name](Path(tmp))
+            kw = {"minutes": args.weather_minutes} if name == "weather" else {}
+            figures[name] = STAGES[name](Path(tmp), **kw)
             figures[name]["stage_s"] = round(time.perf_counter() - t0, 1)
             write(args.json, "rl", figures)  # after every stage: a long run keeps what it measured
     print(
