@@ -93,7 +93,12 @@ class Lecture:
                 path,
                 self.config,
                 RecordSettings(
-                    episodes=episodes, steps=self.b.steps, seed=7, dart_sigma=dart, side_cameras=side, workers=2
+                    episodes=episodes,
+                    steps=self.b.steps,
+                    seed=7,
+                    dart_sigma=dart,
+                    side_cameras=side,
+                    workers=1 if self.quick else 2,  # a second process costs ~5 s to start: more than a taste
                 ),
             )
         return str(path)
@@ -104,7 +109,9 @@ class Lecture:
         self.say(f"training {name} ({params['epochs']} epochs)")
         args = TrainArgs(datasets=[data], out=str(out), seed=0, patience=params["epochs"], **params)
         start = time.perf_counter()
-        summary = train(args, progress=False, log=lambda *a: None)
+        summary = train(
+            args, progress=False, log=lambda *a: None, loss_plot=False
+        )  # its pictures are the lecture's own
         summary["train_s"] = time.perf_counter() - start
         summary["path"] = str(out)
         return summary

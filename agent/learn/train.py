@@ -210,8 +210,9 @@ def evaluate(model, frames: dict, steer: torch.Tensor, spec, args, device, batch
     return {"loss": sum(losses) / n, "steer_mae": sum(errors) / n}
 
 
-def train(args: TrainArgs, progress=True, log=print) -> dict:
-    """Train, write the best checkpoint to args.out, return the summary."""
+def train(args: TrainArgs, progress=True, log=print, loss_plot=True) -> dict:
+    """Train, write the best checkpoint to args.out, return the summary. `loss_plot=False` skips the
+    loss-curve PNG (half a second of matplotlib per run) for callers that draw their own pictures."""
     # ---- seeding: every random choice below comes from these generators
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -377,7 +378,7 @@ def train(args: TrainArgs, progress=True, log=print) -> dict:
             stale += 1
         last = stale >= args.patience or epoch == args.epochs
         # the loss picture costs ~0.2 s: redrawn at most every PLOT_EVERY_S while training, and at the end
-        plot = last or time.perf_counter() - plotted >= PLOT_EVERY_S
+        plot = loss_plot and (last or time.perf_counter() - plotted >= PLOT_EVERY_S)
         summary = _write_summary(out, meta, history, baseline_mae, time.perf_counter() - t_start, plot)
         plotted = time.perf_counter() if plot else plotted
         if stale >= args.patience:
