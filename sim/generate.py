@@ -13,79 +13,185 @@ import math
 import numpy as np
 
 from sim.config import TrackParams
-from sim.jit import kernel
-from sim.track import Track
+from sim.jit import fma, kernel
+from sim.track import Track, _pairwise_sum
 
 _KIND_P = np.array([0.2, 0.3, 0.25, 0.25])  # hairpin, sweeper, S-bend, corner
 _KIND_CDF = _KIND_P.cumsum() / _KIND_P.sum()
+MAX_FEATURES = 64  # 3-7 features, then balancing arcs of at least 60 degrees: at most ~35
 
 
-def _draw_layout(rng: np.random.Generator, params: TrackParams) -> list[tuple[float, float]]:
-    """A shuffled list of arcs (signed angle [rad], radius [m]) whose angles sum to 2*pi.
+@kernel
+def _draw_path(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, step_m, attempts):
+    """Draw layouts with `rng` until one closes and fits the length range; return its
+    points (n, 2) (about `step_m` apart, starting halfway along the longest straight, in
+    either direction) and the attempts it took, or an empty array after `attempts`.
 
-    Features: hairpins, sweepers, S-bends and corners; balancing arcs close the turning.
+    The arithmetic repeats what these steps did as numpy and Python calls, draw for draw
+    and bit for bit (Python's left-to-right sums, numpy's pairwise sum, and OpenBLAS's
+    order and fused multiply-adds in the closing's small products), so every seed keeps
+    its track.
     """
-    r_min = params.min_radius_m
-    features = []
-    for _ in range(int(rng.integers(3, 8))):
-        # rng.choice(4, p=_KIND_P) draws exactly this, at a tenth of the cost
-        kind = int(np.searchsorted(_KIND_CDF, rng.random(), side="right"))
-        sign = 1.0 if rng.random() < 0.6 else -1.0
-        if kind == 0:  # hairpin
-            features.append([(sign * math.radians(rng.uniform(150, 185)), rng.uniform(r_min, r_min + 10))])
-        elif kind == 1:  # sweeper
-            features.append([(sign * math.radians(rng.uniform(25, 80)), rng.uniform(50, 130))])
-        elif kind == 2:  # S-bend: two opposite arcs back to back
-            a, r = math.radians(rng.uniform(35, 75)), rng.uniform(r_min + 5, 45)
-            features.append([(sign * a, r), (-sign * a * rng.uniform(0.8, 1.2), r * rng.uniform(0.8, 1.25))])
-        else:  # corner
-            features.append([(sign * math.radians(rng.uniform(60, 110)), rng.uniform(r_min, 35))])
-    deficit = 2 * math.pi - sum(a for f in features for a, _ in f)
-    while abs(deficit) > 1e-9:
-        a = math.copysign(min(abs(deficit), math.radians(rng.uniform(60, 120))), deficit)
-        features.append([(a, rng.uniform(25, 70))])
-        deficit -= a
-    return [features[i] for i in rng.permutation(len(features))]
+    angle = np.empty(2 * MAX_FEATURES)  # the arcs: signed angle [rad], radius [m]
+    radius = np.empty(2 * MAX_FEATURES)
+    count = np.empty(MAX_FEATURES, dtype=np.int64)  # arcs per feature (1, or 2 for an S-bend)
+    for attempt in range(1, attempts + 1):
+        # ---- the layout: features, then arcs that close the turning to 2 pi
+        nf, na = 0, 0
+        for _ in range(rng.integers(3, 8)):
+            u = rng.random()
+            kind = 0
+            while kind < 4 and kind_cdf[kind] <= u:
+                kind += 1
+            sign = 1.0 if rng.random() < 0.6 else -1.0
+            if kind == 0:  # hairpin
+                angle[na] = sign * math.radians(rng.uniform(150, 185))
+                radius[na] = rng.uniform(min_radius_m, min_radius_m + 10)
+                count[nf] = 1
+            elif kind == 1:  # sweeper
+                angle[na] = sign * math.radians(rng.uniform(25, 80))
+                radius[na] = rng.uniform(50, 130)
+                count[nf] = 1
+            elif kind == 2:  # S-bend: two opposite arcs back to back
+                a = math.radians(rng.uniform(35, 75))
+                r = rng.uniform(min_radius_m + 5, 45)
+                angle[na], radius[na] = sign * a, r
+                angle[na + 1] = -sign * a * rng.uniform(0.8, 1.2)
+                radius[na + 1] = r * rng.uniform(0.8, 1.25)
+                count[nf] = 2
+            else:  # corner
+                angle[na] = sign * math.radians(rng.uniform(60, 110))
+                radius[na] = rng.uniform(min_radius_m, 35)
+                count[nf] = 1
+            na += count[nf]
+            nf += 1
+        turned = 0.0
+        for k in range(na):
+            turned += angle[k]
+        deficit = 2 * math.pi - turned
+        while abs(deficit) > 1e-9:
+            a = math.copysign(min(abs(deficit), math.radians(rng.uniform(60, 120))), deficit)
+            angle[na], radius[na], count[nf] = a, rng.uniform(25, 70), 1
+            na += 1
+            nf += 1
+            deficit -= a
+        order = rng.permutation(nf)
+        first = np.empty(nf, dtype=np.int64)  # where each feature's arcs start, as drawn
+        at = 0
+        for f in range(nf):
+            first[f] = at
+            at += count[f]
+        arc_a, arc_r, ends = np.empty(na), np.empty(na), np.empty(nf, dtype=np.int64)
+        at = 0
+        for f in range(nf):  # the features in their shuffled order
+            for j in range(count[order[f]]):
+                arc_a[at], arc_r[at] = angle[first[order[f]] + j], radius[first[order[f]] + j]
+                at += 1
+            ends[f] = at
+        # ---- straights after each feature, closed exactly
+        lengths = _close_loop(arc_a, arc_r, ends, rng.uniform(5, 45, nf), 3.0)
+        if lengths.size == 0:
+            continue
+        total = 0.0
+        for k in range(na):
+            total += abs(arc_a[k]) * arc_r[k]
+        total = total + _pairwise_sum(lengths, 0, nf)
+        scale = rng.uniform(1.0, 1.3) * min_length_m / total if total < min_length_m else 1.0
+        if total > max_length_m:  # shrink, if the tightest curve allows it
+            scale = rng.uniform(0.85, 1.0) * max_length_m / total
+            if scale * arc_r.min() < min_radius_m:
+                continue
+        # ---- rotate so the longest straight comes last, sample, start halfway along it
+        longest = int(lengths.argmax())
+        shift = longest + 1
+        ra, rr, re, rl = np.empty(na), np.empty(na), np.empty(nf, dtype=np.int64), np.empty(nf)
+        skip = ends[longest]  # arcs of the features that move to the back
+        for k in range(na):
+            ra[k], rr[k] = arc_a[(k + skip) % na], arc_r[(k + skip) % na]
+        for f in range(nf):
+            g = (f + shift) % nf
+            rl[f] = lengths[g]
+            re[f] = (ends[g] - skip) % na if ends[g] != skip else na
+        pts = _sample_path(ra, rr, re, rl, step_m)
+        n = len(pts)
+        half = round(rl[nf - 1] * scale / 2 / step_m)
+        out = np.empty_like(pts)
+        backwards = rng.random() < 0.5
+        for i in range(n):
+            j = (i + half) % n
+            if backwards:
+                j = n - 1 - j
+            out[j, 0], out[j, 1] = pts[i, 0] * scale, pts[i, 1] * scale
+        return out, attempt
+    return np.empty((0, 2)), attempts
 
 
-def _close_loop(layout, straights: np.ndarray, min_straight_m: float = 3.0) -> np.ndarray | None:
-    """Adjust the straight after each feature so the path ends where it began.
+@kernel
+def _close_loop(angle, radius, ends, straights, min_straight_m):
+    """The lengths of the straight after each feature (arcs `angle`, `radius` up to
+    `ends[f]`) that make the path end where it began, or an empty array when none exists.
 
-    The arcs fix every straight's direction; the end point is linear in the straights'
-    lengths, so a least-norm correction (with lengths clamped at the minimum, active set)
-    closes the loop. Returns the lengths, or None when no such correction exists.
+    The arcs fix every straight's direction; the end point is linear in the lengths, so a
+    least-norm correction (lengths clamped at the minimum, an active set) closes the loop.
     """
-    heading, end_x, end_y, dirs = 0.0, 0.0, 0.0, []
-    for feature in layout:
-        for a, r in feature:  # chord of an arc of angle a and radius r
+    m = len(ends)
+    heading, end_x, end_y = 0.0, 0.0, 0.0
+    ux, uy = np.empty(m), np.empty(m)  # each straight's direction
+    k = 0
+    for f in range(m):
+        while k < ends[f]:
+            a, r = angle[k], radius[k]
             chord = 2 * r * math.sin(abs(a) / 2)
             end_x += chord * math.cos(heading + a / 2)
             end_y += chord * math.sin(heading + a / 2)
             heading += a
-        dirs.append((math.cos(heading), math.sin(heading)))
-    arc_end = np.array([end_x, end_y])
-    u = np.array(dirs)  # (m, 2) direction of each straight
-    lengths = straights.astype(np.float64).copy()
-    free = np.ones(len(lengths), dtype=bool)
-    for _ in range(len(lengths) + 1):
-        err = arc_end + u.T @ lengths
-        if np.linalg.norm(err) < 1e-6:
+            k += 1
+        ux[f], uy[f] = math.cos(heading), math.sin(heading)
+    lengths = straights.copy()
+    free = np.ones(m, dtype=np.bool_)
+    for _ in range(m + 1):
+        # where the path ends: OpenBLAS's gemv, four straights at a time, two by two
+        sx, sy, i = 0.0, 0.0, 0
+        while i + 4 <= m:
+            sx += ux[i] * lengths[i] + ux[i + 1] * lengths[i + 1]
+            sy += uy[i] * lengths[i] + uy[i + 1] * lengths[i + 1]
+            sx += ux[i + 2] * lengths[i + 2] + ux[i + 3] * lengths[i + 3]
+            sy += uy[i + 2] * lengths[i + 2] + uy[i + 3] * lengths[i + 3]
+            i += 4
+        while i < m:
+            sx += ux[i] * lengths[i]
+            sy += uy[i] * lengths[i]
+            i += 1
+        ex, ey = end_x + sx, end_y + sy
+        if math.sqrt(ex * ex + ey * ey) < 1e-6:
             return lengths
-        a = u[free].T  # (2, free)
-        if a.shape[1] < 2 or abs(np.linalg.det(a @ a.T)) < 1e-9:
-            return None
-        lengths[free] -= a.T @ np.linalg.solve(a @ a.T, err)
-        low = lengths < min_straight_m
-        lengths[low] = min_straight_m
-        free &= ~low
-    return None
-
-
-def _sample_layout(layout, lengths: np.ndarray, step_m: float) -> np.ndarray:
-    """Points along arcs and straights, about `step_m` apart; (n, 2), last not repeated."""
-    arcs = np.array([arc for feature in layout for arc in feature], dtype=np.float64)  # (A, 2) angle, radius
-    ends = np.cumsum([len(feature) for feature in layout])  # feature f's arcs end here
-    return _sample_path(arcs[:, 0].copy(), arcs[:, 1].copy(), ends, np.asarray(lengths, dtype=np.float64), step_m)
+        # the normal equations of the free straights (OpenBLAS's syrk: fused, in order)
+        s00, s01, s11, nfree = 0.0, 0.0, 0.0, 0
+        for i in range(m):
+            if free[i]:
+                s00, s01, s11 = fma(ux[i], ux[i], s00), fma(ux[i], uy[i], s01), fma(uy[i], uy[i], s11)
+                nfree += 1
+        if nfree < 2:
+            break
+        # LAPACK's LU with partial pivoting (the pivot's reciprocal scales the column)
+        if abs(s01) > abs(s00):
+            p0, p1, q0, q1, b0, b1 = s01, s11, s00, s01, ey, ex
+        else:
+            p0, p1, q0, q1, b0, b1 = s00, s01, s01, s11, ex, ey
+        low = q0 * (1.0 / p0)
+        u11 = q1 - low * p1
+        if abs(p0 * u11) < 1e-9:  # (the determinant, up to its sign)
+            break
+        x1 = (b1 - low * b0) / u11
+        x0 = (b0 - p1 * x1) / p0
+        for i in range(m):
+            if free[i]:
+                lengths[i] -= fma(ux[i], x0, uy[i] * x1)
+        for i in range(m):
+            if lengths[i] < min_straight_m:
+                lengths[i] = min_straight_m
+                free[i] = False
+    return np.empty(0)
 
 
 @kernel
@@ -135,25 +241,12 @@ def generate(
     and rejected if the road would come near itself. Both turning directions occur. The
     car starts in the middle of the longest straight. All randomness comes from `rng`.
     """
-    for _ in range(500):
-        layout = _draw_layout(rng, params)
-        lengths = _close_loop(layout, rng.uniform(5, 45, len(layout)))
-        if lengths is None:
-            continue
-        total = sum(abs(a) * r for f in layout for a, r in f) + lengths.sum()
-        scale = rng.uniform(1.0, 1.3) * params.min_length_m / total if total < params.min_length_m else 1.0
-        if total > params.max_length_m:  # shrink, if the tightest curve allows it
-            scale = rng.uniform(0.85, 1.0) * params.max_length_m / total
-            if scale * min(r for f in layout for _, r in f) < params.min_radius_m:
-                continue
-        longest = int(lengths.argmax())  # rotate so the longest straight comes last
-        layout = layout[longest + 1 :] + layout[: longest + 1]
-        lengths = np.roll(lengths, -(longest + 1))
-        pts = _sample_layout(layout, lengths, 0.5) * scale
-        half = int(round(lengths[-1] * scale / 2 / 0.5))  # start halfway along it
-        pts = np.roll(pts, half, axis=0)
-        if rng.random() < 0.5:
-            pts = pts[::-1]
+    left = 500
+    while left > 0:
+        pts, used = _draw_path(rng, _KIND_CDF, params.min_radius_m, params.min_length_m, params.max_length_m, 0.5, left)
+        left -= used
+        if len(pts) == 0:
+            break
         track = Track.from_polyline(name, params.width_m, pts, params.spacing_m, markings)
         if not track.problems(params.min_radius_m * 0.95, params.min_gap_m):
             return track

@@ -72,3 +72,28 @@ def _survive_a_corrupt_cache(cache) -> None:
             return None
 
     cache.load_overload = load_or_forget
+
+
+# ------------------------------------------------------------------ fused multiply-add
+if numba.config.DISABLE_JIT:
+
+    def fma(a, b, c):
+        """a * b + c rounded once (as plain Python: exact rational arithmetic, then one rounding)."""
+        from fractions import Fraction
+
+        return float(Fraction(a) * Fraction(b) + Fraction(c))
+
+else:
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def fma(typingctx, a, b, c):
+        """a * b + c rounded once (LLVM's fma: the hardware instruction, or libm's where there is
+        none). Kernels that repeat a BLAS routine's arithmetic to the bit need it: OpenBLAS
+        fuses some products into sums."""
+        sig = numba.types.float64(numba.types.float64, numba.types.float64, numba.types.float64)
+
+        def codegen(context, builder, signature, args):
+            return builder.fma(*args)
+
+        return sig, codegen

@@ -1,5 +1,7 @@
+import hashlib
 import json
 import math
+import platform
 
 import numpy as np
 import pytest
@@ -35,6 +37,39 @@ def test_same_seed_same_track_and_generator_uses_only_its_rng():
     np.random.seed(0)  # global state must not matter
     g2 = generate(np.random.default_rng(5))
     assert np.array_equal(g1.centerline, g2.centerline)
+
+
+# sha256 (first 16 hex digits) of seeds 0-99 and 1,000,000-1,000,049 of every level, taken
+# from the generator when it was numpy and Python calls: the compiled one keeps every track
+KEPT_TRACKS = {
+    "school": "237515a0685c06cb",
+    "country": "3bf8d5aa589cf8f8",
+    "weather": "3bf8d5aa589cf8f8",
+    "cones": "865584bb2467321e",
+}
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.machine() != "x86_64",
+    reason="the digests were taken with glibc's sin and cos on x86_64",
+)
+def test_every_seed_keeps_its_track_to_the_last_bit():
+    from sim.config import EnvConfig
+    from sim.levels import LEVELS, with_level
+
+    got = {}
+    for name in LEVELS:
+        params = with_level(EnvConfig(), name).track
+        h = hashlib.sha256()
+        for seed in [*range(100), *range(1_000_000, 1_000_050)]:
+            t = from_seed(seed, params)
+            for part in (t.centerline, t.curvature, np.float64(t.width_m)):
+                h.update(part.tobytes())
+            h.update(t.markings.encode())
+            for o in t.obstacles:
+                h.update(repr(o).encode())
+        got[name] = h.hexdigest()[:16]
+    assert got == KEPT_TRACKS
 
 
 def test_splits_are_disjoint_and_named():
