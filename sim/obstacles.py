@@ -202,9 +202,11 @@ class ObstacleTable:
     (N, K) views of its columns [m]; cone (N, K) bool.
     """
 
-    def __init__(self, tracks):
+    def __init__(self, tracks, at_least: int = 1):
+        """Room for the most obstacles on any of `tracks`, and at least `at_least` (a rebuilt
+        table keeps the room it had, so it settles instead of rebuilding)."""
         n = len(tracks)
-        k = max([len(t.obstacles) for t in tracks] + [1])
+        k = max([len(t.obstacles) for t in tracks] + [at_least])
         self.count = np.zeros(n, dtype=np.int64)
         self.table = np.zeros((n, k, len(FIELDS)))
         self.table[:, :, COS] = 1.0

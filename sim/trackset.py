@@ -33,10 +33,14 @@ class TrackSet:
     obstacle (index on its track) a car there is passing, -1: none.
     """
 
-    def __init__(self, tracks, slack: float = 1.0):
+    def __init__(self, tracks, slack: float = 1.0, at_least: np.ndarray | None = None):
+        """Slots of `slack` times each track's size, and never smaller than `at_least` (a
+        rebuilt set keeps the room its slots had, so it settles instead of rebuilding)."""
         tracks = list(tracks)
         n = np.array([t.n for t in tracks], dtype=np.int64)
         self.capacity = np.maximum((n * slack).astype(np.int64), n)
+        if at_least is not None:
+            self.capacity = np.maximum(self.capacity, at_least)
         self.start = np.concatenate([[0], np.cumsum(self.capacity)[:-1]]).astype(np.int64)
         rows = int(self.capacity.sum())
         self.tracks = [None] * len(tracks)

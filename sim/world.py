@@ -166,12 +166,14 @@ class World:
         if self.trackset is None:  # first build: exact sizes
             self.trackset = TrackSet(self.tracks)
         elif not all([self.trackset.put(i, self.tracks[i]) for i in changed]):
-            self.trackset = TrackSet(self.tracks, slack=REBUILD_SLACK)
+            self.trackset = TrackSet(self.tracks, slack=REBUILD_SLACK, at_least=self.trackset.capacity)
         if self.use_camera:
             self._sync_rasters(changed)
         if any(t.obstacles for t in self.tracks):
-            if self.obstacles is None or not all([self.obstacles.put(i, self.tracks[i]) for i in changed]):
+            if self.obstacles is None:
                 self.obstacles = ObstacleTable(self.tracks)
+            elif not all([self.obstacles.put(i, self.tracks[i]) for i in changed]):
+                self.obstacles = ObstacleTable(self.tracks, at_least=self.obstacles.table.shape[1])
         else:
             self.obstacles = None
         self._forget_checks(changed)
