@@ -13,12 +13,68 @@ import math
 import numpy as np
 
 from sim.config import TrackParams
-from sim.jit import fma, kernel
+from sim.jit import fma, kernel, next_double, next_uint32
 from sim.track import Track, _pairwise_sum
 
 _KIND_P = np.array([0.2, 0.3, 0.25, 0.25])  # hairpin, sweeper, S-bend, corner
 _KIND_CDF = _KIND_P.cumsum() / _KIND_P.sum()
 MAX_FEATURES = 64  # 3-7 features, then balancing arcs of at least 60 degrees: at most ~35
+
+
+# ---------------------------------------------------------------------- numpy's draws
+# numpy's Generator methods as numpy's C code writes them, on the bit generator numba
+# shares with it: the same bits give the same draws, and compiling these takes a fraction
+# of numba's own (rng.permutation alone compiles for ten seconds).
+
+
+@kernel
+def _random(bits):
+    """`rng.random()`."""
+    return next_double(bits)
+
+
+@kernel
+def _uniform(bits, low, high):
+    """`rng.uniform(low, high)`."""
+    return low + (high - low) * next_double(bits)
+
+
+@kernel
+def _integer(bits, low, high):
+    """`rng.integers(low, high)` for a range below 2**32: Lemire's bounded draw."""
+    span = np.uint64(high - low)  # the values there are
+    m = np.uint64(next_uint32(bits)) * span
+    leftover = m & np.uint64(0xFFFFFFFF)
+    if leftover < span:
+        threshold = (np.uint64(0xFFFFFFFF) - (span - np.uint64(1))) % span
+        while leftover < threshold:
+            m = np.uint64(next_uint32(bits)) * span
+            leftover = m & np.uint64(0xFFFFFFFF)
+    return low + np.int64(m >> np.uint64(32))
+
+
+@kernel
+def _uniforms(bits, low, high, n):
+    """`rng.uniform(low, high, n)`."""
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = low + (high - low) * next_double(bits)
+    return out
+
+
+@kernel
+def _permutation(bits, n):
+    """`rng.permutation(n)`: a Fisher-Yates shuffle of 0..n-1 from the end."""
+    out = np.arange(n)
+    for i in range(n - 1, 0, -1):
+        mask = np.uint64(i)
+        for shift in (1, 2, 4, 8, 16, 32):
+            mask |= mask >> np.uint64(shift)
+        j = np.uint64(next_uint32(bits)) & mask
+        while j > np.uint64(i):
+            j = np.uint64(next_uint32(bits)) & mask
+        out[i], out[j] = out[j], out[i]
+    return out
 
 
 @kernel
@@ -32,36 +88,37 @@ def _draw_path(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, step_m, 
     order and fused multiply-adds in the closing's small products), so every seed keeps
     its track.
     """
+    bits = rng.bit_generator
     angle = np.empty(2 * MAX_FEATURES)  # the arcs: signed angle [rad], radius [m]
     radius = np.empty(2 * MAX_FEATURES)
     count = np.empty(MAX_FEATURES, dtype=np.int64)  # arcs per feature (1, or 2 for an S-bend)
     for attempt in range(1, attempts + 1):
         # ---- the layout: features, then arcs that close the turning to 2 pi
         nf, na = 0, 0
-        for _ in range(rng.integers(3, 8)):
-            u = rng.random()
+        for _ in range(_integer(bits, 3, 8)):
+            u = _random(bits)
             kind = 0
             while kind < 4 and kind_cdf[kind] <= u:
                 kind += 1
-            sign = 1.0 if rng.random() < 0.6 else -1.0
+            sign = 1.0 if _random(bits) < 0.6 else -1.0
             if kind == 0:  # hairpin
-                angle[na] = sign * math.radians(rng.uniform(150, 185))
-                radius[na] = rng.uniform(min_radius_m, min_radius_m + 10)
+                angle[na] = sign * math.radians(_uniform(bits, 150.0, 185.0))
+                radius[na] = _uniform(bits, min_radius_m, min_radius_m + 10.0)
                 count[nf] = 1
             elif kind == 1:  # sweeper
-                angle[na] = sign * math.radians(rng.uniform(25, 80))
-                radius[na] = rng.uniform(50, 130)
+                angle[na] = sign * math.radians(_uniform(bits, 25.0, 80.0))
+                radius[na] = _uniform(bits, 50.0, 130.0)
                 count[nf] = 1
             elif kind == 2:  # S-bend: two opposite arcs back to back
-                a = math.radians(rng.uniform(35, 75))
-                r = rng.uniform(min_radius_m + 5, 45)
+                a = math.radians(_uniform(bits, 35.0, 75.0))
+                r = _uniform(bits, min_radius_m + 5.0, 45.0)
                 angle[na], radius[na] = sign * a, r
-                angle[na + 1] = -sign * a * rng.uniform(0.8, 1.2)
-                radius[na + 1] = r * rng.uniform(0.8, 1.25)
+                angle[na + 1] = -sign * a * _uniform(bits, 0.8, 1.2)
+                radius[na + 1] = r * _uniform(bits, 0.8, 1.25)
                 count[nf] = 2
             else:  # corner
-                angle[na] = sign * math.radians(rng.uniform(60, 110))
-                radius[na] = rng.uniform(min_radius_m, 35)
+                angle[na] = sign * math.radians(_uniform(bits, 60.0, 110.0))
+                radius[na] = _uniform(bits, min_radius_m, 35.0)
                 count[nf] = 1
             na += count[nf]
             nf += 1
@@ -70,12 +127,12 @@ def _draw_path(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, step_m, 
             turned += angle[k]
         deficit = 2 * math.pi - turned
         while abs(deficit) > 1e-9:
-            a = math.copysign(min(abs(deficit), math.radians(rng.uniform(60, 120))), deficit)
-            angle[na], radius[na], count[nf] = a, rng.uniform(25, 70), 1
+            a = math.copysign(min(abs(deficit), math.radians(_uniform(bits, 60.0, 120.0))), deficit)
+            angle[na], radius[na], count[nf] = a, _uniform(bits, 25.0, 70.0), 1
             na += 1
             nf += 1
             deficit -= a
-        order = rng.permutation(nf)
+        order = _permutation(bits, nf)
         first = np.empty(nf, dtype=np.int64)  # where each feature's arcs start, as drawn
         at = 0
         for f in range(nf):
@@ -89,16 +146,16 @@ def _draw_path(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, step_m, 
                 at += 1
             ends[f] = at
         # ---- straights after each feature, closed exactly
-        lengths = _close_loop(arc_a, arc_r, ends, rng.uniform(5, 45, nf), 3.0)
+        lengths = _close_loop(arc_a, arc_r, ends, _uniforms(bits, 5.0, 45.0, nf), 3.0)
         if lengths.size == 0:
             continue
         total = 0.0
         for k in range(na):
             total += abs(arc_a[k]) * arc_r[k]
         total = total + _pairwise_sum(lengths, 0, nf)
-        scale = rng.uniform(1.0, 1.3) * min_length_m / total if total < min_length_m else 1.0
+        scale = _uniform(bits, 1.0, 1.3) * min_length_m / total if total < min_length_m else 1.0
         if total > max_length_m:  # shrink, if the tightest curve allows it
-            scale = rng.uniform(0.85, 1.0) * max_length_m / total
+            scale = _uniform(bits, 0.85, 1.0) * max_length_m / total
             if scale * arc_r.min() < min_radius_m:
                 continue
         # ---- rotate so the longest straight comes last, sample, start halfway along it
@@ -116,7 +173,7 @@ def _draw_path(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, step_m, 
         n = len(pts)
         half = round(rl[nf - 1] * scale / 2 / step_m)
         out = np.empty_like(pts)
-        backwards = rng.random() < 0.5
+        backwards = _random(bits) < 0.5
         for i in range(n):
             j = (i + half) % n
             if backwards:

@@ -74,8 +74,26 @@ def _survive_a_corrupt_cache(cache) -> None:
     cache.load_overload = load_or_forget
 
 
-# ------------------------------------------------------------------ fused multiply-add
+# -------------------------------------------- fused multiply-add; a bit generator's draws
 if numba.config.DISABLE_JIT:
+
+    def next_uint32(bits):
+        """The next 32 bits of a numpy bit generator (as numpy's C code: half a 64-bit draw, the
+        other half kept for the next call)."""
+        state = bits.state
+        if state["has_uint32"]:
+            state["has_uint32"] = 0
+            bits.state = state
+            return state["uinteger"]
+        raw = int(bits.random_raw())
+        state = bits.state
+        state["has_uint32"], state["uinteger"] = 1, raw >> 32
+        bits.state = state
+        return raw & 0xFFFFFFFF
+
+    def next_double(bits):
+        """A float64 in [0, 1) from a numpy bit generator's next 53 bits (as `Generator.random`)."""
+        return (int(bits.random_raw()) >> 11) * (1.0 / 9007199254740992.0)
 
     def fma(a, b, c):
         """a * b + c rounded once (as plain Python: exact rational arithmetic, then one rounding)."""
@@ -85,6 +103,9 @@ if numba.config.DISABLE_JIT:
 
 else:
     from numba.extending import intrinsic
+
+    # numba's own bindings to a numpy bit generator's C functions (numba is pinned in constraints.txt)
+    from numba.np.random.generator_core import next_double, next_uint32  # noqa: F401
 
     @intrinsic
     def fma(typingctx, a, b, c):
