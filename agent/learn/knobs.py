@@ -162,6 +162,12 @@ class RLArgs:
         "hidden layer); auto: shared for a camera from scratch, else own",
         choices=("auto", "own", "shared"),
     )
+    critic_warmup: int | None = knob(
+        None,
+        "steps during which only the value network learns, the policy held still (default: 8,192 with --init, "
+        "so a cloned policy is not moved by a critic that has not learned yet; else 0)",
+        bounds=(0, None),
+    )
     log_std: float | None = knob(
         None, "the steering noise's first log standard deviation (default: 0, or -1.5 with --init)", bounds=(-20.0, 2.0)
     )

@@ -292,6 +292,8 @@ def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
     if not args.resume:
         evaluation(0)  # where it starts: a random network, or the --init checkpoint
     per_update = args.rollout * args.cars
+    warmup = args.critic_warmup if args.critic_warmup is not None else (8_192 if args.init else 0)
+    warm_until = 0 if args.resume else warmup  # (a resumed run's critic has learned already)
     bar = _bar(-(-args.steps // per_update) * per_update, progress)  # PPO collects whole rollouts
 
     class Watch(BaseCallback):
@@ -301,6 +303,12 @@ def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
             super().__init__()
             self.next_eval = done_before + args.eval_every
             self.last_steps = done_before
+
+        def _on_rollout_end(self) -> None:
+            # the update after this rollout: the policy learns too once the warm-up is over
+            learns = self.model.num_timesteps > warm_until
+            for p in [*policy.actor.parameters(), policy.log_std]:
+                p.requires_grad_(learns)
 
         def _on_step(self) -> bool:
             steps = self.model.num_timesteps

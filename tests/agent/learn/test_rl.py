@@ -97,12 +97,21 @@ def test_a_reward_that_fails_mid_run_keeps_the_checkpoint(tmp_path):
     checkpoint.load(tmp_path / "run" / "model.pt")
 
 
+def _same_weights(a, b) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
 def test_init_starts_from_a_cloned_policy_and_refuses_one_that_does_not_fit(tmp_path):
-    s = _short(tmp_path / "bc", init=str(ROOT / "assets/models/sensors.pt"), eval_tracks=5)
+    bc = ROOT / "assets/models/sensors.pt"
+    s = _short(tmp_path / "bc", init=str(bc), eval_tracks=5, critic_warmup=256)  # one rollout of warm-up
     with open(tmp_path / "bc" / "curve.csv") as f:
         start = next(csv.DictReader(f))
     assert float(start["driving_score"]) >= 90  # step 0 drives like the bundled BC model
     assert s["metrics"]["driving_score"] >= 80
+    cloned = checkpoint.load(bc)[0]
+    assert not _same_weights(checkpoint.load(tmp_path / "bc" / "model.pt")[0], cloned)  # then the policy learned
+    _short(tmp_path / "warm", init=str(bc), critic_warmup=512)  # warm-up all the way: only the critic learns
+    assert _same_weights(checkpoint.load(tmp_path / "warm" / "model.pt")[0], cloned)
     with pytest.raises(checkpoint.CheckpointError) as e:
         _short(tmp_path / "x", init=str(ROOT / "assets/models/camera.pt"))
     assert "the model reads camera but --observation is sensors" in str(e.value)
