@@ -101,6 +101,7 @@ class Renderer:
         self.extra = None  # callable(surface, rect): more widgets (second column if there is one)
         self.lines: list[str] = []  # extra HUD lines set by callers
         self.view = None  # (H, W, 3) uint8 image and caption shown instead of the camera frame
+        self.frame_is_input = True  # False: whoever drives does not read the camera (a sensors-only network)
         self.quit_requested = False  # the window's close button was pressed
         self.badge: tuple[str, tuple] | None = None  # (text, colour) at the view's top left: REC
         self._message: tuple[str, float] | None = None  # (text, until when) across the view
@@ -286,7 +287,8 @@ class Renderer:
         if self.view is not None:
             frame, caption = self.view
         elif frame is not None:
-            caption = f"network input {frame.shape[1]}x{frame.shape[0]}"
+            what = "network input" if self.frame_is_input else "camera, not read"
+            caption = f"{what} {frame.shape[1]}x{frame.shape[0]}"
         elif view.rays_m is not None:
             caption = f"network input: {len(view.rays_m)} rays"
         screen.blit(self.big.render(caption, True, TEXT), (x0 - 8, 12))

@@ -165,6 +165,8 @@ def watch(
     expert = ExpertDriver(env, expert)
     panel = NetworkPanel(policy, renderer)
     renderer.extra = panel.draw if policy is not None else None  # the expert: the HUD's steering bar says it all
+    # a network that reads only the rays: the camera picture beside it is not its input
+    renderer.frame_is_input = policy is None or "camera" in policy.spec.keys
     panel.show_features, panel.show_saliency = view == "features", view == "saliency"
     controls = controls or HumanControls()
     episode = None

@@ -99,3 +99,29 @@ def test_the_window_holds_the_network_column_even_after_an_earlier_render():
     assert window[0] <= desktop[0] and window[1] <= desktop[1]  # ... and shown in a window the desktop holds
     assert abs(window[0] / window[1] - r.size[0] / r.size[1]) < 0.01  # scaled, not cropped
     env.close()
+
+
+@pytest.mark.parametrize("model, caption", [("sensors.pt", "camera, not read 64x64"), ("camera.pt", "network input")])
+def test_the_camera_picture_is_called_the_input_only_when_the_network_reads_it(model, caption):
+    """A sensors-only network driving a world that also renders a camera: the picture in
+    the panel is the car's camera, not what the network reads (its rays are in its column)."""
+    env = DrivingEnv(render_mode="rgb_array")
+    watch(env, NeuralPolicy(f"assets/models/{model}", env.config), max_frames=1, seed=1)
+    renderer, said = env.unwrapped.renderer, []
+    renderer.big = _Recorder(renderer.big, said)
+    env.render()
+    assert any(t.startswith(caption) for t in said), said
+
+
+class _Recorder:
+    """A font that notes what it is asked to write."""
+
+    def __init__(self, font, said):
+        self.font, self.said = font, said
+
+    def render(self, text, *a, **k):
+        self.said.append(text)
+        return self.font.render(text, *a, **k)
+
+    def __getattr__(self, name):
+        return getattr(self.font, name)
