@@ -1,8 +1,10 @@
 """Procedural tracks: a random closed layout of arcs and straights, from a seed.
 
 `generate` draws a layout (hairpins, sweepers, S-bends, corners) with the generator it is
-given, closes it exactly by adjusting the straights, samples it as a turtle path (compiled)
-and keeps it when the road never comes near itself. `sim.track.from_seed` gives each seed
+given, closes it exactly by adjusting the straights, samples it as a turtle path and keeps
+it when the road never comes near itself. All of it but the last check is one kernel,
+`_draw_path`, drawing from the numpy generator's own bits as numpy would, so every seed
+keeps the track it had when this was numpy calls. `sim.track.from_seed` gives each seed
 its track.
 """
 

@@ -299,3 +299,17 @@ def ray_box(ox, oy, dx, dy, box, max_range):
     if t_out >= max(t_in, 0.0) and t_out >= 0:
         return min(max(t_in, 0.0), max_range)
     return max_range
+
+
+@kernel
+def seen(table, obs_ahead, start, vertex, cars):
+    """Per car of `cars`: the obstacle it is passing, (rows (n, 9) of `table`, which (n,):
+    its index on the track, -1 for none), from a TrackSet's `obs_ahead` and `start` and
+    the cars' nearest `vertex`."""
+    rows = np.empty((len(cars), table.shape[2]))
+    which = np.empty(len(cars), dtype=np.int64)
+    for k in range(len(cars)):
+        i = cars[k]
+        which[k] = obs_ahead[start[i] + vertex[i]]
+        rows[k] = table[i, max(which[k], 0)]
+    return rows, which

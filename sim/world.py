@@ -21,7 +21,7 @@ from sim.config import EnvConfig
 from sim.geometry import wrap_angle
 from sim.heap import keep_freed_memory
 from sim.levels import Conditions, Look
-from sim.obstacles import FIELDS, ObstacleTable
+from sim.obstacles import FIELDS, ObstacleTable, seen
 from sim.raster import RasterSet, Reach
 from sim.sensors import make_rays
 from sim.step import _sense, _stale, _step_cars
@@ -390,8 +390,7 @@ class World:
         if self.obstacles is None:
             return None
         ts = self.trackset
-        which = ts.obs_ahead[ts.start[cars] + self.vertex[cars]]
-        return self.obstacles.table[cars, np.maximum(which, 0)], which
+        return seen(self.obstacles.table, ts.obs_ahead, ts.start, self.vertex, np.asarray(cars, dtype=np.int64))
 
     def info(self, i: int | None = None) -> dict:
         """Per-car info arrays (copies), or car i's as Python scalars."""
