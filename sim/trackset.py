@@ -29,7 +29,8 @@ class TrackSet:
     tracks: list of N Tracks; start, n, capacity: (N,) first row, vertices, slot size;
     ds, length, half_width: (N,) vertex spacing [m], length [m], half the road width [m];
     centre, tangent: (R,) complex positions and unit tangents; heading: (R,) [rad];
-    avoid: (R,) lateral offset of a path past the obstacles [m]; obs_ahead: (R,) the
+    avoid: (R,) lateral offset of a path past the obstacles [m] (worked out when first
+    asked for); obs_ahead: (R,) the
     obstacle (index on its track) a car there is passing, -1: none.
     """
 
@@ -51,7 +52,8 @@ class TrackSet:
         self.centre = np.zeros(rows, dtype=complex)
         self.tangent = np.zeros(rows, dtype=complex)
         self.heading = np.zeros(rows)
-        self.avoid = np.zeros(rows)  # the expert's lateral offset past obstacles [m]
+        self._avoid = np.zeros(rows)  # the expert's lateral offset past obstacles [m], filled when asked for
+        self._avoid_due: set[int] = set()  # slots whose `avoid` rows wait for their track's
         self.obs_ahead = np.full(rows, -1, dtype=np.int64)  # the obstacle a car at this vertex is passing
         for k, t in enumerate(tracks):
             self.put(k, t)
@@ -69,11 +71,20 @@ class TrackSet:
         self.centre[rows] = track.centerline_c
         self.tangent[rows] = tangent
         self.heading[rows] = track.heading
-        self.avoid[rows] = avoidance(track)
+        self._avoid_due.add(k)
         self.obs_ahead[rows] = ahead_index(track)
         self.tracks[k] = track
         self.n[k], self.ds[k], self.length[k], self.half_width[k] = track.n, track.ds, track.length_m, track.width_m / 2
         return True
+
+    @property
+    def avoid(self) -> np.ndarray:
+        """(R,) the expert's lateral offset past the obstacles [m], worked out for a track the
+        first time it is asked for (only the expert asks: a learner's resets skip it)."""
+        for k in sorted(self._avoid_due):
+            self._avoid[self.start[k] : self.start[k] + self.n[k]] = avoidance(self.tracks[k])
+        self._avoid_due.clear()
+        return self._avoid
 
     def locate(self, x, y, hint):
         """Per car: nearest vertex (local index), arc length [m], lateral offset [m, left +].
