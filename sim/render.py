@@ -287,8 +287,8 @@ class Renderer:
         if self.view is not None:
             frame, caption = self.view
         elif frame is not None:
-            what = "network input" if self.frame_is_input else "camera, not read"
-            caption = f"{what} {frame.shape[1]}x{frame.shape[0]}"
+            size = f"{frame.shape[1]}x{frame.shape[0]}"
+            caption = f"network input {size}" if self.frame_is_input else f"camera {size}, not read"
         elif view.rays_m is not None:
             caption = f"network input: {len(view.rays_m)} rays"
         screen.blit(self.big.render(caption, True, TEXT), (x0 - 8, 12))

@@ -101,7 +101,7 @@ def test_the_window_holds_the_network_column_even_after_an_earlier_render():
     env.close()
 
 
-@pytest.mark.parametrize("model, caption", [("sensors.pt", "camera, not read 64x64"), ("camera.pt", "network input")])
+@pytest.mark.parametrize("model, caption", [("sensors.pt", "camera 64x64, not read"), ("camera.pt", "network input")])
 def test_the_camera_picture_is_called_the_input_only_when_the_network_reads_it(model, caption):
     """A sensors-only network driving a world that also renders a camera: the picture in
     the panel is the car's camera, not what the network reads (its rays are in its column)."""
