@@ -30,8 +30,8 @@ class TrackSet:
     ds, length, half_width: (N,) vertex spacing [m], length [m], half the road width [m];
     centre, tangent: (R,) complex positions and unit tangents; heading: (R,) [rad];
     avoid: (R,) lateral offset of a path past the obstacles [m] (worked out when first
-    asked for); obs_ahead: (R,) the
-    obstacle (index on its track) a car there is passing, -1: none.
+    asked for); obs_ahead: (R,) the obstacle (index on its track) a car there is
+    passing, -1: none.
     """
 
     def __init__(self, tracks, slack: float = 1.0, at_least: np.ndarray | None = None):

@@ -200,12 +200,15 @@ def add_world_flags(p: argparse.ArgumentParser, track: bool = True, seed: bool =
 BUNDLED_CAMERA_MODEL = Path(__file__).resolve().parents[2] / "assets" / "models" / "camera.pt"
 
 
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
+
+
 def add_workers_flag(p: argparse.ArgumentParser, default: int | None = None, help: str | None = None) -> None:
     """--workers: the processes a command spreads its driving over (agent.workers)."""
     p.add_argument(
         "--workers",
         type=int_in(1, 64),
-        default=min(2, os.cpu_count() or 1) if default is None else default,
+        default=DEFAULT_WORKERS if default is None else default,
         help=help or "processes (default: 2 or the cores there are)",
     )
 

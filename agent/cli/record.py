@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
-from agent.cli.common import add_layout_flags, add_workers_flag, add_world_flags, env_config, float_in, int_in
+from agent.cli.common import (
+    DEFAULT_WORKERS,
+    add_layout_flags,
+    add_workers_flag,
+    add_world_flags,
+    env_config,
+    float_in,
+    int_in,
+)
 from agent.drivers.styles import DEFAULT_STYLE, STYLES
 
 # measured here: 10 x 1000 steps take 3.5 s in one process and 4.3 s in two, 40 x 1000 7.4 s and 5.9 s
@@ -93,7 +99,7 @@ def run(args) -> int:
         seed=args.seed,
         dart_sigma=args.dart,
         side_cameras=args.side_cameras,
-        workers=args.workers or (1 if small else min(2, os.cpu_count() or 1)),
+        workers=args.workers or (1 if small else DEFAULT_WORKERS),
         driver=args.driver,
         style=args.style,
         preview_s=args.preview,
