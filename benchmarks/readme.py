@@ -4,8 +4,9 @@ Run: python benchmarks/readme.py [--check]
 
 Each block of README.md and docs/*.md between `<!-- bench:NAME -->` and
 `<!-- /bench:NAME -->` is replaced by what `render_NAME` makes of
-`benchmarks/results/NAME.json`, so no figure in those blocks is typed by hand. `--check`
-changes nothing and exits 1 if a block is stale.
+`benchmarks/results/NAME.json`, so no figure in those blocks is typed by hand. The
+pictures in FIGURES are drawn from the same JSON. `--check` changes nothing (draws
+nothing) and exits 1 if a block is stale.
 """
 
 from __future__ import annotations
@@ -474,6 +475,12 @@ def render_rl(r: dict) -> str:
             f"≤ {100 * w['target']:.0f}% |"
         )
     out = rows
+    if any(k in f for k in ("weather", "cones", "init")):  # drawn by draw_rl_curves from the same JSON
+        out += [
+            "",
+            "![the driving score of the weather, cones and --init runs against training time, each with its "
+            "target](images/rl_curves.png)",
+        ]
     if "camera" in f:
         c = f["camera"]
         out += [
@@ -587,7 +594,43 @@ def rendered(text: str) -> str:
     return text
 
 
+def draw_rl_curves(r: dict, path: Path) -> None:
+    """The driving score against training minutes of bench_rl's runs at `weather` and
+    `cones`, each with its target: the curves behind the RL table's rows."""
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+
+    f = r["figures"]
+    runs = [
+        ("weather", "camera from scratch at `weather`", 85),
+        ("cones", "sensors (dense fan) from scratch at `cones`", 90),
+        ("init", "camera at `cones` from camera_cones.pt (--init)", None),
+    ]
+    runs = [(k, title, target) for k, title, target in runs if k in f]
+    fig = Figure(figsize=(4.2 * len(runs), 3.4))
+    for ax, (k, title, target) in zip(fig.subplots(1, len(runs), squeeze=False)[0], runs):
+        curve = f[k]["curve"]
+        minutes = [float(row["train_s"]) / 60 for row in curve]
+        ax.plot(minutes, [float(row["driving_score"]) for row in curve], "o-", color="C0")
+        level = float(curve[0]["driving_score"]) if target is None else target
+        ax.axhline(level, color="C3", ls="--", label="the start" if target is None else f"target {target}")
+        ax.set_title(title.replace("`", ""), fontsize=9)
+        ax.set_xlabel("training time [min] (evaluations left out)")
+        ax.set_ylim(0, 102)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+    fig.axes[0].set_ylabel("driving score, 50 test tracks")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+FIGURES = {"rl": ("rl_curves.png", draw_rl_curves)}  # results name: (picture in docs/images, drawer)
+
+
 def main() -> int:
+    if "--check" not in sys.argv[1:]:
+        for name, (picture, draw) in FIGURES.items():
+            if (RESULTS / f"{name}.json").exists():
+                draw(json.loads((RESULTS / f"{name}.json").read_text()), ROOT / "docs" / "images" / picture)
     stale, written = [], []
     for page in pages():
         text = page.read_text()
