@@ -428,7 +428,7 @@ def render_rl(r: dict) -> str:
         w = f["weather"]
         last, hit = w["last"], w["first_85"]
         best = max(w["curve"], key=lambda row: float(row["driving_score"]))
-        later = [float(row["driving_score"]) for row in w["curve"] if int(row["steps"]) > int(best["steps"])] or [0.0]
+        later = [float(row["driving_score"]) for row in w["curve"] if int(row["steps"]) > int(best["steps"])]
         reached = (
             f"**{float(hit['driving_score']):.1f}** (≥ 85) first after {float(hit['train_s']) / 60:.0f} min "
             f"({int(hit['steps']):,} steps), best {float(best['driving_score']):.1f} after "
@@ -438,8 +438,9 @@ def render_rl(r: dict) -> str:
         )
         rows.append(
             f"| camera, `weather` (test conditions never seen), {float(last['train_s']) / 60:.0f} min | {reached}; "
-            f"later evaluations {min(later):.1f}-{max(later):.1f}, the last {float(last['driving_score']):.1f} after "
-            f"{int(last['steps']):,} steps | score ≥ 85 within 60 min |"
+            + (f"later evaluations {min(later):.1f}-{max(later):.1f}, " if later else "")
+            + f"the last {float(last['driving_score']):.1f} after {int(last['steps']):,} steps | score ≥ 85 within "
+            "60 min |"
         )
     else:
         rows.append("| camera, `weather` (test conditions never seen), 60 min | not run | score ≥ 85 within 60 min |")
@@ -600,12 +601,12 @@ def draw_rl_curves(r: dict, path: Path) -> None:
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
     f = r["figures"]
-    runs = [
-        ("weather", "camera from scratch at `weather`", 85),
-        ("cones", "sensors (dense fan) from scratch at `cones`", 90),
-        ("init", "camera at `cones` from camera_cones.pt (--init)", None),
+    runs = [  # the targets as the benchmark wrote them (None: the run's own start)
+        ("weather", "camera from scratch at `weather`", lambda w: w["target"]["driving_score"]),
+        ("cones", "sensors (dense fan) from scratch at `cones`", lambda c: c["targets"]["driving_score"]),
+        ("init", "camera at `cones` from camera_cones.pt (--init)", lambda i: None),
     ]
-    runs = [(k, title, target) for k, title, target in runs if k in f]
+    runs = [(k, title, target(f[k])) for k, title, target in runs if k in f]
     fig = Figure(figsize=(4.2 * len(runs), 3.4))
     for ax, (k, title, target) in zip(fig.subplots(1, len(runs), squeeze=False)[0], runs):
         curve = f[k]["curve"]

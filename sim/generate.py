@@ -60,7 +60,7 @@ def _uniforms(bits, low, high, n):
     """`rng.uniform(low, high, n)`."""
     out = np.empty(n)
     for i in range(n):
-        out[i] = low + (high - low) * next_double(bits)
+        out[i] = _uniform(bits, low, high)
     return out
 
 
@@ -100,7 +100,7 @@ def _draw_path(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, step_m, 
         for _ in range(_integer(bits, 3, 8)):
             u = _random(bits)
             kind = 0
-            while kind < 4 and kind_cdf[kind] <= u:
+            while kind < len(kind_cdf) and kind_cdf[kind] <= u:
                 kind += 1
             sign = 1.0 if _random(bits) < 0.6 else -1.0
             if kind == 0:  # hairpin

@@ -109,9 +109,8 @@ class Lecture:
         self.say(f"training {name} ({params['epochs']} epochs)")
         args = TrainArgs(datasets=[data], out=str(out), seed=0, patience=params["epochs"], **params)
         start = time.perf_counter()
-        summary = train(
-            args, progress=False, log=lambda *a: None, loss_plot=False
-        )  # its pictures are the lecture's own
+        # no loss-curve PNG per fit: the lecture draws its own pictures
+        summary = train(args, progress=False, log=lambda *a: None, loss_plot=False)
         summary["train_s"] = time.perf_counter() - start
         summary["path"] = str(out)
         return summary
