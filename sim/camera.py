@@ -103,8 +103,71 @@ def _pose(params: CameraParams, fwd: np.ndarray, left: np.ndarray, skip: int):
 
 def pose(params: CameraParams, skip: int):
     """`_pose` of a camera with `params` (one whose sky starts after pixel `skip`)."""
-    fwd, left = _dashcam_rays(params) if params.mode == "dashcam" else _topdown_grid(params)
-    return _pose(params, fwd, left, skip)
+    if params.mode == "dashcam":  # the same arithmetic, compiled: a level draws a pose every reset
+        n = params.width_px * params.height_px
+        fwd, left, distance, sky_frac = np.empty(n - skip), np.empty(n - skip), np.empty(n - skip), np.empty(n)
+        first = _dashcam_pose(*_dashcam_constants(params), skip, fwd, left, distance, sky_frac)
+        if skip > first:
+            raise ValueError(f"camera: ground within the top {skip // params.width_px} rows")
+        return fwd, left, distance, sky_frac
+    return _pose(params, *_topdown_grid(params), skip)
+
+
+def _dashcam_constants(p: CameraParams) -> tuple:
+    """The scalars `_dashcam_rays` works each ray out from, computed as it computes them."""
+    f = (p.width_px / 2) / math.tan(math.radians(p.fov_deg) / 2)
+    pitch = math.radians(p.pitch_deg)
+    return (
+        p.width_px,
+        p.height_px,
+        f * math.sin(pitch),
+        f * math.cos(pitch),
+        math.sin(pitch),
+        math.cos(pitch),
+        p.height_m,
+        p.max_distance_m,
+        p.forward_m,
+    )
+
+
+@kernel
+def _dashcam_pose(
+    w, h, f_sin, f_cos, sin_p, cos_p, height_m, max_distance_m, forward_m, skip, fwd, left, distance, sky_frac
+):
+    """`_pose(params, *_dashcam_rays(params), skip)` into `fwd`, `left`, `distance` (from pixel
+    `skip` on) and `sky_frac` (every pixel), bit for bit: the same operations in the same
+    order, a pixel at a time. Returns the first ground pixel (H * W if none)."""
+    n = w * h
+    first = n
+    for r in range(h):  # the ray of each pixel, as _dashcam_rays casts it
+        yc = (r + 0.5) - h / 2
+        down = f_sin + yc * cos_p
+        t = height_m / down if down > 1e-6 else np.nan
+        ahead = f_cos - yc * sin_p
+        for k in range(w):
+            p = r * w + k
+            xc = (k + 0.5) - w / 2
+            fx = t * ahead
+            lx = -t * xc
+            dist = math.hypot(fx, lx)
+            clamp = max_distance_m / dist if dist > max_distance_m else 1.0
+            fx = fx * clamp + forward_m
+            lx = lx * clamp
+            ground = not np.isnan(fx)
+            if ground and first == n:
+                first = p
+            sky_frac[p] = -1.0 if ground else 0.0  # the sky's rows: below, once `first` is known
+            if p >= skip:
+                q = p - skip
+                fwd[q] = fx if ground else 0.0
+                left[q] = lx if ground else 0.0
+                distance[q] = math.hypot(fx - forward_m, lx) if ground else 0.0
+    rows_sky = max(first // w + (1 if first % w > 0 else 0), 1)
+    for r in range(h):
+        for p in range(r * w, (r + 1) * w):
+            if sky_frac[p] == 0.0:
+                sky_frac[p] = (r + 0.5) / rows_sky
+    return first
 
 
 def make_camera(params: CameraParams, all_pixels: bool = False, skip_rows: int = 0) -> CameraModel:
@@ -172,14 +235,14 @@ class Lens:
 
     A `varied` lens gives each car its own camera pose and `Look` (`set_view`): every
     pixel is sampled, the per-pixel tables are (N, g), and each frame is graded after
-    the gather: `rgb @ grade[i] * alpha[i, p] + addend[i, p]` (colours, sun and fog; sky
-    pixels have alpha 0 and the sky's colour as addend).
+    the gather: `rgb @ grade[i] * alpha[i, p] + addend[i, :, p]` (colours, sun and fog;
+    sky pixels have alpha 0 and the sky's colour as addend).
 
     Attributes: camera; rasters; varied; level, scale: (g,) per ground pixel; runs (R, 3):
     start, end and level of consecutive pixels at one level (a dashcam's rows); fwd_s,
     left_s: (1, g) ((N, g) when varied); sky (1, first ground pixel, 3) uint8 ((N, ...)
-    when varied); grade (N, 3, 3), alpha and
-    addend (N, g, 3) float32 when varied (empty otherwise).
+    when varied); grade (N, 3, 3), alpha (N, g) and addend (N, 3, g) (a plane per colour)
+    float32 when varied (empty otherwise).
     """
 
     def __init__(self, camera: CameraModel, rasters: RasterSet, varied: bool = False, jitter: float = 0.0):
@@ -210,16 +273,16 @@ class Lens:
                 np.zeros((n, 3), np.float32),
                 np.zeros(n),
             )
-            self.alpha = np.zeros((n, g, 3), dtype=np.float32)
-            self.addend = np.zeros((n, g, 3), dtype=np.float32)
+            self.alpha = np.zeros((n, g), dtype=np.float32)
+            self.addend = np.zeros((n, 3, g), dtype=np.float32)
             for i in range(n):
                 self.set_view(i, camera.params, Look())
         else:  # one sky for every car, no grading
             self.sky = camera.sky.view(np.uint8).reshape(1, -1, 3)
             self.grade, self.alpha, self.addend = (
                 np.zeros((0, 3, 3), np.float32),
-                np.zeros((0, g, 3), np.float32),
-                np.zeros((0, g, 3), np.float32),
+                np.zeros((0, g), np.float32),
+                np.zeros((0, 3, g), np.float32),
             )
             self.air_offset = self.air_fog = np.zeros((0, 3), np.float32)
             self.fog_per_m = np.zeros(0)
@@ -261,6 +324,31 @@ def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
 
 
 @kernel
+def texel_index(i, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd, left, idx):
+    """Where each ground pixel of car i's frame samples raster i: `idx[p]`, the texel's index
+    in the texture (a run of pixels at one mip level at a time, its level's constants
+    hoisted). The car is at (x, y) [m] with `heading` [rad]; `fwd`, `left`: (g,) the lens's
+    scaled offsets of its camera. A pixel beyond the raster reads the grass at its edge."""
+    c, s = np.float32(math.cos(heading)), np.float32(math.sin(heading))
+    px, py = np.float32(x - origin[i, 0]), np.float32(y - origin[i, 1])
+    zero = np.float32(0.0)
+    for j in range(len(runs)):
+        a, b, k = runs[j, 0], runs[j, 1], runs[j, 2]
+        max_row, max_col = np.float32(level_shape[i, k, 0] - 1), np.float32(level_shape[i, k, 1] - 1)
+        cols, start = np.int32(level_shape[i, k, 1]), np.int32(level_offset[i, k])
+        x0, y0 = px * scale[a], py * scale[a]
+        ahead, side, out = fwd[a:b], left[a:b], idx[a:b]
+        for p in range(b - a):  # clamps written as selects, so the loop is vectorised
+            col = x0 + ahead[p] * c - side[p] * s
+            col = col if col > zero else zero
+            col = col if col < max_col else max_col
+            row = y0 + ahead[p] * s + side[p] * c
+            row = row if row > zero else zero
+            row = row if row < max_row else max_row
+            out[p] = np.int32(row) * cols + np.int32(col) + start
+
+
+@kernel
 def car_frame(
     out,
     i,
@@ -281,59 +369,49 @@ def car_frame(
     addend,
     idx,
     rgb,
+    planes,
 ):
     """Car i's camera frame into `out` ((H * W, 3) uint8, row-major pixels).
 
     The car is at (x, y) [m] with `heading` [rad] on raster i (`origin`, `level_shape`,
     `level_offset`: the RasterSet's; `texels`: its texture as bytes; the rest the Lens's,
     whose `fwd_s`, `left_s` and `sky` have one row for all cars unless the lens is varied;
-    `runs`: (start, end, level) of consecutive ground pixels at one mip level). Sky pixels come first and are copied;
-    each later pixel is one texel of its mip level, at the ground point the pixel sees,
-    clamped onto the raster's grass margin beyond it. A varied lens then grades it:
-    `rgb @ grade[i] * alpha[i, p] + addend[i, p]` (colours, sun and fog; `addend` holds
-    +0.5, so truncation rounds). `idx`, `rgb`: scratch, (g,) int32 and (g, 3) float32.
+    `runs`: (start, end, level) of consecutive ground pixels at one mip level). Sky pixels
+    come first and are copied; each later pixel is one texel of its mip level, at the
+    ground point the pixel sees (`texel_index`). A varied lens then grades it:
+    `rgb @ grade[i] * alpha[i, p] + addend[i, :, p]` (colours, sun and fog; `addend` holds
+    +0.5, so truncation rounds). `idx`, `rgb`, `planes`: scratch, (g,) int32, (3, g)
+    float32 and (3, g) uint8: colours a plane each, so the grade is vectorised.
     """
     varied = len(grade) > 0
     row = i if varied else 0
     first = sky.shape[1]
-    flat, sky_flat = out.reshape(-1), sky[row].reshape(-1)
-    for q in range(3 * first):
-        flat[q] = sky_flat[q]
-    c, s = np.float32(math.cos(heading)), np.float32(math.sin(heading))
-    px, py = np.float32(x - origin[i, 0]), np.float32(y - origin[i, 1])
-    zero = np.float32(0.0)
-    fwd, left = fwd_s[row], left_s[row]
-    for j in range(len(runs)):  # where each pixel's texel is: a run at a time, its level's constants hoisted
-        k = runs[j, 2]
-        max_row, max_col = np.float32(level_shape[i, k, 0] - 1), np.float32(level_shape[i, k, 1] - 1)
-        cols, start = np.int32(level_shape[i, k, 1]), np.int32(level_offset[i, k])
-        x0, y0 = px * scale[runs[j, 0]], py * scale[runs[j, 0]]
-        for p in range(runs[j, 0], runs[j, 1]):
-            col = min(max(x0 + fwd[p] * c - left[p] * s, zero), max_col)
-            r = min(max(y0 + fwd[p] * s + left[p] * c, zero), max_row)
-            idx[p] = np.int32(r) * cols + np.int32(col) + start
+    flat = out.reshape(-1)
+    flat[: 3 * first] = sky[row].reshape(-1)
+    texel_index(i, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd_s[row], left_s[row], idx)
+    ground = flat[3 * first :]
     if not varied:
         for p in range(len(idx)):
-            t, q = 3 * np.int64(idx[p]), 3 * (first + p)
-            flat[q], flat[q + 1], flat[q + 2] = texels[t], texels[t + 1], texels[t + 2]
+            t, q = 3 * np.int64(idx[p]), 3 * p
+            ground[q], ground[q + 1], ground[q + 2] = texels[t], texels[t + 1], texels[t + 2]
         return
-    g00, g01, g02 = grade[i, 0, 0], grade[i, 0, 1], grade[i, 0, 2]
-    g10, g11, g12 = grade[i, 1, 0], grade[i, 1, 1], grade[i, 1, 2]
-    g20, g21, g22 = grade[i, 2, 0], grade[i, 2, 1], grade[i, 2, 2]
-    top = np.float32(255.0)
-    for p in range(len(idx)):  # the gather alone, then the grade in a loop the compiler can vectorise
+    red, green, blue = rgb[0], rgb[1], rgb[2]
+    for p in range(len(idx)):  # the gather alone, into a plane per colour
         t = 3 * np.int64(idx[p])
-        rgb[p, 0], rgb[p, 1], rgb[p, 2] = texels[t], texels[t + 1], texels[t + 2]
-    a, b = alpha[i], addend[i]
-    for p in range(len(idx)):
-        red, green, blue = rgb[p, 0], rgb[p, 1], rgb[p, 2]
-        q = 3 * (first + p)
-        v0 = (red * g00 + green * g10 + blue * g20) * a[p, 0] + b[p, 0]
-        v1 = (red * g01 + green * g11 + blue * g21) * a[p, 1] + b[p, 1]
-        v2 = (red * g02 + green * g12 + blue * g22) * a[p, 2] + b[p, 2]
-        flat[q] = np.uint8(min(max(v0, zero), top))
-        flat[q + 1] = np.uint8(min(max(v1, zero), top))
-        flat[q + 2] = np.uint8(min(max(v2, zero), top))
+        red[p], green[p], blue[p] = texels[t], texels[t + 1], texels[t + 2]
+    zero, top = np.float32(0.0), np.float32(255.0)
+    a = alpha[i]
+    for ch in range(3):  # then the grade, a colour at a time
+        g0, g1, g2 = grade[i, 0, ch], grade[i, 1, ch], grade[i, 2, ch]
+        b, plane = addend[i, ch], planes[ch]
+        for p in range(len(idx)):
+            v = (red[p] * g0 + green[p] * g1 + blue[p] * g2) * a[p] + b[p]
+            v = v if v > zero else zero
+            v = v if v < top else top
+            plane[p] = np.uint8(v)
+    for p in range(len(idx)):  # and back to the frame's interleaved pixels
+        q = 3 * p
+        ground[q], ground[q + 1], ground[q + 2] = planes[0, p], planes[1, p], planes[2, p]
 
 
 @kernel
@@ -357,7 +435,8 @@ def _frames(
     addend,
 ):
     idx = np.empty(fwd_s.shape[1], dtype=np.int32)
-    rgb = np.empty((fwd_s.shape[1] if len(grade) else 0, 3), dtype=np.float32)
+    rgb = np.empty((3, fwd_s.shape[1] if len(grade) else 0), dtype=np.float32)
+    planes = np.empty(rgb.shape, dtype=np.uint8)
     for k in range(len(cars)):
         car_frame(
             out[k],
@@ -379,6 +458,7 @@ def _frames(
             addend,
             idx,
             rgb,
+            planes,
         )
 
 
@@ -450,11 +530,36 @@ def common_sky_rows(params: CameraParams, jitter: float) -> int:
     return rows
 
 
+@kernel
+def _grade_pixels(frac, clear, row_rgb, offset, fog, width, sky, alpha, addend):
+    """`grade_tables`' per-pixel tables, in float32 as numpy works them out: the sky's first
+    rows (`sky`, rounded to bytes), then from pixel len(sky) on, `alpha` (0 for sky, else
+    `clear`) and `addend` (the sky's colour, else the grade's offset faded toward `fog`;
+    +0.5). `frac`: each pixel's place in the sky (float32; < 0: ground); `row_rgb` (H, 3)."""
+    first = len(sky)
+    zero, one, half, top = np.float32(0.0), np.float32(1.0), np.float32(0.5), np.float32(255.0)
+    for p in range(first):
+        for ch in range(3):
+            v = np.rint(row_rgb[p // width, ch])
+            sky[p, ch] = np.uint8(min(max(v, zero), top))
+    for q in range(len(clear)):
+        p = first + q
+        if frac[p] >= 0:
+            alpha[q] = zero
+            for ch in range(3):
+                addend[ch, q] = row_rgb[p // width, ch] + half
+        else:
+            c = clear[q]
+            alpha[q] = c
+            for ch in range(3):
+                addend[ch, q] = offset[ch] * c + fog[ch] * (one - c) + half
+
+
 def grade_tables(sky_frac: np.ndarray, distance_m: np.ndarray, first: int, look: Look, width: int):
     """The colour grade of `look` for an all-pixels camera (`sky_frac` (H * W,),
     `distance_m` (g,) from pixel `first` on, `width` pixels a row): (sky (first, 3) uint8, grade (3, 3), alpha
-    (g, 3), addend (g, 3), (offset (3,), fog colour (3,), fog_per_m)), a sampled pixel's
-    colour being rgb @ grade * alpha + addend - 0.5.
+    (g,), addend (3, g) (a plane per colour), (offset (3,), fog colour (3,), fog_per_m)),
+    sampled pixel p's colour being rgb @ grade * alpha[p] + addend[:, p] - 0.5.
 
     The grade is the one affine colour map that takes the raster's four paints (grass,
     asphalt, edge line, centre line) to this look's, so blends between them (line edges,
@@ -476,23 +581,25 @@ def grade_tables(sky_frac: np.ndarray, distance_m: np.ndarray, first: int, look:
     top = DUSK_TOP + (SKY_TOP - DUSK_TOP) * look.sun
     horizon = DUSK_HORIZON + (SKY_HORIZON - DUSK_HORIZON) * look.sun
     fog = FOG * (0.5 + 0.5 * (0.55 + 0.45 * look.sun))
-    frac = sky_frac.astype(np.float32)
-    sky = frac[first:, None] >= 0  # (g, 1)
     w_sky = 1.0 - np.exp(-look.fog_per_m * SKY_DISTANCE_M)
     top, horizon, fog, offset = (np.asarray(v, dtype=np.float32) for v in (top, horizon, fog, offset))
     # the sky's colour depends on the row alone: work it out per row (H, 3), then per pixel
+    frac = sky_frac.astype(np.float32)
     row_frac = frac.reshape(-1, width).max(axis=1)  # a row's sky pixels share its value; ground is -1
     row_rgb = (top + (horizon - top) * np.clip(row_frac, 0, 1)[:, None] ** 1.5) * np.float32(
         1 - w_sky
     ) + fog * np.float32(w_sky)
-    sky_rgb = np.repeat(row_rgb, width, axis=0)  # (H * W, 3)
-    clear = np.exp(-look.fog_per_m * distance_m.astype(np.float32))[:, None]  # (g, 1): 1 - fog weight
-    alpha = np.where(sky, np.float32(0), clear) + np.zeros(3, dtype=np.float32)
-    addend = np.where(sky, sky_rgb[first:], offset * clear + fog * (1 - clear)) + np.float32(0.5)
+    clear = np.exp(-look.fog_per_m * distance_m.astype(np.float32))  # (g,): 1 - fog weight
+    sky, alpha, addend = (
+        np.empty((first, 3), np.uint8),
+        np.empty(len(clear), np.float32),
+        np.empty((3, len(clear)), np.float32),
+    )
+    _grade_pixels(frac, clear, row_rgb, offset, fog, width, sky, alpha, addend)
     return (
-        to_rgb8(sky_rgb[:first]),
+        sky,
         grade.astype(np.float32),
         alpha,
-        addend.astype(np.float32),
+        addend,
         (offset, fog, look.fog_per_m),
     )
