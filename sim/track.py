@@ -88,11 +88,18 @@ class Track:
         cls, name: str, width_m: float, points: np.ndarray, spacing_m: float = 1.0, markings: str = "solid/dashed"
     ) -> "Track":
         """Build a track from a dense closed polyline (resampled to `spacing_m`)."""
-        c, tangent, heading, curvature, ds = _frame(np.ascontiguousarray(points, dtype=np.float64), spacing_m)
+        return cls.from_frame(
+            name, width_m, _frame(np.ascontiguousarray(points, dtype=np.float64), spacing_m), markings
+        )
+
+    @classmethod
+    def from_frame(cls, name: str, width_m: float, frame: tuple, markings: str = "solid/dashed") -> "Track":
+        """A track from `_frame`'s resampled centreline, tangents, headings, curvatures and spacing."""
+        c, tangent, heading, curvature, ds = frame
         normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
         for a in (c, tangent, normal, heading, curvature):
             a.setflags(write=False)
-        return cls(name, float(width_m), c, tangent, normal, heading, curvature, ds, markings)
+        return cls(name, float(width_m), c, tangent, normal, heading, curvature, float(ds), markings)
 
     # ------------------------------------------------------------------ queries
     def point_at(self, s_m):
@@ -155,23 +162,70 @@ class Track:
         Sampled every ~4 m: the closest pair's along-track offset changes the distance only
         to second order (0.1 m at the gaps that matter).
         """
-        step = max(1, int(round(4.0 / self.ds)))
-        return _closest_approach(self.centerline[::step], step * self.ds, self.length_m, self.width_m)
+        return _closest_approach_m(self.centerline, self.ds, self.width_m)
+
+
+@kernel
+def _closest_approach_m(centerline, ds, width_m):
+    """`Track.closest_approach_m` of a track with this centreline (n, 2), spacing and width."""
+    step = max(1, int(round(4.0 / ds)))
+    return _closest_approach(centerline[::step], step * ds, len(centerline) * ds, width_m)
+
+
+@kernel
+def drivable(centerline, curvature, ds, width_m, min_radius_m, min_gap_m):
+    """Whether `Track.problems(min_radius_m, min_gap_m)` finds nothing, for the track these
+    arrays make: a road, no curve tighter than min_radius_m, edges min_gap_m apart."""
+    if not width_m > 0:
+        return False
+    if 1.0 / max(np.abs(curvature).max(), 1e-9) < min_radius_m:
+        return False
+    return not _closest_approach_m(centerline, ds, width_m) < width_m + min_gap_m
 
 
 @kernel
 def _closest_approach(p, spacing_m, length_m, width_m):
-    """`Track.closest_approach_m` over points `p` (m, 2) spaced `spacing_m` apart along the loop."""
+    """`Track.closest_approach_m` over points `p` (m, 2) spaced `spacing_m` apart along the loop.
+
+    The smallest squared distance over the pairs far apart along the loop, found by a sweep
+    along x: once two points are further apart in x than the best distance so far, no later
+    point can beat it. The same pairs' same squared distances are compared, so the minimum
+    is the one an all-pairs loop finds, to the last bit."""
+    m = len(p)
     best = np.inf
-    for i in range(len(p)):
-        for j in range(i + 1, len(p)):
-            sep = j * spacing_m - i * spacing_m
-            sep = min(sep, length_m - sep)
-            # Nearby points along the loop are close by construction; ignore them. A curve of
-            # radius R keeps chord >= 0.63 * arc for arcs up to pi*R, hence the 0.6 factor.
-            if 0.6 * sep > width_m * 1.5:
-                best = min(best, (p[i, 0] - p[j, 0]) ** 2 + (p[i, 1] - p[j, 1]) ** 2)
+    for i in range(m):  # a first bound: each point and the point half the loop on
+        j = (i + m // 2) % m
+        if _far_along(i, j, spacing_m, length_m, width_m):
+            best = min(best, _d2(p, i, j))
+    order = np.argsort(p[:, 0])
+    for a in range(m):
+        i = order[a]
+        for b in range(a + 1, m):
+            j = order[b]
+            dx = p[j, 0] - p[i, 0]
+            if dx * dx >= best:
+                break
+            if _far_along(i, j, spacing_m, length_m, width_m):
+                best = min(best, _d2(p, i, j))
     return math.sqrt(best)
+
+
+@kernel
+def _far_along(i, j, spacing_m, length_m, width_m):
+    """Whether points i and j are far enough apart along the loop to count. Nearby points
+    along the loop are close by construction; ignore them. A curve of radius R keeps chord
+    >= 0.63 * arc for arcs up to pi*R, hence the 0.6 factor."""
+    lo, hi = min(i, j), max(i, j)
+    sep = hi * spacing_m - lo * spacing_m
+    sep = min(sep, length_m - sep)
+    return 0.6 * sep > width_m * 1.5
+
+
+@kernel
+def _d2(p, i, j):
+    """Squared distance between points i and j, the lower index first."""
+    lo, hi = min(i, j), max(i, j)
+    return (p[lo, 0] - p[hi, 0]) ** 2 + (p[lo, 1] - p[hi, 1]) ** 2
 
 
 @kernel

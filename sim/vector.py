@@ -44,6 +44,7 @@ class DrivingVectorEnv(VectorEnv):
         self.world = World(self.config, num_envs)
         self._rngs = [seeding.np_random(None)[0] for _ in range(num_envs)]
         self._needs_reset = np.zeros(num_envs, dtype=bool)
+        self._names: np.ndarray | None = None  # info["track"]
 
     def _pick_track(self, i: int, spec):
         if spec is None:
@@ -53,7 +54,13 @@ class DrivingVectorEnv(VectorEnv):
 
     def _reset_cars(self, idx, specs) -> None:
         for i, spec in zip(idx, specs):
-            self.world.set_track(i, self._pick_track(i, spec))
+            track = self._pick_track(i, spec)
+            self.world.set_track(i, track)
+            if self._names is not None:
+                if len(track.name) <= self._names.itemsize // 4:  # fits the array's strings
+                    self._names[i] = track.name
+                else:
+                    self._names = None
             self.world.set_conditions(
                 i, draw_conditions(self.config.level, self._rngs[i], self.split, self.config.camera)
             )
@@ -99,7 +106,9 @@ class DrivingVectorEnv(VectorEnv):
 
     def _infos(self) -> dict:
         info = self.world.info()
-        info["track"] = np.array([t.name for t in self.world.tracks])
+        if self._names is None:  # each car's track name, kept up to date as cars reset
+            self._names = np.array([t.name for t in self.world.tracks])
+        info["track"] = self._names.copy()
         return info
 
     def close_extras(self, **kwargs):

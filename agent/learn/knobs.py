@@ -155,6 +155,12 @@ class RLArgs:
         "learning rate (Adam); default 3e-4, or 3e-5 with --init (a cloned policy is unlearned fast)",
         bounds=(1e-12, 1.0),
     )
+    lr_schedule: str = knob(
+        "constant",
+        "constant, or linear: the learning rate falls to 0 by the last of this run's --steps (late updates "
+        "smaller, so a policy that has learned is not unlearned)",
+        choices=("constant", "linear"),
+    )
     gamma: float = knob(0.99, "discount: how much a reward one step later counts", bounds=(0.0, 1.0))
     critic: str = knob(
         "auto",

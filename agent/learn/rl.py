@@ -158,6 +158,15 @@ def _bar(total: int, enabled: bool):
     return tqdm(total=total, unit="step", unit_scale=True, disable=not enabled, dynamic_ncols=True)
 
 
+def _linear(lr: float):
+    """SB3's learning-rate schedule falling from `lr` to 0 as the run goes on."""
+
+    def schedule(progress_remaining: float) -> float:
+        return lr * progress_remaining
+
+    return schedule
+
+
 def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
     """Run PPO as `args` says; returns the last evaluation's summary and where things went."""
     import gymnasium as gym
@@ -220,7 +229,7 @@ def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
         model = PPO(
             DrivingPolicy,
             cars,
-            learning_rate=lr,
+            learning_rate=lr if args.lr_schedule == "constant" else _linear(lr),
             n_steps=args.rollout,
             batch_size=args.batch_size,
             n_epochs=args.epochs,

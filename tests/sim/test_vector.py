@@ -44,6 +44,7 @@ def test_identical_to_single_envs_with_the_same_seeds(offroad, level):
             assert ri == pytest.approx(r[i], abs=1e-9) and ti == term[i] and tri == trunc[i]
             assert e.car.x == venv.world.car.x[i] and e.car.heading == venv.world.car.heading[i]
             assert e.world.interventions[0] == info["interventions"][i]
+            assert info["track"][i] == e.track.name  # kept up to date as cars reset
         ended = term | trunc
     assert episodes >= n  # the autoreset path was exercised
 
