@@ -302,14 +302,11 @@ def ray_box(ox, oy, dx, dy, box, max_range):
 
 
 @kernel
-def seen(table, obs_ahead, start, vertex, cars):
-    """Per car of `cars`: the obstacle it is passing, (rows (n, 9) of `table`, which (n,):
-    its index on the track, -1 for none), from a TrackSet's `obs_ahead` and `start` and
-    the cars' nearest `vertex`."""
-    rows = np.empty((len(cars), table.shape[2]))
-    which = np.empty(len(cars), dtype=np.int64)
+def seen(table, obs_ahead, start, vertex, cars, rows, which):
+    """Per car of `cars`: the obstacle it is passing, into `rows` ((n, 9): its row of
+    `table`) and `which` ((n,): its index on the track, -1 for none), from a TrackSet's
+    `obs_ahead` and `start` and the cars' nearest `vertex`."""
     for k in range(len(cars)):
         i = cars[k]
         which[k] = obs_ahead[start[i] + vertex[i]]
         rows[k] = table[i, max(which[k], 0)]
-    return rows, which

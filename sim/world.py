@@ -123,6 +123,7 @@ class World:
         self._complete = np.zeros(n, dtype=bool)  # whose raster has every segment drawn
         self._lap_time = np.zeros(n)  # [s] of the lap each car finished this step (0: none)
         self._no_obstacles = np.zeros((n, 0, len(FIELDS)))
+        self._seen_rows, self._seen_which = np.empty((n, len(FIELDS))), np.empty(n, dtype=np.int64)  # see seen()
         self._no_noise = np.zeros((n, 0, config.sensors.n_rays))
 
     # ------------------------------------------------------------------ tracks
@@ -390,7 +391,10 @@ class World:
         if self.obstacles is None:
             return None
         ts = self.trackset
-        return seen(self.obstacles.table, ts.obs_ahead, ts.start, self.vertex, np.asarray(cars, dtype=np.int64))
+        cars = np.asarray(cars, dtype=np.int64)
+        rows, which = self._seen_rows[: len(cars)], self._seen_which[: len(cars)]
+        seen(self.obstacles.table, ts.obs_ahead, ts.start, self.vertex, cars, rows, which)
+        return rows, which
 
     def info(self, i: int | None = None) -> dict:
         """Per-car info arrays (copies), or car i's as Python scalars."""
