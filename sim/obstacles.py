@@ -227,9 +227,11 @@ class ObstacleTable:
         self.count[i] = len(obs)
         self.table[i] = 0.0
         self.table[i, :, COS] = 1.0
+        s = np.array([o.s_m for o in obs])
+        points, headings = track.point_at(s), track.heading_at(s)  # (each element as a lone call gives it)
         for j, o in enumerate(obs):
             ln, wid, h = o.size
-            (px, py), heading = track.point_at(o.s_m), float(track.heading_at(o.s_m))
+            (px, py), heading = points[j], float(headings[j])
             nx, ny = -math.sin(heading), math.cos(heading)
             row = self.table[i, j]
             row[X], row[Y] = px + nx * o.offset_m, py + ny * o.offset_m
