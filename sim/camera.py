@@ -57,21 +57,41 @@ class CameraModel:
 
 
 def _dashcam_rays(p: CameraParams):
-    """Ground point (forward, left) for every pixel, and NaN where the pixel sees sky."""
-    w, h = p.width_px, p.height_px
-    f = (w / 2) / math.tan(math.radians(p.fov_deg) / 2)  # focal length [px]
+    """Ground point (forward, left) for every pixel (H, W) [m], and NaN where the pixel sees sky."""
+    f = (p.width_px / 2) / math.tan(math.radians(p.fov_deg) / 2)  # focal length [px]
     pitch = math.radians(p.pitch_deg)
-    xc = np.arange(w) + 0.5 - w / 2  # right of centre [px]
-    yc = np.arange(h) + 0.5 - h / 2  # below centre [px]
-    xc, yc = np.meshgrid(xc, yc)
-    down = f * math.sin(pitch) + yc * math.cos(pitch)  # downward component of each ray
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(down > 1e-6, p.height_m / down, np.nan)
-    fwd = t * (f * math.cos(pitch) - yc * math.sin(pitch))
-    left = -t * xc
-    dist = np.hypot(fwd, left)
-    clamp = np.where(dist > p.max_distance_m, p.max_distance_m / dist, 1.0)  # far ground: as if nearer
-    return fwd * clamp + p.forward_m, left * clamp
+    return _ray_grid(
+        p.width_px,
+        p.height_px,
+        f * math.sin(pitch),
+        f * math.cos(pitch),
+        math.sin(pitch),
+        math.cos(pitch),
+        p.height_m,
+        p.max_distance_m,
+        p.forward_m,
+    )
+
+
+@kernel
+def _ray_grid(w, h, f_sin, f_cos, sin_p, cos_p, height_m, max_distance_m, forward_m):
+    """`_dashcam_rays` of a camera `w` x `h` pixels whose focal length times the pitch's sine
+    and cosine are `f_sin`, `f_cos`: each pixel's ray meets the ground `height_m` below;
+    ground further than `max_distance_m` is seen as if that near (a camera level a reset
+    draws a pose, so this is compiled)."""
+    fwd, left = np.empty((h, w)), np.empty((h, w))
+    for r in range(h):
+        yc = (r + 0.5) - h / 2  # below centre [px]
+        down = f_sin + yc * cos_p  # downward component of the row's rays
+        t = height_m / down if down > 1e-6 else np.nan
+        ahead = f_cos - yc * sin_p
+        for k in range(w):
+            xc = (k + 0.5) - w / 2  # right of centre [px]
+            fx, lx = t * ahead, -t * xc
+            dist = math.hypot(fx, lx)
+            clamp = max_distance_m / dist if dist > max_distance_m else 1.0  # far ground: as if nearer
+            fwd[r, k], left[r, k] = fx * clamp + forward_m, lx * clamp
+    return fwd, left
 
 
 def _topdown_grid(p: CameraParams):
@@ -86,88 +106,46 @@ def _topdown_grid(p: CameraParams):
 def _pose(params: CameraParams, fwd: np.ndarray, left: np.ndarray, skip: int):
     """An all-pixels camera's ground points from pixel `skip` on (sky pixels: under the
     car), their distances, and every pixel's place in the sky (-1: ground)."""
-    ground = ~np.isnan(fwd)
-    first = int(np.argmax(ground.ravel())) if ground.any() else fwd.size
+    fwd_g, left_g, dist_g, sky_frac, first = _pose_tables(
+        np.ascontiguousarray(fwd, dtype=np.float64),
+        np.ascontiguousarray(left, dtype=np.float64),
+        skip,
+        params.mode == "dashcam",
+        params.forward_m,
+    )
     if skip > first:
         raise ValueError(f"camera: ground within the top {skip // params.width_px} rows")
-    rows_sky = first // params.width_px + (first % params.width_px > 0)
-    distance = np.hypot(fwd - params.forward_m, left) if params.mode == "dashcam" else np.zeros(fwd.shape)
-    sky_frac = np.where(ground, -1.0, (np.arange(params.height_px)[:, None] + 0.5) / max(rows_sky, 1)).ravel()
-    return (
-        np.where(ground, fwd, 0.0).ravel()[skip:],
-        np.where(ground, left, 0.0).ravel()[skip:],
-        np.where(ground, distance, 0.0).ravel()[skip:],
-        sky_frac,
-    )
+    return fwd_g, left_g, dist_g, sky_frac
+
+
+@kernel
+def _pose_tables(fwd, left, skip, dashcam, forward_m):
+    """`_pose`'s tables from (H, W) ground points (NaN: sky), and the first ground pixel
+    (H * W if none). A dashcam's distances are from the lens, `forward_m` ahead."""
+    h, w = fwd.shape
+    n = h * w
+    fwd_f, left_f = fwd.reshape(-1), left.reshape(-1)
+    first = n
+    for p in range(n):
+        if not np.isnan(fwd_f[p]):
+            first = p
+            break
+    rows_sky = max(first // w + (1 if first % w > 0 else 0), 1)
+    out_f, out_l, out_d, sky_frac = np.zeros(n - skip), np.zeros(n - skip), np.zeros(n - skip), np.empty(n)
+    for r in range(h):
+        for p in range(r * w, (r + 1) * w):
+            ground = not np.isnan(fwd_f[p])
+            sky_frac[p] = -1.0 if ground else (r + 0.5) / rows_sky
+            if ground and p >= skip:
+                out_f[p - skip], out_l[p - skip] = fwd_f[p], left_f[p]
+                if dashcam:
+                    out_d[p - skip] = math.hypot(fwd_f[p] - forward_m, left_f[p])
+    return out_f, out_l, out_d, sky_frac, first
 
 
 def pose(params: CameraParams, skip: int):
     """`_pose` of a camera with `params` (one whose sky starts after pixel `skip`)."""
-    if params.mode == "dashcam":  # the same arithmetic, compiled: a level draws a pose every reset
-        n = params.width_px * params.height_px
-        fwd, left, distance, sky_frac = np.empty(n - skip), np.empty(n - skip), np.empty(n - skip), np.empty(n)
-        first = _dashcam_pose(*_dashcam_constants(params), skip, fwd, left, distance, sky_frac)
-        if skip > first:
-            raise ValueError(f"camera: ground within the top {skip // params.width_px} rows")
-        return fwd, left, distance, sky_frac
-    return _pose(params, *_topdown_grid(params), skip)
-
-
-def _dashcam_constants(p: CameraParams) -> tuple:
-    """The scalars `_dashcam_rays` works each ray out from, computed as it computes them."""
-    f = (p.width_px / 2) / math.tan(math.radians(p.fov_deg) / 2)
-    pitch = math.radians(p.pitch_deg)
-    return (
-        p.width_px,
-        p.height_px,
-        f * math.sin(pitch),
-        f * math.cos(pitch),
-        math.sin(pitch),
-        math.cos(pitch),
-        p.height_m,
-        p.max_distance_m,
-        p.forward_m,
-    )
-
-
-@kernel
-def _dashcam_pose(
-    w, h, f_sin, f_cos, sin_p, cos_p, height_m, max_distance_m, forward_m, skip, fwd, left, distance, sky_frac
-):
-    """`_pose(params, *_dashcam_rays(params), skip)` into `fwd`, `left`, `distance` (from pixel
-    `skip` on) and `sky_frac` (every pixel), bit for bit: the same operations in the same
-    order, a pixel at a time. Returns the first ground pixel (H * W if none)."""
-    n = w * h
-    first = n
-    for r in range(h):  # the ray of each pixel, as _dashcam_rays casts it
-        yc = (r + 0.5) - h / 2
-        down = f_sin + yc * cos_p
-        t = height_m / down if down > 1e-6 else np.nan
-        ahead = f_cos - yc * sin_p
-        for k in range(w):
-            p = r * w + k
-            xc = (k + 0.5) - w / 2
-            fx = t * ahead
-            lx = -t * xc
-            dist = math.hypot(fx, lx)
-            clamp = max_distance_m / dist if dist > max_distance_m else 1.0
-            fx = fx * clamp + forward_m
-            lx = lx * clamp
-            ground = not np.isnan(fx)
-            if ground and first == n:
-                first = p
-            sky_frac[p] = -1.0 if ground else 0.0  # the sky's rows: below, once `first` is known
-            if p >= skip:
-                q = p - skip
-                fwd[q] = fx if ground else 0.0
-                left[q] = lx if ground else 0.0
-                distance[q] = math.hypot(fx - forward_m, lx) if ground else 0.0
-    rows_sky = max(first // w + (1 if first % w > 0 else 0), 1)
-    for r in range(h):
-        for p in range(r * w, (r + 1) * w):
-            if sky_frac[p] == 0.0:
-                sky_frac[p] = (r + 0.5) / rows_sky
-    return first
+    return _pose(params, *(_dashcam_rays(params) if params.mode == "dashcam" else _topdown_grid(params)), skip)
 
 
 def make_camera(params: CameraParams, all_pixels: bool = False, skip_rows: int = 0) -> CameraModel:

@@ -172,3 +172,28 @@ def test_track_files_carry_their_markings(tmp_path):
     del data["markings"]
     (tmp_path / "old.json").write_text(json.dumps(data))
     assert tracks.load(tmp_path / "old.json").markings == "solid/dashed"
+
+
+def _all_pairs(p, spacing_m, length_m, width_m):
+    best = np.inf
+    for i in range(len(p)):
+        for j in range(i + 1, len(p)):
+            sep = j * spacing_m - i * spacing_m
+            sep = min(sep, length_m - sep)
+            if 0.6 * sep > width_m * 1.5:
+                best = min(best, (p[i, 0] - p[j, 0]) ** 2 + (p[i, 1] - p[j, 1]) ** 2)
+    return math.sqrt(best)
+
+
+def test_the_closest_approach_sweep_finds_the_all_pairs_minimum_exactly():
+    from sim.track import _closest_approach
+
+    rng = np.random.default_rng(3)
+    for k in range(60):
+        m = int(rng.integers(3, 120))
+        p = rng.normal(0.0, rng.uniform(1.0, 80.0), (m, 2))
+        if k % 3 == 0:
+            p[:, 0] = np.round(p[:, 0])  # ties in x
+        spacing, width = float(rng.uniform(0.5, 6.0)), float(rng.uniform(0.0, 12.0))
+        args = (p, spacing, m * spacing, width)
+        assert _closest_approach(*args) == _all_pairs(*args)

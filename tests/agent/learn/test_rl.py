@@ -1,9 +1,11 @@
 """Learning from reward: the cars as SB3's VecEnv, PPO that learns to drive, and its checkpoint."""
 
 import csv
+import io
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import gymnasium as gym
@@ -85,6 +87,23 @@ def test_the_same_seed_learns_the_same_policy_and_resume_goes_on(tmp_path):
         assert [r["steps"] for r in csv.DictReader(f)] == ["0", "512", "1024"]
     with pytest.raises(ValueError, match="learned from .* not from"):
         _short(tmp_path / "a", resume=True, reward=_reward(tmp_path))
+
+
+def _last_lr(out) -> float:
+    """The learning rate of the last update, from the run's ppo.zip (SB3's optimizer state)."""
+    with zipfile.ZipFile(out / "ppo.zip") as z:
+        state = torch.load(io.BytesIO(z.read("policy.optimizer.pth")), map_location="cpu")
+    return state["param_groups"][0]["lr"]
+
+
+def test_a_linear_schedule_ends_with_the_learning_rate_near_zero(tmp_path):
+    _short(tmp_path / "constant", steps=1024)
+    _short(tmp_path / "linear", steps=1024, lr_schedule="linear")
+    assert _last_lr(tmp_path / "constant") == pytest.approx(3e-4)
+    assert _last_lr(tmp_path / "linear") < 0.3 * 3e-4  # four updates: 3e-4 * (3/4, 2/4, 1/4, 0)
+    linear, _ = checkpoint.load(tmp_path / "linear" / "model.pt")
+    constant, _ = checkpoint.load(tmp_path / "constant" / "model.pt")
+    assert not _same_weights(linear, constant)
 
 
 def test_a_reward_that_fails_mid_run_keeps_the_checkpoint(tmp_path):
