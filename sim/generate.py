@@ -327,7 +327,7 @@ def _draw_track(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, width_m
         if len(pts) == 0:
             break
         frame = _frame(pts, spacing_m)
-        c, _, _, curvature, ds = frame
+        c, _, _, _, curvature, ds = frame
         if drivable(c, curvature, ds, width_m, min_radius_m * 0.95, min_gap_m):
             return frame, True
-    return (np.empty((0, 2)), np.empty((0, 2)), np.empty(0), np.empty(0), 0.0), False
+    return (np.empty((0, 2)), np.empty((0, 2)), np.empty((0, 2)), np.empty(0), np.empty(0), 0.0), False

@@ -94,9 +94,8 @@ class Track:
 
     @classmethod
     def from_frame(cls, name: str, width_m: float, frame: tuple, markings: str = "solid/dashed") -> "Track":
-        """A track from `_frame`'s resampled centreline, tangents, headings, curvatures and spacing."""
-        c, tangent, heading, curvature, ds = frame
-        normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+        """A track from `_frame`'s resampled centreline, tangents, normals, headings, curvatures and spacing."""
+        c, tangent, normal, heading, curvature, ds = frame
         for a in (c, tangent, normal, heading, curvature):
             a.setflags(write=False)
         return cls(name, float(width_m), c, tangent, normal, heading, curvature, float(ds), markings)
@@ -231,8 +230,8 @@ def _d2(p, i, j):
 @kernel
 def _frame(points, spacing_m):
     """A closed polyline (p, 2) resampled to uniform arc length (`round(length / spacing_m)`
-    points, at least 8), and each new vertex's unit tangent (central differences), heading
-    [rad] and signed curvature [1/m], and their spacing [m].
+    points, at least 8), and each new vertex's unit tangent (central differences), normal
+    (the tangent turned left), heading [rad] and signed curvature [1/m], and their spacing [m].
 
     The arithmetic is numpy's, step for step (`np.interp`'s slope form, `np.sum`'s pairwise
     order, norms as sqrt(x*x + y*y)), so a seed's track is the same to the last bit as when
@@ -273,7 +272,10 @@ def _frame(points, spacing_m):
         heading[i] = math.atan2(tangent[i, 1], tangent[i, 0])
     for i in range(n):
         curvature[i] = ((heading[(i + 1) % n] - heading[i - 1] + np.pi) % (2.0 * np.pi) - np.pi) / (2 * ds)
-    return c, tangent, heading, curvature, ds
+    normal = np.empty((n, 2))  # the tangent turned a quarter left
+    for i in range(n):
+        normal[i, 0], normal[i, 1] = -tangent[i, 1], tangent[i, 0]
+    return c, tangent, normal, heading, curvature, ds
 
 
 @kernel
