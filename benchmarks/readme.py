@@ -418,11 +418,13 @@ def render_rl(r: dict) -> str:
     if "cones" in f:
         c = f["cones"]
         last, best, t = c["last"], c["best"], c["targets"]
+        settings = f" (`{c['settings']}`)" if c.get("settings") else ""
         rows.append(
-            f"| sensors ({c['rays']} rays over {c['ray_fov_deg']:g}°), `cones`, {t['minutes']} min | driving score "
-            f"**{float(last['driving_score']):.1f}**, collisions/km **{float(last['collisions_per_km']):.3f}** after "
-            f"{int(last['steps']):,} steps (best {float(best['driving_score']):.1f} at {int(best['steps']):,}) | "
-            f"score ≥ {t['driving_score']}, collisions/km ≤ {t['collisions_per_km']} |"
+            f"| sensors ({c['rays']} rays over {c['ray_fov_deg']:g}°), `cones`, {t['minutes']} min{settings} | "
+            f"driving score **{float(last['driving_score']):.1f}**, collisions/km "
+            f"**{float(last['collisions_per_km']):.3f}** after {int(last['steps']):,} steps "
+            f"({float(last['train_s']) / 60:.1f} min of training; best {float(best['driving_score']):.1f} at "
+            f"{int(best['steps']):,}) | score ≥ {t['driving_score']}, collisions/km ≤ {t['collisions_per_km']} |"
         )
     if "weather" in f:
         w = f["weather"]
