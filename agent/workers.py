@@ -48,7 +48,8 @@ def run_pool(
     yielded in the order they finish; `while_waiting()` runs at least every `poll_s`."""
     ctx = ctx or process_context()
     jobs = list(jobs)
-    with ctx.Pool(workers, initializer=initializer, initargs=initargs) as pool:
+    threads = max(1, (os.cpu_count() or 1) // max(workers, 1))  # the world's threads per worker: a core's share
+    with ctx.Pool(workers, initializer=_start_worker, initargs=(threads, initializer, initargs)) as pool:
         results = pool.imap_unordered(fn, jobs)
         for _ in range(len(jobs)):
             while True:
@@ -61,6 +62,16 @@ def run_pool(
             if while_waiting is not None:
                 while_waiting()
             yield result
+
+
+def _start_worker(threads: int, initializer: Callable | None, initargs: tuple) -> None:
+    """A pool worker's start: the world's large batches (`sim.jit.batched`) use at most
+    `threads` of numba's threads, so the workers together do not oversubscribe the cores."""
+    import numba
+
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def require_ray() -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from sim.car import move
-from sim.jit import kernel
+from sim.jit import batched, kernel
 from sim.obstacles import HALF_LEN, S, touches
 from sim.sensors import car_rays
 from sim.trackset import locate
@@ -131,7 +132,6 @@ def step_car(
     truncated[i] = steps[i] >= max_steps or (max_laps > 0 and laps[i] >= max_laps)
 
 
-@kernel
 def _step_cars(
     steer_cmd,
     throttle,
@@ -176,9 +176,9 @@ def _step_cars(
     truncated,
     lap_time,
 ):
-    """`step_car` for every car; returns how many finished a lap."""
+    """`step_car` for every car (`step_cars`); returns how many finished a lap."""
     lapped = 0
-    for i in range(len(x)):
+    for i in numba.prange(len(x)):
         step_car(
             i,
             steer_cmd,
@@ -224,8 +224,11 @@ def _step_cars(
             truncated,
             lap_time,
         )
-        lapped += lap_time[i] > 0
+        lapped += 1 if lap_time[i] > 0 else 0
     return lapped
+
+
+step_cars = batched(_step_cars)  # step_cars(n) is the compiled loop for n cars
 
 
 @kernel
@@ -246,7 +249,6 @@ def _stale(cars, x, y, heading, checked_x, checked_y, checked_h, complete, move_
     return out[:m]
 
 
-@kernel
 def _sense(
     sensors,
     cars,
@@ -273,11 +275,11 @@ def _sense(
 ):
     """Row k of `sensors` for car `cars[k]` at pose (x, y, heading)[k]: `car_rays` to the road
     edge and the obstacle it is passing, with its noise (the next of its drawn block), then
-    its speed. Returns how many cars have used up their block of noise."""
+    its speed (`sense`). Returns how many cars have used up their block of noise."""
     none = np.empty(0)
     r_count = len(fan_cos)
     spent = 0
-    for j in range(len(cars)):
+    for j in numba.prange(len(cars)):
         i = cars[j]
         k = obs_ahead[start[i] + vertex[i]] if obstacles.shape[1] > 0 else -1
         obstacle = obstacles[i, k] if k >= 0 else none
@@ -285,7 +287,7 @@ def _sense(
         if noise_m[i] > 0 and noise.shape[1] > 0:
             draws = noise[i, noise_at[i]]
             noise_at[i] += 1
-            spent += noise_at[i] >= noise.shape[1]
+            spent += 1 if noise_at[i] >= noise.shape[1] else 0
         car_rays(
             sensors[j],
             i,
@@ -309,3 +311,6 @@ def _sense(
         )
         sensors[j, r_count] = speed[j]
     return spent
+
+
+sense = batched(_sense)  # sense(n) is the compiled loop for n cars

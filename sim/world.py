@@ -24,7 +24,7 @@ from sim.levels import Conditions, Look
 from sim.obstacles import FIELDS, ObstacleTable, seen
 from sim.raster import RasterSet, Reach
 from sim.sensors import make_rays
-from sim.step import _sense, _stale, _step_cars
+from sim.step import _stale, sense, step_cars
 from sim.track import Track
 from sim.trackset import TrackSet
 
@@ -281,7 +281,7 @@ class World:
         n = self.n
         reward, terminated, truncated = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=bool)
         ob = self.obstacles.table if self.obstacles is not None else self._no_obstacles
-        lapped = _step_cars(
+        lapped = step_cars(self.n)(
             np.ascontiguousarray(steer, dtype=np.float64),
             self._zeros if throttle is None else np.ascontiguousarray(throttle, dtype=np.float64),
             throttle is not None,
@@ -355,7 +355,7 @@ class World:
             noise = self._no_noise if self._noise is None else self._noise
             ts, fan = self.trackset, self.rays
             ob = self.obstacles.table if self.obstacles is not None else self._no_obstacles
-            spent = _sense(
+            spent = sense(len(cars))(
                 sensors,
                 cars,
                 x,

@@ -4,6 +4,7 @@ import pytest
 
 from sim import ENV_ID  # registers it
 from sim.env import DrivingEnv
+from sim.jit import PARALLEL_MIN_CARS
 from sim.vector import DrivingVectorEnv
 
 
@@ -16,16 +17,23 @@ def test_make_vec_returns_the_batched_env():
 
 
 @pytest.mark.parametrize(
-    "offroad, level", [("terminate", "school"), ("recover", "school"), ("terminate", "weather"), ("recover", "cones")]
+    "offroad, level, n, observation",
+    [
+        ("terminate", "school", 4, "both"),
+        ("recover", "school", 4, "both"),
+        ("terminate", "weather", 4, "both"),
+        ("recover", "cones", 4, "both"),
+        ("recover", "cones", PARALLEL_MIN_CARS, "sensors"),  # a batch stepped on numba's threads
+    ],
 )
-def test_identical_to_single_envs_with_the_same_seeds(offroad, level):
-    n = 4
-    venv = gym.make_vec(ENV_ID, num_envs=n, offroad=offroad, max_steps=250, level=level)
+def test_identical_to_single_envs_with_the_same_seeds(offroad, level, n, observation):
+    kw = dict(offroad=offroad, max_steps=250, level=level, observation=observation)
+    venv = gym.make_vec(ENV_ID, num_envs=n, **kw)
     obs, info = venv.reset(seed=21)
-    singles = [DrivingEnv(offroad=offroad, max_steps=250, level=level) for _ in range(n)]
+    singles = [DrivingEnv(**kw) for _ in range(n)]
     for i, e in enumerate(singles):
         o, _ = e.reset(seed=21 + i)
-        assert np.array_equal(o["camera"], obs["camera"][i]) and np.array_equal(o["sensors"], obs["sensors"][i])
+        assert all(np.array_equal(o[k], obs[k][i]) for k in o)
     rng = np.random.default_rng(1)
     ended = np.zeros(n, dtype=bool)
     episodes = 0
@@ -39,8 +47,7 @@ def test_identical_to_single_envs_with_the_same_seeds(offroad, level):
                 episodes += 1
             else:
                 o, ri, ti, tri, _ = e.step(a[i])
-            assert np.array_equal(o["camera"], obs["camera"][i])
-            assert np.array_equal(o["sensors"], obs["sensors"][i])
+            assert all(np.array_equal(o[k], obs[k][i]) for k in o)
             assert ri == pytest.approx(r[i], abs=1e-9) and ti == term[i] and tri == trunc[i]
             assert e.car.x == venv.world.car.x[i] and e.car.heading == venv.world.car.heading[i]
             assert e.world.interventions[0] == info["interventions"][i]
