@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import register_jitable
 
 
+@register_jitable
 def wrap_angle(angle):
-    """Wrap radians into [-pi, pi). Works on floats and arrays."""
+    """Wrap radians into [-pi, pi). Works on floats and arrays, and inside kernels."""
     return (angle + np.pi) % (2.0 * np.pi) - np.pi
 
 

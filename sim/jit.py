@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 
 INSTALL = 'pip install -c constraints.txt "numba>=0.60"'
 
@@ -60,6 +61,16 @@ PARALLEL_MIN_CARS = 32  # a batch this large steps its cars on numba's threads (
 # only, 1.2x on 2 cores); smaller ones loop on one thread, where waking the threads would cost more
 
 
+def _renamed(fn, suffix: str):
+    """A copy of function `fn` named with `suffix`: numba's cache tells compilations of one
+    function apart by signature and machine only, not by flags, so the threaded compilation
+    of a kernel needs a name (and cache file) of its own."""
+    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__)
+    copy.__qualname__ = fn.__qualname__ + suffix
+    copy.__module__, copy.__doc__ = fn.__module__, fn.__doc__
+    return copy
+
+
 def batched(fn):
     """`fn` (a kernel whose loop over the cars is a `numba.prange`) compiled twice: a loop on
     one thread, and one on numba's threads for batches of PARALLEL_MIN_CARS or more (compiled
@@ -72,7 +83,7 @@ def batched(fn):
         if cars < PARALLEL_MIN_CARS or numba.config.DISABLE_JIT:
             return serial
         if not parallel:
-            parallel.append(kernel(fn, parallel=True))
+            parallel.append(kernel(_renamed(fn, "_threads"), parallel=True))
         return parallel[0]
 
     pick.serial = serial

@@ -20,6 +20,7 @@ from sim.car import CarState, constants
 from sim.config import EnvConfig
 from sim.geometry import wrap_angle
 from sim.heap import keep_freed_memory
+from sim.jit import kernel
 from sim.levels import Conditions, Look
 from sim.obstacles import FIELDS, ObstacleTable, seen
 from sim.raster import RasterSet, Reach
@@ -94,6 +95,7 @@ class World:
         self._noise_at = np.full(n, NOISE_BLOCK, dtype=np.int64)
         self._looks_due: set[int] = set()
         self.tracks: list[Track | None] = [None] * n
+        self._with_obstacles = 0  # how many of the tracks have obstacles
         self._changed: set[int] = set()
         self.trackset: TrackSet | None = None
         self.rasters: RasterSet | None = None
@@ -149,7 +151,9 @@ class World:
             self.lens.set_view(i, cond.camera or self.config.camera, cond.look or Look())
 
     def set_track(self, i: int, track: Track) -> None:
-        if self.tracks[i] is not track:
+        old = self.tracks[i]
+        if old is not track:
+            self._with_obstacles += bool(track.obstacles) - bool(old is not None and old.obstacles)
             self.tracks[i] = track
             self._changed.add(i)
 
@@ -170,7 +174,7 @@ class World:
             self.trackset = TrackSet(self.tracks, slack=REBUILD_SLACK, at_least=self.trackset.capacity)
         if self.use_camera:
             self._sync_rasters(changed)
-        if any(t.obstacles for t in self.tracks):
+        if self._with_obstacles:  # any track has obstacles
             if self.obstacles is None:
                 self.obstacles = ObstacleTable(self.tracks)
             elif not all([self.obstacles.put(i, self.tracks[i]) for i in changed]):
@@ -418,7 +422,7 @@ class World:
             "lap": self.laps,
             "progress_m": self.progress,
             "lateral_offset_m": self.lateral,
-            "heading_error_rad": wrap_angle(self.car.heading - ts.heading[ts.start + self.vertex]),
+            "heading_error_rad": _heading_errors(self.car.heading, ts.heading, ts.start, self.vertex),
             "speed_mps": self.car.speed,
             "steer": self.car.steer / self.config.car.max_steer_rad,
             "off_road": self.off_road,
@@ -447,3 +451,12 @@ class World:
             ray_angles_rad=self.rays.angles,
             rays_m=rays_m,
         )
+
+
+@kernel
+def _heading_errors(heading, track_heading, start, vertex):
+    """Each car's heading minus its track's at its nearest vertex, wrapped into [-pi, pi)."""
+    out = np.empty(len(heading))
+    for i in range(len(heading)):
+        out[i] = wrap_angle(heading[i] - track_heading[start[i] + vertex[i]])
+    return out

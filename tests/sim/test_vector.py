@@ -46,7 +46,8 @@ def test_identical_to_single_envs_with_the_same_seeds(offroad, level, n, observa
                 ri, ti, tri = 0.0, False, False
                 episodes += 1
             else:
-                o, ri, ti, tri, _ = e.step(a[i])
+                o, ri, ti, tri, single_info = e.step(a[i])
+                assert single_info["heading_error_rad"] == info["heading_error_rad"][i]
             assert all(np.array_equal(o[k], obs[k][i]) for k in o)
             assert ri == pytest.approx(r[i], abs=1e-9) and ti == term[i] and tri == trunc[i]
             assert e.car.x == venv.world.car.x[i] and e.car.heading == venv.world.car.heading[i]
