@@ -302,31 +302,6 @@ def bind(camera: CameraModel, rasters: RasterSet | Raster) -> Lens:
 
 
 @kernel
-def texel_index(i, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd, left, idx):
-    """Where each ground pixel of car i's frame samples raster i: `idx[p]`, the texel's index
-    in the texture (a run of pixels at one mip level at a time, its level's constants
-    hoisted). The car is at (x, y) [m] with `heading` [rad]; `fwd`, `left`: (g,) the lens's
-    scaled offsets of its camera. A pixel beyond the raster reads the grass at its edge."""
-    c, s = np.float32(math.cos(heading)), np.float32(math.sin(heading))
-    px, py = np.float32(x - origin[i, 0]), np.float32(y - origin[i, 1])
-    zero = np.float32(0.0)
-    for j in range(len(runs)):
-        a, b, k = runs[j, 0], runs[j, 1], runs[j, 2]
-        max_row, max_col = np.float32(level_shape[i, k, 0] - 1), np.float32(level_shape[i, k, 1] - 1)
-        cols, start = np.int32(level_shape[i, k, 1]), np.int32(level_offset[i, k])
-        x0, y0 = px * scale[a], py * scale[a]
-        ahead, side, out = fwd[a:b], left[a:b], idx[a:b]
-        for p in range(b - a):  # clamps written as selects, so the loop is vectorised
-            col = x0 + ahead[p] * c - side[p] * s
-            col = col if col > zero else zero
-            col = col if col < max_col else max_col
-            row = y0 + ahead[p] * s + side[p] * c
-            row = row if row > zero else zero
-            row = row if row < max_row else max_row
-            out[p] = np.int32(row) * cols + np.int32(col) + start
-
-
-@kernel
 def car_frame(
     out,
     i,
@@ -356,7 +331,7 @@ def car_frame(
     whose `fwd_s`, `left_s` and `sky` have one row for all cars unless the lens is varied;
     `runs`: (start, end, level) of consecutive ground pixels at one mip level). Sky pixels
     come first and are copied; each later pixel is one texel of its mip level, at the
-    ground point the pixel sees (`texel_index`). A varied lens then grades it:
+    ground point the pixel sees. A varied lens then grades it:
     `rgb @ grade[i] * alpha[i, p] + addend[i, :, p]` (colours, sun and fog; `addend` holds
     +0.5, so truncation rounds). `idx`, `rgb`, `planes`: scratch, (g,) int32, (3, g)
     float32 and (3, g) uint8: colours a plane each, so the grade is vectorised.
@@ -365,8 +340,29 @@ def car_frame(
     row = i if varied else 0
     first = sky.shape[1]
     flat = out.reshape(-1)
-    flat[: 3 * first] = sky[row].reshape(-1)
-    texel_index(i, x, y, heading, origin, level_shape, level_offset, runs, scale, fwd_s[row], left_s[row], idx)
+    sky_flat = sky[row].reshape(-1)
+    for q in range(3 * first):  # (a loop: numba compiles a slice assignment for seconds)
+        flat[q] = sky_flat[q]
+    # where each ground pixel samples the raster: idx[p], the texel's index in the texture,
+    # a run of pixels at one mip level at a time, its level's constants hoisted; a pixel
+    # beyond the raster reads the grass at its edge
+    c, s = np.float32(math.cos(heading)), np.float32(math.sin(heading))
+    px, py = np.float32(x - origin[i, 0]), np.float32(y - origin[i, 1])
+    zero = np.float32(0.0)
+    for j in range(len(runs)):
+        lo, hi, k = runs[j, 0], runs[j, 1], runs[j, 2]
+        max_row, max_col = np.float32(level_shape[i, k, 0] - 1), np.float32(level_shape[i, k, 1] - 1)
+        cols, start = np.int32(level_shape[i, k, 1]), np.int32(level_offset[i, k])
+        x0, y0 = px * scale[lo], py * scale[lo]
+        ahead, side, at = fwd_s[row, lo:hi], left_s[row, lo:hi], idx[lo:hi]
+        for p in range(hi - lo):  # clamps written as selects, so the loop is vectorised
+            col = x0 + ahead[p] * c - side[p] * s
+            col = col if col > zero else zero
+            col = col if col < max_col else max_col
+            r = y0 + ahead[p] * s + side[p] * c
+            r = r if r > zero else zero
+            r = r if r < max_row else max_row
+            at[p] = np.int32(r) * cols + np.int32(col) + start
     ground = flat[3 * first :]
     if not varied:
         for p in range(len(idx)):
@@ -377,7 +373,7 @@ def car_frame(
     for p in range(len(idx)):  # the gather alone, into a plane per colour
         t = 3 * np.int64(idx[p])
         red[p], green[p], blue[p] = texels[t], texels[t + 1], texels[t + 2]
-    zero, top = np.float32(0.0), np.float32(255.0)
+    top = np.float32(255.0)
     a = alpha[i]
     for ch in range(3):  # then the grade, a colour at a time
         g0, g1, g2 = grade[i, 0, ch], grade[i, 1, ch], grade[i, 2, ch]

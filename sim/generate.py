@@ -300,34 +300,16 @@ def generate(
     and rejected if the road would come near itself. Both turning directions occur. The
     car starts in the middle of the longest straight. All randomness comes from `rng`.
     """
-    frame, ok = _draw_track(
-        rng,
-        _KIND_CDF,
-        params.min_radius_m,
-        params.min_length_m,
-        params.max_length_m,
-        float(params.width_m),
-        params.spacing_m,
-        params.min_gap_m,
-    )
-    if not ok:
-        raise RuntimeError("could not generate a valid track in 500 attempts; relax TrackParams")
-    return Track.from_frame(name, params.width_m, frame, markings)
-
-
-@kernel
-def _draw_track(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, width_m, spacing_m, min_gap_m):
-    """Layouts from `_draw_path`, each resampled (`sim.track._frame`), until one is drivable
-    (`Track.problems` with 95% of the radius finds nothing), within 500 attempts in all:
-    (the kept one's frame, True), or (an empty frame, False)."""
+    # kernels called one after another, not one kernel calling them: numba would optimise a
+    # caller with its callees inlined again, which doubled the first run's compile time
     left = 500
     while left > 0:
-        pts, used = _draw_path(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, 0.5, left)
+        pts, used = _draw_path(rng, _KIND_CDF, params.min_radius_m, params.min_length_m, params.max_length_m, 0.5, left)
         left -= used
         if len(pts) == 0:
             break
-        frame = _frame(pts, spacing_m)
+        frame = _frame(pts, params.spacing_m)
         c, _, _, _, curvature, ds = frame
-        if drivable(c, curvature, ds, width_m, min_radius_m * 0.95, min_gap_m):
-            return frame, True
-    return (np.empty((0, 2)), np.empty((0, 2)), np.empty((0, 2)), np.empty(0), np.empty(0), 0.0), False
+        if drivable(c, curvature, ds, float(params.width_m), params.min_radius_m * 0.95, params.min_gap_m):
+            return Track.from_frame(name, params.width_m, frame, markings)
+    raise RuntimeError("could not generate a valid track in 500 attempts; relax TrackParams")

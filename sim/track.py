@@ -164,20 +164,18 @@ class Track:
         return _closest_approach_m(self.centerline, self.ds, self.width_m)
 
 
-@kernel
 def _closest_approach_m(centerline, ds, width_m):
     """`Track.closest_approach_m` of a track with this centreline (n, 2), spacing and width."""
     step = max(1, int(round(4.0 / ds)))
     return _closest_approach(centerline[::step], step * ds, len(centerline) * ds, width_m)
 
 
-@kernel
-def drivable(centerline, curvature, ds, width_m, min_radius_m, min_gap_m):
+def drivable(centerline, curvature, ds, width_m, min_radius_m, min_gap_m) -> bool:
     """Whether `Track.problems(min_radius_m, min_gap_m)` finds nothing, for the track these
     arrays make: a road, no curve tighter than min_radius_m, edges min_gap_m apart."""
     if not width_m > 0:
         return False
-    if 1.0 / max(np.abs(curvature).max(), 1e-9) < min_radius_m:
+    if 1.0 / max(float(np.abs(curvature).max()), 1e-9) < min_radius_m:
         return False
     return not _closest_approach_m(centerline, ds, width_m) < width_m + min_gap_m
 
@@ -196,7 +194,7 @@ def _closest_approach(p, spacing_m, length_m, width_m):
         j = (i + m // 2) % m
         if _far_along(i, j, spacing_m, length_m, width_m):
             best = min(best, _d2(p, i, j))
-    order = np.argsort(p[:, 0])
+    order = _order(p[:, 0])
     for a in range(m):
         i = order[a]
         for b in range(a + 1, m):
@@ -207,6 +205,25 @@ def _closest_approach(p, spacing_m, length_m, width_m):
             if _far_along(i, j, spacing_m, length_m, width_m):
                 best = min(best, _d2(p, i, j))
     return math.sqrt(best)
+
+
+@kernel
+def _order(v):
+    """Indices that sort `v` ascending (a Shell sort: np.argsort costs numba seconds to compile)."""
+    order = np.arange(len(v))
+    gap = 1
+    while gap < len(v) // 3:
+        gap = 3 * gap + 1  # Knuth's gaps
+    while gap > 0:
+        for i in range(gap, len(v)):
+            k = order[i]
+            j = i
+            while j >= gap and v[order[j - gap]] > v[k]:
+                order[j] = order[j - gap]
+                j -= gap
+            order[j] = k
+        gap //= 3
+    return order
 
 
 @kernel
