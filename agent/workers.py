@@ -67,9 +67,9 @@ def run_pool(
 def _start_worker(threads: int, initializer: Callable | None, initargs: tuple) -> None:
     """A pool worker's start: the world's large batches (`sim.jit.batched`) use at most
     `threads` of numba's threads, so the workers together do not oversubscribe the cores."""
-    import numba
+    from sim.jit import cap_threads
 
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    cap_threads(threads)
     if initializer is not None:
         initializer(*initargs)
 

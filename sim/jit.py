@@ -57,6 +57,16 @@ def kernel(fn, parallel: bool = False):
         return numba.njit(nogil=True, parallel=parallel)(fn)
 
 
+_thread_cap: int | None = None  # set by cap_threads: at most this many of numba's threads
+
+
+def cap_threads(threads: int) -> None:
+    """Let this process's batched kernels use at most `threads` of numba's threads (a worker
+    of a pool takes its share of the cores). Starts no thread itself."""
+    global _thread_cap
+    _thread_cap = max(1, int(threads))
+
+
 PARALLEL_MIN_CARS = 32  # a batch this large steps its cars on numba's threads (measured: 64 cars, sensors
 # only, 1.2x on 2 cores); smaller ones loop on one thread, where waking the threads would cost more
 
@@ -83,6 +93,8 @@ def batched(fn):
         if cars < PARALLEL_MIN_CARS or numba.config.DISABLE_JIT:
             return serial
         if not parallel:
+            if _thread_cap is not None:  # (numba starts its threads at the first call of any such kernel)
+                numba.set_num_threads(min(_thread_cap, numba.config.NUMBA_NUM_THREADS))
             parallel.append(kernel(_renamed(fn, "_threads"), parallel=True))
         return parallel[0]
 

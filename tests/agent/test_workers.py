@@ -6,8 +6,16 @@ from agent.workers import run_pool
 
 
 def numba_threads(job):
+    import gymnasium as gym
     import numba
+    import numpy as np
 
+    from sim import ENV_ID
+    from sim.jit import PARALLEL_MIN_CARS
+
+    venv = gym.make_vec(ENV_ID, num_envs=PARALLEL_MIN_CARS, observation="sensors")  # a batch on numba's threads
+    venv.reset(seed=job)
+    venv.step(np.zeros((PARALLEL_MIN_CARS, 1), np.float32))
     return job, numba.get_num_threads()
 
 
