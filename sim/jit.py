@@ -62,7 +62,8 @@ _thread_cap: int | None = None  # set by cap_threads: at most this many of numba
 
 def cap_threads(threads: int) -> None:
     """Let this process's batched kernels use at most `threads` of numba's threads (a worker
-    of a pool takes its share of the cores). Starts no thread itself."""
+    of a pool takes its share of the cores; with one, they loop on one thread: idle threads
+    of several workers would spin on the same cores). Starts no thread itself."""
     global _thread_cap
     _thread_cap = max(1, int(threads))
 
@@ -90,11 +91,11 @@ def batched(fn):
     parallel = []
 
     def pick(cars: int):
-        if cars < PARALLEL_MIN_CARS or numba.config.DISABLE_JIT:
-            return serial
+        threads = min(_thread_cap or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS)
+        if cars < PARALLEL_MIN_CARS or threads < 2 or numba.config.DISABLE_JIT:
+            return serial  # (one thread: a pool's worker on its core, or a one-core machine)
         if not parallel:
-            if _thread_cap is not None:  # (numba starts its threads at the first call of any such kernel)
-                numba.set_num_threads(min(_thread_cap, numba.config.NUMBA_NUM_THREADS))
+            numba.set_num_threads(threads)  # (numba starts its threads at the first call of such a kernel)
             parallel.append(kernel(_renamed(fn, "_threads"), parallel=True))
         return parallel[0]
 
