@@ -163,7 +163,10 @@ def grade(path: str, suite: Suite, threads: int = 1, timeout_s: float | None = N
     try:
         import torch
 
+        from sim.jit import cap_threads
+
         torch.set_num_threads(threads)
+        cap_threads(threads)  # the world's large batches too: a racer keeps to its cores
         row.update(_drive(path, suite, None if timeout_s is None else time.monotonic() + timeout_s))
     except TimeoutError:
         row["error"] = _too_long(timeout_s)

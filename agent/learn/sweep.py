@@ -289,8 +289,10 @@ def run_trial(trial: dict, root, tracks: int, laps: int, threads: int = 1, out_m
     from agent.drivers.spec import DriverSpec
     from agent.grade.evaluate import eval_tracks, evaluate, make_driver
     from agent.learn.train import TrainArgs, train
+    from sim.jit import cap_threads
 
     torch.set_num_threads(threads)
+    cap_threads(threads)  # the world's large batches too: a trial keeps to its cores
     out_model = Path(out_model or Path(root) / "models" / "model.pt")
     if trial.get("learner", "bc") == "rl":
         return _rl_trial(trial, tracks, laps, threads, out_model)
