@@ -95,8 +95,9 @@ def batched(fn):
         if cars < PARALLEL_MIN_CARS or threads < 2 or numba.config.DISABLE_JIT:
             return serial  # (one thread: a pool's worker on its core, or a one-core machine)
         if not parallel:
-            numba.set_num_threads(threads)  # (numba starts its threads at the first call of such a kernel)
             parallel.append(kernel(_renamed(fn, "_threads"), parallel=True))
+        if numba.get_num_threads() != threads:  # (a cap set since; numba starts its threads here)
+            numba.set_num_threads(threads)
         return parallel[0]
 
     pick.serial = serial

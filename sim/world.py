@@ -396,6 +396,8 @@ class World:
             return None
         ts = self.trackset
         cars = np.asarray(cars, dtype=np.int64)
+        if len(cars) > len(self._seen_which):  # (more views than cars: buffers that hold them)
+            self._seen_rows, self._seen_which = np.empty((len(cars), len(FIELDS))), np.empty(len(cars), dtype=np.int64)
         rows, which = self._seen_rows[: len(cars)], self._seen_which[: len(cars)]
         seen(self.obstacles.table, ts.obs_ahead, ts.start, self.vertex, cars, rows, which)
         return rows, which
