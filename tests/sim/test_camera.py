@@ -1,13 +1,11 @@
 import hashlib
-import platform
 
 import numpy as np
-import pytest
 
 from sim.camera import bind, make_camera, render_frames
 from sim.config import CameraParams
 from sim.raster import build
-from tests.helpers import stadium
+from tests.helpers import LIBM_DIGESTS, stadium
 
 TRACK = stadium()
 RASTER = build(TRACK)
@@ -87,10 +85,7 @@ KEPT_FRAMES = {
 }
 
 
-@pytest.mark.skipif(
-    platform.system() != "Linux" or platform.machine() != "x86_64",
-    reason="the digests were taken with glibc's libm (sin, cos, hypot) on x86_64",
-)
+@LIBM_DIGESTS
 def test_every_level_keeps_its_frames_to_the_last_bit():
     import gymnasium as gym
 

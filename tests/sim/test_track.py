@@ -1,7 +1,6 @@
 import hashlib
 import json
 import math
-import platform
 
 import numpy as np
 import pytest
@@ -9,6 +8,7 @@ import pytest
 from sim.config import TEST_SEEDS, TRAIN_SEEDS, TrackParams
 from sim.generate import generate
 from sim.track import TrackError, from_seed, load, save
+from tests.helpers import LIBM_DIGESTS
 
 
 def test_generator_valid_over_500_seeds():
@@ -49,10 +49,7 @@ KEPT_TRACKS = {
 }
 
 
-@pytest.mark.skipif(
-    platform.system() != "Linux" or platform.machine() != "x86_64",
-    reason="the digests were taken with glibc's sin and cos on x86_64",
-)
+@LIBM_DIGESTS
 def test_every_seed_keeps_its_track_to_the_last_bit():
     from sim.config import EnvConfig
     from sim.levels import LEVELS, with_level
