@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.config import TrackParams
 from sim.jit import fma, kernel, next_double, next_uint32
-from sim.track import Track, _frame, _pairwise_sum, drivable
+from sim.track import Track, _frame, _pairwise_sum
 
 _KIND_P = np.array([0.2, 0.3, 0.25, 0.25])  # hairpin, sweeper, S-bend, corner
 _KIND_CDF = _KIND_P.cumsum() / _KIND_P.sum()
@@ -308,8 +308,7 @@ def generate(
         left -= used
         if len(pts) == 0:
             break
-        frame = _frame(pts, params.spacing_m)
-        c, _, _, _, curvature, ds = frame
-        if drivable(c, curvature, ds, float(params.width_m), params.min_radius_m * 0.95, params.min_gap_m):
-            return Track.from_frame(name, params.width_m, frame, markings)
+        track = Track.from_frame(name, params.width_m, _frame(pts, params.spacing_m), markings)
+        if not track.problems(params.min_radius_m * 0.95, params.min_gap_m):
+            return track
     raise RuntimeError("could not generate a valid track in 500 attempts; relax TrackParams")

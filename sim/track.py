@@ -161,23 +161,8 @@ class Track:
         Sampled every ~4 m: the closest pair's along-track offset changes the distance only
         to second order (0.1 m at the gaps that matter).
         """
-        return _closest_approach_m(self.centerline, self.ds, self.width_m)
-
-
-def _closest_approach_m(centerline, ds, width_m):
-    """`Track.closest_approach_m` of a track with this centreline (n, 2), spacing and width."""
-    step = max(1, int(round(4.0 / ds)))
-    return _closest_approach(centerline[::step], step * ds, len(centerline) * ds, width_m)
-
-
-def drivable(centerline, curvature, ds, width_m, min_radius_m, min_gap_m) -> bool:
-    """Whether `Track.problems(min_radius_m, min_gap_m)` finds nothing, for the track these
-    arrays make: a road, no curve tighter than min_radius_m, edges min_gap_m apart."""
-    if not width_m > 0:
-        return False
-    if 1.0 / max(float(np.abs(curvature).max()), 1e-9) < min_radius_m:
-        return False
-    return not _closest_approach_m(centerline, ds, width_m) < width_m + min_gap_m
+        step = max(1, int(round(4.0 / self.ds)))
+        return _closest_approach(self.centerline[::step], step * self.ds, self.length_m, self.width_m)
 
 
 @kernel
