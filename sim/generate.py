@@ -3,8 +3,8 @@
 `generate` draws a layout (hairpins, sweepers, S-bends, corners) with the generator it is
 given, closes it exactly by adjusting the straights, samples it as a turtle path and keeps
 it when the road never comes near itself. All of it but the last check is one kernel,
-`_draw_path`, drawing from the numpy generator's own bits as numpy would, so every seed
-keeps the track it had when this was numpy calls. `sim.track.from_seed` gives each seed
+`_draw_path`, drawing from numpy's default generator as numpy would (`sim.draws`), so
+every seed keeps the track it had when this was numpy calls. `sim.track.from_seed` gives each seed
 its track.
 """
 
@@ -14,8 +14,9 @@ import math
 
 import numpy as np
 
+from sim import draws
 from sim.config import TrackParams
-from sim.jit import fma, kernel, next_double, next_uint32
+from sim.jit import fma, kernel
 from sim.track import Track, _frame, _pairwise_sum
 
 _KIND_P = np.array([0.2, 0.3, 0.25, 0.25])  # hairpin, sweeper, S-bend, corner
@@ -23,104 +24,50 @@ _KIND_CDF = _KIND_P.cumsum() / _KIND_P.sum()
 MAX_FEATURES = 64  # 3-7 features, then balancing arcs of at least 60 degrees: at most ~35
 
 
-# ---------------------------------------------------------------------- numpy's draws
-# numpy's Generator methods as numpy's C code writes them, on the bit generator numba
-# shares with it: the same bits give the same draws, and compiling these takes a fraction
-# of numba's own (rng.permutation alone compiles for ten seconds).
-
-
 @kernel
-def _random(bits):
-    """`rng.random()`."""
-    return next_double(bits)
-
-
-@kernel
-def _uniform(bits, low, high):
-    """`rng.uniform(low, high)`."""
-    return low + (high - low) * next_double(bits)
-
-
-@kernel
-def _integer(bits, low, high):
-    """`rng.integers(low, high)` for a range below 2**32: Lemire's bounded draw."""
-    span = np.uint64(high - low)  # the values there are
-    m = np.uint64(next_uint32(bits)) * span
-    leftover = m & np.uint64(0xFFFFFFFF)
-    if leftover < span:
-        threshold = (np.uint64(0xFFFFFFFF) - (span - np.uint64(1))) % span
-        while leftover < threshold:
-            m = np.uint64(next_uint32(bits)) * span
-            leftover = m & np.uint64(0xFFFFFFFF)
-    return low + np.int64(m >> np.uint64(32))
-
-
-@kernel
-def _uniforms(bits, low, high, n):
-    """`rng.uniform(low, high, n)`."""
-    out = np.empty(n)
-    for i in range(n):
-        out[i] = _uniform(bits, low, high)
-    return out
-
-
-@kernel
-def _permutation(bits, n):
-    """`rng.permutation(n)`: a Fisher-Yates shuffle of 0..n-1 from the end."""
-    out = np.arange(n)
-    for i in range(n - 1, 0, -1):
-        mask = np.uint64(i)
-        for shift in (1, 2, 4, 8, 16, 32):
-            mask |= mask >> np.uint64(shift)
-        j = np.uint64(next_uint32(bits)) & mask
-        while j > np.uint64(i):
-            j = np.uint64(next_uint32(bits)) & mask
-        out[i], out[j] = out[j], out[i]
-    return out
-
-
-@kernel
-def _draw_path(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, step_m, attempts):
-    """Draw layouts with `rng` until one closes and fits the length range; return its
-    points (n, 2) (about `step_m` apart, starting halfway along the longest straight, in
-    either direction) and the attempts it took, or an empty array after `attempts`.
+def _draw_path(bits, seed, fresh, kind_cdf, min_radius_m, min_length_m, max_length_m, step_m, attempts):
+    """Draw layouts with generator `bits` (`sim.draws`; with `fresh`, first seeded with
+    `seed`) until one closes and fits the length range; return its points (n, 2) (about
+    `step_m` apart, starting halfway along the longest straight, in either direction) and
+    the attempts it took, or an empty array after `attempts`.
 
     The arithmetic repeats what these steps did as numpy and Python calls, draw for draw
     and bit for bit (Python's left-to-right sums, numpy's pairwise sum, and OpenBLAS's
     order and fused multiply-adds in the closing's small products), so every seed keeps
     its track.
     """
-    bits = rng.bit_generator
+    if fresh:
+        draws.seed_into(bits, seed)
     angle = np.empty(2 * MAX_FEATURES)  # the arcs: signed angle [rad], radius [m]
     radius = np.empty(2 * MAX_FEATURES)
     count = np.empty(MAX_FEATURES, dtype=np.int64)  # arcs per feature (1, or 2 for an S-bend)
     for attempt in range(1, attempts + 1):
         # ---- the layout: features, then arcs that close the turning to 2 pi
         nf, na = 0, 0
-        for _ in range(_integer(bits, 3, 8)):
-            u = _random(bits)
+        for _ in range(draws.integer(bits, 3, 8)):
+            u = draws.random(bits)
             kind = 0
             while kind < len(kind_cdf) and kind_cdf[kind] <= u:
                 kind += 1
-            sign = 1.0 if _random(bits) < 0.6 else -1.0
+            sign = 1.0 if draws.random(bits) < 0.6 else -1.0
             if kind == 0:  # hairpin
-                angle[na] = sign * math.radians(_uniform(bits, 150.0, 185.0))
-                radius[na] = _uniform(bits, min_radius_m, min_radius_m + 10.0)
+                angle[na] = sign * math.radians(draws.uniform(bits, 150.0, 185.0))
+                radius[na] = draws.uniform(bits, min_radius_m, min_radius_m + 10.0)
                 count[nf] = 1
             elif kind == 1:  # sweeper
-                angle[na] = sign * math.radians(_uniform(bits, 25.0, 80.0))
-                radius[na] = _uniform(bits, 50.0, 130.0)
+                angle[na] = sign * math.radians(draws.uniform(bits, 25.0, 80.0))
+                radius[na] = draws.uniform(bits, 50.0, 130.0)
                 count[nf] = 1
             elif kind == 2:  # S-bend: two opposite arcs back to back
-                a = math.radians(_uniform(bits, 35.0, 75.0))
-                r = _uniform(bits, min_radius_m + 5.0, 45.0)
+                a = math.radians(draws.uniform(bits, 35.0, 75.0))
+                r = draws.uniform(bits, min_radius_m + 5.0, 45.0)
                 angle[na], radius[na] = sign * a, r
-                angle[na + 1] = -sign * a * _uniform(bits, 0.8, 1.2)
-                radius[na + 1] = r * _uniform(bits, 0.8, 1.25)
+                angle[na + 1] = -sign * a * draws.uniform(bits, 0.8, 1.2)
+                radius[na + 1] = r * draws.uniform(bits, 0.8, 1.25)
                 count[nf] = 2
             else:  # corner
-                angle[na] = sign * math.radians(_uniform(bits, 60.0, 110.0))
-                radius[na] = _uniform(bits, min_radius_m, 35.0)
+                angle[na] = sign * math.radians(draws.uniform(bits, 60.0, 110.0))
+                radius[na] = draws.uniform(bits, min_radius_m, 35.0)
                 count[nf] = 1
             na += count[nf]
             nf += 1
@@ -129,12 +76,12 @@ def _draw_path(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, step_m, 
             turned += angle[k]
         deficit = 2 * math.pi - turned
         while abs(deficit) > 1e-9:
-            a = math.copysign(min(abs(deficit), math.radians(_uniform(bits, 60.0, 120.0))), deficit)
-            angle[na], radius[na], count[nf] = a, _uniform(bits, 25.0, 70.0), 1
+            a = math.copysign(min(abs(deficit), math.radians(draws.uniform(bits, 60.0, 120.0))), deficit)
+            angle[na], radius[na], count[nf] = a, draws.uniform(bits, 25.0, 70.0), 1
             na += 1
             nf += 1
             deficit -= a
-        order = _permutation(bits, nf)
+        order = draws.permutation(bits, nf)
         first = np.empty(nf, dtype=np.int64)  # where each feature's arcs start, as drawn
         at = 0
         for f in range(nf):
@@ -148,16 +95,16 @@ def _draw_path(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, step_m, 
                 at += 1
             ends[f] = at
         # ---- straights after each feature, closed exactly
-        lengths = _close_loop(arc_a, arc_r, ends, _uniforms(bits, 5.0, 45.0, nf), 3.0)
+        lengths = _close_loop(arc_a, arc_r, ends, draws.uniforms(bits, 5.0, 45.0, nf), 3.0)
         if lengths.size == 0:
             continue
         total = 0.0
         for k in range(na):
             total += abs(arc_a[k]) * arc_r[k]
         total = total + _pairwise_sum(lengths, 0, nf)
-        scale = _uniform(bits, 1.0, 1.3) * min_length_m / total if total < min_length_m else 1.0
+        scale = draws.uniform(bits, 1.0, 1.3) * min_length_m / total if total < min_length_m else 1.0
         if total > max_length_m:  # shrink, if the tightest curve allows it
-            scale = _uniform(bits, 0.85, 1.0) * max_length_m / total
+            scale = draws.uniform(bits, 0.85, 1.0) * max_length_m / total
             if scale * arc_r.min() < min_radius_m:
                 continue
         # ---- rotate so the longest straight comes last, sample, start halfway along it
@@ -175,7 +122,7 @@ def _draw_path(rng, kind_cdf, min_radius_m, min_length_m, max_length_m, step_m, 
         n = len(pts)
         half = round(rl[nf - 1] * scale / 2 / step_m)
         out = np.empty_like(pts)
-        backwards = _random(bits) < 0.5
+        backwards = draws.random(bits) < 0.5
         for i in range(n):
             j = (i + half) % n
             if backwards:
@@ -288,7 +235,7 @@ def _sample_path(angle, radius, ends, lengths, step_m):
 
 
 def generate(
-    rng: np.random.Generator,
+    rng: np.random.Generator | int,
     params: TrackParams = TrackParams(),
     name: str = "procedural",
     markings: str = "solid/dashed",
@@ -298,17 +245,31 @@ def generate(
     The layout is drawn as a turtle path of arcs (radius >= params.min_radius_m) and
     straights, closed exactly by adjusting the straights, scaled into the length range,
     and rejected if the road would come near itself. Both turning directions occur. The
-    car starts in the middle of the longest straight. All randomness comes from `rng`.
+    car starts in the middle of the longest straight. All randomness comes from `rng`: a
+    numpy Generator on PCG64 (left where the draws end), or a seed, drawn from as
+    `np.random.default_rng(seed)` would be without building one (`sim.draws`).
     """
+    fresh = isinstance(rng, (int, np.integer))  # then the kernel seeds the generator itself
+    bits = np.empty(draws.SIZE, dtype=np.uint64) if fresh else draws.bits_of(rng)
+    seed = draws.checked_seed(int(rng)) if fresh else np.uint64(0)
     # kernels called one after another, not one kernel calling them: numba would optimise a
     # caller with its callees inlined again, which doubled the first run's compile time
     left = 500
-    while left > 0:
-        pts, used = _draw_path(rng, _KIND_CDF, params.min_radius_m, params.min_length_m, params.max_length_m, 0.5, left)
-        left -= used
-        if len(pts) == 0:
-            break
-        track = Track.from_frame(name, params.width_m, _frame(pts, params.spacing_m), markings)
-        if not track.problems(params.min_radius_m * 0.95, params.min_gap_m):
-            return track
+    try:
+        while left > 0:
+            with np.errstate(over="ignore"):  # (the draws' uint64 arithmetic wraps; only plain Python warns)
+                p = params
+                pts, used = _draw_path(
+                    bits, seed, fresh, _KIND_CDF, p.min_radius_m, p.min_length_m, p.max_length_m, 0.5, left
+                )
+            fresh = False
+            left -= used
+            if len(pts) == 0:
+                break
+            track = Track.from_frame(name, params.width_m, _frame(pts, params.spacing_m), markings)
+            if not track.problems(params.min_radius_m * 0.95, params.min_gap_m):
+                return track
+    finally:
+        if isinstance(rng, np.random.Generator):
+            draws.put_back(bits, rng)
     raise RuntimeError("could not generate a valid track in 500 attempts; relax TrackParams")

@@ -18,6 +18,8 @@ import os
 import sys
 import types
 
+import numpy as np
+
 INSTALL = 'pip install -c constraints.txt "numba>=0.60"'
 
 try:
@@ -123,26 +125,9 @@ def _survive_a_corrupt_cache(cache) -> None:
     cache.load_overload = load_or_forget
 
 
-# -------------------------------------------- fused multiply-add; a bit generator's draws
+# ------------------------------------- fused multiply-add; 128-bit multiply-add
+
 if numba.config.DISABLE_JIT:
-
-    def next_uint32(bits):
-        """The next 32 bits of a numpy bit generator (as numpy's C code: half a 64-bit draw, the
-        other half kept for the next call)."""
-        state = bits.state
-        if state["has_uint32"]:
-            state["has_uint32"] = 0
-            bits.state = state
-            return state["uinteger"]
-        raw = int(bits.random_raw())
-        state = bits.state
-        state["has_uint32"], state["uinteger"] = 1, raw >> 32
-        bits.state = state
-        return raw & 0xFFFFFFFF
-
-    def next_double(bits):
-        """A float64 in [0, 1) from a numpy bit generator's next 53 bits (as `Generator.random`)."""
-        return (int(bits.random_raw()) >> 11) * (1.0 / 9007199254740992.0)
 
     def fma(a, b, c):
         """a * b + c rounded once (as plain Python: exact rational arithmetic, then one rounding)."""
@@ -150,11 +135,34 @@ if numba.config.DISABLE_JIT:
 
         return float(Fraction(a) * Fraction(b) + Fraction(c))
 
+    def muladd128(a_hi, a_lo, b_hi, b_lo, c_hi, c_lo):
+        """a x b + c mod 2**128, each number as its uint64 halves (high, low); returns (high, low)."""
+        a, b, c = (int(a_hi) << 64 | int(a_lo)), (int(b_hi) << 64 | int(b_lo)), (int(c_hi) << 64 | int(c_lo))
+        r = (a * b + c) & ((1 << 128) - 1)
+        return np.uint64(r >> 64), np.uint64(r & ((1 << 64) - 1))
+
 else:
+    from llvmlite import ir
     from numba.extending import intrinsic
 
-    # numba's own bindings to a numpy bit generator's C functions (numba is pinned in constraints.txt)
-    from numba.np.random.generator_core import next_double, next_uint32  # noqa: F401
+    @intrinsic
+    def muladd128(typingctx, a_hi, a_lo, b_hi, b_lo, c_hi, c_lo):
+        """a x b + c mod 2**128, each number as its uint64 halves (high, low); returns (high,
+        low). One 128-bit multiply and add in LLVM: numba has no 128-bit integer type."""
+        u64 = numba.types.uint64
+        sig = numba.types.UniTuple(u64, 2)(u64, u64, u64, u64, u64, u64)
+
+        def codegen(context, builder, signature, args):
+            i128, i64 = ir.IntType(128), ir.IntType(64)
+
+            def join(h, low):
+                return builder.or_(builder.shl(builder.zext(h, i128), ir.Constant(i128, 64)), builder.zext(low, i128))
+
+            r = builder.add(builder.mul(join(*args[0:2]), join(*args[2:4])), join(*args[4:6]))
+            high = builder.trunc(builder.lshr(r, ir.Constant(i128, 64)), i64)
+            return context.make_tuple(builder, signature.return_type, [high, builder.trunc(r, i64)])
+
+        return sig, codegen
 
     @intrinsic
     def fma(typingctx, a, b, c):

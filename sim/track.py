@@ -350,7 +350,7 @@ def from_seed(seed: int, params: TrackParams = TrackParams()) -> Track:
             markings = params.markings[int(dress.integers(len(params.markings)))]
     from sim.generate import generate  # (it builds Tracks: imported here, not at the top)
 
-    track = generate(np.random.default_rng(seed), params, name=f"seed {seed} ({split})", markings=markings)
+    track = generate(seed, params, name=f"seed {seed} ({split})", markings=markings)
     if params.obstacle_spacing_m is not None:
         dress = np.random.default_rng([seed, 2])
         track = replace(
