@@ -33,6 +33,18 @@ def process_context(preload: tuple[str, ...] = ()):
     return mp.get_context("spawn")
 
 
+def start_early(preload: tuple[str, ...]) -> None:
+    """Start the forkserver now, importing `preload`, so that it loads them while this process
+    goes on with its own start-up (on two cores, at the same time); the workers a pool starts
+    later fork from it with those modules loaded. Does nothing where there is no forkserver,
+    or once one runs."""
+    ctx = process_context(preload)
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def run_pool(
     fn: Callable,
     jobs: Iterable,

@@ -110,21 +110,21 @@ def render_eval(r: dict) -> str:
 
 def _inference_floor(f: dict) -> list[str]:
     inf = f.get("inference")
-    if not inf:
+    if not inf or "flat_floor_s" not in inf:  # (written before eval's report had its timing)
         return []
     return [
-        f"The network alone sets a floor under that: the episodes drove {inf['frames']:,} frames, and one "
-        f"frame costs the ConvNet {inf['us_per_frame']:.0f} µs (preprocessing included, batches of "
-        f"{inf['batch']}, one thread per worker), so inference alone needs about **{inf['floor_s']:.1f} s** "
-        f"on {inf['workers']} workers"
+        f"The network sets a floor under that. Each of the {inf['workers']} workers drives its tracks as one "
+        f"batch of {inf['batch']} cars, which shrinks as episodes end, with one forward pass per step over the "
+        "cars still driving; eval's report says how much of each batch's time went to the network "
+        "(preprocessing included, one thread per worker). In the slowest worker that was "
+        f"**{inf['floor_s']:.1f} s**"
         + (", more than the target by itself." if inf["floor_s"] > f["target_s"] else ".")
-        + (
-            f" The whole command takes **{inf['whole_over_floor']:.2f}×** that floor (target ≤ "
-            f"{inf['target_over_floor']}): "
-            "the rest is the world, start-up and bookkeeping."
-            if "whole_over_floor" in inf
-            else ""
-        ),
+        + f" The whole command takes **{inf['whole_over_floor']:.2f}×** that (target ≤ "
+        f"{inf['target_over_floor']}): the rest is the world, start-up and bookkeeping. The floor is taken "
+        "from the same run because this machine's speed drifts: the flat estimate of earlier versions, "
+        f"{inf['frames']:,} frames at {inf['us_per_frame']:.0f} µs each (the full batch, timed in a process "
+        f"of its own after the runs) divided by the workers, is {inf['flat_floor_s']:.1f} s "
+        f"({inf['whole_over_flat_floor']:.2f}×).",
         "",
     ]
 

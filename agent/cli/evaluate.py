@@ -90,7 +90,16 @@ def add_arguments(p) -> None:
 EPISODES_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total} episodes [{elapsed}<{remaining}]"
 
 
+# what eval's workers import (and the world's kernels, sim.warm), loaded by the forkserver while this
+# process starts up
+WORKER_MODULES = ("agent.grade.evaluate", "agent.drivers.policy", "sim.warm")
+
+
 def run(args) -> int:
+    if args.workers > 1:
+        from agent.workers import start_early
+
+        start_early(WORKER_MODULES)
     from tqdm import tqdm
 
     from agent.grade.evaluate import (

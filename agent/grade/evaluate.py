@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -70,9 +70,12 @@ class EvalResult:
     episodes: list[dict]
     trajectories: list[np.ndarray]  # per episode (steps, 3): x, y, lateral offset
     tracks: list
+    # per batch of cars (one per worker process): seconds of driving it took, and of those the
+    # seconds in the driver (the network's forward passes, preprocessing included)
+    timing: dict = field(default_factory=lambda: {"batch_s": [], "driver_s": []})
 
     def to_json(self) -> dict:
-        return {"summary": self.summary, "episodes": self.episodes}
+        return {"summary": self.summary, "episodes": self.episodes, "timing": self.timing}
 
 
 def eval_tracks(n: int, split: str = "test", files=()) -> list:
@@ -144,6 +147,7 @@ def evaluate(
     camera_only = keys == {"camera"}
     lap_m = laps * np.array([t.length_m for t in track_objs])  # each episode's route [m]
     shown = 0.0  # episodes the bar has been told of
+    started, driver_s = time.perf_counter(), 0.0
     obs = world.observe()
     for step in range(max_steps):
         if deadline is not None and time.monotonic() > deadline:
@@ -151,9 +155,14 @@ def evaluate(
         if camera_only and not active.all():  # finished cars need no frames or inference
             cars = np.flatnonzero(active)
             steer = np.zeros(n)
-            steer[cars] = driver.steer(world, world.observe(cars=cars))
+            seen = world.observe(cars=cars)
+            t = time.perf_counter()
+            steer[cars] = driver.steer(world, seen)
         else:
-            steer = np.asarray(driver.steer(world, obs if step == 0 else world.observe()), dtype=np.float64)
+            seen = obs if step == 0 else world.observe()
+            t = time.perf_counter()
+            steer = np.asarray(driver.steer(world, seen), dtype=np.float64)
+        driver_s += time.perf_counter() - t
         if throttle is not None:
             throttle = cruise_throttle(world.cruise, world.car.speed)
         world.step(steer, throttle)
@@ -211,7 +220,8 @@ def evaluate(
                 "seconds": round(seconds, 2),
             }
         )
-    return EvalResult(summarize(episodes), episodes, [traj[: elapsed[i], :, i] for i in range(n)], track_objs)
+    timing = {"batch_s": [round(time.perf_counter() - started, 3)], "driver_s": [round(driver_s, 3)]}
+    return EvalResult(summarize(episodes), episodes, [traj[: elapsed[i], :, i] for i in range(n)], track_objs, timing)
 
 
 def summarize(episodes: list[dict]) -> dict:
@@ -383,11 +393,12 @@ def evaluate_parallel(
         run_pool(_indexed_chunk, jobs, workers, initializer=_share_progress, initargs=(done,), while_waiting=tell_bar)
     )
     episodes, trajs, objs = [None] * len(tracks), [None] * len(tracks), [None] * len(tracks)
+    timing = {key: [t for k in sorted(parts) for t in parts[k].timing[key]] for key in ("batch_s", "driver_s")}
     for k, part in parts.items():  # chunk k holds tracks k, k + n_chunks, k + 2 * n_chunks, ...
         for j in range(len(part.episodes)):
             i = k + j * n_chunks
             episodes[i], trajs[i], objs[i] = part.episodes[j], part.trajectories[j], part.tracks[j]
-    return EvalResult(summarize(episodes), episodes, trajs, objs)
+    return EvalResult(summarize(episodes), episodes, trajs, objs, timing)
 
 
 def _indexed_chunk(item):

@@ -112,6 +112,10 @@ def test_bundled_camera_model_meets_the_bar_on_test_tracks():
     result = evaluate_parallel(DriverSpec.model(BUNDLED), EnvConfig(), eval_tracks(6), laps=2, workers=2)
     assert result.summary["lap_completion_rate"] >= 5 / 6
     assert result.summary["autonomy_pct"] >= 99.5
+    # the report says where each worker's time went: most of it in the network
+    t = result.to_json()["timing"]
+    assert len(t["batch_s"]) == len(t["driver_s"]) == 2
+    assert all(0.3 * b < d < b for b, d in zip(t["batch_s"], t["driver_s"]))
 
 
 @pytest.mark.skipif(not BUNDLED.exists(), reason="bundled model not built")
