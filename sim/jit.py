@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import types
 
 import numpy as np
@@ -84,6 +85,9 @@ def _renamed(fn, suffix: str):
     return copy
 
 
+_set_here = threading.local()  # the thread count this Python thread last gave numba (asking costs 6 us)
+
+
 def batched(fn):
     """`fn` (a kernel whose loop over the cars is a `numba.prange`) compiled twice: a loop on
     one thread, and one on numba's threads for batches of PARALLEL_MIN_CARS or more (compiled
@@ -98,8 +102,9 @@ def batched(fn):
             return serial  # (one thread: a pool's worker on its core, or a one-core machine)
         if not parallel:
             parallel.append(kernel(_renamed(fn, "_threads"), parallel=True))
-        if numba.get_num_threads() != threads:  # (a cap set since; numba starts its threads here)
-            numba.set_num_threads(threads)
+        if getattr(_set_here, "threads", None) != threads:  # (first time in this thread, or a cap set since)
+            numba.set_num_threads(threads)  # (numba starts its threads here; the setting is per Python thread)
+            _set_here.threads = threads
         return parallel[0]
 
     pick.serial = serial
