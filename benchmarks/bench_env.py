@@ -11,7 +11,8 @@ Every config is timed in rounds: each round runs one block of every config in tu
 CarRacing-v3 included (the `bench` extra installs it), so a load that comes and goes
 touches all of them alike. Figures are medians over rounds; a ratio to CarRacing-v3 is
 the median of the per-round ratios. Also measured: a reset onto a new procedural track
-(generating it plus the first observation) and the peak memory of 256 cars with cameras.
+(generating it plus the first observation; a few in every round, so they meet the same
+load as the steps) and the peak memory of 256 cars with cameras.
 
 Ceilings, timed in the same rounds, show how close the world is to the limit: a null
 Gymnasium env (a fixed observation, nothing computed) stepped through `gymnasium.make`'s
@@ -158,16 +159,16 @@ def runners(block_scale: float) -> list[Runner]:
     return out
 
 
-def reset_figures(seeds: int = 60) -> dict:
-    """Median times [ms] of a reset onto a track the process has not seen: generating it
-    from its seed, then `reset(options={"track": track})` (laying it out and the first
-    observation)."""
+def reset_times(first_seed: int, seeds: int) -> dict:
+    """Times [s] of resets onto tracks the process has not seen, per observation: generating
+    each from its seed, then `reset(options={"track": track})` (laying it out and the first
+    observation), and resets onto the last track again."""
     out = {}
     for obs in ("both", "sensors"):
         env = DrivingEnv(observation=obs)
         env.reset(seed=0)
-        gen, first = [], []
-        for i in range(seeds):
+        gen, first, seen = [], [], []
+        for i in range(first_seed, first_seed + seeds):
             _track_from_seed.cache_clear()
             t0 = time.perf_counter()
             track = resolve_track(1_500_000 + i, env.config.track)
@@ -176,11 +177,20 @@ def reset_figures(seeds: int = 60) -> dict:
             t2 = time.perf_counter()
             gen.append(t1 - t0)
             first.append(t2 - t1)
-        seen = []
         for _ in range(seeds):
             t = time.perf_counter()
             env.reset(options={"track": track})
             seen.append(time.perf_counter() - t)
+        out[obs] = {"generate": gen, "first": first, "seen": seen}
+    return out
+
+
+def reset_figures(times: list[dict]) -> dict:
+    """Median times [ms] over `reset_times` results (one per round, so the resets share the
+    rounds' spread of the machine's speed, as the steps do)."""
+    out = {}
+    for obs in ("both", "sensors"):
+        gen, first, seen = ([t for r in times for t in r[obs][key]] for key in ("generate", "first", "seen"))
         out[obs] = {
             "generate_ms": 1000 * median(gen),
             "layout_and_first_observation_ms": 1000 * median(first),
@@ -189,6 +199,9 @@ def reset_figures(seeds: int = 60) -> dict:
             "target_ms": TARGETS["reset_ms"][obs],
         }
     return out
+
+
+RESET_SEEDS = 60  # resets onto new tracks per observation, spread over the rounds
 
 
 MEMORY = (
@@ -217,10 +230,13 @@ def main() -> None:
     for r in rs:  # warm-up block, not counted
         r.run_block()
     rates = {r.name: [] for r in rs}
+    per_round = -(-RESET_SEEDS // args.rounds)
+    reset_rounds = []
     for k in range(args.rounds):
         order = rs[k % len(rs) :] + rs[: k % len(rs)]  # rotate who goes first
         for r in order:
             rates[r.name].append(r.run_block())
+        reset_rounds.append(reset_times(k * per_round, per_round))
         print(f"round {k + 1}/{args.rounds}: " + ", ".join(f"{n} {v[-1]:,.0f}" for n, v in rates.items()), flush=True)
     base = rates.get("CarRacing-v3")
     speed = {}
@@ -248,7 +264,7 @@ def main() -> None:
         extra = f"  {e['vs_carracing']:6.1f}x CarRacing" if "vs_carracing" in e else ""
         target = f"  (target {e['target_vs_carracing']}x)" if "target_vs_carracing" in e else ""
         print(f"{name:45s} {e['car_steps_per_s']:10,.0f} car-steps/s{extra}{target}")
-    resets = reset_figures()
+    resets = reset_figures(reset_rounds)
     for obs, e in resets.items():
         print(
             f"reset onto a new track ({obs}): generate {e['generate_ms']:.2f} ms + layout and first observation "
