@@ -81,7 +81,7 @@ def render_env(r: dict) -> str:
         "",
         'The target is for a reset onto a given track (`reset(options={"track": track})`): laying it out '
         "and the first observation. Generating a track from a new seed comes before that (a kernel "
-        "drawing from the seed's numpy generator); it is shown beside it.",
+        "drawing from the seed as numpy's default generator would, `sim/draws.py`); it is shown beside it.",
         "",
         f"A reset onto the track the car is already on takes {_ms(seen)}. Peak memory of 256 cars "
         f"with 64×64 cameras: {f['peak_mb_256_cars']:,.0f} MB (target ≤ {f['peak_target_mb']} MB).",

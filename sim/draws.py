@@ -94,28 +94,33 @@ def _mix(x, y):
 def seed_into(bits, seed):
     """`bits` = default_rng(seed)'s bit generator: SeedSequence(seed).generate_state(4, uint64)
     as PCG64's initial state and increment, then PCG64's seeding."""
-    entropy = np.zeros(2, dtype=np.uint64)  # the seed's 32-bit words, least significant first
-    words = 1 if seed >> np.uint64(32) == 0 else 2
-    entropy[0], entropy[1] = seed & _M32, seed >> np.uint64(32)
-    pool = np.empty(_POOL, dtype=np.uint64)
+    # SeedSequence's pool of 4 words, kept in bits[0:4] until PCG64's state takes their place
+    # (no arrays to allocate: compiling allocations costs the first run time)
     h = _INIT_A
-    for i in range(_POOL):
-        pool[i], h = _hashmix(entropy[i] if i < words else np.uint64(0), h)
+    for i in range(_POOL):  # the seed's 32-bit words, least significant first, padded with 0
+        word = seed & _M32 if i == 0 else (seed >> np.uint64(32) if i == 1 else np.uint64(0))
+        bits[i], h = _hashmix(word, h)
     for src in range(_POOL):
         for dst in range(_POOL):
             if src != dst:
-                mixed, h = _hashmix(pool[src], h)
-                pool[dst] = _mix(pool[dst], mixed)
-    state = np.empty(8, dtype=np.uint64)  # generate_state's 32-bit words
+                mixed, h = _hashmix(bits[src], h)
+                bits[dst] = _mix(bits[dst], mixed)
+    # generate_state(4, uint64): 8 words from the pool, paired into 64-bit values (little-endian)
+    init_hi, init_lo, seq_hi, seq_lo = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
     h = _INIT_B
     for i in range(8):
-        value = pool[i % _POOL] ^ h
+        value = bits[i % _POOL] ^ h
         h = (h * _MULT_B) & _M32
         value = (value * h) & _M32
-        state[i] = value ^ (value >> np.uint64(16))
-    s32 = np.uint64(32)
-    init_hi, init_lo = state[0] | (state[1] << s32), state[2] | (state[3] << s32)
-    seq_hi, seq_lo = state[4] | (state[5] << s32), state[6] | (state[7] << s32)
+        word = (value ^ (value >> np.uint64(16))) << np.uint64(32 * (i % 2))
+        if i < 2:
+            init_hi |= word
+        elif i < 4:
+            init_lo |= word
+        elif i < 6:
+            seq_hi |= word
+        else:
+            seq_lo |= word
     # PCG64's seeding: inc = initseq << 1 | 1; step from 0; add initstate; step
     bits[INC_HI] = (seq_hi << np.uint64(1)) | (seq_lo >> np.uint64(63))
     bits[INC_LO] = (seq_lo << np.uint64(1)) | np.uint64(1)

@@ -3,19 +3,34 @@
 numba loads each kernel from its cache the first time it is called, about a second for a
 world's worth in every new process. A forkserver that preloads this module
 (`agent.workers.start_early`) does that once, while the command that started it is still
-starting up itself, and every worker it forks begins with the kernels loaded. It runs no
-thread (two cars are stepped on one), so forking after it is safe. It never fails: an
-error here (numba broken) would take the forkserver down with a traceback, while each
-worker meeting it says so in one line.
+starting up itself, and every worker it forks begins with the kernels loaded.
+
+Only when they are in the cache: the first run after an install leaves compiling to the
+workers, which compile what they use (this would compile a camera's and the sensors'
+kernels, whichever the workers need, on one core). It runs no thread (two cars are
+stepped on one), so forking after it is safe. It never fails: an error here (numba
+broken) would take the forkserver down with a traceback, while each worker meeting it
+says so in one line.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
 from sim.config import EnvConfig
 from sim.track import from_seed
 from sim.world import World
+
+
+def cached() -> bool:
+    """Whether numba's cache holds the world's kernels (a run before this one compiled them).
+    (Reads the cache's index path from numba's cache object, as `sim.jit` does.)"""
+    from sim.step import step_cars
+
+    cache_file = getattr(getattr(step_cars.serial, "_cache", None), "_cache_file", None)
+    return cache_file is not None and os.path.exists(cache_file._index_path)
 
 
 def warm(cars: int = 2) -> None:
@@ -30,6 +45,7 @@ def warm(cars: int = 2) -> None:
 
 
 try:
-    warm()
+    if cached():
+        warm()
 except Exception:  # (a broken numba install: each worker then meets it, and says so in one line)
     pass

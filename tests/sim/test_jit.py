@@ -107,3 +107,13 @@ def test_kernels_run_as_python_with_the_jit_off():
     plain = _run(code, ROOT, NUMBA_DISABLE_JIT="1")
     assert jit.returncode == 0 and plain.returncode == 0, plain.stderr
     assert np.allclose(eval(jit.stdout), eval(plain.stdout), atol=1e-4)
+
+
+def test_warming_loads_kernels_from_the_cache_but_never_compiles(tmp_path, reference):
+    """sim.warm (a forkserver's preload) steps a world only when numba's cache holds its kernels."""
+    code = "import sim.warm, sim.step; print(sim.warm.cached(), len(sim.step.step_cars.serial.signatures))"
+    cold = _run(code, ROOT, NUMBA_CACHE_DIR=str(tmp_path))  # an empty cache: nothing compiled, nothing stepped
+    warm = _run(code, ROOT)  # this checkout's cache, which `reference` filled
+    assert cold.returncode == 0 and warm.returncode == 0, cold.stderr + warm.stderr
+    assert cold.stdout.split() == ["False", "0"]
+    assert warm.stdout.split() == ["True", "1"]
