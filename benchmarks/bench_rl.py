@@ -190,7 +190,11 @@ def params_cost_s(cars: int = 16, steps: int = 600) -> float:
 # falls); a linear learning-rate schedule 71.9 / 67.1 / 75.6; the same with --log-std -1 (less
 # steering noise) 44.0 / - / - (stopped: worse); 32 cars and linear 72.0 / 73.8 / 79.1 (best
 # 79.5), at 1.6 times the env steps a second (3.6M steps in 7.2 min of training against 9.4),
-# so 10 minutes hold more of them
+# so 10 minutes hold more of them. Tried on top of those, and not kept: --gamma 0.995 36.0 /
+# 51.4 / 76.8 / 77.7 at 0.5M / 1.0M / 2.1M / 3.7M (stopped); a denser, narrower fan (--rays 121
+# --ray-fov 120: 1 degree apart, so a cone shows between rays three times as far off) 63.5 /
+# 74.8 / 75.2 / 77.2 at 0.5M / 1.0M / 1.6M / 2.1M (stopped): it learns sooner, then levels off
+# where the bundled fan does, so what the fan sees is not what holds the score at ~78
 CONES_SETTINGS = ["--cars", 32, "--lr-schedule", "linear"]
 CONES_STEPS_PER_S = 9_000  # measured with CONES_SETTINGS; sets --steps to fill the minutes
 
