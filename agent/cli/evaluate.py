@@ -70,7 +70,8 @@ def add_arguments(p) -> None:
         type=out_file(".json"),
         default=None,
         metavar="FILE.json",
-        help='write {"summary": ..., "episodes": [...]}',
+        help='write {"summary": ..., "episodes": [...], "timing": ...} (timing: per worker, the seconds its '
+        "batch drove and the seconds of those in the driver)",
     )
     p.add_argument(
         "--plot",
