@@ -148,8 +148,7 @@ def seeded(seed: int) -> np.ndarray:
     """The bit generator of `np.random.default_rng(seed)`, for a seed of 0 to 2**64 - 1. (A
     kernel that draws from a seed can seed it itself, `seed_into`, and save compiling this.)"""
     bits = np.empty(SIZE, dtype=np.uint64)
-    with np.errstate(over="ignore"):  # (uint64 arithmetic wraps on purpose; only plain Python warns)
-        _seeded(bits, checked_seed(seed))
+    _seeded(bits, checked_seed(seed))
     return bits
 
 

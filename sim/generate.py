@@ -4,8 +4,8 @@
 given, closes it exactly by adjusting the straights, samples it as a turtle path and keeps
 it when the road never comes near itself. All of it but the last check is one kernel,
 `_draw_path`, drawing from numpy's default generator as numpy would (`sim.draws`), so
-every seed keeps the track it had when this was numpy calls. `sim.track.from_seed` gives each seed
-its track.
+every seed keeps the track it had when this was numpy calls. `sim.track.from_seed` gives
+each seed its track.
 """
 
 from __future__ import annotations
@@ -257,11 +257,9 @@ def generate(
     left = 500
     try:
         while left > 0:
-            with np.errstate(over="ignore"):  # (the draws' uint64 arithmetic wraps; only plain Python warns)
-                p = params
-                pts, used = _draw_path(
-                    bits, seed, fresh, _KIND_CDF, p.min_radius_m, p.min_length_m, p.max_length_m, 0.5, left
-                )
+            pts, used = _draw_path(
+                bits, seed, fresh, _KIND_CDF, params.min_radius_m, params.min_length_m, params.max_length_m, 0.5, left
+            )
             fresh = False
             left -= used
             if len(pts) == 0:
