@@ -100,7 +100,7 @@ def main() -> None:
     batch = -(-args.tracks // n_chunks)  # the cars each of eval's batches starts with
     us = inference_us_per_frame(batch)
     flat_s = frames * us / 1e6 / WORKERS
-    over = float(np.median(np.array(times) / np.array(floors)))  # each run against the floor measured after it
+    over = float(np.median(np.array(times) / np.array(floors)))  # each run against its own network time
     print(
         f"the network, in the slowest of the {WORKERS} workers: {median(floors):.1f} s; the flat estimate "
         f"({frames:,} frames x {us:.0f} us at batch {batch}, one process) / {WORKERS} workers: {flat_s:.1f} s"

@@ -8,14 +8,13 @@ Generator, and numba reading the Generator when a kernel is called) cost more th
 draws: here a generator is a small uint64 array a kernel steps itself.
 
 `seeded(seed)` is `default_rng(seed)`'s bit generator for a seed of 0 to 2**64 - 1
-(`seed_into` makes one inside a kernel);
-`bits_of(rng)` and `put_back(bits, rng)` carry a numpy Generator's state in and out. The
-methods below repeat numpy's C code on it (`random`, `uniform`, `integers` below 2**32,
-`permutation`). numba has no 128-bit integer type, so the state is kept as two uint64 halves
-(`sim.jit.muladd128` multiplies them as one 128-bit number).
-They are compiled into the kernels that call them (`register_jitable`), not as kernels of
-their own: each kernel costs compile time on a first run. tests/sim/test_draws.py compares
-thousands of draws with numpy's.
+(`seed_into` makes one inside a kernel); `bits_of(rng)` and `put_back(bits, rng)` carry a
+numpy Generator's state in and out. The methods below repeat numpy's C code on it
+(`random`, `uniform`, `integers` below 2**32, `permutation`). numba has no 128-bit integer
+type, so the state is kept as two uint64 halves (`sim.jit.muladd128` multiplies them as
+one 128-bit number). They are compiled into the kernels that call them
+(`register_jitable`), not as kernels of their own: each kernel costs compile time on a
+first run. tests/sim/test_draws.py compares thousands of draws with numpy's.
 """
 
 from __future__ import annotations
