@@ -19,6 +19,7 @@ import numpy as np
 from numba.typed import List
 
 from sim.config import RasterParams
+from sim.jit import kernel
 from sim.road import OWNER_BLOCK, _band_blocks, _near_segments, draw_road
 from sim.track import Track
 
@@ -114,25 +115,43 @@ def _fill_periodic(dst: np.ndarray, tile: np.ndarray) -> None:
 @lru_cache(maxsize=32)
 def _paint_table(w2: float, half: float, res: float, params: RasterParams):
     """Road coverage (q,), paint colour (4, q, 3) and the same rounded to uint8, per 1/64 m
-    of |lateral offset| (cached: one table per road width).
+    of |lateral offset| (cached: one table per road width; a level that draws each track's
+    width anew computes one at every reset, in `_paint_rows`).
 
     Paint row 2 * (no edge line) + (centre line): rows 0 and 1 have the edge lines, 2 and
     3 not; rows 1 and 3 have the centre line. Coverage is the fraction of a pixel as wide
     as `res` that lies inside [a, b], which anti-aliases every line.
     """
-    ad = (np.arange(int(half * 64) + 2) + 0.5) / 64
+    q = int(half * 64) + 2
+    road, paint, rgb8 = np.empty(q, np.float32), np.empty((4, q, 3), np.float32), np.empty((4, q, 3), np.uint8)
+    _paint_rows(w2, res, params.edge_line_m, params.centre_line_m, ASPHALT, LINE, CENTRE, road, paint, rgb8)
+    return road, paint, rgb8
 
-    def coverage(a, b):
-        return np.clip((np.minimum(b, ad + res / 2) - np.maximum(a, ad - res / 2)) / res, 0.0, 1.0)[:, None]
 
-    road = coverage(-1.0, w2)[:, 0]
-    edge = coverage(w2 - 0.25 - params.edge_line_m, w2 - 0.25)
-    centre = coverage(-1.0, params.centre_line_m / 2)
-    rows = []
-    for plain in (ASPHALT + (LINE - ASPHALT) * edge, ASPHALT + 0 * edge):
-        rows += [plain, plain + (CENTRE - ASPHALT) * centre]
-    paint = np.stack(rows).astype(np.float32)
-    return road.astype(np.float32), paint, to_rgb8(paint)
+@kernel
+def _coverage(a, b, d, res):
+    """The fraction of a pixel `res` wide centred at `d` that lies inside [a, b]."""
+    v = (min(b, d + res / 2) - max(a, d - res / 2)) / res
+    return min(max(v, 0.0), 1.0)
+
+
+@kernel
+def _paint_rows(w2, res, edge_line_m, centre_line_m, asphalt, line, centre_rgb, road, paint, rgb8):
+    """`_paint_table`'s tables into `road`, `paint` and `rgb8`, the arithmetic numpy's
+    (float64, cast to float32; the bytes rounded half to even)."""
+    for j in range(len(road)):
+        d = (j + 0.5) / 64
+        road[j] = np.float32(_coverage(-1.0, w2, d, res))
+        edge = _coverage(w2 - 0.25 - edge_line_m, w2 - 0.25, d, res)
+        mid = _coverage(-1.0, centre_line_m / 2, d, res)
+        for c in range(3):
+            lined = np.float64(asphalt[c]) + np.float64(line[c] - asphalt[c]) * edge
+            plain = np.float64(asphalt[c])
+            yellow = np.float64(centre_rgb[c] - asphalt[c]) * mid
+            for k, v in enumerate((lined, lined + yellow, plain, plain + yellow)):
+                f = np.float32(v)
+                paint[k, j, c] = f
+                rgb8[k, j, c] = np.uint8(min(max(np.rint(f), np.float32(0.0)), np.float32(255.0)))
 
 
 @dataclass(frozen=True)
