@@ -177,15 +177,27 @@ def layout(track: Track, params: RasterParams = RasterParams()) -> Layout:
         return hit
     res = params.m_per_px
     align = 2 ** (params.levels - 1)
-    edge = np.abs(track.normal * (track.width_m / 2))  # the lower of the two edges is centre - |offset|
-    lo = (track.centerline - edge).min(0) - params.margin_m
-    hi = (track.centerline + edge).max(0) + params.margin_m
+    lo, hi = _extent(track.centerline, track.normal, track.width_m / 2)
+    lo, hi = lo - params.margin_m, hi + params.margin_m
     rows, cols = (np.ceil((hi - lo)[::-1] / res / align).astype(int) * align).tolist()
     shapes = np.array([(rows >> k, cols >> k) for k in range(params.levels)], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(shapes.prod(1))[:-1]]).astype(np.int64)
     lay = Layout((float(lo[0]), float(lo[1])), rows, cols, shapes, offsets)
     cache[("layout", params)] = lay
     return lay
+
+
+@kernel
+def _extent(centre, normal, half_width):
+    """The smallest and largest x and y of the road's edges, (2,) each: per vertex the
+    centre minus and plus |normal * half_width| (the lower edge is the one nearer the axis)."""
+    lo, hi = np.full(2, np.inf), np.full(2, -np.inf)
+    for i in range(len(centre)):
+        for a in range(2):
+            e = abs(normal[i, a] * half_width)
+            lo[a] = min(lo[a], centre[i, a] - e)
+            hi[a] = max(hi[a], centre[i, a] + e)
+    return lo, hi
 
 
 @dataclass(frozen=True, eq=False)
