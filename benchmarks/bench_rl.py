@@ -194,7 +194,13 @@ def params_cost_s(cars: int = 16, steps: int = 600) -> float:
 # 51.4 / 76.8 / 77.7 at 0.5M / 1.0M / 2.1M / 3.7M (stopped); a denser, narrower fan (--rays 121
 # --ray-fov 120: 1 degree apart, so a cone shows between rays three times as far off) 63.5 /
 # 74.8 / 75.2 / 77.2 at 0.5M / 1.0M / 1.6M / 2.1M (stopped): it learns sooner, then levels off
-# where the bundled fan does, so what the fan sees is not what holds the score at ~78
+# where the bundled fan does, so what the fan sees is not what holds the score at ~78.
+# Diagnosed later: a 2.1M-step run (75.3) drives 3 m off centre along one edge; all its failed
+# episodes are repeated hits on the same obstacles, lap after lap, and none left the road. Not kept
+# either (on a machine twice as fast, 1M steps a minute): --arch "fc(256) relu fc(256) relu"
+# 34.2 / 75.4 / 54.6 / 67.4 at 1M / 2M / 3M / 4M (stopped); every other ray seeing only obstacles
+# (a patch to the sensors) 55.1 / 62.3 / 58.8 (stopped); --reward avoid_objects.py 38.6 / 47.9 /
+# 73.5 / 81.1 / 70.3 / 58.3 / 62.8 / 73.0 / 73.9 at 1M .. 9M, 73.8 after 10M steps
 CONES_SETTINGS = ["--cars", 32, "--lr-schedule", "linear"]
 CONES_STEPS_PER_S = 9_000  # measured with CONES_SETTINGS; sets --steps to fill the minutes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 HELP = "learn to drive from a reward function you write (reinforcement learning, PPO)"
 DESCRIPTION = (
     "Reinforcement learning: no expert, no recordings. The car drives, a Python file you write says how good each "
-    "step was (reward(params) -> float; assets/rewards/ has six to start from, DeepRacer's names in params), and "
+    "step was (reward(params) -> float; assets/rewards/ has seven to start from, DeepRacer's names in params), and "
     "PPO (Stable-Baselines3) adjusts the same networks `train` uses to earn more of it. Every --eval-every steps the "
     "policy drives --eval-tracks test tracks; the driving score goes to OUT/curve.csv and OUT/curve.png, SB3's logs to "
     "OUT/tb (tensorboard --logdir OUT/tb). OUT/model.pt is a DriveLab checkpoint: watch, eval, race, export and "

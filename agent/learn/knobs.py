@@ -122,7 +122,9 @@ DEFAULT_RL_CAMERA_ARCH = "tiny"  # PPO's updates dominate a camera run: a small 
 class RLArgs:
     """Everything `rl` takes; `run_sim.py rl --FLAG` for each field."""
 
-    reward: str = knob(str(DEFAULT_REWARD), "a Python file defining reward(params) -> float (assets/rewards/ has six)")
+    reward: str = knob(
+        str(DEFAULT_REWARD), "a Python file defining reward(params) -> float (assets/rewards/ has seven)"
+    )
     level: str = knob("school", "the level the car learns at", choices=tuple(LEVELS))
     observation: str = knob("sensors", "what the network reads", choices=OBSERVATIONS)
     arch: str | None = knob(

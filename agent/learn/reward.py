@@ -26,6 +26,7 @@ DeepRacer's names:
 | `closest_waypoints` | list | [index behind the car, index ahead of it] into `waypoints` |
 | `objects_distance` | list | each obstacle's distance from the start line along the track [m] |
 | `closest_objects` | list | [index behind, index ahead] into `objects_distance` ([] without obstacles) |
+| `objects_left_of_center` | list | each obstacle: its centre is left of the centre line |
 
 DriveLab's own:
 
@@ -35,6 +36,8 @@ DriveLab's own:
 | `heading_error_rad` | float | the car's heading minus the road's [rad, left +] |
 | `progress_delta_m` | float | metres gained along the track this step (negative when going back) |
 | `progress_m` | float | net metres along the track since the episode began |
+| `objects_offset_m` | list | each obstacle's centre: signed distance from the centre line [m, left +] |
+| `next_object_m` | float | metres along the road to the next obstacle (`closest_objects[1]`); inf without obstacles |
 | `lap` | int | laps completed |
 | `level` | str | the level's name (`school`, `cones`, ...) |
 """
@@ -77,8 +80,16 @@ STEP_KEYS = (
     "progress_m",
     "lap",
 )
-TRACK_KEYS = ("track_width", "track_length", "waypoints", "objects_distance", "level")
-PARAM_KEYS = STEP_KEYS + TRACK_KEYS + ("closest_objects",)
+TRACK_KEYS = (
+    "track_width",
+    "track_length",
+    "waypoints",
+    "objects_distance",
+    "objects_left_of_center",
+    "objects_offset_m",
+    "level",
+)
+PARAM_KEYS = STEP_KEYS + TRACK_KEYS + ("closest_objects", "next_object_m")
 
 
 def require_sb3() -> None:
@@ -207,11 +218,14 @@ class RewardParams:
         self._track[i] = track
         s = np.array([o.s_m for o in track.obstacles])
         self._objects[i] = s
+        offsets = [float(o.offset_m) for o in track.obstacles]
         self._const[i] = {
             "track_width": float(track.width_m),
             "track_length": float(track.length_m),
             "waypoints": [tuple(p) for p in track.centerline.tolist()],
             "objects_distance": s.tolist(),
+            "objects_left_of_center": [o > 0 for o in offsets],
+            "objects_offset_m": offsets,
             "level": self.level,
         }
 
@@ -252,7 +266,9 @@ class RewardParams:
             if len(objects):
                 ahead = int(np.searchsorted(objects, w.s[i])) % len(objects)
                 p["closest_objects"] = [(ahead - 1) % len(objects), ahead]
+                p["next_object_m"] = float((objects[ahead] - w.s[i]) % ts.length[i])
             else:
                 p["closest_objects"] = []
+                p["next_object_m"] = math.inf
             out.append(p)
         return out

@@ -65,9 +65,33 @@ def test_params_name_the_obstacles_behind_and_ahead():
     behind, ahead = rows[0]["closest_objects"]
     assert s[ahead] >= w.s[0] or ahead == 0  # the next one along (or the first, round the loop)
     assert behind == (ahead - 1) % len(s)
+    track = w.tracks[0]
+    assert rows[0]["objects_offset_m"] == [o.offset_m for o in track.obstacles]
+    assert rows[0]["objects_left_of_center"] == [o.offset_m > 0 for o in track.obstacles]
+    assert any(rows[0]["objects_left_of_center"]) and not all(rows[0]["objects_left_of_center"])  # both halves
+    assert rows[0]["next_object_m"] == pytest.approx((s[ahead] - w.s[0]) % track.length_m)
+    assert 0 <= rows[0]["next_object_m"] < track.length_m
+    school = _drive(_world(1), 1)[0]
+    assert school["next_object_m"] == math.inf and school["objects_offset_m"] == school["objects_left_of_center"] == []
 
 
-@pytest.mark.parametrize("name", ["progress", "center_line", "borders", "no_zigzag", "speed_only", "punish_only"])
+def test_avoid_objects_pays_for_room_beside_the_next_obstacle():
+    fn = load_reward(REWARDS_DIR / "avoid_objects.py")
+    w = _world(1, "cones")
+    p = _drive(w, 5)[0]
+    gained = p["progress_delta_m"]
+    near = dict(p, closest_objects=[0, 1], next_object_m=15.0, objects_offset_m=[0.0, 1.5])
+    behind_it = fn(dict(near, lateral_offset_m=1.5))  # straight at it
+    half_over = fn(dict(near, lateral_offset_m=0.25))
+    clear = fn(dict(near, lateral_offset_m=-1.0))  # 2.5 m beside it
+    assert behind_it == pytest.approx(0.0) and 0 < half_over < clear == pytest.approx(gained)
+    assert fn(dict(near, lateral_offset_m=1.5, next_object_m=60.0)) == pytest.approx(gained)  # too far off to count
+    assert fn(dict(near, is_crashed=True)) == -10.0
+
+
+@pytest.mark.parametrize(
+    "name", ["progress", "center_line", "borders", "no_zigzag", "speed_only", "punish_only", "avoid_objects"]
+)
 def test_shipped_rewards_pay_for_what_they_say(name):
     fn = load_reward(REWARDS_DIR / f"{name}.py")
     w = _world()
