@@ -200,7 +200,9 @@ def params_cost_s(cars: int = 16, steps: int = 600) -> float:
 # either (on a machine twice as fast, 1M steps a minute): --arch "fc(256) relu fc(256) relu"
 # 34.2 / 75.4 / 54.6 / 67.4 at 1M / 2M / 3M / 4M (stopped); every other ray seeing only obstacles
 # (a patch to the sensors) 55.1 / 62.3 / 58.8 (stopped); --reward avoid_objects.py 38.6 / 47.9 /
-# 73.5 / 81.1 / 70.3 / 58.3 / 62.8 / 73.0 / 73.9 at 1M .. 9M, 73.8 after 10M steps
+# 73.5 / 81.1 / 70.3 / 58.3 / 62.8 / 73.0 / 73.9 at 1M .. 9M, 73.8 after 10M steps; the same
+# with half pay at the edge on a clear road 56.9 / 52.3 / 68.4 / 66.8 / 71.3 / 61.6 at 1M .. 6M
+# (stopped): 1.5-2.2 m off centre, but as many hits
 CONES_SETTINGS = ["--cars", 32, "--lr-schedule", "linear"]
 CONES_STEPS_PER_S = 9_000  # measured with CONES_SETTINGS; sets --steps to fill the minutes
 
