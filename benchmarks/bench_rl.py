@@ -202,7 +202,8 @@ def params_cost_s(cars: int = 16, steps: int = 600) -> float:
 # (a patch to the sensors) 55.1 / 62.3 / 58.8 (stopped); --reward avoid_objects.py 38.6 / 47.9 /
 # 73.5 / 81.1 / 70.3 / 58.3 / 62.8 / 73.0 / 73.9 at 1M .. 9M, 73.8 after 10M steps; the same
 # with half pay at the edge on a clear road 56.9 / 52.3 / 68.4 / 66.8 / 71.3 / 61.6 at 1M .. 6M
-# (stopped): 1.5-2.2 m off centre, but as many hits
+# (stopped): 1.5-2.2 m off centre, but as many hits; avoid_objects.py with --lr 1e-4 67.3 / 66.6 /
+# 73.4 / 76.4 / 76.8 / 79.1 / 77.8 / 79.8 / 77.2 at 1M .. 9M, 76.8 after 10M (steadier, no higher)
 CONES_SETTINGS = ["--cars", 32, "--lr-schedule", "linear"]
 CONES_STEPS_PER_S = 9_000  # measured with CONES_SETTINGS; sets --steps to fill the minutes
 
