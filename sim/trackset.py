@@ -24,12 +24,7 @@ def avoidance(track: Track) -> np.ndarray:
     return cache["avoid"]
 
 
-_NONE_AHEAD = np.zeros(0, dtype=np.int64)  # `_put_rows`' "no obstacles on this track"
-
-
-def _put_rows(centre, tangent, heading, obs_ahead, first: int, track: Track, ahead) -> None:
-    """Track's vertices into the set's rows from `first` on (`_fill_rows`)."""
-    _fill_rows(centre, tangent, heading, obs_ahead, first, track.centerline, track.tangent, track.heading, ahead)
+_NONE_AHEAD = np.zeros(0, dtype=np.int64)  # `_fill_rows`' "no obstacles on this track"
 
 
 @kernel
@@ -88,7 +83,8 @@ class TrackSet:
         if track.n > self.capacity[k]:
             return False
         ahead = ahead_index(track) if track.obstacles else _NONE_AHEAD
-        _put_rows(self.centre, self.tangent, self.heading, self.obs_ahead, self.start[k], track, ahead)
+        rows = (self.centre, self.tangent, self.heading, self.obs_ahead)
+        _fill_rows(*rows, self.start[k], track.centerline, track.tangent, track.heading, ahead)
         self._avoid_due.add(k)
         self.tracks[k] = track
         self.n[k], self.ds[k], self.length[k], self.half_width[k] = track.n, track.ds, track.length_m, track.width_m / 2
