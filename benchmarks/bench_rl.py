@@ -204,6 +204,12 @@ def params_cost_s(cars: int = 16, steps: int = 600) -> float:
 # with half pay at the edge on a clear road 56.9 / 52.3 / 68.4 / 66.8 / 71.3 / 61.6 at 1M .. 6M
 # (stopped): 1.5-2.2 m off centre, but as many hits; avoid_objects.py with --lr 1e-4 67.3 / 66.6 /
 # 73.4 / 76.4 / 76.8 / 79.1 / 77.8 / 79.8 / 77.2 at 1M .. 9M, 76.8 after 10M (steadier, no higher)
+# Then (quick patches, not kept; the diagnosis in docs/rl.md: the car passes every obstacle on one
+# side, on the outside of those on its own half, and hits them where that side is too narrow):
+# obstacles every 30-60 m while training 72.0 / 78.1 / 78.1 / 81.1 at 1M .. 4M; narrow roads
+# only (6-7 m) 34.8 / 56.6 / 48.1 at 1M .. 3M; each steering held 4 steps 12.4 / 18.0 / 45.3 /
+# 71.4 / 78.1 at 0.5M .. 2.6M choices; a reward paying for heading to the middle of the other half
+# once an obstacle is within 40 m 21.7 / 23.0 / 42.8 / 58.1 / 32.2 / 57.6 / 43.7 at 1M .. 7M.
 CONES_SETTINGS = ["--cars", 32, "--lr-schedule", "linear"]
 CONES_STEPS_PER_S = 9_000  # measured with CONES_SETTINGS; sets --steps to fill the minutes
 
