@@ -209,7 +209,9 @@ def params_cost_s(cars: int = 16, steps: int = 600) -> float:
 # obstacles every 30-60 m while training 72.0 / 78.1 / 78.1 / 81.1 at 1M .. 4M; narrow roads
 # only (6-7 m) 34.8 / 56.6 / 48.1 at 1M .. 3M; each steering held 4 steps 12.4 / 18.0 / 45.3 /
 # 71.4 / 78.1 at 0.5M .. 2.6M choices; a reward paying for heading to the middle of the other half
-# once an obstacle is within 40 m 21.7 / 23.0 / 42.8 / 58.1 / 32.2 / 57.6 / 43.7 at 1M .. 7M.
+# once an obstacle is within 40 m 21.7 / 23.0 / 42.8 / 58.1 / 32.2 / 57.6 / 43.7 at 1M .. 7M; a
+# mirror-symmetric network (steering odd, value even under swapping left and right rays) 31.7 /
+# 26.4 / 56.7 / 49.7 / 69.7 / 60.3 / 63.3 at 1M .. 7M, on an edge (2.9-3.1 m) all the same.
 CONES_SETTINGS = ["--cars", 32, "--lr-schedule", "linear"]
 CONES_STEPS_PER_S = 9_000  # measured with CONES_SETTINGS; sets --steps to fill the minutes
 
