@@ -211,7 +211,9 @@ def params_cost_s(cars: int = 16, steps: int = 600) -> float:
 # 71.4 / 78.1 at 0.5M .. 2.6M choices; a reward paying for heading to the middle of the other half
 # once an obstacle is within 40 m 21.7 / 23.0 / 42.8 / 58.1 / 32.2 / 57.6 / 43.7 at 1M .. 7M; a
 # mirror-symmetric network (steering odd, value even under swapping left and right rays) 31.7 /
-# 26.4 / 56.7 / 49.7 / 69.7 / 60.3 / 63.3 at 1M .. 7M, on an edge (2.9-3.1 m) all the same.
+# 26.4 / 56.7 / 49.7 / 69.7 / 60.3 / 63.3 at 1M .. 7M, on an edge (2.9-3.1 m) all the same; an
+# entropy bonus (PPO's ent_coef 0.01, so the steering noise stays wide) 28.2 / 61.6 / 63.3 / 60.2 /
+# 44.7 / 61.1 at 1M .. 6M, 2.0-2.5 m off centre.
 CONES_SETTINGS = ["--cars", 32, "--lr-schedule", "linear"]
 CONES_STEPS_PER_S = 9_000  # measured with CONES_SETTINGS; sets --steps to fill the minutes
 

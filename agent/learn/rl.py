@@ -306,12 +306,22 @@ def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
     bar = _bar(-(-args.steps // per_update) * per_update, progress)  # PPO collects whole rollouts
 
     class Watch(BaseCallback):
-        """The bar (steps/s, episode return, laps per episode) and an evaluation every --eval-every steps."""
+        """The bar (steps/s, episode return, laps per episode) and an evaluation every --eval-every steps.
+
+        An evaluation runs as a rollout starts, after the update that learned from the steps
+        so far, so each row of the curve is the policy that learned from its `steps`."""
 
         def __init__(self):
             super().__init__()
             self.next_eval = done_before + args.eval_every
             self.last_steps = done_before
+
+        def _on_rollout_start(self) -> None:
+            steps = self.model.num_timesteps
+            if steps >= self.next_eval:
+                while self.next_eval <= steps:
+                    self.next_eval += args.eval_every
+                evaluation(steps)
 
         def _on_rollout_end(self) -> None:
             # the update after this rollout: the policy learns too once the warm-up is over
@@ -331,9 +341,6 @@ def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
                     score=f"{last['metrics']['driving_score']:.0f}" if last["metrics"] else "-",
                     refresh=False,
                 )
-            if steps >= self.next_eval:
-                self.next_eval += args.eval_every
-                evaluation(steps)
             return True
 
     try:

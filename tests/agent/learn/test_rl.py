@@ -90,6 +90,14 @@ def test_the_same_seed_learns_the_same_policy_and_resume_goes_on(tmp_path):
         _short(tmp_path / "a", resume=True, reward=_reward(tmp_path))
 
 
+def test_each_evaluation_is_of_the_policy_that_learned_from_its_steps(tmp_path):
+    # 4 cars x 64 steps: an update every 256 steps; an evaluation every 256, then one at the end
+    _short(tmp_path / "run", steps=1024, eval_every=256)
+    with open(tmp_path / "run" / "curve.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["steps"] for r in rows] == ["0", "256", "512", "768", "1024"]  # once each, none twice
+
+
 def _last_lr(out) -> float:
     """The learning rate of the last update, from the run's ppo.zip (SB3's optimizer state)."""
     with zipfile.ZipFile(out / "ppo.zip") as z:
