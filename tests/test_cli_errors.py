@@ -264,3 +264,25 @@ def test_results_with_nan_are_refused_where_they_are_written(tmp_path):
     assert not target.exists() and list(tmp_path.iterdir()) == []
     write_json(target, {"summary": {"driving_score": 96.8}})
     assert json.loads(target.read_text())["summary"]["driving_score"] == 96.8
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    (tmp_path / "shelf.png").mkdir()
+    for flag, path, words in (
+        ("--report", blocker / "r.json", "cannot create the folder"),
+        ("--plot", tmp_path / "shelf.png", "is a folder"),
+    ):
+        code, err = run(["eval", "--tracks", "1", "--quiet", flag, str(path)], capsys)
+        assert code == 2 and flag in err and str(path) in err and words in err and "\n" not in err, err
+        assert "evaluating" not in run.out  # refused before any driving
+    kept = tmp_path / "kept.json"
+    kept.write_text("an earlier report")
+    code, _ = run(["eval", "--report", str(kept), "--tracks", "0"], capsys)
+    assert code == 2 and kept.read_text() == "an earlier report"  # checked, not touched
+    fresh = tmp_path / "new" / "r.json"
+    code, _ = run(["eval", "--report", str(fresh), "--tracks", "0"], capsys)
+    assert code == 2 and fresh.parent.is_dir() and not fresh.exists()  # checked, and no empty file left behind
+    code, err = run(["rl", "--out", str(blocker), "--quiet"], capsys)
+    assert code == 2 and f"--out {blocker}: is a file" in err and "\n" not in err

@@ -59,8 +59,25 @@ def out_file(*suffixes: str):
     misnamed output is refused before any work, not written in a format nobody asked for."""
 
     def parse(text: str) -> str:
-        if Path(text).suffix.lower() not in suffixes:
+        path = Path(text)
+        if path.suffix.lower() not in suffixes:
             raise argparse.ArgumentTypeError(f"expected a file name ending in {' or '.join(suffixes)}, got {text!r}")
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text} is a folder; expected a file name")
+        try:  # its folder now, so a path that cannot be written is refused before the work, not after
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise argparse.ArgumentTypeError(
+                f"cannot create the folder {path.parent} for {text} ({(e.strerror or str(e)).lower()})"
+            ) from None
+        existed = path.exists()
+        try:  # opened to add nothing: a file there is left as it is, a new one removed again
+            with open(path, "ab"):
+                pass
+        except OSError as e:
+            raise argparse.ArgumentTypeError(f"cannot write {text} ({(e.strerror or str(e)).lower()})") from None
+        if not existed:
+            path.unlink(missing_ok=True)
         return text
 
     return parse

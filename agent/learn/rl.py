@@ -180,6 +180,8 @@ def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
 
     reward_fn = load_reward(args.reward)
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: is a file; expected a folder for model.pt, curve.csv and the rest")
     state = out / STATE
     if args.resume and not state.is_file():
         raise ValueError(f"--resume: {out} holds no run to go on from (no {STATE}); leave out --resume to start one")
