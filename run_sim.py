@@ -123,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(e, (ValueError, OSError, RuntimeError)):
             raise
         if isinstance(e, OSError) and e.filename is not None and e.strerror:  # "[Errno 17] File exists: 'x'"
-            e = f"{e.filename}: {e.strerror[0].lower()}{e.strerror[1:]}"
+            if isinstance(e, FileExistsError) and os.path.isfile(e.filename):  # a folder was to be made there
+                e = f"{e.filename}: is a file; expected a folder (or a path where one can be made)"
+            else:
+                e = f"{e.filename}: {e.strerror[0].lower()}{e.strerror[1:]}"
         print(f"run_sim.py {args.command}: {e}", file=sys.stderr)  # bad input: one line, no traceback
         return 2
     except KeyboardInterrupt:  # recordings are saved chunk by chunk; nothing more to do

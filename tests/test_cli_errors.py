@@ -286,3 +286,5 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path, c
     assert code == 2 and fresh.parent.is_dir() and not fresh.exists()  # checked, and no empty file left behind
     code, err = run(["rl", "--out", str(blocker), "--quiet"], capsys)
     assert code == 2 and f"--out {blocker}: is a file" in err and "\n" not in err
+    code, err = run(["lecture", "--out", str(blocker), "--quick"], capsys)  # a folder output where a file is
+    assert code == 2 and f"{blocker}: is a file; expected a folder" in err and "\n" not in err
