@@ -33,6 +33,7 @@ CHASE = CameraParams(
 )
 # 4x finer than the cars' cameras (a window is large), with grass far around the road
 CHASE_RASTER = RasterParams(m_per_px=0.125, levels=7, margin_m=40.0)
+HAZE_FROM = 0.6  # the ground fades into the horizon's haze from this share of max_distance_m to all of it
 OWN_CAR = (CAR_LENGTH_M + 0.4, 1.9, 1.45)  # length, width, height [m] of the car drawn
 OWN_COLOUR = 0  # index of its body colour in sim.sprites.CAR_BODIES (red)
 
@@ -66,7 +67,15 @@ class ChaseView:
             self._track, self._look = track, None
         look = look or Look()
         if look != self._look:
-            self._lens.set_view(0, self.camera.params, look)
+            lens = self._lens
+            lens.set_view(0, self.camera.params, look)
+            # the far ground fades into the colour of the sky at the horizon, so ground beyond
+            # max_distance_m (which the camera samples as if at that distance: a row of streaks
+            # under the horizon at window size) is haze, not stretched road
+            haze = _haze(self.camera.params, lens.sky.shape[1], lens.alpha.shape[1])
+            horizon = lens.sky[0, -1].astype(np.float32)
+            lens.alpha[0] *= 1 - haze
+            lens.addend[0] = (lens.addend[0] - 0.5) * (1 - haze) + horizon[:, None] * haze + 0.5
             self._look = look
 
     def ahead_m(self) -> float:
@@ -120,3 +129,19 @@ class ChaseView:
             0.0,
         )
         return img
+
+
+def _haze(p: CameraParams, first: int, count: int) -> np.ndarray:
+    """How much of the horizon's haze each of `count` pixels from pixel `first` on shows
+    (float32, 0 to 1): none up to HAZE_FROM x max_distance_m, all from max_distance_m on,
+    by each pixel's true distance on the ground (a pixel above the horizon: all)."""
+    f = (p.width_px / 2) / math.tan(math.radians(p.fov_deg) / 2)
+    pitch = math.radians(p.pitch_deg)
+    yc = np.arange(p.height_px)[:, None] + 0.5 - p.height_px / 2
+    xc = np.arange(p.width_px)[None, :] + 0.5 - p.width_px / 2
+    down = f * math.sin(pitch) + yc * math.cos(pitch)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(down > 1e-6, p.height_m / down, np.inf)
+        dist = np.hypot(t * (f * math.cos(pitch) - yc * math.sin(pitch)), t * xc).reshape(-1)[first : first + count]
+    near = HAZE_FROM * p.max_distance_m
+    return np.clip((np.nan_to_num(dist, nan=np.inf) - near) / (p.max_distance_m - near), 0.0, 1.0).astype(np.float32)

@@ -36,6 +36,20 @@ def test_the_chase_view_shows_the_road_40_m_ahead_and_the_car():
     assert _near(img[int(row) - 12 : int(row), int(col) - 10 : int(col) + 10], ASPHALT, 30).mean() < 0.2
 
 
+def test_the_chase_view_fades_far_ground_into_the_horizon_without_streaks():
+    track = resolve_track(OVAL)
+    i = int(np.argmax(np.abs(track.curvature)))  # in a curve: road and grass both reach the horizon
+    view = ChaseView()
+    img = view.frame(track, *track.centerline[i], float(track.heading[i])).astype(int)
+    sky_rows = view._lens.sky.shape[1] // CHASE.width_px
+    horizon = img[sky_rows - 1, CHASE.width_px // 2]  # the sky's colour just above the ground
+    far = view.project(CHASE.max_distance_m - CHASE.forward_m, 0.0)[1]  # ground max_distance_m away
+    band = img[sky_rows : int(far) - 1]  # ground seen further than that: once a row of vertical streaks
+    assert len(band) >= 5 and np.abs(band - horizon).max() <= 2
+    near = img[int(view.project(30.0, 0.0)[1])]  # 30 m ahead: the road and its lines, no haze
+    assert np.abs(near - horizon).sum(-1).min() > 60
+
+
 def test_the_chase_view_draws_the_obstacles_ahead():
     env = DrivingEnv(level="cones", observation="sensors")
     env.reset(seed=1)
