@@ -60,6 +60,13 @@ def kernel(fn, parallel: bool = False):
         return numba.njit(nogil=True, parallel=parallel)(fn)
 
 
+def compiled_before(compiled) -> bool:
+    """Whether numba's cache on disk holds kernel `compiled` (an earlier run compiled it).
+    (Reads the cache's index path from numba's cache object, pinned in constraints.txt.)"""
+    cache_file = getattr(getattr(compiled, "_cache", None), "_cache_file", None)
+    return cache_file is not None and os.path.exists(cache_file._index_path)
+
+
 _thread_cap: int | None = None  # set by cap_threads: at most this many of numba's threads
 
 

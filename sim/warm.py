@@ -15,8 +15,6 @@ says so in one line.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from sim.config import EnvConfig
@@ -25,12 +23,11 @@ from sim.world import World
 
 
 def cached() -> bool:
-    """Whether numba's cache holds the world's kernels (a run before this one compiled them).
-    (Reads the cache's index path from numba's cache object, as `sim.jit` does.)"""
+    """Whether numba's cache holds the world's kernels (a run before this one compiled them)."""
+    from sim.jit import compiled_before
     from sim.step import step_cars
 
-    cache_file = getattr(getattr(step_cars.serial, "_cache", None), "_cache_file", None)
-    return cache_file is not None and os.path.exists(cache_file._index_path)
+    return compiled_before(step_cars.serial)
 
 
 def warm(cars: int = 2) -> None:
