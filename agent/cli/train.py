@@ -9,8 +9,9 @@ from agent.cli.common import add_knob_flags
 HELP = "fit a ConvNet or MLP to recorded driving by gradient descent"
 DESCRIPTION = (
     "Behavioural cloning: fit a network to the steering recorded in DATASET folders. Validation holds out whole "
-    "episodes (about --val-frac of the frames, never more than 1.5 times that), or 10 s time blocks of every episode "
-    "when there are fewer than 4; the split is printed, and a warning says when the network does no better than "
+    "episodes (about --val-frac of the frames, never more than 1.5 times that), or 10 s time blocks of the episodes "
+    "when there are fewer than 4 or no draw of whole ones comes near that share; the split is printed, and a "
+    "warning says when the network does no better than "
     "predicting the mean steering. Left out: frames off the road, ranges cut in `data review`, and crash segments "
     "(the 1.5 s of a person's driving before each exit from the road; --keep-crashes keeps them). Writes the best "
     "checkpoint to --out, a loss-curve PNG and a JSON summary beside it."

@@ -139,7 +139,11 @@ class RLArgs:
     ray_fov: float | None = knob(
         None, "the fan's width [degrees] (default: 180, or the --init model's)", bounds=(1.0, 360)
     )
-    steps: int = knob(200_000, "environment steps to learn from (all cars together)", bounds=(1, None))
+    steps: int = knob(
+        200_000,
+        "environment steps to learn from (all cars together), rounded up to whole rollouts (--cars x --rollout)",
+        bounds=(1, None),
+    )
     cars: int = knob(16, "cars stepped together (PPO's parallel environments)", bounds=(1, 4096))
     seed: int = knob(0, "seeds the tracks, the network's first weights and PPO's sampling", bounds=(0, None))
     init: str | None = knob(None, "start the policy from this checkpoint (behaviour cloning, then RL)")

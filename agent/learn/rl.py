@@ -152,6 +152,13 @@ def plot_curve(csv_path: Path, png_path: Path, title: str) -> None:
     fig.savefig(png_path)
 
 
+def _k(steps: int) -> str:
+    """Steps as the bar writes them: 0, 800, 51k, 1.2M."""
+    if steps < 1000:
+        return str(steps)
+    return f"{steps / 1000:.0f}k" if steps < 1_000_000 else f"{steps / 1e6:.1f}M"
+
+
 def _bar(total: int, enabled: bool):
     from tqdm import tqdm
 
@@ -340,7 +347,10 @@ def train_rl(args: RLArgs, progress: bool = True, log=print) -> dict:
                 bar.set_postfix(
                     ret=f"{np.mean([e['r'] for e in buf]):.1f}",
                     laps=f"{np.mean([e.get('laps', 0) for e in buf]):.2f}",
-                    score=f"{last['metrics']['driving_score']:.0f}" if last["metrics"] else "-",
+                    # the last evaluation's driving score, and after how many steps ("87@50k")
+                    score=f"{last['metrics']['driving_score']:.0f}@{_k(last['metrics']['steps'])}"
+                    if last["metrics"]
+                    else "-",
                     refresh=False,
                 )
             return True

@@ -399,11 +399,14 @@ def describe_split(episode: np.ndarray, train_mask: np.ndarray, val_mask: np.nda
     """'split (whole episodes held out): training N frames (E episodes, S s); validation ...':
     which holdout `split_by_episode` used and why, and what each side holds."""
 
+    whole = np.intersect1d(episode[train_mask], episode[val_mask]).size == 0
+
     def side(mask) -> str:
         k = len(np.unique(episode[mask]))
-        return f"{int(mask.sum()):,} frames ({k} episode{'s' if k != 1 else ''}, {mask.sum() * dt_s:,.0f} s)"
+        of = "" if whole else "parts of "
+        return f"{int(mask.sum()):,} frames ({of}{k} episode{'s' if k != 1 else ''}, {mask.sum() * dt_s:,.0f} s)"
 
-    if np.intersect1d(episode[train_mask], episode[val_mask]).size == 0:
+    if whole:
         how = "whole episodes held out for validation"
     else:
         why = (
@@ -412,7 +415,7 @@ def describe_split(episode: np.ndarray, train_mask: np.ndarray, val_mask: np.nda
             else "no draw of whole episodes came near the validation share"
         )
         how = (
-            f"{VAL_BLOCK_S:.0f} s blocks of every episode held out for validation ({why}), "
+            f"{VAL_BLOCK_S:.0f} s blocks of the episodes held out for validation ({why}), "
             f"the {VAL_GAP_S:.0f} s beside each used by neither side"
         )
     return f"split ({how}): training {side(train_mask)}; validation {side(val_mask)}"
