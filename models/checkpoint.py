@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import torch
@@ -66,6 +67,10 @@ def load(path: str | Path, device: str = "cpu") -> tuple[DrivingNet, dict]:
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint")
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder; expected a checkpoint file (.pt)")
+    if not zipfile.is_zipfile(path):  # what torch.save writes (and so `train` and `rl`) is a zip archive
+        raise CheckpointError(f"{path}: corrupt or not a checkpoint (not a file torch.save wrote)")
     try:
         payload = torch.load(path, map_location=device, weights_only=True)
     except Exception as e:  # torch raises many types for damaged files

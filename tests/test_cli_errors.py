@@ -113,8 +113,12 @@ def test_checkpoint_files_that_are_empty_nan_or_foreign(tmp_path, capsys):
     torch.save(
         {**payload, "meta": json.dumps({**meta, "camera_arch": "tiny"})}, tmp_path / "shape.pt"
     )  # weights of another network
+    (tmp_path / "text.pt").write_text("x\n")
+    (tmp_path / "folder.pt").mkdir()
     cases = (
         (empty, "corrupt or not a checkpoint"),
+        (tmp_path / "text.pt", "not a file torch.save wrote"),
+        (tmp_path / "folder.pt", "is a folder; expected a checkpoint file"),
         (tmp_path / "nan.pt", f"not finite (NaN or inf in {name}"),
         (tmp_path / "pickle.pt", "safe loading refuses"),
         (tmp_path / "shape.pt", '"camera.'),
