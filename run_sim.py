@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=module.HELP, description=module.DESCRIPTION)
         module.add_arguments(p)
         p.set_defaults(func=module.run)
+        p.is_command = True  # it names flags it does not know (see Parser)
     return parser
 
 

@@ -24,6 +24,7 @@ BAD = [
     ("eval --video-frames 0", "--video-frames"),
     ("eval --split val", "--split"),
     ("eval --track 5", "--track"),  # eval takes --tracks N or --track-file PATH
+    ("eval --track-file nope.json", "nope.json"),  # said before the drive starts
     ("eval --seed 9", "--seed"),  # eval draws no random choices
     ("dagger --model m.pt --data d --tracks 0", "--tracks"),
     ("dagger --model m.pt --data d --beta 1.5", "--beta"),
@@ -89,6 +90,13 @@ def test_bad_flag_is_one_line_naming_it(line, named, capsys):
     assert code == 2
     assert "\n" not in err and "Traceback" not in err
     assert named in err
+
+
+def test_a_misspelt_flag_is_named_by_its_command_with_the_nearest_it_has(capsys):
+    code, err = run(["eval", "--lap", "3"], capsys)
+    assert code == 2 and err.startswith("run_sim.py eval: unrecognized arguments: --lap 3; did you mean --laps?")
+    code, err = run(["rl", "--step=5", "--quiet"], capsys)
+    assert code == 2 and "did you mean --steps?" in err and "\n" not in err
 
 
 def test_empty_arch_names_it(capsys):

@@ -7,6 +7,7 @@ Each command lives in its own module of `agent.cli` with `add_arguments(parser)`
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
 import sys
@@ -26,6 +27,23 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        """A command's parser (`is_command`) names the flags it does not know itself, with the
+        nearest it has (`--lap`: did you mean --laps?), rather than leaving them to run_sim.py's."""
+        known, extras = super().parse_known_args(args, namespace)
+        if extras and getattr(self, "is_command", False):
+            options = [o for a in self._actions for o in a.option_strings]
+            hints = {
+                m[0]
+                for x in extras
+                if x.startswith("-")
+                for m in [difflib.get_close_matches(x.split("=")[0], options, 1)]
+                if m
+            }
+            hint = f"; did you mean {' or '.join(sorted(hints))}?" if hints else ""
+            self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+        return known, extras
 
 
 def _bounded(kind: type, what: str, lo, hi):

@@ -148,6 +148,11 @@ def run(args) -> int:
             _write(args.report, report)
         return 0
     tracks = eval_tracks(args.tracks, args.split, args.track_file or ())
+    if args.track_file:  # read here first: a missing or broken file is said before the drive starts
+        from sim.env import resolve_track
+
+        for path in args.track_file:
+            resolve_track(path, config.track)
     print(
         f"evaluating {who} at level {config.level.name} on {len(tracks)} "
         f"{'track files' if args.track_file else args.split + ' tracks'}"

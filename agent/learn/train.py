@@ -220,6 +220,8 @@ def train(args: TrainArgs, progress=True, log=print, loss_plot=True) -> dict:
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     keep_freed_memory(TRAIN_BLOCK_MB)  # batches and activations are remade every step: keep their pages
     device = resolve_device(args.device)
+    # a checkpoint to go on from is read first: a bad one is said before any data loads
+    resumed = checkpoint.load(args.resume, device=str(device)) if args.resume else None
 
     # ---- data: one uint8 tensor of frames, batches by indexing
     keys = ("camera", "sensors") if args.model == "both" else (args.model,)
@@ -294,8 +296,8 @@ def train(args: TrainArgs, progress=True, log=print, loss_plot=True) -> dict:
         if spec_text:
             parse(spec_text)
     model = DrivingNet(spec.network_inputs(), camera_arch, sensor_arch, args.head, args.bins).to(device)
-    if args.resume:
-        start, start_meta = checkpoint.load(args.resume, device=str(device))
+    if resumed is not None:
+        start, start_meta = resumed
         try:
             model.load_state_dict(start.state_dict())
         except RuntimeError:
