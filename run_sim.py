@@ -60,7 +60,7 @@ from agent.cli import (  # noqa: E402
     train,
     watch,
 )
-from agent.cli.common import Parser  # noqa: E402
+from agent.cli.common import Parser, say_if_compiling  # noqa: E402
 
 COMMANDS = {
     "drive": drive,
@@ -94,21 +94,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-WORLD_COMMANDS = {"drive", "record", "dagger", "rl", "lecture", "sweep", "watch", "eval", "race", "snapshot"}
-
-
-def _say_if_compiling(args) -> None:
-    """On the first run after an install, say why the first step takes a while: numba compiles
-    the world's kernels for this machine (later runs load them from its cache)."""
-    if args.command not in WORLD_COMMANDS or getattr(args, "quiet", False):
-        return
-    from sim.jit import compiled_before
-    from sim.step import step_cars
-
-    if not compiled_before(step_cars.serial):
-        print("first run here: numba compiles DriveLab's world for this machine (once; later runs start at once)")
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
@@ -119,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = parser.parse_args(argv)
     try:
-        _say_if_compiling(args)
+        if args.command != "eval":  # (eval says it once its workers' process has started)
+            say_if_compiling(args)
         return args.func(args)
     except ImportError as e:
         if "numba" not in str(e):

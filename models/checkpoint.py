@@ -62,6 +62,13 @@ def _reason(e: Exception, limit: int = 100) -> str:
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
+def _is_pickle(path: Path) -> bool:
+    """Whether the file starts as a pickle does (protocol 2 or later): torch's old format,
+    or any pickle, which safe loading then refuses unless it holds only tensors."""
+    with open(path, "rb") as f:
+        return f.read(1) == b"\x80"
+
+
 def load(path: str | Path, device: str = "cpu") -> tuple[DrivingNet, dict]:
     """(model in eval mode, meta); raises CheckpointError for missing, foreign or corrupt files."""
     path = Path(path)
@@ -69,7 +76,7 @@ def load(path: str | Path, device: str = "cpu") -> tuple[DrivingNet, dict]:
         raise CheckpointError(f"{path}: no such checkpoint")
     if path.is_dir():
         raise CheckpointError(f"{path}: is a folder; expected a checkpoint file (.pt)")
-    if not zipfile.is_zipfile(path):  # what torch.save writes (and so `train` and `rl`) is a zip archive
+    if not zipfile.is_zipfile(path) and not _is_pickle(path):  # torch.save writes a zip (once, a bare pickle)
         raise CheckpointError(f"{path}: corrupt or not a checkpoint (not a file torch.save wrote)")
     try:
         payload = torch.load(path, map_location=device, weights_only=True)

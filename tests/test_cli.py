@@ -238,8 +238,8 @@ def test_eval_and_watch_warn_about_a_checkpoint_that_learned_nothing(tmp_path, c
 def test_the_first_run_after_an_install_says_that_the_world_is_compiling(monkeypatch, capsys):
     import argparse
 
-    import run_sim
     import sim.jit
+    from agent.cli.common import say_if_compiling
     from sim.step import step_cars
 
     assert sim.jit.compiled_before(step_cars.serial)  # this suite's runs compiled it, into numba's cache
@@ -250,5 +250,5 @@ def test_the_first_run_after_an_install_says_that_the_world_is_compiling(monkeyp
         ("train", False, False, False),  # train makes no world
     ):
         monkeypatch.setattr(sim.jit, "compiled_before", lambda _k, c=cached: c)
-        run_sim._say_if_compiling(argparse.Namespace(command=command, quiet=quiet))
+        say_if_compiling(argparse.Namespace(command=command, quiet=quiet))
         assert ("numba compiles DriveLab's world" in capsys.readouterr().out) == says, (command, quiet, cached)

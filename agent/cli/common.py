@@ -46,6 +46,21 @@ class Parser(argparse.ArgumentParser):
         return known, extras
 
 
+WORLD_COMMANDS = {"drive", "record", "dagger", "rl", "lecture", "sweep", "watch", "eval", "race", "snapshot"}
+
+
+def say_if_compiling(args) -> None:
+    """On the first run after an install, say why the first step takes a while: numba compiles
+    the world's kernels for this machine (later runs load them from its cache)."""
+    if args.command not in WORLD_COMMANDS or getattr(args, "quiet", False):
+        return
+    from sim.jit import compiled_before
+    from sim.step import step_cars
+
+    if not compiled_before(step_cars.serial):
+        print("first run here: numba compiles DriveLab's world for this machine (once; later runs start at once)")
+
+
 def _bounded(kind: type, what: str, lo, hi):
     """An argparse type: a finite `kind` (int or float) in [lo, hi] (hi None: no upper bound)."""
 

@@ -11,6 +11,7 @@ from agent.cli.common import (
     model_arg,
     model_meta,
     out_file,
+    say_if_compiling,
 )
 
 HELP = "evaluate a network (or the expert) headless on unseen tracks"
@@ -101,6 +102,7 @@ def run(args) -> int:
         from agent.workers import start_early
 
         start_early(WORKER_MODULES)
+    say_if_compiling(args)  # (after the workers' process has started: finding out loads numba)
     from tqdm import tqdm
 
     from agent.grade.evaluate import (
