@@ -214,7 +214,8 @@ def params_cost_s(cars: int = 16, steps: int = 600) -> float:
 # 26.4 / 56.7 / 49.7 / 69.7 / 60.3 / 63.3 at 1M .. 7M, on an edge (2.9-3.1 m) all the same; an
 # entropy bonus (PPO's ent_coef 0.01, so the steering noise stays wide) 28.2 / 61.6 / 63.3 / 60.2 /
 # 44.7 / 61.1 at 1M .. 6M, 2.0-2.5 m off centre; --log-std -2 from the start 33.8 / 40.5 / 52.9 /
-# 50.2 at 1M .. 4M, 2.3-2.7 m off centre.
+# 50.2 at 1M .. 4M, 2.3-2.7 m off centre; gSDE (use_sde, --log-std -2, noise redrawn every 8
+# steps) 36.3 / 21.2 / 30.7 / 32.5 at 1M .. 4M, 2.5-2.7 m off centre.
 CONES_SETTINGS = ["--cars", 32, "--lr-schedule", "linear"]
 CONES_STEPS_PER_S = 9_000  # measured with CONES_SETTINGS; sets --steps to fill the minutes
 
