@@ -60,7 +60,7 @@ from agent.cli import (  # noqa: E402
     train,
     watch,
 )
-from agent.cli.common import Parser, say_if_compiling  # noqa: E402
+from agent.cli.common import SAY_COMPILING, Parser, say_if_compiling  # noqa: E402
 
 COMMANDS = {
     "drive": drive,
@@ -104,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = parser.parse_args(argv)
     try:
-        if args.command != "eval":  # (eval says it once its workers' process has started)
-            say_if_compiling(args)
+        if args.command in SAY_COMPILING:
+            say_if_compiling(getattr(args, "quiet", False))
         return args.func(args)
     except ImportError as e:
         if "numba" not in str(e):

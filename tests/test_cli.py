@@ -236,19 +236,17 @@ def test_eval_and_watch_warn_about_a_checkpoint_that_learned_nothing(tmp_path, c
 
 
 def test_the_first_run_after_an_install_says_that_the_world_is_compiling(monkeypatch, capsys):
-    import argparse
-
     import sim.jit
-    from agent.cli.common import say_if_compiling
+    from agent.cli.common import SAY_COMPILING, say_if_compiling
     from sim.step import step_cars
 
     assert sim.jit.compiled_before(step_cars.serial)  # this suite's runs compiled it, into numba's cache
-    for command, quiet, cached, says in (
-        ("eval", False, False, True),
-        ("eval", True, False, False),  # --quiet: nothing but what was asked for
-        ("eval", False, True, False),  # the cache holds the world: nothing to say
-        ("train", False, False, False),  # train makes no world
+    assert {"drive", "record", "watch", "rl"} <= SAY_COMPILING and "train" not in SAY_COMPILING  # train makes no world
+    for quiet, cached, says in (
+        (False, False, True),
+        (True, False, False),  # --quiet: nothing but what was asked for
+        (False, True, False),  # the cache holds the world: nothing to say
     ):
         monkeypatch.setattr(sim.jit, "compiled_before", lambda _k, c=cached: c)
-        say_if_compiling(argparse.Namespace(command=command, quiet=quiet))
-        assert ("numba compiles DriveLab's world" in capsys.readouterr().out) == says, (command, quiet, cached)
+        say_if_compiling(quiet)
+        assert ("numba compiles DriveLab's world" in capsys.readouterr().out) == says, (quiet, cached)

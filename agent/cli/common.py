@@ -46,13 +46,15 @@ class Parser(argparse.ArgumentParser):
         return known, extras
 
 
-WORLD_COMMANDS = {"drive", "record", "dagger", "rl", "lecture", "sweep", "watch", "eval", "race", "snapshot"}
+# the commands for which run_sim.py says so before they start; eval says it itself, once its
+# workers' process has started (finding out imports numba, which would hold that start up)
+SAY_COMPILING = {"drive", "record", "dagger", "rl", "lecture", "sweep", "watch", "race", "snapshot"}
 
 
-def say_if_compiling(args) -> None:
+def say_if_compiling(quiet: bool = False) -> None:
     """On the first run after an install, say why the first step takes a while: numba compiles
     the world's kernels for this machine (later runs load them from its cache)."""
-    if args.command not in WORLD_COMMANDS or getattr(args, "quiet", False):
+    if quiet:
         return
     from sim.jit import compiled_before
     from sim.step import step_cars

@@ -102,7 +102,7 @@ def run(args) -> int:
         from agent.workers import start_early
 
         start_early(WORKER_MODULES)
-    say_if_compiling(args)  # (after the workers' process has started: finding out loads numba)
+    say_if_compiling(args.quiet)  # (after the workers' process has started: finding out imports numba)
     from tqdm import tqdm
 
     from agent.grade.evaluate import (
