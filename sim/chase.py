@@ -9,10 +9,11 @@ pygame (`sim.render` shows the frames).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
-from sim.camera import Lens, make_camera, render_frames
+from sim.camera import Lens, _dashcam_rays, make_camera, render_frames
 from sim.config import CameraParams, RasterParams
 from sim.levels import Look
 from sim.obstacles import CAR_LENGTH_M, COS, FIELDS, HALF_LEN, HALF_WID, HEIGHT, SIN, ObstacleTable, X, Y
@@ -134,14 +135,8 @@ class ChaseView:
 def _haze(p: CameraParams, first: int, count: int) -> np.ndarray:
     """How much of the horizon's haze each of `count` pixels from pixel `first` on shows
     (float32, 0 to 1): none up to HAZE_FROM x max_distance_m, all from max_distance_m on,
-    by each pixel's true distance on the ground (a pixel above the horizon: all)."""
-    f = (p.width_px / 2) / math.tan(math.radians(p.fov_deg) / 2)
-    pitch = math.radians(p.pitch_deg)
-    yc = np.arange(p.height_px)[:, None] + 0.5 - p.height_px / 2
-    xc = np.arange(p.width_px)[None, :] + 0.5 - p.width_px / 2
-    down = f * math.sin(pitch) + yc * math.cos(pitch)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(down > 1e-6, p.height_m / down, np.inf)
-        dist = np.hypot(t * (f * math.cos(pitch) - yc * math.sin(pitch)), t * xc).reshape(-1)[first : first + count]
+    by each pixel's true distance on the ground (the camera's rays, unclamped; sky: all)."""
+    fwd, left = _dashcam_rays(replace(p, max_distance_m=math.inf))
+    dist = np.hypot(fwd - p.forward_m, left).reshape(-1)[first : first + count]
     near = HAZE_FROM * p.max_distance_m
     return np.clip((np.nan_to_num(dist, nan=np.inf) - near) / (p.max_distance_m - near), 0.0, 1.0).astype(np.float32)
